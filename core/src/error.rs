@@ -1,0 +1,36 @@
+/// The one error type of `keyhaven-core`.
+///
+/// Messages are written for the person using the app: they say what went
+/// wrong and, where it helps, what to do next. They never contain secrets.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// Input that does not have the expected shape; the message says why.
+    #[error("{0}")]
+    Invalid(String),
+
+    /// Stored bytes that can't be read (cut short, corrupted, not ours).
+    #[error("The keyring can't be read: {0}.")]
+    Damaged(String),
+
+    #[error("Wrong passphrase. Check it (and Caps Lock) and try again.")]
+    WrongPassphrase,
+
+    #[error("That recovery code does not unlock this keyring.")]
+    WrongRecoveryCode,
+
+    #[error("This keyring has no recovery code.")]
+    NoRecoveryCode,
+
+    /// Authenticated data did not verify under the right key: someone
+    /// without the key changed the stored keyring.
+    #[error(
+        "The stored keyring was altered by someone without its key: {0}. Nothing was changed here."
+    )]
+    Tampered(String),
+
+    /// The keyring is older than one this client has already seen.
+    #[error(
+        "The server sent an older keyring (revision {found}) than this browser has already seen (revision {seen}). It may have been rolled back; nothing was overwritten."
+    )]
+    RolledBack { seen: u64, found: u64 },
+}

@@ -1,0 +1,122 @@
+//! Recovery codes: 160 random bits written as 32 Crockford base32
+//! characters in groups of four, easy to copy by hand
+//! (`7K3D-0QZX-…`). Typing is forgiving: case, spaces and dashes don't
+//! matter, and O/I/L read as 0/1/1.
+
+use rand_core::CryptoRngCore;
+use secrecy::{ExposeSecret, SecretString};
+use zeroize::Zeroizing;
+
+use crate::Error;
+
+const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+pub(crate) const CODE_BYTES: usize = 20;
+
+/// A recovery code as shown to the user once; zeroized on drop.
+pub struct RecoveryCode(SecretString);
+
+impl RecoveryCode {
+    pub fn generate(rng: &mut impl CryptoRngCore) -> Self {
+        let mut raw = Zeroizing::new([0u8; CODE_BYTES]);
+        rng.fill_bytes(&mut *raw);
+        Self(SecretString::from(format_groups(&raw)))
+    }
+
+    /// The code in groups of four, for showing and downloading.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    /// The bytes the key is derived from.
+    pub(crate) fn raw(&self) -> Zeroizing<Vec<u8>> {
+        parse(self.expose()).expect("a generated code parses")
+    }
+}
+
+impl std::fmt::Debug for RecoveryCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecoveryCode([REDACTED])")
+    }
+}
+
+fn format_groups(raw: &[u8; CODE_BYTES]) -> String {
+    // 160 bits → 32 five-bit digits.
+    let mut out = String::with_capacity(39);
+    let (mut acc, mut bits) = (0u32, 0);
+    for &byte in raw {
+        acc = (acc << 8) | u32::from(byte);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            if !out.is_empty() && (out.len() + 1).is_multiple_of(5) {
+                out.push('-');
+            }
+            out.push(ALPHABET[((acc >> bits) & 31) as usize] as char);
+        }
+    }
+    zeroize::Zeroize::zeroize(&mut acc);
+    out
+}
+
+/// Reads a code as typed; gives its 20 bytes.
+pub(crate) fn parse(input: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let wrong = || {
+        Error::Invalid(
+            "That is not a recovery code: it has 32 letters and digits in groups of four.".into(),
+        )
+    };
+    let mut out = Zeroizing::new(Vec::with_capacity(CODE_BYTES));
+    let (mut acc, mut bits, mut digits) = (0u32, 0, 0);
+    for c in input.chars().filter(|c| !c.is_whitespace() && *c != '-') {
+        let c = match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            c => c,
+        };
+        let value = ALPHABET
+            .iter()
+            .position(|&a| a as char == c)
+            .ok_or_else(wrong)?;
+        acc = (acc << 5) | value as u32;
+        bits += 5;
+        digits += 1;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    zeroize::Zeroize::zeroize(&mut acc);
+    if digits != 32 || out.len() != CODE_BYTES {
+        return Err(wrong());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_forgive_typing() {
+        let raw: [u8; CODE_BYTES] = core::array::from_fn(|i| (i * 37 + 11) as u8);
+        let shown = format_groups(&raw);
+        assert_eq!(shown.len(), 39);
+        assert_eq!(shown.split('-').count(), 8);
+        assert!(shown.split('-').all(|g| g.len() == 4));
+        assert_eq!(&*parse(&shown).unwrap(), &raw);
+        let sloppy = shown
+            .to_lowercase()
+            .replace('-', " ")
+            .replace('0', "o")
+            .replace('1', "l");
+        assert_eq!(&*parse(&sloppy).unwrap(), &raw);
+    }
+
+    #[test]
+    fn wrong_lengths_and_letters_are_refused() {
+        assert!(parse("ABCD-EFGH").is_err());
+        assert!(parse(&"U".repeat(32)).is_err());
+        let raw = [0xAB; CODE_BYTES];
+        assert!(parse(&(format_groups(&raw) + "A")).is_err());
+    }
+}

@@ -1,0 +1,117 @@
+//! Byte-level reading and writing for the keyring format: big-endian
+//! integers and length-prefixed fields. The reader never panics and never
+//! trusts a length it has not checked against what is left.
+
+use crate::Error;
+
+pub struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes, pos: 0 }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pos == self.bytes.len()
+    }
+
+    pub fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&end| end <= self.bytes.len())
+            .ok_or_else(|| Error::Damaged("it ends too early".into()))?;
+        let out = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(out)
+    }
+
+    pub fn array<const N: usize>(&mut self) -> Result<[u8; N], Error> {
+        let mut out = [0; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
+    pub fn u8(&mut self) -> Result<u8, Error> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    pub fn u16(&mut self) -> Result<u16, Error> {
+        Ok(u16::from_be_bytes(self.array()?))
+    }
+
+    pub fn u32(&mut self) -> Result<u32, Error> {
+        Ok(u32::from_be_bytes(self.array()?))
+    }
+
+    pub fn u64(&mut self) -> Result<u64, Error> {
+        Ok(u64::from_be_bytes(self.array()?))
+    }
+
+    /// A `u16`-length-prefixed UTF-8 string of at most `max` bytes.
+    pub fn str16(&mut self, max: usize, what: &str) -> Result<&'a str, Error> {
+        let len = usize::from(self.u16()?);
+        if len > max {
+            return Err(Error::Damaged(format!("its {what} is too long")));
+        }
+        std::str::from_utf8(self.take(len)?)
+            .map_err(|_| Error::Damaged(format!("its {what} is not text")))
+    }
+
+    /// A `u32`-length-prefixed byte string of at most `max` bytes.
+    pub fn bytes32(&mut self, max: usize, what: &str) -> Result<&'a [u8], Error> {
+        let len = self.u32()? as usize;
+        if len > max {
+            return Err(Error::Damaged(format!("its {what} is too large")));
+        }
+        self.take(len)
+    }
+}
+
+#[derive(Default)]
+pub struct Writer(pub Vec<u8>);
+
+impl Writer {
+    pub fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
+        self.0.extend_from_slice(bytes);
+        self
+    }
+    pub fn u8(&mut self, v: u8) -> &mut Self {
+        self.bytes(&[v])
+    }
+    pub fn u16(&mut self, v: u16) -> &mut Self {
+        self.bytes(&v.to_be_bytes())
+    }
+    pub fn u32(&mut self, v: u32) -> &mut Self {
+        self.bytes(&v.to_be_bytes())
+    }
+    pub fn u64(&mut self, v: u64) -> &mut Self {
+        self.bytes(&v.to_be_bytes())
+    }
+    /// Callers have checked `s` fits in a `u16` length.
+    pub fn str16(&mut self, s: &str) -> &mut Self {
+        self.u16(s.len() as u16).bytes(s.as_bytes())
+    }
+    /// Callers have checked `b` fits in a `u32` length.
+    pub fn bytes32(&mut self, b: &[u8]) -> &mut Self {
+        self.u32(b.len() as u32).bytes(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_past_the_end_are_errors_not_panics() {
+        let mut r = Reader::new(&[0, 200, b'a']);
+        assert!(r.str16(1000, "name").is_err());
+        let mut r = Reader::new(&[0xff, 0xff, 0xff, 0xff]);
+        assert!(r.bytes32(usize::MAX, "entry").is_err());
+        let mut r = Reader::new(&[0, 0, 0, 5, 1, 2, 3, 4, 5]);
+        assert!(r.bytes32(4, "entry").is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! Keyhaven's core: everything that is pure logic, shared by the browser app
+//! (wasm32) and the server (native).
+//!
+//! This crate does no I/O: no files, no network, no clocks it reads itself,
+//! no global state. Callers pass in what it needs (bytes, times, randomness
+//! sources), which is what lets the same code run in a Web Worker, in the
+//! server and under `cargo test`/`cargo fuzz`.
+
+pub mod api;
+mod error;
+pub mod keyring;
+
+pub use error::Error;

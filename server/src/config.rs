@@ -1,0 +1,88 @@
+//! Command-line flags and `KEYHAVEN_*` environment variables.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::Parser;
+use ipnet::IpNet;
+
+/// Keyhaven's server: stores encrypted blobs for signed-in accounts, reads
+/// SSH host keys, and serves the web app. It never sees a plaintext secret.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "keyhaven-server", version, about)]
+pub struct Config {
+    /// Address and port to listen on (port 0 picks a free one).
+    #[arg(long, env = "KEYHAVEN_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Directory for the SQLite database (created when missing).
+    #[arg(long, env = "KEYHAVEN_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL: `postgres://…` selects PostgreSQL; when absent, an SQLite
+    /// file `keyhaven.sqlite3` in the data directory is used.
+    #[arg(long, env = "KEYHAVEN_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Directory holding the built app (Trunk's output).
+    #[arg(long, env = "KEYHAVEN_DIST", default_value = "./dist")]
+    pub dist: PathBuf,
+
+    /// Let host-key scans reach addresses in this network even though they
+    /// are loopback, link-local, multicast or unspecified (repeatable;
+    /// comma-separated in the environment variable).
+    #[arg(
+        long = "scan-allow",
+        env = "KEYHAVEN_SCAN_ALLOW",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    pub scan_allow: Vec<IpNet>,
+
+    /// Turn account creation off (existing accounts can still sign in).
+    #[arg(long, env = "KEYHAVEN_NO_SIGNUP")]
+    pub no_signup: bool,
+}
+
+impl Config {
+    /// The SQLite URL used when no `--database-url` is given.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}",
+                self.data_dir.join("keyhaven.sqlite3").display()
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_readme() {
+        let config = Config::try_parse_from(["keyhaven-server"]).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(config.data_dir, PathBuf::from("./data"));
+        assert_eq!(
+            config.effective_database_url(),
+            "sqlite://./data/keyhaven.sqlite3"
+        );
+        assert!(!config.no_signup);
+    }
+
+    #[test]
+    fn scan_allow_takes_several_networks_and_rejects_garbage() {
+        let config = Config::try_parse_from([
+            "keyhaven-server",
+            "--scan-allow",
+            "127.0.0.0/8",
+            "--scan-allow",
+            "::1/128",
+        ])
+        .unwrap();
+        assert_eq!(config.scan_allow.len(), 2);
+        assert!(Config::try_parse_from(["keyhaven-server", "--scan-allow", "nonsense"]).is_err());
+    }
+}

@@ -1,0 +1,132 @@
+//! Building the app (Trunk) and the server (cargo).
+
+use std::{
+    fs,
+    io::Write,
+    path::{Path, PathBuf},
+};
+
+use anyhow::Context;
+
+use crate::{
+    Workspace,
+    cmd::{self, command},
+    step,
+};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    Debug,
+    Release,
+}
+
+/// `trunk build --release` into `dist/`, then brotli and gzip copies of
+/// every text and wasm file beside it, which the server sends to browsers
+/// that accept them (compressing once here beats compressing per request).
+pub fn app(ws: &Workspace) -> anyhow::Result<()> {
+    step("Fetching crates (Trunk builds offline)");
+    cmd::run(command(&ws.root, "cargo", &ws.root).args(["fetch", "--quiet"]))?;
+    step("Building the app: trunk build --release (wasm, then wasm-opt -Oz)");
+    cmd::run(command(&ws.root, "trunk", &ws.root).args(["build", "--release"]))?;
+    let sizes = precompress(&ws.dist())?;
+    for (name, raw, gzip, brotli) in sizes.iter().filter(|(name, ..)| name.ends_with(".wasm")) {
+        eprintln!(
+            "    {name}: {} raw, {} gzip, {} brotli",
+            kib(*raw),
+            kib(*gzip),
+            kib(*brotli)
+        );
+    }
+    Ok(())
+}
+
+/// `cargo build -p keyhaven-server`; returns the binary's path.
+pub fn server(ws: &Workspace, profile: Profile) -> anyhow::Result<PathBuf> {
+    step(match profile {
+        Profile::Release => "Building keyhaven-server (release)",
+        Profile::Debug => "Building keyhaven-server",
+    });
+    let mut cargo = command(&ws.root, "cargo", &ws.root);
+    cargo.args(["build", "--package", "keyhaven-server"]);
+    if profile == Profile::Release {
+        cargo.arg("--release");
+    }
+    cmd::run(&mut cargo)?;
+    let dir = if profile == Profile::Release {
+        "release"
+    } else {
+        "debug"
+    };
+    Ok(ws.target.join(dir).join("keyhaven-server"))
+}
+
+const COMPRESSIBLE: &[&str] = &[
+    "html",
+    "js",
+    "wasm",
+    "css",
+    "svg",
+    "webmanifest",
+    "json",
+    "txt",
+];
+
+/// Writes `<file>.br` and `<file>.gz` for every compressible file in `dir`;
+/// returns (name, raw, gzip, brotli) sizes.
+fn precompress(dir: &Path) -> anyhow::Result<Vec<(String, usize, usize, usize)>> {
+    let mut sizes = Vec::new();
+    for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            sizes.extend(precompress(&path)?);
+            continue;
+        }
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default();
+        if !COMPRESSIBLE.contains(&extension) {
+            continue;
+        }
+        let raw = fs::read(&path)?;
+        let gzip = gzip(&raw)?;
+        let brotli = brotli(&raw)?;
+        fs::write(with_suffix(&path, "gz"), &gzip)?;
+        fs::write(with_suffix(&path, "br"), &brotli)?;
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        sizes.push((name, raw.len(), gzip.len(), brotli.len()));
+    }
+    Ok(sizes)
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".");
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+pub fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(data)?;
+    encoder.finish()
+}
+
+pub fn brotli(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &data[..], &mut out, &params)?;
+    Ok(out)
+}
+
+pub fn kib(bytes: usize) -> String {
+    format!("{:.1} KiB", bytes as f64 / 1024.0)
+}

@@ -1,0 +1,80 @@
+//! `cargo xtask run` and `cargo xtask test`: the two commands a fresh Debian
+//! machine with Rust, Node and npm needs. Each step says what it does and
+//! why; tools are installed only when the right version is missing.
+
+mod build;
+mod cmd;
+mod server;
+mod test;
+mod tools;
+
+use std::{path::PathBuf, process::ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("test") => test::run(&Workspace::locate()),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\n\
+                 commands:\n  \
+                 run [SERVER FLAGS]  build the app and serve it with an SQLite file under ./data/\n  \
+                 test                every test: clippy, Rust, wasm in Chromium, e2e"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("xtask: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo xtask run`: install the build tools, build app and server in
+/// release mode, and serve until Ctrl-C. Extra flags go to the server.
+fn run(server_flags: &[String]) -> anyhow::Result<ExitCode> {
+    let ws = Workspace::locate();
+    tools::ensure_build_tools(&ws)?;
+    build::app(&ws)?;
+    let server = build::server(&ws, build::Profile::Release)?;
+    server::serve_foreground(&ws, &server, server_flags)
+}
+
+/// Where things are: the checkout and cargo's target directory.
+pub struct Workspace {
+    pub root: PathBuf,
+    pub target: PathBuf,
+}
+
+impl Workspace {
+    fn locate() -> Self {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("xtask lives in the workspace")
+            .to_path_buf();
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .map(|dir| {
+                if dir.is_absolute() {
+                    dir
+                } else {
+                    root.join(dir)
+                }
+            })
+            .unwrap_or_else(|| root.join("target"));
+        Self { root, target }
+    }
+
+    pub fn dist(&self) -> PathBuf {
+        self.root.join("dist")
+    }
+}
+
+/// Prints a step heading, so a long first run says what it is doing.
+pub fn step(message: &str) {
+    eprintln!("\n==> {message}");
+}

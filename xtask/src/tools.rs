@@ -1,0 +1,165 @@
+//! Installing what the build and the tests need, only when it is missing or
+//! the wrong version. Everything comes from crates.io, npm or Debian.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+
+use crate::{
+    Workspace,
+    cmd::{self, command, first_line},
+    step,
+};
+
+pub const TRUNK_VERSION: &str = "0.21.14";
+/// Must equal the `wasm-bindgen` version pinned in Cargo.toml.
+pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
+
+/// Debian packages the tests use, and a file each one installs.
+const TEST_PACKAGES: &[(&str, &str)] = &[
+    ("chromium", "/usr/bin/chromium"),
+    ("chromium-driver", "/usr/bin/chromedriver"),
+    ("openssh-server", "/usr/sbin/sshd"),
+    ("openssh-client", "/usr/bin/ssh-keyscan"),
+    ("postgresql", "/usr/lib/postgresql"),
+];
+
+/// The wasm target, Trunk, wasm-bindgen and wasm-opt.
+pub fn ensure_build_tools(ws: &Workspace) -> anyhow::Result<()> {
+    ensure_wasm_target(ws)?;
+    ensure_cargo_install(
+        ws,
+        "trunk",
+        TRUNK_VERSION,
+        &["install", "--locked", "trunk", "--version", TRUNK_VERSION],
+        "Trunk bundles the browser app; building it takes about 8 minutes once",
+    )?;
+    // Without --locked: its lockfile names a crate version crates.io lacks.
+    ensure_cargo_install(
+        ws,
+        "wasm-bindgen",
+        WASM_BINDGEN_VERSION,
+        &[
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            WASM_BINDGEN_VERSION,
+        ],
+        "wasm-bindgen (and its test runner) must match the library version exactly; about 3 minutes once",
+    )?;
+    ensure_npm(
+        ws,
+        &ws.root,
+        "wasm-opt from binaryen 132 (Debian's older wasm-opt breaks the app)",
+    )
+}
+
+/// Everything for `cargo xtask test`: the build tools, Debian packages for
+/// the browser, SSH and PostgreSQL tests, and Playwright.
+pub fn ensure_test_tools(ws: &Workspace) -> anyhow::Result<()> {
+    ensure_build_tools(ws)?;
+    ensure_debian_packages()?;
+    ensure_npm(
+        ws,
+        &ws.root.join("e2e"),
+        "Playwright for the end-to-end tests (no browser download; Debian's Chromium is used)",
+    )
+}
+
+fn ensure_wasm_target(ws: &Workspace) -> anyhow::Result<()> {
+    let installed = command(&ws.root, "rustup", &ws.root)
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("running rustup")?;
+    if String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|line| line.trim() == "wasm32-unknown-unknown")
+    {
+        return Ok(());
+    }
+    step("Adding the wasm32-unknown-unknown target (the app is compiled to WebAssembly)");
+    cmd::run(command(&ws.root, "rustup", &ws.root).args([
+        "target",
+        "add",
+        "wasm32-unknown-unknown",
+    ]))
+}
+
+fn ensure_cargo_install(
+    ws: &Workspace,
+    program: &str,
+    version: &str,
+    install_args: &[&str],
+    why: &str,
+) -> anyhow::Result<()> {
+    let found = first_line(&ws.root, program, &["--version"]);
+    if found.as_deref() == Some(&format!("{program} {version}")) {
+        return Ok(());
+    }
+    let now = found.unwrap_or_else(|| "not installed".into());
+    step(&format!(
+        "Installing {program} {version} ({now} now): {why}"
+    ));
+    // Tools are built outside the workspace's target directory so that they
+    // don't share (and invalidate) its build cache.
+    cmd::run(
+        command(&ws.root, "cargo", &ws.root)
+            .args(install_args)
+            .env_remove("CARGO_TARGET_DIR"),
+    )
+}
+
+/// `npm ci` in `dir` when its node_modules is missing or older than its
+/// lockfile.
+fn ensure_npm(ws: &Workspace, dir: &Path, why: &str) -> anyhow::Result<()> {
+    let lock = dir.join("package-lock.json");
+    let installed = dir.join("node_modules/.package-lock.json");
+    let modified = |path: &Path| path.metadata().and_then(|m| m.modified()).ok();
+    if let (Some(installed), Some(lock)) = (modified(&installed), modified(&lock))
+        && installed >= lock
+    {
+        return Ok(());
+    }
+    step(&format!(
+        "npm ci in {}: {why}",
+        dir.strip_prefix(&ws.root).unwrap_or(dir).display()
+    ));
+    cmd::run(
+        command(&ws.root, "npm", dir)
+            .args(["ci", "--no-audit", "--no-fund"])
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
+    )
+}
+
+fn ensure_debian_packages() -> anyhow::Result<()> {
+    let missing: Vec<&str> = TEST_PACKAGES
+        .iter()
+        .filter(|(_, file)| !Path::new(file).exists())
+        .map(|(package, _)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0");
+    if !is_root {
+        bail!(
+            "the tests need these Debian packages: {}. Install them with\n  sudo apt-get install -y {}",
+            missing.join(", "),
+            missing.join(" ")
+        );
+    }
+    step(&format!(
+        "Installing Debian packages for the tests: {} (browser tests, a real sshd, a real PostgreSQL)",
+        missing.join(", ")
+    ));
+    cmd::run(std::process::Command::new("apt-get").arg("update"))?;
+    cmd::run(
+        std::process::Command::new("apt-get")
+            .args(["install", "-y"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
