@@ -15,7 +15,7 @@ fn the_app_mounts_and_renders_its_shell() {
         .body()
         .unwrap();
     assert!(!body.text_content().unwrap_or_default().contains("Keyhaven"));
-    leptos::mount::mount_to_body(keyhaven_app::App).forget();
+    leptos::mount::mount_to_body(keyhaven_app::App);
     let text = body.text_content().unwrap_or_default();
     assert!(text.contains("Keyhaven"), "top bar missing: {text}");
 }

@@ -2,6 +2,7 @@
 //! the server so the two can't drift apart.
 
 use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// `GET /api/v1/health`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +36,78 @@ impl ErrorBody {
     }
 }
 
+/// `POST /api/v1/accounts` and `POST /api/v1/session`. The password is
+/// zeroized on drop and never printed.
+#[derive(Clone, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &"[REDACTED]")
+            .finish()
+    }
+}
+
+/// `GET /api/v1/session`, and the answer to creating an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhoAmI {
+    pub username: String,
+}
+
+/// One blob as `GET /api/v1/blobs` lists it, and as a write answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobInfo {
+    pub name: String,
+    /// The blob's current entity tag (also sent as `ETag`, in quotes).
+    pub tag: String,
+    pub size: u64,
+    /// Milliseconds since the Unix epoch.
+    pub updated: i64,
+}
+
+/// `POST /api/v1/host-keys/scan`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanRequest {
+    pub host: String,
+    #[serde(default = "default_ssh_port")]
+    pub port: u16,
+    #[serde(default = "default_scan_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_ssh_port() -> u16 {
+    22
+}
+
+fn default_scan_timeout() -> u64 {
+    10
+}
+
+/// One host key an SSH server offered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostKey {
+    /// The key's algorithm as OpenSSH names it (`ssh-ed25519`, `ssh-rsa`, ...).
+    pub algorithm: String,
+    /// The OpenSSH public key line, without host or comment.
+    pub public_key: String,
+    /// `SHA256:` and the unpadded base64 digest, as `ssh-keygen -l` prints it.
+    pub fingerprint: String,
+}
+
+/// The answer to a scan: every key, in a stable order (RSA, ECDSA by curve
+/// size, Ed25519, as TrueNAS lists them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanResult {
+    pub keys: Vec<HostKey>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,5 +119,23 @@ mod tests {
             json,
             serde_json::json!({"error": {"code": "not_found", "message": "No such blob."}})
         );
+    }
+
+    #[test]
+    fn credentials_never_print_the_password() {
+        let credentials: Credentials =
+            serde_json::from_str(r#"{"username":"ana","password":"hunter2hunter2"}"#).unwrap();
+        let debug = format!("{credentials:?}");
+        assert!(
+            debug.contains("ana") && !debug.contains("hunter2"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn scan_requests_default_to_port_22_and_ten_seconds() {
+        let request: ScanRequest = serde_json::from_str(r#"{"host":"nas2.lan"}"#).unwrap();
+        assert_eq!((request.port, request.timeout_secs), (22, 10));
+        assert!(serde_json::from_str::<ScanRequest>(r#"{"host":"h","port":70000}"#).is_err());
     }
 }

@@ -41,6 +41,27 @@ pub struct Config {
     /// Turn account creation off (existing accounts can still sign in).
     #[arg(long, env = "KEYHAVEN_NO_SIGNUP")]
     pub no_signup: bool,
+
+    /// Largest blob one write may store, in bytes.
+    #[arg(long, env = "KEYHAVEN_MAX_BLOB_BYTES", default_value_t = 1024 * 1024)]
+    pub max_blob_bytes: usize,
+
+    /// Total bytes of blobs one account may keep.
+    #[arg(long, env = "KEYHAVEN_ACCOUNT_QUOTA_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub account_quota_bytes: usize,
+
+    /// A session ends after this many minutes without a request.
+    #[arg(long, env = "KEYHAVEN_SESSION_IDLE_MINUTES", default_value_t = 7 * 24 * 60)]
+    pub session_idle_minutes: u64,
+
+    /// A session ends this many hours after sign-in, however active.
+    #[arg(long, env = "KEYHAVEN_SESSION_MAX_HOURS", default_value_t = 30 * 24)]
+    pub session_max_hours: u64,
+
+    /// Mark the session cookie `Secure` even when no proxy says the request
+    /// came over https (it is marked when `X-Forwarded-Proto: https`).
+    #[arg(long, env = "KEYHAVEN_SECURE_COOKIES")]
+    pub secure_cookies: bool,
 }
 
 impl Config {

@@ -1,18 +1,35 @@
-//! The server's one error type, and how each variant answers over HTTP.
+//! The server's one error type, and how each variant answers over HTTP:
+//! always JSON `{"error": {"code", "message"}}`, and never a 5xx for bad
+//! input (5xx means the server or its database failed).
 
 use axum::{
     Json,
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use keyhaven_core::api::ErrorBody;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The route or the thing it names does not exist (or is not yours:
-    /// another account's blob answers exactly like a missing one).
-    #[error("not found")]
-    NotFound,
+    /// A client error with a stable code and a message for people.
+    #[error("{message}")]
+    Api {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
+
+    /// A write's `If-Match`/`If-None-Match` did not hold (or was missing);
+    /// `current` is the blob's tag now, sent back as `ETag`.
+    #[error("precondition failed")]
+    PreconditionFailed { current: Option<String> },
+
+    /// Too many attempts; retry after this many seconds.
+    #[error("{message}")]
+    TooManyRequests {
+        retry_after_secs: u64,
+        message: String,
+    },
 
     /// The database did not answer or failed. Details go to the log, never
     /// to the client.
@@ -21,22 +38,91 @@ pub enum Error {
 
     #[error("storage error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+
+    /// Bad server configuration, found at start-up.
+    #[error("{0}")]
+    Config(String),
+}
+
+impl Error {
+    pub fn api(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self::Api {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::api(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn not_found() -> Self {
+        Self::api(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Nothing is here. Check the address.",
+        )
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::api(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Sign in first.",
+        )
+    }
 }
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let (status, code, message) = match &self {
-            Error::NotFound => (
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "Nothing is here. Check the address.",
-            ),
-            Error::Store(_) | Error::Migrate(_) => {
-                tracing::error!(error = %self, "storage failure");
+        let (status, code, message) = match self {
+            Error::Api {
+                status,
+                code,
+                message,
+            } => (status, code, message),
+            Error::PreconditionFailed { current } => {
+                let message = match &current {
+                    Some(_) => {
+                        "Someone else changed this since you read it. Fetch it again, merge, and retry."
+                    }
+                    None => {
+                        "This write needs If-Match with the current ETag (or If-None-Match: * to create)."
+                    }
+                };
+                let mut response = (
+                    StatusCode::PRECONDITION_FAILED,
+                    Json(ErrorBody::new("precondition_failed", message)),
+                )
+                    .into_response();
+                if let Some(etag) =
+                    current.and_then(|tag| HeaderValue::try_from(format!("\"{tag}\"")).ok())
+                {
+                    response.headers_mut().insert(header::ETAG, etag);
+                }
+                return response;
+            }
+            Error::TooManyRequests {
+                retry_after_secs,
+                message,
+            } => {
+                let mut response = (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Json(ErrorBody::new("too_many_requests", message)),
+                )
+                    .into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                return response;
+            }
+            error @ (Error::Store(_) | Error::Migrate(_) | Error::Config(_)) => {
+                tracing::error!(%error, "storage failure");
                 (
                     StatusCode::SERVICE_UNAVAILABLE,
                     "storage_unavailable",
-                    "The server's storage is not answering. Try again in a moment.",
+                    "The server's storage is not answering. Try again in a moment.".to_owned(),
                 )
             }
         };

@@ -15,16 +15,14 @@ async fn main() -> anyhow::Result<()> {
         .init();
 
     let config = Config::parse();
-    let store = store::open(&config.effective_database_url())
+    let url = config.effective_database_url();
+    let store = store::open(&url)
         .await
-        .context("opening the database")?;
+        .with_context(|| format!("opening the database {}", store::redact_url(&url)))?;
     if !config.dist.join("index.html").exists() {
         tracing::warn!(dist = %config.dist.display(), "the web app is not built; only the API is served");
     }
-    let state = AppState {
-        store,
-        dist: config.dist.clone(),
-    };
+    let state = AppState::new(store, &config);
 
     let listener = TcpListener::bind(config.listen)
         .await

@@ -30,7 +30,7 @@ pub fn service(dist: &Path) -> SpaService {
         let index = index.clone();
         async move {
             if request.method() != Method::GET && request.method() != Method::HEAD {
-                return Ok(Error::NotFound.into_response());
+                return Ok(Error::not_found().into_response());
             }
             let deep_link = is_deep_link(request.uri().path());
             // Keep only what ServeFile needs to answer the index request.

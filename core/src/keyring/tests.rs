@@ -177,12 +177,18 @@ fn truncated_or_extended_blobs_are_refused_without_panicking() {
     let (bytes, _) = sample(6);
     let body_len = bytes.len() - 32;
     for len in 0..bytes.len() {
-        assert!(Keyring::parse(&bytes[..len]).is_err(), "prefix of {len} bytes");
+        assert!(
+            Keyring::parse(&bytes[..len]).is_err(),
+            "prefix of {len} bytes"
+        );
     }
     // Cut short with the checksum fixed up: the structure itself is short.
     for len in 0..body_len {
         let cut: Vec<u8> = bytes[..len].iter().copied().chain([0; 32]).collect();
-        assert!(Keyring::parse(&with_checksum(cut)).is_err(), "body cut to {len} bytes");
+        assert!(
+            Keyring::parse(&with_checksum(cut)).is_err(),
+            "body cut to {len} bytes"
+        );
     }
     let mut longer = bytes[..body_len].to_vec();
     longer.push(0);

@@ -1,9 +1,7 @@
 use std::time::Duration;
 
-use async_trait::async_trait;
 use sqlx::{PgPool, postgres::PgPoolOptions};
 
-use super::Store;
 use crate::Error;
 
 pub struct PgStore {
@@ -14,17 +12,14 @@ impl PgStore {
     pub async fn open(url: &str) -> Result<Self, Error> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
+        // Several servers may start at once against one database; sqlx's
+        // migrator takes an advisory lock, so exactly one applies them.
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
         Ok(Self { pool })
     }
 }
 
-#[async_trait]
-impl Store for PgStore {
-    async fn ping(&self) -> Result<(), Error> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-}
+sql_store!(PgStore);

@@ -1,12 +1,10 @@
 use std::{path::Path, time::Duration};
 
-use async_trait::async_trait;
 use sqlx::{
     SqlitePool,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
-use super::Store;
 use crate::Error;
 
 pub struct SqliteStore {
@@ -16,7 +14,12 @@ pub struct SqliteStore {
 impl SqliteStore {
     pub async fn open(path: &Path) -> Result<Self, Error> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::Store(sqlx::Error::Io(e)))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::Config(format!(
+                    "can't create the data directory {}: {e}",
+                    dir.display()
+                ))
+            })?;
         }
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -26,20 +29,15 @@ impl SqliteStore {
             // power loss (NORMAL would not).
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(5))
+            .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
             .await?;
+        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
     }
 }
 
-#[async_trait]
-impl Store for SqliteStore {
-    async fn ping(&self) -> Result<(), Error> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-}
+sql_store!(SqliteStore);

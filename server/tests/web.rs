@@ -1,12 +1,13 @@
-//! The server in-process: health, the security headers, and deep links that
-//! fall back to the app's index.html.
+//! Serving the app in-process: health, the security headers, and deep
+//! links that fall back to the app's index.html.
 
 use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
+use clap::Parser;
 use http_body_util::BodyExt;
-use keyhaven_server::{AppState, app, store};
+use keyhaven_server::{AppState, Config, app, store};
 use tower::ServiceExt;
 
 const INDEX: &str = "<!doctype html><title>Keyhaven</title><p>app shell</p>";
@@ -21,12 +22,16 @@ async fn test_app() -> (axum::Router, tempfile::TempDir) {
         b"\0asm\x01\0\0\0",
     )
     .unwrap();
-    let url = format!(
-        "sqlite://{}",
-        dir.path().join("db/keyhaven.sqlite3").display()
-    );
-    let store = store::open(&url).await.unwrap();
-    (app(AppState { store, dist }), dir)
+    let config = Config::try_parse_from([
+        "keyhaven-server",
+        "--data-dir",
+        dir.path().join("db").to_str().unwrap(),
+        "--dist",
+        dist.to_str().unwrap(),
+    ])
+    .unwrap();
+    let store = store::open(&config.effective_database_url()).await.unwrap();
+    (app(AppState::new(store, &config)), dir)
 }
 
 async fn get(app: &axum::Router, path: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {

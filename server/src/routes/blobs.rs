@@ -1,0 +1,198 @@
+//! Per-account opaque blobs with optimistic concurrency: every write names
+//! the tag it expects, so no write is ever lost silently.
+
+use axum::{
+    body::Bytes,
+    extract::{Path, State, rejection::BytesRejection},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use keyhaven_core::api::BlobInfo;
+
+use crate::{
+    AppState, Error,
+    auth::{self, Account},
+    now_ms,
+    store::{DeleteOutcome, Precondition, PutOutcome},
+};
+
+/// `GET /api/v1/blobs`.
+pub async fn list(
+    State(state): State<AppState>,
+    account: Account,
+) -> Result<axum::Json<Vec<BlobInfo>>, Error> {
+    let blobs = state.store.list_blobs(account.id).await?;
+    Ok(axum::Json(
+        blobs
+            .into_iter()
+            .map(|b| BlobInfo {
+                name: b.name,
+                tag: b.tag,
+                size: b.size.max(0) as u64,
+                updated: b.updated_ms,
+            })
+            .collect(),
+    ))
+}
+
+/// `GET /api/v1/blobs/{name}`: the bytes, with `ETag`. Another account's
+/// blob is a 404, exactly like a missing one.
+pub async fn get(
+    State(state): State<AppState>,
+    account: Account,
+    Path(name): Path<String>,
+) -> Result<Response, Error> {
+    check_name(&name)?;
+    let blob = state
+        .store
+        .get_blob(account.id, &name)
+        .await?
+        .ok_or_else(Error::not_found)?;
+    Ok((
+        [
+            (header::ETAG, etag(&blob.tag)),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            ),
+        ],
+        blob.data,
+    )
+        .into_response())
+}
+
+/// `PUT /api/v1/blobs/{name}` with `If-Match: "<tag>"` (replace) or
+/// `If-None-Match: *` (create).
+pub async fn put(
+    State(state): State<AppState>,
+    account: Account,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Error> {
+    check_name(&name)?;
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large(state.settings.max_blob_bytes)
+        } else {
+            Error::bad_request("invalid_request", "The request body could not be read.")
+        }
+    })?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !content_type.starts_with("application/octet-stream") {
+        return Err(Error::api(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send blob bytes with Content-Type: application/octet-stream.",
+        ));
+    }
+    let precondition = precondition(&headers)?;
+    let tag = auth::hex(&auth::random_bytes::<16>());
+    let now = now_ms();
+    let quota = state.settings.account_quota_bytes as i64;
+    match state
+        .store
+        .put_blob(account.id, &name, precondition, &body, &tag, now, quota)
+        .await?
+    {
+        PutOutcome::Stored => {
+            let status = match precondition {
+                Precondition::Create => StatusCode::CREATED,
+                Precondition::Match(_) => StatusCode::OK,
+            };
+            let info = BlobInfo {
+                name,
+                tag: tag.clone(),
+                size: body.len() as u64,
+                updated: now,
+            };
+            Ok((status, [(header::ETAG, etag(&tag))], axum::Json(info)).into_response())
+        }
+        PutOutcome::Conflict { current } => Err(Error::PreconditionFailed { current }),
+        PutOutcome::OverQuota => Err(Error::api(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "quota_exceeded",
+            format!(
+                "This account's data would exceed its {} KiB quota.",
+                state.settings.account_quota_bytes / 1024
+            ),
+        )),
+    }
+}
+
+/// `DELETE /api/v1/blobs/{name}` with `If-Match`.
+pub async fn delete(
+    State(state): State<AppState>,
+    account: Account,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    check_name(&name)?;
+    let Precondition::Match(tag) = precondition(&headers)? else {
+        return Err(Error::bad_request(
+            "invalid_precondition",
+            "Delete with If-Match and the blob's current ETag.",
+        ));
+    };
+    match state.store.delete_blob(account.id, &name, tag).await? {
+        DeleteOutcome::Deleted => Ok(StatusCode::NO_CONTENT.into_response()),
+        DeleteOutcome::Conflict { current: None } => Err(Error::not_found()),
+        DeleteOutcome::Conflict { current } => Err(Error::PreconditionFailed { current }),
+    }
+}
+
+/// Names are `[a-z0-9._-]{1,64}`.
+fn check_name(name: &str) -> Result<(), Error> {
+    let ok = (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::bad_request(
+            "invalid_blob_name",
+            "A blob name is 1 to 64 lower-case letters, digits, dots, dashes or underscores.",
+        ))
+    }
+}
+
+/// Reads `If-Match: "<tag>"` or `If-None-Match: *`; neither is a 412 (a
+/// write that does not say what it expects could overwrite someone else's).
+fn precondition(headers: &HeaderMap) -> Result<Precondition<'_>, Error> {
+    if let Some(value) = headers.get(header::IF_NONE_MATCH) {
+        return if value.as_bytes() == b"*" {
+            Ok(Precondition::Create)
+        } else {
+            Err(Error::bad_request(
+                "invalid_precondition",
+                "If-None-Match only takes * (create when missing).",
+            ))
+        };
+    }
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Err(Error::PreconditionFailed { current: None });
+    };
+    let tag = value
+        .to_str()
+        .ok()
+        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+        .filter(|t| !t.is_empty() && t.len() <= 128 && t.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .ok_or_else(|| Error::bad_request("invalid_precondition", "If-Match must hold an ETag."))?;
+    Ok(Precondition::Match(tag))
+}
+
+fn etag(tag: &str) -> HeaderValue {
+    HeaderValue::try_from(format!("\"{tag}\"")).expect("tags are hex")
+}
+
+fn too_large(limit: usize) -> Error {
+    Error::api(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("A blob can be at most {} KiB.", limit / 1024),
+    )
+}

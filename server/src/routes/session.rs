@@ -1,0 +1,94 @@
+use std::net::SocketAddr;
+
+use axum::{
+    extract::{ConnectInfo, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use keyhaven_core::api::{Credentials, WhoAmI};
+
+use super::accounts::normalize_username;
+use crate::{AppState, Error, auth, json::Json, now_ms};
+
+/// `POST /api/v1/session`: signs in; 204 and a session cookie.
+pub async fn create(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(credentials): Json<Credentials>,
+) -> Result<Response, Error> {
+    let wrong = || {
+        Error::api(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "Wrong user name or password.",
+        )
+    };
+    // A malformed name can't have an account: answer exactly like a wrong
+    // password (after the same work), so names can't be probed.
+    let username = normalize_username(&credentials.username).unwrap_or_default();
+    let delay = state.limiter.check(&username, peer.ip(), now_ms())?;
+    tokio::time::sleep(delay).await;
+
+    let account = if username.is_empty() {
+        None
+    } else {
+        state.store.account_by_name(&username).await?
+    };
+    let (id, hash) = account.map_or((None, None), |(id, hash)| (Some(id), Some(hash)));
+    let ok = auth::verify_password(hash, credentials.password.clone()).await?;
+    let (true, Some(id)) = (ok, id) else {
+        state.limiter.record_failure(&username, peer.ip(), now_ms());
+        tracing::info!(%username, peer = %peer.ip(), "failed sign-in");
+        return Err(wrong());
+    };
+    state.limiter.record_success(&username);
+    let cookie = start_session(&state, id, &headers).await?;
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
+}
+
+/// Stores a new session and returns the cookie that carries it.
+pub async fn start_session(
+    state: &AppState,
+    account: i64,
+    headers: &HeaderMap,
+) -> Result<HeaderValue, Error> {
+    let now = now_ms();
+    let limits = &state.settings;
+    // Opportunistic clean-up: sign-ins are rare enough to afford it.
+    state
+        .store
+        .delete_expired_sessions(now - limits.session_idle_ms, now - limits.session_max_ms)
+        .await?;
+    let (token, hash) = auth::new_session_token();
+    state.store.create_session(&hash, account, now).await?;
+    Ok(auth::session_cookie(
+        Some(&token),
+        limits.session_max_ms / 1000,
+        limits.secure_cookies || auth::request_is_https(headers),
+    ))
+}
+
+/// `GET /api/v1/session`: who is signed in (401 when nobody).
+pub async fn get(account: auth::Account) -> axum::Json<WhoAmI> {
+    axum::Json(WhoAmI {
+        username: account.username,
+    })
+}
+
+/// `DELETE /api/v1/session`: signs out; the session is deleted on the
+/// server too, and the cookie cleared.
+pub async fn delete(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
+    if let Some(token) = auth::session_token(&headers) {
+        state
+            .store
+            .delete_session(&auth::token_hash(&token))
+            .await?;
+    }
+    let secure = state.settings.secure_cookies || auth::request_is_https(&headers);
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, auth::session_cookie(None, 0, secure))],
+    )
+        .into_response())
+}

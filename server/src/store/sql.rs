@@ -1,0 +1,252 @@
+//! The queries, written once for both databases (`$N` parameters are
+//! understood by SQLite and PostgreSQL alike), and stamped onto each pool
+//! type by `sql_store!`.
+
+/// Sum of the sizes of an account's other blobs plus the new one must stay
+/// within the quota. (Two concurrent writes to *different* blobs of one
+/// account can each pass this check; the quota is an abuse limit, so that
+/// slack of one blob is accepted rather than serializing all writes.)
+macro_rules! sql_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            async fn ping(&self) -> Result<(), $crate::Error> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn create_account(
+                &self,
+                username: &str,
+                password_hash: &str,
+                now_ms: i64,
+            ) -> Result<Option<$crate::store::AccountId>, $crate::Error> {
+                let id: Option<(i64,)> = sqlx::query_as(
+                    "INSERT INTO accounts (username, password_hash, created_ms) VALUES ($1, $2, $3)
+                     ON CONFLICT (username) DO NOTHING RETURNING id",
+                )
+                .bind(username)
+                .bind(password_hash)
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(id.map(|(id,)| id))
+            }
+
+            async fn account_by_name(
+                &self,
+                username: &str,
+            ) -> Result<Option<($crate::store::AccountId, String)>, $crate::Error> {
+                Ok(sqlx::query_as("SELECT id, password_hash FROM accounts WHERE username = $1")
+                    .bind(username)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn create_session(
+                &self,
+                token_hash: &[u8],
+                account: $crate::store::AccountId,
+                now_ms: i64,
+            ) -> Result<(), $crate::Error> {
+                sqlx::query(
+                    "INSERT INTO sessions (token_hash, account_id, created_ms, last_seen_ms)
+                     VALUES ($1, $2, $3, $3)",
+                )
+                .bind(token_hash)
+                .bind(account)
+                .bind(now_ms)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn session(
+                &self,
+                token_hash: &[u8],
+                idle_since: i64,
+                created_since: i64,
+            ) -> Result<Option<$crate::store::SessionAccount>, $crate::Error> {
+                let row: Option<(i64, String, i64)> = sqlx::query_as(
+                    "SELECT s.account_id, a.username, s.last_seen_ms
+                     FROM sessions s JOIN accounts a ON a.id = s.account_id
+                     WHERE s.token_hash = $1 AND s.last_seen_ms >= $2 AND s.created_ms >= $3",
+                )
+                .bind(token_hash)
+                .bind(idle_since)
+                .bind(created_since)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(account, username, last_seen_ms)| $crate::store::SessionAccount {
+                    account,
+                    username,
+                    last_seen_ms,
+                }))
+            }
+
+            async fn touch_session(&self, token_hash: &[u8], now_ms: i64) -> Result<(), $crate::Error> {
+                sqlx::query("UPDATE sessions SET last_seen_ms = $1 WHERE token_hash = $2")
+                    .bind(now_ms)
+                    .bind(token_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn delete_session(&self, token_hash: &[u8]) -> Result<(), $crate::Error> {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn delete_expired_sessions(
+                &self,
+                idle_since: i64,
+                created_since: i64,
+            ) -> Result<(), $crate::Error> {
+                sqlx::query("DELETE FROM sessions WHERE last_seen_ms < $1 OR created_ms < $2")
+                    .bind(idle_since)
+                    .bind(created_since)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn list_blobs(
+                &self,
+                account: $crate::store::AccountId,
+            ) -> Result<Vec<$crate::store::BlobMeta>, $crate::Error> {
+                let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+                    "SELECT name, tag, CAST(LENGTH(data) AS BIGINT), updated_ms FROM blobs
+                     WHERE account_id = $1 ORDER BY name",
+                )
+                .bind(account)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(name, tag, size, updated_ms)| $crate::store::BlobMeta {
+                        name,
+                        tag,
+                        size,
+                        updated_ms,
+                    })
+                    .collect())
+            }
+
+            async fn get_blob(
+                &self,
+                account: $crate::store::AccountId,
+                name: &str,
+            ) -> Result<Option<$crate::store::Blob>, $crate::Error> {
+                let row: Option<(String, Vec<u8>)> =
+                    sqlx::query_as("SELECT tag, data FROM blobs WHERE account_id = $1 AND name = $2")
+                        .bind(account)
+                        .bind(name)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(|(tag, data)| $crate::store::Blob { tag, data }))
+            }
+
+            async fn put_blob(
+                &self,
+                account: $crate::store::AccountId,
+                name: &str,
+                precondition: $crate::store::Precondition<'_>,
+                data: &[u8],
+                new_tag: &str,
+                now_ms: i64,
+                quota: i64,
+            ) -> Result<$crate::store::PutOutcome, $crate::Error> {
+                let size = data.len() as i64;
+                let written = match precondition {
+                    $crate::store::Precondition::Create => sqlx::query(
+                        "INSERT INTO blobs (account_id, name, tag, data, updated_ms)
+                         SELECT $1, $2, $3, $4, $5
+                         WHERE (SELECT COALESCE(SUM(LENGTH(data)), 0) FROM blobs WHERE account_id = $1) + $6 <= $7
+                         ON CONFLICT (account_id, name) DO NOTHING",
+                    )
+                    .bind(account)
+                    .bind(name)
+                    .bind(new_tag)
+                    .bind(data)
+                    .bind(now_ms)
+                    .bind(size)
+                    .bind(quota)
+                    .execute(&self.pool)
+                    .await?,
+                    $crate::store::Precondition::Match(tag) => sqlx::query(
+                        "UPDATE blobs SET tag = $3, data = $4, updated_ms = $5
+                         WHERE account_id = $1 AND name = $2 AND tag = $8
+                         AND (SELECT COALESCE(SUM(LENGTH(data)), 0) FROM blobs
+                              WHERE account_id = $1 AND name <> $2) + $6 <= $7",
+                    )
+                    .bind(account)
+                    .bind(name)
+                    .bind(new_tag)
+                    .bind(data)
+                    .bind(now_ms)
+                    .bind(size)
+                    .bind(quota)
+                    .bind(tag)
+                    .execute(&self.pool)
+                    .await?,
+                };
+                if written.rows_affected() == 1 {
+                    return Ok($crate::store::PutOutcome::Stored);
+                }
+                // Not written: either the precondition failed or the quota.
+                let current = self.current_tag(account, name).await?;
+                let precondition_held = match precondition {
+                    $crate::store::Precondition::Create => current.is_none(),
+                    $crate::store::Precondition::Match(tag) => current.as_deref() == Some(tag),
+                };
+                Ok(if precondition_held {
+                    $crate::store::PutOutcome::OverQuota
+                } else {
+                    $crate::store::PutOutcome::Conflict { current }
+                })
+            }
+
+            async fn delete_blob(
+                &self,
+                account: $crate::store::AccountId,
+                name: &str,
+                tag: &str,
+            ) -> Result<$crate::store::DeleteOutcome, $crate::Error> {
+                let deleted =
+                    sqlx::query("DELETE FROM blobs WHERE account_id = $1 AND name = $2 AND tag = $3")
+                        .bind(account)
+                        .bind(name)
+                        .bind(tag)
+                        .execute(&self.pool)
+                        .await?;
+                if deleted.rows_affected() == 1 {
+                    Ok($crate::store::DeleteOutcome::Deleted)
+                } else {
+                    Ok($crate::store::DeleteOutcome::Conflict {
+                        current: self.current_tag(account, name).await?,
+                    })
+                }
+            }
+        }
+
+        impl $store {
+            async fn current_tag(
+                &self,
+                account: $crate::store::AccountId,
+                name: &str,
+            ) -> Result<Option<String>, $crate::Error> {
+                let row: Option<(String,)> =
+                    sqlx::query_as("SELECT tag FROM blobs WHERE account_id = $1 AND name = $2")
+                        .bind(account)
+                        .bind(name)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(|(tag,)| tag))
+            }
+        }
+    };
+}
