@@ -9,5 +9,7 @@
 pub mod api;
 mod error;
 pub mod keyring;
+pub mod model;
+pub mod ssh;
 
 pub use error::Error;

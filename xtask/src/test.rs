@@ -185,7 +185,14 @@ fn parse_test_result(line: &str) -> Option<(u64, u64)> {
 /// with a temporary data directory, and runs Playwright against it.
 fn e2e(ws: &Workspace) -> anyhow::Result<(u64, u64, bool)> {
     build::app(ws)?;
-    let binary = build::server(ws, build::Profile::Debug)?;
+    // `cargo test --workspace` just built the server binary for its own
+    // tests; `cargo build -p` would unify features differently and rebuild.
+    let binary = ws.target.join("debug/keyhaven-server");
+    let binary = if binary.exists() {
+        binary
+    } else {
+        build::server(ws, build::Profile::Debug)?
+    };
     let data = std::env::temp_dir().join(format!("keyhaven-e2e-{}", std::process::id()));
     std::fs::create_dir_all(&data)?;
     let report = data.join("playwright-report.json");

@@ -21,6 +21,7 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("chromium-driver", "/usr/bin/chromedriver"),
     ("openssh-server", "/usr/sbin/sshd"),
     ("openssh-client", "/usr/bin/ssh-keyscan"),
+    ("openssl", "/usr/bin/openssl"),
     ("postgresql", "/usr/lib/postgresql"),
 ];
 
@@ -55,7 +56,7 @@ pub fn ensure_build_tools(ws: &Workspace) -> anyhow::Result<()> {
 }
 
 /// Everything for `cargo xtask test`: the build tools, Debian packages for
-/// the browser, SSH and PostgreSQL tests, and Playwright.
+/// the browser, SSH, OpenSSL-interop and PostgreSQL tests, and Playwright.
 pub fn ensure_test_tools(ws: &Workspace) -> anyhow::Result<()> {
     ensure_build_tools(ws)?;
     ensure_debian_packages()?;

@@ -1,0 +1,89 @@
+//! Per-item merge of two copies of the metadata: every item of either copy
+//! survives; where both have the same item, the later write wins (ties
+//! broken by device, then by content, so both sides pick the same one).
+//! Deletions are items too (tombstones), so a delete holds against an older
+//! edit and loses to a newer one. The result doesn't depend on the order of
+//! the copies, and merging a copy with itself changes nothing.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Item, Metadata};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    System,
+    Keypair,
+    Connection,
+}
+
+/// What a merge took from the other copy where this copy had its own,
+/// different version: the user is told these edits were replaced.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct MergeReport {
+    pub replaced: Vec<(Kind, String)>,
+    /// Items the other copy had that this one did not know at all.
+    pub added: Vec<(Kind, String)>,
+}
+
+impl Metadata {
+    /// Folds `other` into `self`; returns what changed here.
+    pub fn merge(&mut self, other: &Metadata) -> MergeReport {
+        let mut report = MergeReport::default();
+        merge_map(&mut self.systems, &other.systems, Kind::System, &mut report);
+        merge_map(
+            &mut self.keypairs,
+            &other.keypairs,
+            Kind::Keypair,
+            &mut report,
+        );
+        merge_map(
+            &mut self.connections,
+            &other.connections,
+            Kind::Connection,
+            &mut report,
+        );
+        report
+    }
+
+    /// The merge of two copies, as a new document.
+    pub fn merged(a: &Metadata, b: &Metadata) -> Metadata {
+        let mut out = a.clone();
+        out.merge(b);
+        out
+    }
+}
+
+fn merge_map<T: Clone + PartialEq + Serialize>(
+    ours: &mut BTreeMap<String, Item<T>>,
+    theirs: &BTreeMap<String, Item<T>>,
+    kind: Kind,
+    report: &mut MergeReport,
+) {
+    for (id, their) in theirs {
+        match ours.get(id) {
+            None => {
+                ours.insert(id.clone(), their.clone());
+                report.added.push((kind, id.clone()));
+            }
+            Some(our) if wins(their, our) => {
+                ours.insert(id.clone(), their.clone());
+                report.replaced.push((kind, id.clone()));
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// A total order on versions of one item: stamp, then device, then content.
+fn wins<T: PartialEq + Serialize>(a: &Item<T>, b: &Item<T>) -> bool {
+    if (a.updated, &a.by) != (b.updated, &b.by) {
+        return (a.updated, &a.by) > (b.updated, &b.by);
+    }
+    if a.value == b.value {
+        return false;
+    }
+    let content = |item: &Item<T>| serde_json::to_string(&item.value).unwrap_or_default();
+    content(a) > content(b)
+}

@@ -1,0 +1,233 @@
+//! The metadata document: registered TrueNAS systems, SSH keypairs' public
+//! halves and SSH connections. It is stored in plaintext on the server, so
+//! it holds no secret: API keys and private keys live in the keyring.
+//!
+//! Every item carries when and by which device it was last written, and a
+//! deletion leaves a tombstone, so two copies merge item by item
+//! ([`Metadata::merge`]).
+
+mod merge;
+mod validate;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use merge::{Kind, MergeReport};
+pub use validate::{
+    MAX_CONNECT_TIMEOUT, check_connect_timeout, check_port, host_from_input, normalize_truenas_url,
+    validate_host,
+};
+
+use crate::Error;
+
+/// A registered TrueNAS system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct System {
+    pub name: String,
+    /// Normalized base URL, e.g. `https://nas1.lan`.
+    pub url: String,
+    /// The user the stored API key belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_username: Option<String>,
+    /// The API key's id on the system (not secret), to delete it there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_id: Option<i64>,
+}
+
+/// An SSH keypair's public half; the private half is in the keyring.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Keypair {
+    pub name: String,
+    /// `ssh-ed25519`, `ssh-rsa`, `ecdsa-sha2-nistp256`, ...
+    pub key_type: String,
+    /// The OpenSSH public key line.
+    pub public_key: String,
+    /// `SHA256:…`
+    pub fingerprint: String,
+}
+
+/// An SSH connection, as TrueNAS's SSH Connections form defines it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub username: String,
+    pub keypair_id: String,
+    /// One OpenSSH public key per line, as TrueNAS stores them.
+    pub remote_host_keys: String,
+    pub connect_timeout: u32,
+}
+
+/// One item with its write stamp; `value: None` is a deletion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item<T> {
+    /// Milliseconds since the Unix epoch of the last write.
+    pub updated: u64,
+    /// The device that wrote it (breaks ties, and names whose edit won).
+    pub by: String,
+    #[serde(default = "none", skip_serializing_if = "Option::is_none")]
+    pub value: Option<T>,
+}
+
+/// A missing `value` is a tombstone (a plain `default` would make serde
+/// require `T: Default`).
+fn none<T>() -> Option<T> {
+    None
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metadata {
+    #[serde(default)]
+    pub systems: BTreeMap<String, Item<System>>,
+    #[serde(default)]
+    pub keypairs: BTreeMap<String, Item<Keypair>>,
+    #[serde(default)]
+    pub connections: BTreeMap<String, Item<Connection>>,
+}
+
+/// Caps on a stored document, so a hostile one can't exhaust the browser.
+const MAX_DOCUMENT: usize = 4 * 1024 * 1024;
+
+impl Metadata {
+    pub fn from_json(bytes: &[u8]) -> Result<Self, Error> {
+        if bytes.len() > MAX_DOCUMENT {
+            return Err(Error::Invalid(
+                "The stored metadata is too large to read.".into(),
+            ));
+        }
+        serde_json::from_slice(bytes)
+            .map_err(|_| Error::Invalid("The stored metadata can't be read.".into()))
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("metadata always serializes")
+    }
+
+    pub fn systems(&self) -> impl Iterator<Item = (&str, &System)> {
+        live(&self.systems)
+    }
+
+    pub fn keypairs(&self) -> impl Iterator<Item = (&str, &Keypair)> {
+        live(&self.keypairs)
+    }
+
+    pub fn connections(&self) -> impl Iterator<Item = (&str, &Connection)> {
+        live(&self.connections)
+    }
+
+    pub fn system(&self, id: &str) -> Option<&System> {
+        self.systems.get(id).and_then(|i| i.value.as_ref())
+    }
+
+    pub fn keypair(&self, id: &str) -> Option<&Keypair> {
+        self.keypairs.get(id).and_then(|i| i.value.as_ref())
+    }
+
+    pub fn connection(&self, id: &str) -> Option<&Connection> {
+        self.connections.get(id).and_then(|i| i.value.as_ref())
+    }
+
+    pub fn put_system(&mut self, id: &str, value: System, now: u64, by: &str) {
+        put(&mut self.systems, id, Some(value), now, by);
+    }
+
+    pub fn put_keypair(&mut self, id: &str, value: Keypair, now: u64, by: &str) {
+        put(&mut self.keypairs, id, Some(value), now, by);
+    }
+
+    pub fn put_connection(&mut self, id: &str, value: Connection, now: u64, by: &str) {
+        put(&mut self.connections, id, Some(value), now, by);
+    }
+
+    pub fn remove_system(&mut self, id: &str, now: u64, by: &str) -> bool {
+        remove(&mut self.systems, id, now, by)
+    }
+
+    pub fn remove_keypair(&mut self, id: &str, now: u64, by: &str) -> bool {
+        remove(&mut self.keypairs, id, now, by)
+    }
+
+    pub fn remove_connection(&mut self, id: &str, now: u64, by: &str) -> bool {
+        remove(&mut self.connections, id, now, by)
+    }
+
+    /// The connections that use a keypair (TrueNAS deletes them with it).
+    pub fn connections_using(&self, keypair_id: &str) -> Vec<(&str, &Connection)> {
+        self.connections()
+            .filter(|(_, c)| c.keypair_id == keypair_id)
+            .collect()
+    }
+
+    /// TrueNAS's rule: a name is unique among ALL keychain credentials,
+    /// keypairs and connections alike. `except` is the item being edited.
+    pub fn check_credential_name(&self, name: &str, except: Option<&str>) -> Result<(), Error> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::Invalid("Name is required".into()));
+        }
+        let taken = self
+            .keypairs()
+            .map(|(id, k)| (id, k.name.as_str()))
+            .chain(self.connections().map(|(id, c)| (id, c.name.as_str())))
+            .any(|(id, other)| other == name && Some(id) != except);
+        if taken {
+            Err(Error::Invalid(
+                "Is already in use by another Keychain Credential".into(),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// System names are unique too (they label the keyring table).
+    pub fn check_system_name(&self, name: &str, except: Option<&str>) -> Result<(), Error> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::Invalid("Name is required".into()));
+        }
+        if self
+            .systems()
+            .any(|(id, s)| s.name == name && Some(id) != except)
+        {
+            return Err(Error::Invalid(
+                "A system with this name is already registered.".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn live<T>(map: &BTreeMap<String, Item<T>>) -> impl Iterator<Item = (&str, &T)> {
+    map.iter()
+        .filter_map(|(id, item)| item.value.as_ref().map(|v| (id.as_str(), v)))
+}
+
+/// Writes an item stamped `now`, or just after its previous stamp if the
+/// clock went backwards, so an edit always supersedes what it edited.
+fn put<T>(map: &mut BTreeMap<String, Item<T>>, id: &str, value: Option<T>, now: u64, by: &str) {
+    let updated = map
+        .get(id)
+        .map_or(now, |previous| now.max(previous.updated + 1));
+    map.insert(
+        id.to_owned(),
+        Item {
+            updated,
+            by: by.to_owned(),
+            value,
+        },
+    );
+}
+
+fn remove<T>(map: &mut BTreeMap<String, Item<T>>, id: &str, now: u64, by: &str) -> bool {
+    if map.get(id).is_none_or(|item| item.value.is_none()) {
+        return false;
+    }
+    put(map, id, None, now, by);
+    true
+}
+
+// Property tests need proptest, which does not build for wasm32.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;

@@ -1,0 +1,207 @@
+//! Reading private keys as people have them: OpenSSH (also encrypted),
+//! PEM PKCS#1 (`BEGIN RSA PRIVATE KEY`), PKCS#8 (`BEGIN PRIVATE KEY`) and
+//! SEC1 (`BEGIN EC PRIVATE KEY`), copied with CRLF line ends, surrounding
+//! blanks or re-wrapped lines.
+
+use ssh_key::{
+    PrivateKey,
+    private::{EcdsaKeypair, Ed25519Keypair, KeypairData},
+};
+
+use crate::Error;
+
+/// An imported private key, or one that needs its passphrase first.
+pub enum Imported {
+    Plain(PrivateKey),
+    /// An encrypted OpenSSH key: call [`Imported::decrypt`].
+    Encrypted(PrivateKey),
+}
+
+impl std::fmt::Debug for Imported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Plain(_) => "Imported::Plain([REDACTED])",
+            Self::Encrypted(_) => "Imported::Encrypted",
+        })
+    }
+}
+
+impl Imported {
+    /// Decrypts an encrypted key (a plain one is returned as it is).
+    pub fn decrypt(self, passphrase: &str) -> Result<PrivateKey, Error> {
+        match self {
+            Self::Plain(key) => Ok(key),
+            Self::Encrypted(key) => key
+                .decrypt(passphrase)
+                .ok()
+                .or_else(|| super::p521_fix::decrypt(&key, passphrase))
+                .ok_or_else(|| {
+                    Error::Invalid(
+                        "Wrong passphrase for this private key. Check it and try again.".into(),
+                    )
+                }),
+        }
+    }
+}
+
+/// Reads a private key in any supported format.
+pub fn import_private_key(text: &str) -> Result<Imported, Error> {
+    let (label, headers, body) = split_pem(text)?;
+    if headers
+        .iter()
+        .any(|h| h.starts_with("Proc-Type") || h.starts_with("DEK-Info"))
+    {
+        return Err(unsupported_encryption());
+    }
+    match label.as_str() {
+        "OPENSSH PRIVATE KEY" => {
+            let key = PrivateKey::from_openssh(pem(&label, &body, 70))
+                .ok()
+                .or_else(|| super::p521_fix::repair_unencrypted(&body))
+                .ok_or_else(invalid)?;
+            Ok(if key.is_encrypted() {
+                Imported::Encrypted(key)
+            } else {
+                Imported::Plain(key)
+            })
+        }
+        "RSA PRIVATE KEY" => {
+            use rsa::pkcs1::DecodeRsaPrivateKey;
+            let key = rsa::RsaPrivateKey::from_pkcs1_pem(&pem(&label, &body, 64))
+                .map_err(|_| invalid())?;
+            rsa_key(key)
+        }
+        "EC PRIVATE KEY" => {
+            let text = pem(&label, &body, 64);
+            if let Ok(key) = p256::SecretKey::from_sec1_pem(&text) {
+                return ecdsa_p256(key);
+            }
+            if let Ok(key) = p384::SecretKey::from_sec1_pem(&text) {
+                return ecdsa_p384(key);
+            }
+            if let Ok(key) = p521::SecretKey::from_sec1_pem(&text) {
+                return ecdsa_p521(key);
+            }
+            Err(invalid())
+        }
+        "PRIVATE KEY" => {
+            use pkcs8::DecodePrivateKey;
+            let text = pem(&label, &body, 64);
+            if let Ok(key) = ed25519_dalek::SigningKey::from_pkcs8_pem(&text) {
+                return plain(KeypairData::Ed25519(Ed25519Keypair::from(key)));
+            }
+            if let Ok(key) = p256::SecretKey::from_pkcs8_pem(&text) {
+                return ecdsa_p256(key);
+            }
+            if let Ok(key) = p384::SecretKey::from_pkcs8_pem(&text) {
+                return ecdsa_p384(key);
+            }
+            if let Ok(key) = p521::SecretKey::from_pkcs8_pem(&text) {
+                return ecdsa_p521(key);
+            }
+            if let Ok(key) = rsa::RsaPrivateKey::from_pkcs8_pem(&text) {
+                return rsa_key(key);
+            }
+            Err(invalid())
+        }
+        "ENCRYPTED PRIVATE KEY" => Err(unsupported_encryption()),
+        label if label.contains("PUBLIC KEY") => Err(Error::Invalid(
+            "That is a public key. Paste the private key here, and the public key below.".into(),
+        )),
+        _ => Err(invalid()),
+    }
+}
+
+fn invalid() -> Error {
+    Error::Invalid(
+        "That is not a private key Keyhaven can read. Use an OpenSSH key (BEGIN OPENSSH PRIVATE KEY), or PEM (BEGIN RSA / EC / PRIVATE KEY).".into(),
+    )
+}
+
+fn unsupported_encryption() -> Error {
+    Error::Invalid(
+        "This key is encrypted in an old PEM format. Convert it first: ssh-keygen -p -f KEYFILE (it keeps the passphrase and writes OpenSSH format).".into(),
+    )
+}
+
+/// Finds the PEM block and returns its label, header lines and base64 body
+/// with every blank, CR and line break removed.
+fn split_pem(text: &str) -> Result<(String, Vec<String>, String), Error> {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let begin = text.find("-----BEGIN ").ok_or_else(|| {
+        if text.trim().is_empty() {
+            Error::Invalid("You must specify a key".into())
+        } else {
+            invalid()
+        }
+    })?;
+    let rest = &text[begin + "-----BEGIN ".len()..];
+    let label_end = rest.find("-----").ok_or_else(invalid)?;
+    let label = rest[..label_end].trim().to_owned();
+    let rest = &rest[label_end + 5..];
+    let end_marker = format!("-----END {label}-----");
+    let end = rest.find(&end_marker).ok_or_else(|| {
+        Error::Invalid(format!(
+            "The key is cut short: its last line, {end_marker}, is missing."
+        ))
+    })?;
+    let mut headers = Vec::new();
+    let mut body = String::new();
+    for line in rest[..end].lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if line.contains(':') {
+            headers.push(line.to_owned());
+        } else {
+            body.extend(line.chars().filter(|c| !c.is_whitespace()));
+        }
+    }
+    Ok((label, headers, body))
+}
+
+/// A canonical PEM text with the body wrapped at `width` columns.
+fn pem(label: &str, body: &str, width: usize) -> String {
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in body.as_bytes().chunks(width) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+fn plain(data: KeypairData) -> Result<Imported, Error> {
+    PrivateKey::new(data, "")
+        .map(Imported::Plain)
+        .map_err(|_| invalid())
+}
+
+fn rsa_key(key: rsa::RsaPrivateKey) -> Result<Imported, Error> {
+    let keypair = ssh_key::private::RsaKeypair::try_from(key).map_err(|_| invalid())?;
+    plain(KeypairData::Rsa(keypair))
+}
+
+fn ecdsa_p256(key: p256::SecretKey) -> Result<Imported, Error> {
+    let public =
+        p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&key.public_key(), false);
+    plain(KeypairData::Ecdsa(EcdsaKeypair::NistP256 {
+        public,
+        private: key.into(),
+    }))
+}
+
+fn ecdsa_p384(key: p384::SecretKey) -> Result<Imported, Error> {
+    let public =
+        p384::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&key.public_key(), false);
+    plain(KeypairData::Ecdsa(EcdsaKeypair::NistP384 {
+        public,
+        private: key.into(),
+    }))
+}
+
+fn ecdsa_p521(key: p521::SecretKey) -> Result<Imported, Error> {
+    let public =
+        p521::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&key.public_key(), false);
+    plain(KeypairData::Ecdsa(EcdsaKeypair::NistP521 {
+        public,
+        private: key.into(),
+    }))
+}

@@ -1,0 +1,180 @@
+use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
+use secrecy::ExposeSecret;
+
+use super::*;
+
+fn rng() -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(42)
+}
+
+#[test]
+fn generated_keys_round_trip_through_openssh_text() {
+    let mut rng = rng();
+    for kind in [
+        KeyKind::Ed25519,
+        KeyKind::EcdsaP256,
+        KeyKind::EcdsaP384,
+        KeyKind::EcdsaP521,
+    ] {
+        let key = generate(kind, "nas1 Key", &mut rng).unwrap();
+        let text = export_private(&key, None, &mut rng).unwrap();
+        let Imported::Plain(back) = import_private_key(text.expose_secret()).unwrap() else {
+            panic!("{kind:?}: a plain key imported as encrypted");
+        };
+        assert_eq!(
+            back.public_key().key_data(),
+            key.public_key().key_data(),
+            "{kind:?}"
+        );
+        assert_eq!(back.comment(), "nas1 Key");
+        assert!(public_line(key.public_key()).ends_with(" nas1 Key"));
+    }
+}
+
+#[test]
+fn encrypted_export_needs_the_passphrase() {
+    let mut rng = rng();
+    let key = generate(KeyKind::Ed25519, "", &mut rng).unwrap();
+    let text = export_private(&key, Some("open sesame"), &mut rng).unwrap();
+    let imported = import_private_key(text.expose_secret()).unwrap();
+    assert!(matches!(imported, Imported::Encrypted(_)));
+    let Imported::Encrypted(encrypted) = imported else {
+        unreachable!()
+    };
+    let wrong = Imported::Encrypted(encrypted.clone())
+        .decrypt("open sesam")
+        .unwrap_err();
+    assert!(wrong.to_string().contains("Wrong passphrase"), "{wrong}");
+    let right = Imported::Encrypted(encrypted)
+        .decrypt("open sesame")
+        .unwrap();
+    assert_eq!(right.public_key().key_data(), key.public_key().key_data());
+}
+
+#[test]
+fn pairs_are_checked_with_truenas_messages() {
+    let mut rng = rng();
+    let a = generate(KeyKind::Ed25519, "a", &mut rng).unwrap();
+    let b = generate(KeyKind::Ed25519, "b", &mut rng).unwrap();
+    let a_public = public_line(a.public_key());
+    let message = |r: Result<ssh_key::PublicKey, Error>| r.unwrap_err().to_string();
+
+    assert_eq!(message(check_pair(None, None)), "You must specify a key");
+    assert_eq!(
+        message(check_pair(Some(&b), Some(&a_public))),
+        "Private key and public key do not match"
+    );
+    assert_eq!(
+        message(check_pair(Some(&a), Some("ssh-ed25519 garbage"))),
+        "Invalid public key"
+    );
+    // The comment doesn't matter; an empty public key is derived.
+    let other_comment = a_public.replace(" a", " something else");
+    assert!(check_pair(Some(&a), Some(&other_comment)).is_ok());
+    assert_eq!(
+        check_pair(Some(&a), Some("  ")).unwrap().key_data(),
+        a.public_key().key_data()
+    );
+}
+
+#[test]
+fn imports_tolerate_crlf_blanks_and_rewrapping() {
+    let mut rng = rng();
+    let key = generate(KeyKind::EcdsaP256, "c", &mut rng).unwrap();
+    let text = export_private(&key, None, &mut rng).unwrap();
+    let body: String = text
+        .expose_secret()
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let rewrapped: Vec<String> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| format!("   {}  ", std::str::from_utf8(c).unwrap()))
+        .collect();
+    let messy = format!(
+        "\r\n\r\n  -----BEGIN OPENSSH PRIVATE KEY-----\r\n{}\r\n-----END OPENSSH PRIVATE KEY-----\r\n\r\n",
+        rewrapped.join("\r\n")
+    );
+    let Imported::Plain(back) = import_private_key(&messy).unwrap() else {
+        panic!()
+    };
+    assert_eq!(back.public_key().key_data(), key.public_key().key_data());
+}
+
+#[test]
+fn garbage_gets_a_clear_message() {
+    for text in [
+        "",
+        "hello",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nnot base64!\n-----END OPENSSH PRIVATE KEY-----",
+    ] {
+        let error = import_private_key(text).unwrap_err().to_string();
+        assert!(!error.is_empty(), "{text:?}");
+    }
+    assert_eq!(
+        import_private_key("  ").unwrap_err().to_string(),
+        "You must specify a key"
+    );
+    let public = import_private_key("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----")
+        .unwrap_err();
+    assert!(public.to_string().contains("public key"), "{public}");
+    let legacy = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----";
+    assert!(
+        import_private_key(legacy)
+            .unwrap_err()
+            .to_string()
+            .contains("ssh-keygen -p")
+    );
+}
+
+#[test]
+fn file_types_and_descriptions_follow_truenas() {
+    let mut rng = rng();
+    let ed = generate(KeyKind::Ed25519, "", &mut rng).unwrap();
+    let ec = generate(KeyKind::EcdsaP384, "", &mut rng).unwrap();
+    assert_eq!(file_type(ed.public_key()), "ed25519");
+    assert_eq!(file_type(ec.public_key()), "ecdsa");
+    assert_eq!(describe(ec.public_key()), "ECDSA P-384");
+    assert!(matches!(
+        generate(KeyKind::Rsa(1024), "", &mut rng),
+        Err(Error::Invalid(_))
+    ));
+}
+
+#[test]
+fn host_keys_are_read_from_every_usual_form() {
+    let mut rng = rng();
+    let a = public_line(
+        generate(KeyKind::Ed25519, "", &mut rng)
+            .unwrap()
+            .public_key(),
+    );
+    let b = public_line(
+        generate(KeyKind::EcdsaP256, "", &mut rng)
+            .unwrap()
+            .public_key(),
+    );
+    let forms = [
+        // TrueNAS's stored form.
+        format!("{a}\n{b}"),
+        // ssh-keyscan output, with its comment lines.
+        format!("# 10.0.0.5:22 SSH-2.0-OpenSSH_9.2\n10.0.0.5 {a}\n# x\n10.0.0.5 {b}\n"),
+        // known_hosts: patterns, ports, hashed hosts, trailing comments.
+        format!("nas2,10.0.0.5 {a} root@nas2\n|1|abc=|def= {b}\n"),
+        // Duplicates collapse.
+        format!("{a}\n{b}\n{a}"),
+    ];
+    for text in forms {
+        let keys = parse_host_keys(&text).unwrap();
+        assert_eq!(keys.len(), 2, "{text}");
+        assert_eq!(format_host_keys(&keys), format!("{a}\n{b}"));
+    }
+    let error = parse_host_keys(&format!("{a}\nnot a key\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("Line 2"), "{error}");
+    assert!(parse_host_keys("# only comments\n").is_err());
+    assert!(parse_host_keys(&format!("@revoked * {a}")).is_err());
+}
