@@ -117,10 +117,13 @@ impl Entry {
         if self.deleted { FLAG_DELETED } else { 0 }
     }
 
-    /// Last writer wins; equal times are broken by the nonce so every
-    /// replica picks the same winner.
+    /// Last writer wins; equal times are broken by the nonce (then the
+    /// rest), a total order, so every replica picks the same winner.
     fn newer_than(&self, other: &Entry) -> bool {
-        (self.updated_ms, self.nonce) > (other.updated_ms, other.nonce)
+        fn key(e: &Entry) -> (u64, [u8; 24], bool, &[u8]) {
+            (e.updated_ms, e.nonce, e.deleted, &e.ciphertext)
+        }
+        key(self) > key(other)
     }
 }
 
@@ -777,17 +780,9 @@ impl Unlocked {
             ));
         }
         self.verify_manifest(other)?;
-        let mut report = MergeReport::default();
-        for (id, theirs) in &other.entries {
-            let take = match self.keyring.entries.get(id) {
-                Some(ours) => theirs.newer_than(ours),
-                None => true,
-            };
-            if take {
-                self.keyring.entries.insert(id.clone(), theirs.clone());
-                report.taken.push(id.clone());
-            }
-        }
+        let mut report = MergeReport {
+            taken: merge_entries(&mut self.keyring.entries, &other.entries),
+        };
         for theirs in &other.slots {
             let take = match self.keyring.slot(theirs.kind) {
                 Some(ours) => (theirs.updated_ms, theirs.nonce) > (ours.updated_ms, ours.nonce),
@@ -800,8 +795,26 @@ impl Unlocked {
             }
         }
         self.keyring.revision = self.keyring.revision.max(other.revision);
+        report.taken.sort();
         Ok(report)
     }
+}
+
+/// Entry by entry, the later write wins (deletions included); returns the
+/// ids taken from `theirs`.
+fn merge_entries(
+    ours: &mut BTreeMap<String, Entry>,
+    theirs: &BTreeMap<String, Entry>,
+) -> Vec<String> {
+    let mut taken = Vec::new();
+    for (id, their) in theirs {
+        let take = ours.get(id).is_none_or(|our| their.newer_than(our));
+        if take {
+            ours.insert(id.clone(), their.clone());
+            taken.push(id.clone());
+        }
+    }
+    taken
 }
 
 #[cfg(test)]

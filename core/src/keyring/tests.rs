@@ -507,3 +507,48 @@ fn format_v1_known_answer() {
     );
     assert!(keyring.unlock_with_recovery_code(stored_code).is_ok());
 }
+
+#[cfg(not(target_arch = "wasm32"))]
+mod merge_properties {
+    use proptest::prelude::*;
+
+    use super::super::{Entry, merge_entries};
+    use std::collections::BTreeMap;
+
+    fn arb_entries() -> impl Strategy<Value = BTreeMap<String, Entry>> {
+        prop::collection::btree_map(
+            "[a-d]",
+            (0u64..5, any::<bool>(), 0u8..3).prop_map(|(updated_ms, deleted, n)| Entry {
+                updated_ms,
+                deleted,
+                nonce: [n; 24],
+                ciphertext: if deleted { Vec::new() } else { vec![n; 4] },
+            }),
+            0..5,
+        )
+    }
+
+    fn merged(a: &BTreeMap<String, Entry>, b: &BTreeMap<String, Entry>) -> BTreeMap<String, Entry> {
+        let mut out = a.clone();
+        merge_entries(&mut out, b);
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn keyring_merge_is_commutative_and_idempotent(a in arb_entries(), b in arb_entries()) {
+            prop_assert_eq!(merged(&a, &b), merged(&b, &a));
+            prop_assert_eq!(merged(&merged(&a, &b), &b), merged(&a, &b));
+            prop_assert_eq!(merged(&a, &a), a.clone());
+        }
+
+        #[test]
+        fn keyring_merge_loses_no_entry(a in arb_entries(), b in arb_entries()) {
+            let m = merged(&a, &b);
+            for (id, entry) in a.iter().chain(b.iter()) {
+                let kept = &m[id];
+                prop_assert!((kept.updated_ms, kept.nonce) >= (entry.updated_ms, entry.nonce));
+            }
+        }
+    }
+}
