@@ -1,0 +1,6 @@
+//! The simulator's pieces, as a library so its tests (and the e2e suite's
+//! helpers) can use the same TOTP code.
+
+pub mod rpc;
+pub mod state;
+pub mod totp;
