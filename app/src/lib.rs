@@ -1,7 +1,12 @@
-//! Keyhaven's browser app: every screen, and (in later modules) browser
-//! storage, sync, the TrueNAS API client and the crypto worker.
+//! Keyhaven's browser app: every screen, the shared state and its sync with
+//! the server, and (in later modules) the crypto worker and the TrueNAS API
+//! client.
 
+mod components;
+mod net;
 mod pages;
+mod session;
+mod state;
 
 use leptos::prelude::*;
 use leptos_router::{
@@ -9,10 +14,14 @@ use leptos_router::{
     path,
 };
 
+use session::{Account, Protected};
+use state::AppState;
+
 /// The whole app: the top bar and one route per screen. Routes are real URLs,
 /// so deep links and reloads land on the same screen.
 #[component]
 pub fn App() -> impl IntoView {
+    provide_context(AppState::new());
     view! {
         <Router>
             <header class="topbar">
@@ -20,13 +29,18 @@ pub fn App() -> impl IntoView {
                     <img src="/icon.svg" alt="" width="28" height="28"/>
                     <span>"Keyhaven"</span>
                 </A>
+                <div class="spacer"></div>
+                <Account/>
             </header>
             <main class="page">
                 <Routes fallback=pages::NotFound>
-                    <Route path=path!("/") view=pages::Dashboard/>
                     <Route path=path!("/signin") view=pages::SignIn/>
-                    <Route path=path!("/keyring") view=pages::Keyring/>
-                    <Route path=path!("/credentials/backup") view=pages::BackupCredentials/>
+                    <Route path=path!("/") view=|| view! { <Protected><pages::Dashboard/></Protected> }/>
+                    <Route path=path!("/keyring") view=|| view! { <Protected><pages::Keyring/></Protected> }/>
+                    <Route
+                        path=path!("/credentials/backup")
+                        view=|| view! { <Protected><pages::BackupCredentials/></Protected> }
+                    />
                 </Routes>
             </main>
         </Router>

@@ -1,14 +1,188 @@
-use leptos::prelude::*;
+use keyhaven_core::model::{System, normalize_truenas_url};
+use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use leptos_router::components::A;
+
+use crate::{
+    components::Dialog,
+    state::{AppState, new_id},
+};
 
 /// `/`: the registered TrueNAS systems, and the way to the other screens.
 #[component]
 pub fn Dashboard() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let adding = RwSignal::new(false);
+    let removing = RwSignal::new(None::<(String, String)>);
+    let systems = move || {
+        let mut systems: Vec<(String, System)> = state
+            .metadata
+            .get()
+            .systems()
+            .map(|(id, s)| (id.to_owned(), s.clone()))
+            .collect();
+        systems.sort_by_key(|(_, s)| s.name.to_lowercase());
+        systems
+    };
     view! {
-        <h1>"Dashboard"</h1>
-        <nav class="cards">
+        <div class="page-header">
+            <h1>"Dashboard"</h1>
+            <div class="spacer"></div>
+            <button type="button" class="primary" on:click=move |_| adding.set(true)>"Add System"</button>
+        </div>
+        <section class="card" aria-labelledby="systems-title">
+            <h2 id="systems-title">"TrueNAS Systems"</h2>
+            <Show
+                when=move || !systems().is_empty()
+                fallback=|| view! { <p class="empty">"No systems yet. Add System registers one by its name and URL."</p> }
+            >
+                <table class="table">
+                    <thead>
+                        <tr><th scope="col">"Name"</th><th scope="col">"URL"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr>
+                    </thead>
+                    <tbody>
+                        <For each=systems key=|(id, s)| (id.clone(), s.clone().name, s.url.clone()) let:((id, system))>
+                            <tr>
+                                <td>{system.name.clone()}</td>
+                                <td><a href=system.url.clone() target="_blank" rel="noopener noreferrer">{system.url.clone()}</a></td>
+                                <td class="row-actions">
+                                    <button
+                                        type="button"
+                                        class="icon-button"
+                                        aria-label=format!("Remove {}", system.name)
+                                        on:click={
+                                            let (id, name) = (id.clone(), system.name.clone());
+                                            move |_| removing.set(Some((id.clone(), name.clone())))
+                                        }
+                                    >
+                                        "Remove"
+                                    </button>
+                                </td>
+                            </tr>
+                        </For>
+                    </tbody>
+                </table>
+            </Show>
+        </section>
+        <nav class="cards" aria-label="Screens">
             <A href="/keyring" attr:class="card">"Keyring"</A>
             <A href="/credentials/backup" attr:class="card">"Backup Credentials"</A>
         </nav>
+        <Show when=move || adding.get()>
+            <AddSystem close=Callback::new(move |()| adding.set(false))/>
+        </Show>
+        <Show when=move || removing.get().is_some()>
+            <RemoveSystem target=removing/>
+        </Show>
+    }
+}
+
+/// The Add System dialog: a name and the system's TrueNAS URL.
+#[component]
+fn AddSystem(close: Callback<()>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let name = RwSignal::new(String::new());
+    let url = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        let metadata = state.metadata.get_untracked();
+        let name_value = name.get_untracked().trim().to_owned();
+        if let Err(e) = metadata.check_system_name(&name_value, None) {
+            error.set(Some(e.to_string()));
+            return;
+        }
+        let page_scheme = web_sys::window()
+            .and_then(|w| w.location().protocol().ok())
+            .unwrap_or_else(|| "https:".into());
+        let url_value =
+            match normalize_truenas_url(&url.get_untracked(), page_scheme.trim_end_matches(':')) {
+                Ok(url) => url,
+                Err(e) => {
+                    error.set(Some(e.to_string()));
+                    return;
+                }
+            };
+        busy.set(true);
+        spawn_local(async move {
+            let id = new_id();
+            let system = System {
+                name: name_value,
+                url: url_value,
+                api_username: None,
+                api_key_id: None,
+            };
+            let result = state
+                .update_metadata(move |m, now, by| m.put_system(&id, system.clone(), now, by))
+                .await;
+            busy.set(false);
+            match result {
+                Ok(()) => close.run(()),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <Dialog title="Add System" on_cancel=close>
+            <form on:submit=submit>
+                <label>"Name" <input type="text" required bind:value=name/></label>
+                <label>
+                    "TrueNAS URL"
+                    <input type="text" required placeholder="https://truenas.local" bind:value=url/>
+                </label>
+                <Show when=move || error.get().is_some()>
+                    <p class="error" role="alert">{move || error.get()}</p>
+                </Show>
+                <div class="actions">
+                    <button type="button" on:click=move |_| close.run(())>"Cancel"</button>
+                    <button
+                        type="submit"
+                        class="primary"
+                        prop:disabled=move || busy.get() || name.get().trim().is_empty() || url.get().trim().is_empty()
+                    >
+                        "Save"
+                    </button>
+                </div>
+            </form>
+        </Dialog>
+    }
+}
+
+/// Confirms removing a system from Keyhaven.
+#[component]
+fn RemoveSystem(target: RwSignal<Option<(String, String)>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let error = RwSignal::new(None::<String>);
+    let cancel = Callback::new(move |()| target.set(None));
+    let confirm = move |_| {
+        let Some((id, _)) = target.get_untracked() else {
+            return;
+        };
+        spawn_local(async move {
+            let result = state
+                .update_metadata(move |m, now, by| {
+                    m.remove_system(&id, now, by);
+                })
+                .await;
+            match result {
+                Ok(()) => target.set(None),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <Dialog title="Remove System" on_cancel=cancel>
+            <p>
+                "Remove " <strong>{move || target.get().map(|t| t.1)}</strong>
+                " from Keyhaven? Nothing changes on the system itself."
+            </p>
+            <Show when=move || error.get().is_some()>
+                <p class="error" role="alert">{move || error.get()}</p>
+            </Show>
+            <div class="actions">
+                <button type="button" on:click=move |_| cancel.run(())>"Cancel"</button>
+                <button type="button" class="danger" on:click=confirm>"Remove"</button>
+            </div>
+        </Dialog>
     }
 }

@@ -1,7 +1,116 @@
-use leptos::prelude::*;
+use keyhaven_core::api::Credentials;
+use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
+use leptos_router::hooks::use_navigate;
+
+use crate::{net::api, state::AppState};
 
 /// `/signin`: sign in to this Keyhaven server, or create an account.
 #[component]
 pub fn SignIn() -> impl IntoView {
-    view! { <h1>"Sign in"</h1> }
+    let state = expect_context::<AppState>();
+    let creating = RwSignal::new(false);
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let navigate = use_navigate();
+
+    let mismatch =
+        move || creating.get() && !confirm.get().is_empty() && confirm.get() != password.get();
+    let ready = move || {
+        !busy.get()
+            && !username.get().trim().is_empty()
+            && !password.get().is_empty()
+            && (!creating.get() || confirm.get() == password.get())
+    };
+
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        if !ready() {
+            return;
+        }
+        let credentials = Credentials {
+            username: username.get_untracked().trim().to_owned(),
+            password: password.get_untracked(),
+        };
+        let navigate = navigate.clone();
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let result = if creating.get_untracked() {
+                api::create_account(&credentials).await
+            } else {
+                api::sign_in(&credentials).await
+            };
+            busy.set(false);
+            match result {
+                Ok(()) => {
+                    password.set(String::new());
+                    confirm.set(String::new());
+                    state.signed_in(Some(credentials.username.to_lowercase()));
+                    navigate("/", Default::default());
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+
+    view! {
+        <section class="auth">
+            <h1>{move || if creating.get() { "Create account" } else { "Sign in" }}</h1>
+            <p class="hint">
+                "Your account on this Keyhaven server stores your systems and your keyring, encrypted in this browser before they leave it."
+            </p>
+            <form on:submit=submit>
+                <label>
+                    "User name"
+                    <input type="text" autocomplete="username" required bind:value=username/>
+                </label>
+                <label>
+                    "Password"
+                    <input
+                        type="password"
+                        required
+                        autocomplete=move || if creating.get() { "new-password" } else { "current-password" }
+                        bind:value=password
+                    />
+                </label>
+                <Show when=move || creating.get()>
+                    <label>
+                        "Confirm password"
+                        <input type="password" autocomplete="new-password" required bind:value=confirm/>
+                    </label>
+                    <Show when=mismatch>
+                        <p class="field-error">"The passwords do not match."</p>
+                    </Show>
+                </Show>
+                <Show when=move || error.get().is_some()>
+                    <p class="error" role="alert">{move || error.get()}</p>
+                </Show>
+                <div class="actions">
+                    <button type="submit" class="primary" prop:disabled=move || !ready()>
+                        {move || match (creating.get(), busy.get()) {
+                            (_, true) => "Please wait…",
+                            (true, false) => "Create account",
+                            (false, false) => "Sign in",
+                        }}
+                    </button>
+                </div>
+            </form>
+            <p class="switch">
+                {move || if creating.get() { "Already have an account? " } else { "New here? " }}
+                <button
+                    type="button"
+                    class="link"
+                    on:click=move |_| {
+                        creating.update(|c| *c = !*c);
+                        error.set(None);
+                    }
+                >
+                    {move || if creating.get() { "Sign in" } else { "Create account" }}
+                </button>
+            </p>
+        </section>
+    }
 }

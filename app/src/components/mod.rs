@@ -1,0 +1,5 @@
+//! Pieces the screens share.
+
+mod dialog;
+
+pub use dialog::Dialog;

@@ -1,0 +1,130 @@
+//! The Keyhaven server's API (`/api/v1`), from the browser. The session
+//! cookie rides along (same origin); secrets never do: blobs are sent
+//! already encrypted, or hold no secret.
+
+use gloo_net::http::{Request, Response};
+use keyhaven_core::api::{Credentials, ErrorBody, WhoAmI};
+
+/// A failed call, with a message for the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// 401: not signed in (or the session ended).
+    Unauthenticated,
+    /// 412: someone else wrote first; `current` is the tag there now.
+    Conflict { current: Option<String> },
+    /// The network or the server is unreachable.
+    Offline,
+    /// Anything else, with the server's message.
+    Failed { status: u16, message: String },
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unauthenticated => f.write_str("Your session ended. Sign in again."),
+            Self::Conflict { .. } => f.write_str("Someone else changed this at the same time."),
+            Self::Offline => {
+                f.write_str("The Keyhaven server can't be reached. Check your connection.")
+            }
+            Self::Failed { message, .. } => f.write_str(message),
+        }
+    }
+}
+
+async fn error_of(response: Response) -> ApiError {
+    let status = response.status();
+    let tag = etag(&response);
+    match status {
+        401 => ApiError::Unauthenticated,
+        412 => ApiError::Conflict { current: tag },
+        _ => {
+            let message = match response.json::<ErrorBody>().await {
+                Ok(body) => body.error.message,
+                Err(_) => format!("The server answered {status}."),
+            };
+            ApiError::Failed { status, message }
+        }
+    }
+}
+
+fn etag(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get("etag")
+        .map(|t| t.trim_start_matches("W/").trim_matches('"').to_owned())
+}
+
+async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, ApiError> {
+    let request = request.map_err(|e| ApiError::Failed {
+        status: 0,
+        message: e.to_string(),
+    })?;
+    let response = request.send().await.map_err(|_| ApiError::Offline)?;
+    if (200..300).contains(&response.status()) {
+        Ok(response)
+    } else {
+        Err(error_of(response).await)
+    }
+}
+
+/// Who is signed in, or `None`.
+pub async fn whoami() -> Result<Option<String>, ApiError> {
+    match send(Ok(Request::get("/api/v1/session")
+        .build()
+        .map_err(|_| ApiError::Offline)?))
+    .await
+    {
+        Ok(response) => Ok(response.json::<WhoAmI>().await.ok().map(|w| w.username)),
+        Err(ApiError::Unauthenticated) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn sign_in(credentials: &Credentials) -> Result<(), ApiError> {
+    send(Request::post("/api/v1/session").json(credentials))
+        .await
+        .map(drop)
+}
+
+pub async fn create_account(credentials: &Credentials) -> Result<(), ApiError> {
+    send(Request::post("/api/v1/accounts").json(credentials))
+        .await
+        .map(drop)
+}
+
+pub async fn sign_out() -> Result<(), ApiError> {
+    send(Request::delete("/api/v1/session").build())
+        .await
+        .map(drop)
+}
+
+/// A blob and its tag, or `None` when the account has none by that name.
+pub async fn get_blob(name: &str) -> Result<Option<(Vec<u8>, String)>, ApiError> {
+    match send(Request::get(&format!("/api/v1/blobs/{name}")).build()).await {
+        Ok(response) => {
+            let tag = etag(&response).unwrap_or_default();
+            let bytes = response.binary().await.map_err(|_| ApiError::Offline)?;
+            Ok(Some((bytes, tag)))
+        }
+        Err(ApiError::Failed { status: 404, .. }) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
+/// Writes a blob over the version `expected` names (`None`: create it);
+/// returns the new tag. A stale `expected` is [`ApiError::Conflict`].
+pub async fn put_blob(
+    name: &str,
+    bytes: &[u8],
+    expected: Option<&str>,
+) -> Result<String, ApiError> {
+    let request = Request::put(&format!("/api/v1/blobs/{name}"))
+        .header("content-type", "application/octet-stream");
+    let request = match expected {
+        Some(tag) => request.header("if-match", &format!("\"{tag}\"")),
+        None => request.header("if-none-match", "*"),
+    };
+    let body = js_sys::Uint8Array::from(bytes);
+    let response = send(request.body(body)).await?;
+    Ok(etag(&response).unwrap_or_default())
+}

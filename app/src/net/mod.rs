@@ -1,0 +1,3 @@
+//! Talking to the outside: the Keyhaven server's API.
+
+pub mod api;

@@ -1,0 +1,66 @@
+//! Screens that need a signed-in account: check the session once, send
+//! the visitor to /signin without one, and load the account's data.
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::hooks::use_navigate;
+
+use crate::{net::api, state::AppState};
+
+/// Renders `children` once the session is known to be live and the
+/// account's data is loaded; otherwise redirects to /signin.
+#[component]
+pub fn Protected(children: ChildrenFn) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let navigate = use_navigate();
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let navigate = navigate.clone();
+        match state.user.get() {
+            None => spawn_local(async move {
+                match api::whoami().await {
+                    Ok(user) => state.signed_in(user),
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+            }),
+            Some(None) => navigate("/signin", Default::default()),
+            Some(Some(_)) if !state.loaded.get_untracked() => spawn_local(async move {
+                if let Err(e) = state.load().await {
+                    error.set(Some(e.to_string()));
+                }
+            }),
+            Some(Some(_)) => {}
+        }
+    });
+    view! {
+        <Show when=move || error.get().is_some()>
+            <p class="error" role="alert">{move || error.get()}</p>
+        </Show>
+        <Show
+            when=move || state.loaded.get() && matches!(state.user.get(), Some(Some(_)))
+            fallback=move || view! { <p class="loading" aria-busy="true">"Loading…"</p> }
+        >
+            {children()}
+        </Show>
+    }
+}
+
+/// The signed-in user and a Sign out button, for the top bar.
+#[component]
+pub fn Account() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let navigate = use_navigate();
+    let sign_out = move |_| {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let _ = api::sign_out().await;
+            state.signed_in(None);
+            navigate("/signin", Default::default());
+        });
+    };
+    view! {
+        <Show when=move || matches!(state.user.get(), Some(Some(_)))>
+            <span class="user">{move || state.user.get().flatten()}</span>
+            <button type="button" class="topbar-button" on:click=sign_out.clone()>"Sign out"</button>
+        </Show>
+    }
+}
