@@ -33,17 +33,26 @@ impl std::fmt::Display for ApiError {
 
 async fn error_of(response: Response) -> ApiError {
     let status = response.status();
-    let tag = etag(&response);
-    match status {
-        401 => ApiError::Unauthenticated,
-        412 => ApiError::Conflict { current: tag },
-        _ => {
-            let message = match response.json::<ErrorBody>().await {
-                Ok(body) => body.error.message,
-                Err(_) => format!("The server answered {status}."),
-            };
-            ApiError::Failed { status, message }
+    if status == 412 {
+        return ApiError::Conflict {
+            current: etag(&response),
+        };
+    }
+    let body = response.json::<ErrorBody>().await.ok();
+    match body {
+        // A wrong password is a 401 too; only a missing session means
+        // "sign in again".
+        Some(body) if status == 401 && body.error.code == "unauthenticated" => {
+            ApiError::Unauthenticated
         }
+        Some(body) => ApiError::Failed {
+            status,
+            message: body.error.message,
+        },
+        None => ApiError::Failed {
+            status,
+            message: format!("The server answered {status}."),
+        },
     }
 }
 
