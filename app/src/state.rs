@@ -48,9 +48,16 @@ impl AppState {
         self.loaded.set(false);
     }
 
-    /// Loads the account's metadata from the server.
+    /// Loads the account's metadata from the server. (Listing first means
+    /// a new account's missing blob is never fetched into a 404.)
     pub async fn load(&self) -> Result<(), ApiError> {
-        match api::get_blob(METADATA).await? {
+        let exists = api::list_blobs().await?.iter().any(|b| b.name == METADATA);
+        let stored = if exists {
+            api::get_blob(METADATA).await?
+        } else {
+            None
+        };
+        match stored {
             Some((bytes, tag)) => {
                 let metadata = Metadata::from_json(&bytes).map_err(|e| ApiError::Failed {
                     status: 0,

@@ -3,7 +3,7 @@
 //! already encrypted, or hold no secret.
 
 use gloo_net::http::{Request, Response};
-use keyhaven_core::api::{Credentials, ErrorBody, WhoAmI};
+use keyhaven_core::api::{BlobInfo, Credentials, ErrorBody, WhoAmI};
 
 /// A failed call, with a message for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +105,12 @@ pub async fn sign_out() -> Result<(), ApiError> {
     send(Request::delete("/api/v1/session").build())
         .await
         .map(drop)
+}
+
+/// The account's blobs: names, tags, sizes (not their bytes).
+pub async fn list_blobs() -> Result<Vec<BlobInfo>, ApiError> {
+    let response = send(Request::get("/api/v1/blobs").build()).await?;
+    response.json().await.map_err(|_| ApiError::Offline)
 }
 
 /// A blob and its tag, or `None` when the account has none by that name.
