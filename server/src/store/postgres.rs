@@ -20,6 +20,11 @@ impl PgStore {
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         Ok(Self { pool })
     }
+
+    /// PostgreSQL handles concurrent writers itself.
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
 }
 
 sql_store!(PgStore);
