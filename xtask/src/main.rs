@@ -13,7 +13,10 @@ use std::{path::PathBuf, process::ExitCode};
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("run") => run(&args[1..]),
+        // `cargo xtask run -- --listen …`: everything after `--` goes to the server.
+        Some("run") => run(args[1..]
+            .strip_prefix(&["--".to_owned()])
+            .unwrap_or(&args[1..])),
         Some("test") => test::run(&Workspace::locate()),
         _ => {
             eprintln!(
