@@ -3,6 +3,8 @@
 //! client.
 
 mod components;
+mod download;
+mod kdf;
 mod net;
 mod pages;
 mod session;

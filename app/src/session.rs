@@ -40,6 +40,7 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
             fallback=move || view! { <p class="loading" aria-busy="true">"Loading…"</p> }
         >
             {children()}
+            <crate::pages::UnlockPrompt/>
         </Show>
     }
 }

@@ -4,12 +4,21 @@
 //! merged item by item (core's merge) and the write retried, so no edit is
 //! lost.
 
-use keyhaven_core::model::Metadata;
+use keyhaven_core::{
+    keyring::{KdfParams, Keyring, RecoveryCode, SlotKind, Unlocked},
+    model::Metadata,
+};
 use leptos::prelude::*;
+use rand_core::OsRng;
+use secrecy::{ExposeSecret, SecretString};
 
-use crate::net::api::{self, ApiError};
+use crate::{
+    kdf,
+    net::api::{self, ApiError},
+};
 
 const METADATA: &str = "metadata";
+const KEYRING: &str = "keyring";
 /// Merge-and-retry rounds before giving up on a contended write.
 const MAX_ATTEMPTS: usize = 5;
 
@@ -23,6 +32,14 @@ pub struct AppState {
     /// Whether the metadata was loaded for the signed-in account.
     pub loaded: RwSignal<bool>,
     device: StoredValue<String>,
+    /// The stored keyring (ids and name readable; values encrypted).
+    pub keyring: RwSignal<Option<Keyring>>,
+    keyring_tag: RwSignal<Option<String>>,
+    /// Whether the keyring is unlocked; the key itself is below.
+    pub unlocked: RwSignal<bool>,
+    unlocked_keyring: StoredValue<Option<Unlocked>>,
+    /// The user closed the Unlock Keyring dialog for this session.
+    pub unlock_dismissed: RwSignal<bool>,
 }
 
 impl AppState {
@@ -33,6 +50,11 @@ impl AppState {
             metadata_tag: RwSignal::new(None),
             loaded: RwSignal::new(false),
             device: StoredValue::new(device_id()),
+            keyring: RwSignal::new(None),
+            keyring_tag: RwSignal::new(None),
+            unlocked: RwSignal::new(false),
+            unlocked_keyring: StoredValue::new(None),
+            unlock_dismissed: RwSignal::new(false),
         }
     }
 
@@ -42,17 +64,41 @@ impl AppState {
     }
 
     pub fn signed_in(&self, username: Option<String>) {
+        self.lock();
         self.user.set(Some(username));
         self.metadata.set(Metadata::default());
         self.metadata_tag.set(None);
+        self.keyring.set(None);
+        self.keyring_tag.set(None);
+        self.unlock_dismissed.set(false);
         self.loaded.set(false);
     }
 
-    /// Loads the account's metadata from the server. (Listing first means
+    /// Loads the account's keyring and metadata. (Listing first means
     /// a new account's missing blob is never fetched into a 404.)
     pub async fn load(&self) -> Result<(), ApiError> {
-        let exists = api::list_blobs().await?.iter().any(|b| b.name == METADATA);
-        let stored = if exists {
+        let blobs = api::list_blobs().await?;
+        let exists = |name: &str| blobs.iter().any(|b| b.name == name);
+        let stored_keyring = if exists(KEYRING) {
+            api::get_blob(KEYRING).await?
+        } else {
+            None
+        };
+        match stored_keyring {
+            Some((bytes, tag)) => {
+                let keyring = Keyring::parse(&bytes).map_err(|e| ApiError::Failed {
+                    status: 0,
+                    message: e.to_string(),
+                })?;
+                self.keyring.set(Some(keyring));
+                self.keyring_tag.set(Some(tag));
+            }
+            None => {
+                self.keyring.set(None);
+                self.keyring_tag.set(None);
+            }
+        }
+        let stored = if exists(METADATA) {
             api::get_blob(METADATA).await?
         } else {
             None
@@ -111,6 +157,95 @@ impl AppState {
             message: "Others kept changing this at the same time. Try again.".into(),
         })
     }
+}
+
+/// The keyring: create, unlock, lock, reset. Argon2id runs in the worker;
+/// the data key stays in this tab's memory until locked.
+impl AppState {
+    /// Creates the keyring, with a recovery code shown once.
+    pub async fn create_keyring(
+        &self,
+        name: &str,
+        passphrase: SecretString,
+    ) -> Result<RecoveryCode, String> {
+        let params = KdfParams::DEFAULT;
+        let salt = random16();
+        let kek = kdf::derive(passphrase.expose_secret().as_bytes(), &salt, params).await?;
+        let now = now_ms();
+        let mut unlocked = Keyring::create_with_kek(name, params, salt, &kek, now, &mut OsRng)
+            .map_err(|e| e.to_string())?;
+        let code = RecoveryCode::generate(&mut OsRng);
+        let secret = Keyring::recovery_code_secret(code.expose()).map_err(|e| e.to_string())?;
+        let recovery_salt = random16();
+        let recovery_kek = kdf::derive(&secret, &recovery_salt, params).await?;
+        unlocked
+            .add_recovery_code_with_kek(params, recovery_salt, &recovery_kek, now, &mut OsRng)
+            .map_err(|e| e.to_string())?;
+        let bytes = unlocked.seal(&mut OsRng);
+        let tag = match api::put_blob(KEYRING, &bytes, None).await {
+            Ok(tag) => tag,
+            Err(ApiError::Conflict { .. }) => {
+                return Err(
+                    "A keyring was created for this account elsewhere. Reload to use it.".into(),
+                );
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        self.keyring.set(Some(unlocked.keyring().clone()));
+        self.keyring_tag.set(Some(tag));
+        self.unlocked_keyring.set_value(Some(unlocked));
+        self.unlocked.set(true);
+        Ok(code)
+    }
+
+    /// Unlocks with the passphrase; a wrong one says so and changes nothing.
+    pub async fn unlock(&self, passphrase: SecretString) -> Result<(), String> {
+        let keyring = self
+            .keyring
+            .get_untracked()
+            .ok_or("There is no keyring yet.")?;
+        let (params, salt) = keyring
+            .kdf_input(SlotKind::Passphrase)
+            .ok_or("The keyring has no passphrase slot.")?;
+        let kek = kdf::derive(passphrase.expose_secret().as_bytes(), &salt, params).await?;
+        let unlocked = keyring
+            .unlock_with_kek(SlotKind::Passphrase, &kek)
+            .map_err(|e| e.to_string())?;
+        self.unlocked_keyring.set_value(Some(unlocked));
+        self.unlocked.set(true);
+        Ok(())
+    }
+
+    /// Forgets the data key (zeroized when dropped).
+    pub fn lock(&self) {
+        self.unlocked_keyring.set_value(None);
+        self.unlocked.set(false);
+    }
+
+    /// Deletes the keyring: every stored key is gone; systems stay.
+    pub async fn reset_keyring(&self) -> Result<(), String> {
+        if let Some(tag) = self.keyring_tag.get_untracked() {
+            match api::delete_blob(KEYRING, &tag).await {
+                Ok(()) | Err(ApiError::Failed { status: 404, .. }) => {}
+                Err(ApiError::Conflict { .. }) => {
+                    return Err(
+                        "The keyring changed elsewhere meanwhile. Reload and try again.".into(),
+                    );
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        self.lock();
+        self.keyring.set(None);
+        self.keyring_tag.set(None);
+        Ok(())
+    }
+}
+
+fn random16() -> [u8; 16] {
+    let mut salt = [0u8; 16];
+    getrandom::getrandom(&mut salt).expect("the browser has crypto.getRandomValues");
+    salt
 }
 
 impl Default for AppState {

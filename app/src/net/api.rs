@@ -143,3 +143,14 @@ pub async fn put_blob(
     let response = send(request.body(body)).await?;
     Ok(etag(&response).unwrap_or_default())
 }
+
+/// Deletes a blob if it is still at version `tag`.
+pub async fn delete_blob(name: &str, tag: &str) -> Result<(), ApiError> {
+    send(
+        Request::delete(&format!("/api/v1/blobs/{name}"))
+            .header("if-match", &format!("\"{tag}\""))
+            .build(),
+    )
+    .await
+    .map(drop)
+}

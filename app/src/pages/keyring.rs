@@ -1,15 +1,282 @@
-use leptos::prelude::*;
+use keyhaven_core::keyring::api_key_id;
+use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use leptos_router::components::A;
+use secrecy::SecretString;
+
+use crate::{components::Dialog, state::AppState};
 
 /// `/keyring`: the systems and their encrypted API keys (seed 004).
 #[component]
 pub fn Keyring() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let creating = RwSignal::new(false);
+    let resetting = RwSignal::new(false);
+    let recovery = RwSignal::new(None::<String>);
+    let has_keyring = move || state.keyring.with(Option::is_some);
+    let rows = move || {
+        let keyring = state.keyring.get();
+        let unlocked = state.unlocked.get();
+        let mut rows: Vec<(String, &'static str, String)> = state
+            .metadata
+            .get()
+            .systems()
+            .map(|(id, system)| {
+                let stored = keyring
+                    .as_ref()
+                    .is_some_and(|k| k.contains(&api_key_id(id)));
+                let connected = match (stored, unlocked) {
+                    (false, _) => "False (no key stored)",
+                    (true, false) => "False (locked)",
+                    (true, true) => "False (not checked yet)",
+                };
+                (
+                    system.name.clone(),
+                    if stored { "Stored" } else { "" },
+                    connected.to_owned(),
+                )
+            })
+            .collect();
+        rows.sort_by_key(|(name, ..)| name.to_lowercase());
+        rows
+    };
     view! {
         <div class="page-header">
             <A href="/" attr:class="back" attr:aria-label="Back to Dashboard">
                 <span class="material-icon" aria-hidden="true">"arrow_back_ios"</span>
             </A>
             <h1>"Keyring"</h1>
+            <div class="spacer"></div>
+            <Show
+                when=has_keyring
+                fallback=move || view! {
+                    <button type="button" class="primary" on:click=move |_| creating.set(true)>"Create Keyring"</button>
+                }
+            >
+                <Show
+                    when=move || state.unlocked.get()
+                    fallback=move || view! {
+                        <button type="button" on:click=move |_| state.unlock_dismissed.set(false)>"Unlock"</button>
+                    }
+                >
+                    <button type="button" on:click=move |_| state.lock()>"Lock"</button>
+                </Show>
+                <button type="button" on:click=move |_| resetting.set(true)>"Reset"</button>
+            </Show>
         </div>
+        <p class="hint">
+            {move || match (state.keyring.get().map(|k| k.name().to_owned()), state.unlocked.get()) {
+                (None, _) => "No keyring yet. Create Keyring sets the passphrase that encrypts your systems' API keys.".to_owned(),
+                (Some(name), true) => format!("Keyring \u{201c}{name}\u{201d} is unlocked."),
+                (Some(name), false) => format!("Keyring \u{201c}{name}\u{201d} is locked."),
+            }}
+        </p>
+        <section class="card">
+            <table class="table">
+                <thead>
+                    <tr><th scope="col">"TrueNAS"</th><th scope="col">"Key"</th><th scope="col">"Connected"</th></tr>
+                </thead>
+                <tbody>
+                    <For each=rows key=|row| row.clone() let:row>
+                        <tr><td>{row.0}</td><td>{row.1}</td><td>{row.2}</td></tr>
+                    </For>
+                </tbody>
+            </table>
+        </section>
+        <Show when=move || creating.get()>
+            <CreateKeyring close=Callback::new(move |code: Option<String>| {
+                creating.set(false);
+                recovery.set(code);
+            })/>
+        </Show>
+        <Show when=move || recovery.get().is_some()>
+            <RecoveryCodeDialog code=recovery/>
+        </Show>
+        <Show when=move || resetting.get()>
+            <ResetKeyring close=Callback::new(move |()| resetting.set(false))/>
+        </Show>
+    }
+}
+
+/// "Create Keyring Passphrase": Name, Passphrase, Confirm; Ok stays disabled
+/// until all are filled and the passphrases match.
+#[component]
+fn CreateKeyring(close: Callback<Option<String>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let name = RwSignal::new(String::new());
+    let passphrase = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let ready = move || {
+        !busy.get()
+            && !name.get().trim().is_empty()
+            && !passphrase.get().is_empty()
+            && passphrase.get() == confirm.get()
+    };
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        if !ready() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let secret = SecretString::from(passphrase.get_untracked());
+        spawn_local(async move {
+            let result = state.create_keyring(&name.get_untracked(), secret).await;
+            busy.set(false);
+            match result {
+                Ok(code) => {
+                    passphrase.set(String::new());
+                    confirm.set(String::new());
+                    close.run(Some(code.expose().to_owned()));
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <Dialog title="Create Keyring Passphrase" on_cancel=Callback::new(move |()| close.run(None))>
+            <p>
+                "The keyring gives quick authentication to your TrueNAS servers: Keyhaven creates an API key on each one and encrypts it in this browser with your passphrase. Your TrueNAS user credentials are not stored."
+            </p>
+            <p class="hint">"Use a passphrase different from your TrueNAS user password."</p>
+            <form on:submit=submit>
+                <label>"Name" <input type="text" required bind:value=name/></label>
+                <label>"Passphrase" <input type="password" autocomplete="new-password" required bind:value=passphrase/></label>
+                <label>"Confirm" <input type="password" autocomplete="new-password" required bind:value=confirm/></label>
+                <Show when=move || !confirm.get().is_empty() && confirm.get() != passphrase.get()>
+                    <p class="field-error">"The passphrases do not match."</p>
+                </Show>
+                <Show when=move || busy.get()>
+                    <p class="progress" role="status">
+                        <progress aria-label="Creating the keyring"></progress>
+                        " Creating the keyring (deriving the key takes a moment)…"
+                    </p>
+                </Show>
+                <Show when=move || error.get().is_some()>
+                    <p class="error" role="alert">{move || error.get()}</p>
+                </Show>
+                <div class="actions">
+                    <button type="button" on:click=move |_| close.run(None)>"Cancel"</button>
+                    <button type="submit" class="primary" prop:disabled=move || !ready()>"Ok"</button>
+                </div>
+            </form>
+        </Dialog>
+    }
+}
+
+/// The recovery code, shown once after the keyring is created.
+#[component]
+fn RecoveryCodeDialog(code: RwSignal<Option<String>>) -> impl IntoView {
+    let done = Callback::new(move |()| code.set(None));
+    let download = move |_| {
+        if let Some(text) = code.get_untracked() {
+            crate::download::text_file(
+                "keyhaven-recovery-code.txt",
+                &format!(
+                    "Keyhaven keyring recovery code\n\n{text}\n\nIt unlocks your keyring if you forget its passphrase. Keep it safe.\n"
+                ),
+            );
+        }
+    };
+    view! {
+        <Dialog title="Recovery Code" on_cancel=done>
+            <p>
+                "Write this code down or download it, and keep it somewhere safe. It unlocks the keyring if you forget the passphrase. It is shown only this once."
+            </p>
+            <p class="recovery-code" aria-label="Recovery code">{move || code.get()}</p>
+            <div class="actions">
+                <button type="button" on:click=download>"Download"</button>
+                <button type="button" class="primary" on:click=move |_| done.run(())>"Done"</button>
+            </div>
+        </Dialog>
+    }
+}
+
+/// "Reset Keyring": the warning, Ok, Cancel.
+#[component]
+fn ResetKeyring(close: Callback<()>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let confirm = move |_| {
+        busy.set(true);
+        spawn_local(async move {
+            let result = state.reset_keyring().await;
+            busy.set(false);
+            match result {
+                Ok(()) => close.run(()),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <Dialog title="Reset Keyring" on_cancel=close>
+            <p>
+                "Resetting the keyring permanently removes its encryption keys from the database. Every TrueNAS system must then be authenticated again by hand, and keypairs lose their private halves. Your systems, public keys and connections stay."
+            </p>
+            <Show when=move || error.get().is_some()>
+                <p class="error" role="alert">{move || error.get()}</p>
+            </Show>
+            <div class="actions">
+                <button type="button" on:click=move |_| close.run(())>"Cancel"</button>
+                <button type="button" class="danger" prop:disabled=move || busy.get() on:click=confirm>"Ok"</button>
+            </div>
+        </Dialog>
+    }
+}
+
+/// "Unlock Keyring": shown after sign-in when the account has a keyring.
+#[component]
+pub fn UnlockPrompt() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let passphrase = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let open = move || {
+        state.keyring.with(Option::is_some)
+            && !state.unlocked.get()
+            && !state.unlock_dismissed.get()
+    };
+    let cancel = Callback::new(move |()| state.unlock_dismissed.set(true));
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        if passphrase.get_untracked().is_empty() || busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let secret = SecretString::from(passphrase.get_untracked());
+        spawn_local(async move {
+            let result = state.unlock(secret).await;
+            busy.set(false);
+            match result {
+                Ok(()) => passphrase.set(String::new()),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <Show when=open>
+            <Dialog title="Unlock Keyring" on_cancel=cancel>
+                <p>"Enter the keyring passphrase to unlock API access to every system it covers."</p>
+                <form on:submit=submit>
+                    <label>"Passphrase" <input type="password" autocomplete="current-password" required bind:value=passphrase/></label>
+                    <Show when=move || busy.get()>
+                        <p class="progress" role="status">
+                            <progress aria-label="Unlocking"></progress>
+                            " Unlocking…"
+                        </p>
+                    </Show>
+                    <Show when=move || error.get().is_some()>
+                        <p class="error" role="alert">{move || error.get()}</p>
+                    </Show>
+                    <div class="actions">
+                        <button type="button" on:click=move |_| cancel.run(())>"Cancel"</button>
+                        <button type="submit" class="primary" prop:disabled=move || busy.get() || passphrase.get().is_empty()>"OK"</button>
+                    </div>
+                </form>
+            </Dialog>
+        </Show>
     }
 }

@@ -1,0 +1,102 @@
+//! Argon2id in the Web Worker (`bin/worker.rs`), from the page: one worker,
+//! started on first use and kept warm (its first derivation also grows its
+//! memory); requests wait until it says it is ready.
+
+use std::{cell::RefCell, collections::HashMap, rc::Rc};
+
+use futures::channel::oneshot;
+use js_sys::{Object, Reflect, Uint8Array};
+use keyhaven_core::keyring::{KdfParams, Kek};
+use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
+use web_sys::{MessageEvent, Worker};
+
+type Reply = Result<[u8; 32], String>;
+
+struct KdfWorker {
+    worker: Worker,
+    ready: bool,
+    /// Requests posted before the worker was ready.
+    queued: Vec<JsValue>,
+    pending: HashMap<u32, oneshot::Sender<Reply>>,
+    next_id: u32,
+}
+
+thread_local! {
+    static WORKER: RefCell<Option<Rc<RefCell<KdfWorker>>>> = const { RefCell::new(None) };
+}
+
+fn worker() -> Result<Rc<RefCell<KdfWorker>>, String> {
+    if let Some(existing) = WORKER.with(|w| w.borrow().clone()) {
+        return Ok(existing);
+    }
+    let worker = Worker::new("/worker-boot.js")
+        .map_err(|_| "The browser refused to start the key worker.".to_owned())?;
+    let state = Rc::new(RefCell::new(KdfWorker {
+        worker: worker.clone(),
+        ready: false,
+        queued: Vec::new(),
+        pending: HashMap::new(),
+        next_id: 0,
+    }));
+    let handler_state = state.clone();
+    let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+        let data = event.data();
+        let mut state = handler_state.borrow_mut();
+        if data.as_string().as_deref() == Some("ready") {
+            state.ready = true;
+            for message in std::mem::take(&mut state.queued) {
+                let _ = state.worker.post_message(&message);
+            }
+            return;
+        }
+        let field = |name: &str| {
+            Reflect::get(&data, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+        };
+        let id = field("id").as_f64().unwrap_or(-1.0) as u32;
+        let reply = match field("error").as_string() {
+            Some(error) => Err(error),
+            None => Uint8Array::new(&field("key"))
+                .to_vec()
+                .try_into()
+                .map_err(|_| "The key worker sent a malformed key.".to_owned()),
+        };
+        if let Some(sender) = state.pending.remove(&id) {
+            let _ = sender.send(reply);
+        }
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    WORKER.with(|w| *w.borrow_mut() = Some(state.clone()));
+    Ok(state)
+}
+
+/// Argon2id of `secret` in the worker.
+pub async fn derive(secret: &[u8], salt: &[u8; 16], params: KdfParams) -> Result<Kek, String> {
+    let worker = worker()?;
+    let (sender, receiver) = oneshot::channel();
+    {
+        let mut state = worker.borrow_mut();
+        state.next_id += 1;
+        let id = state.next_id;
+        let request = Object::new();
+        let set = |k: &str, v: &JsValue| {
+            let _ = Reflect::set(&request, &JsValue::from_str(k), v);
+        };
+        set("id", &id.into());
+        set("secret", &Uint8Array::from(secret));
+        set("salt", &Uint8Array::from(&salt[..]));
+        set("memory", &params.memory_kib.into());
+        set("passes", &params.passes.into());
+        set("lanes", &params.lanes.into());
+        state.pending.insert(id, sender);
+        if state.ready {
+            let _ = state.worker.post_message(&request);
+        } else {
+            state.queued.push(request.into());
+        }
+    }
+    let key = receiver
+        .await
+        .map_err(|_| "The key worker stopped.".to_owned())??;
+    Ok(Kek::from_bytes(key))
+}

@@ -1,0 +1,83 @@
+import { expect, test } from '@playwright/test';
+import { addSystem, createAccount, signIn, uniqueName, watchProblems } from './helpers';
+
+const PASSPHRASE = 'a keyring passphrase, not my TrueNAS password';
+
+test('create, lock, unlock after sign-in, and reset the keyring', async ({ page }) => {
+  const problems = watchProblems(page);
+  const user = uniqueName('kay');
+  await createAccount(page, user);
+  await addSystem(page, 'nas1', 'https://nas1.lan');
+  await page.getByRole('link', { name: 'Keyring' }).click();
+  await expect(page.getByRole('heading', { name: 'Keyring' })).toBeVisible();
+  // The table lists every system; no key is stored yet.
+  const row = page.getByRole('row').filter({ hasText: 'nas1' });
+  await expect(row.getByRole('cell').nth(1)).toHaveText('');
+  await expect(row).toContainText('False');
+
+  await page.getByRole('button', { name: 'Create Keyring' }).click();
+  const create = page.getByRole('dialog', { name: 'Create Keyring Passphrase' });
+  await expect(create).toContainText('different from your TrueNAS user password');
+  const ok = create.getByRole('button', { name: 'Ok' });
+  await expect(ok).toBeDisabled();
+  await create.getByLabel('Name').fill('home lab');
+  await create.getByLabel('Passphrase').fill(PASSPHRASE);
+  await create.getByLabel('Confirm').fill(PASSPHRASE + 'x');
+  await expect(ok).toBeDisabled();
+  await expect(create.getByText('The passphrases do not match.')).toBeVisible();
+  await create.getByLabel('Confirm').fill(PASSPHRASE);
+  await expect(ok).toBeEnabled();
+  await ok.click();
+
+  // The recovery code is shown once, in groups a person can copy.
+  const recovery = page.getByRole('dialog', { name: 'Recovery Code' });
+  await expect(recovery.getByLabel('Recovery code')).toHaveText(/^([0-9A-Z]{4}-){7}[0-9A-Z]{4}$/, { timeout: 30_000 });
+  const download = page.waitForEvent('download');
+  await recovery.getByRole('button', { name: 'Download' }).click();
+  expect((await download).suggestedFilename()).toBe('keyhaven-recovery-code.txt');
+  await recovery.getByRole('button', { name: 'Done' }).click();
+  await expect(page.getByText('Keyring “home lab” is unlocked.')).toBeVisible();
+
+  await page.getByRole('button', { name: 'Lock' }).click();
+  await expect(page.getByText('Keyring “home lab” is locked.')).toBeVisible();
+
+  // Reload: the Unlock Keyring dialog opens; a wrong passphrase says so.
+  await page.reload();
+  const unlock = page.getByRole('dialog', { name: 'Unlock Keyring' });
+  await expect(unlock).toBeVisible();
+  await unlock.getByLabel('Passphrase').fill('wrong passphrase');
+  await unlock.getByRole('button', { name: 'OK' }).click();
+  await expect(unlock.getByRole('alert')).toContainText('Wrong passphrase', { timeout: 30_000 });
+  await unlock.getByLabel('Passphrase').fill(PASSPHRASE);
+  await unlock.getByRole('button', { name: 'OK' }).click();
+  await expect(unlock).toBeHidden({ timeout: 30_000 });
+  await expect(page.getByText('Keyring “home lab” is unlocked.')).toBeVisible();
+
+  // Cancel leaves the app usable, locked; Unlock reopens the dialog.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, user);
+  await expect(unlock).toBeVisible();
+  await unlock.getByRole('button', { name: 'Cancel' }).click();
+  await expect(unlock).toBeHidden();
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  await page.getByRole('link', { name: 'Keyring' }).click();
+  await expect(page.getByText('Keyring “home lab” is locked.')).toBeVisible();
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await expect(unlock).toBeVisible();
+  await unlock.getByRole('button', { name: 'Cancel' }).click();
+
+  // Reset: Cancel changes nothing; Ok removes the keyring, systems stay.
+  await page.getByRole('button', { name: 'Reset' }).click();
+  const reset = page.getByRole('dialog', { name: 'Reset Keyring' });
+  await expect(reset).toContainText('must then be authenticated again');
+  await reset.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByText('Keyring “home lab” is locked.')).toBeVisible();
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await reset.getByRole('button', { name: 'Ok' }).click();
+  await expect(page.getByRole('button', { name: 'Create Keyring' })).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole('button', { name: 'Create Keyring' })).toBeVisible();
+  await expect(page.getByRole('dialog', { name: 'Unlock Keyring' })).toHaveCount(0);
+  await expect(page.getByRole('row').filter({ hasText: 'nas1' })).toHaveCount(1);
+  expect(problems).toEqual([]);
+});
