@@ -9,6 +9,7 @@ mod net;
 mod pages;
 mod session;
 mod state;
+mod systems;
 
 use leptos::prelude::*;
 use leptos_router::{

@@ -5,7 +5,7 @@
 //! lost.
 
 use keyhaven_core::{
-    keyring::{KdfParams, Keyring, RecoveryCode, SlotKind, Unlocked},
+    keyring::{EntryValue, KdfParams, Keyring, RecoveryCode, SlotKind, Unlocked},
     model::Metadata,
 };
 use leptos::prelude::*;
@@ -239,6 +239,78 @@ impl AppState {
         self.keyring.set(None);
         self.keyring_tag.set(None);
         Ok(())
+    }
+}
+
+/// Keyring entries: read while unlocked; writes are sealed and stored
+/// with If-Match, merging with the server's copy when it changed meanwhile.
+impl AppState {
+    pub fn is_unlocked(&self) -> bool {
+        self.unlocked.get_untracked()
+    }
+
+    /// An entry's value, or `None`; an error when locked or tampered with.
+    pub fn entry(&self, id: &str) -> Result<Option<EntryValue>, String> {
+        self.unlocked_keyring
+            .with_value(|u| u.as_ref().map(|u| u.get(id).map_err(|e| e.to_string())))
+            .ok_or_else(|| "locked".to_owned())?
+    }
+
+    pub async fn store_entry(&self, id: &str, value: EntryValue) -> Result<(), String> {
+        let now = now_ms();
+        self.unlocked_keyring
+            .try_update_value(|u| u.as_mut().map(|u| u.set(id, &value, now, &mut OsRng)))
+            .flatten()
+            .ok_or("Unlock the keyring first.")?
+            .map_err(|e| e.to_string())?;
+        self.save_keyring().await
+    }
+
+    async fn save_keyring(&self) -> Result<(), String> {
+        let mut tag = self.keyring_tag.get_untracked();
+        for _ in 0..MAX_ATTEMPTS {
+            let (bytes, view) = self
+                .unlocked_keyring
+                .try_update_value(|u| {
+                    u.as_mut()
+                        .map(|u| (u.seal(&mut OsRng), u.keyring().clone()))
+                })
+                .flatten()
+                .ok_or("Unlock the keyring first.")?;
+            match api::put_blob(KEYRING, &bytes, tag.as_deref()).await {
+                Ok(new_tag) => {
+                    self.keyring.set(Some(view));
+                    self.keyring_tag.set(Some(new_tag));
+                    return Ok(());
+                }
+                Err(ApiError::Conflict { .. }) => {
+                    let (remote, remote_tag) = api::get_blob(KEYRING)
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .ok_or("The keyring was reset elsewhere. Reload.")?;
+                    let remote = Keyring::parse(&remote).map_err(|e| e.to_string())?;
+                    self.unlocked_keyring
+                        .try_update_value(|u| u.as_mut().map(|u| u.merge(&remote)))
+                        .flatten()
+                        .ok_or("Unlock the keyring first.")?
+                        .map_err(|e| e.to_string())?;
+                    tag = Some(remote_tag);
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Err("Others kept changing the keyring at the same time. Try again.".into())
+    }
+}
+
+/// Reading one system without tracking (for async flows).
+pub trait MetadataExt {
+    fn get_untracked_system(&self, id: &str) -> Option<keyhaven_core::model::System>;
+}
+
+impl MetadataExt for RwSignal<Metadata> {
+    fn get_untracked_system(&self, id: &str) -> Option<keyhaven_core::model::System> {
+        self.with_untracked(|m| m.system(id).cloned())
     }
 }
 

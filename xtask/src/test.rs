@@ -213,6 +213,8 @@ fn e2e(ws: &Workspace) -> anyhow::Result<(u64, u64, bool)> {
         .args(["playwright", "test"])
         .env("KEYHAVEN_URL", &server.url)
         .env("KEYHAVEN_DATA_DIR", &data)
+        // Built by `cargo test --workspace` (it has tests of its own).
+        .env("KEYHAVEN_SIM_BIN", ws.target.join("debug/truenas-sim"))
         .env("KEYHAVEN_CHROMIUM_ARGS", CHROMIUM_ARGS.join(" "))
         .env("PLAYWRIGHT_JSON_OUTPUT_NAME", &report)
         .status();

@@ -1,3 +1,4 @@
-//! Talking to the outside: the Keyhaven server's API.
+//! Talking to the outside: the Keyhaven server's API, and TrueNAS systems'.
 
 pub mod api;
+pub mod truenas;

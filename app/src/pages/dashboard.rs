@@ -2,9 +2,13 @@ use keyhaven_core::model::{System, normalize_truenas_url};
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use leptos_router::components::A;
 
+use keyhaven_core::keyring::api_key_id;
+use secrecy::SecretString;
+
 use crate::{
     components::Dialog,
     state::{AppState, new_id},
+    systems::{self, Authenticated},
 };
 
 /// `/`: the registered TrueNAS systems, and the way to the other screens.
@@ -13,6 +17,7 @@ pub fn Dashboard() -> impl IntoView {
     let state = expect_context::<AppState>();
     let adding = RwSignal::new(false);
     let removing = RwSignal::new(None::<(String, String)>);
+    let authenticating = RwSignal::new(None::<(String, String)>);
     let systems = move || {
         let mut systems: Vec<(String, System)> = state
             .metadata
@@ -47,6 +52,23 @@ pub fn Dashboard() -> impl IntoView {
                                 <td class="row-actions">
                                     <button
                                         type="button"
+                                        aria-label=format!("Authenticate {}", system.name)
+                                        on:click={
+                                            let (id, name) = (id.clone(), system.name.clone());
+                                            move |_| authenticating.set(Some((id.clone(), name.clone())))
+                                        }
+                                    >
+                                        {
+                                            let id = id.clone();
+                                            move || if state.keyring.with(|k| k.as_ref().is_some_and(|k| k.contains(&api_key_id(&id)))) {
+                                                "Authenticate again"
+                                            } else {
+                                                "Authenticate"
+                                            }
+                                        }
+                                    </button>
+                                    <button
+                                        type="button"
                                         class="icon-button"
                                         aria-label=format!("Remove {}", system.name)
                                         on:click={
@@ -73,6 +95,94 @@ pub fn Dashboard() -> impl IntoView {
         <Show when=move || removing.get().is_some()>
             <RemoveSystem target=removing/>
         </Show>
+        <Show when=move || authenticating.get().is_some()>
+            <Authenticate target=authenticating/>
+        </Show>
+    }
+}
+
+/// Authenticate: Admin Username, Admin Password, and the One-Time Password
+/// when the system asks for it. Creates an API key on the system and keeps
+/// it in the keyring; the password is forgotten.
+#[component]
+fn Authenticate(target: RwSignal<Option<(String, String)>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let username = RwSignal::new("root".to_owned());
+    let password = RwSignal::new(String::new());
+    let otp = RwSignal::new(String::new());
+    let needs_otp = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let close = Callback::new(move |()| target.set(None));
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        let Some((id, _)) = target.get_untracked() else {
+            return;
+        };
+        busy.set(true);
+        error.set(None);
+        let secret = SecretString::from(password.get_untracked());
+        let code = needs_otp.get_untracked().then(|| otp.get_untracked());
+        spawn_local(async move {
+            let result =
+                systems::authenticate(state, &id, username.get_untracked().trim(), secret, code)
+                    .await;
+            busy.set(false);
+            match result {
+                Ok(Authenticated::NeedOtp) => needs_otp.set(true),
+                Ok(Authenticated::Done) => {
+                    password.set(String::new());
+                    target.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <Dialog title="Authenticate" on_cancel=close>
+            <p>
+                "Log in to " <strong>{move || target.get().map(|t| t.1)}</strong>
+                " once: Keyhaven creates an API key there and keeps it in your keyring. The password is not stored."
+            </p>
+            <Show when=move || state.keyring.with(Option::is_none)>
+                <p class="error" role="alert">
+                    "There is no keyring yet. " <A href="/keyring">"Create Keyring"</A> " first: the API key is stored in it."
+                </p>
+            </Show>
+            <Show when=move || state.keyring.with(Option::is_some) && !state.unlocked.get()>
+                <p class="error" role="alert">
+                    "The keyring is locked. "
+                    <button type="button" class="link" on:click=move |_| state.unlock_dismissed.set(false)>"Unlock"</button>
+                    " it first: the API key is stored in it."
+                </p>
+            </Show>
+            <form on:submit=submit>
+                <label>"Admin Username" <input type="text" autocomplete="username" required bind:value=username/></label>
+                <label>"Admin Password" <input type="password" autocomplete="current-password" required bind:value=password/></label>
+                <Show when=move || needs_otp.get()>
+                    <label>
+                        "One-Time Password (if necessary)"
+                        <input type="text" inputmode="numeric" autocomplete="one-time-code" bind:value=otp/>
+                    </label>
+                </Show>
+                <Show when=move || busy.get()>
+                    <p class="progress" role="status"><progress aria-label="Authenticating"></progress>" Authenticating…"</p>
+                </Show>
+                <Show when=move || error.get().is_some()>
+                    <p class="error" role="alert">{move || error.get()}</p>
+                </Show>
+                <div class="actions">
+                    <button type="button" on:click=move |_| close.run(())>"Cancel"</button>
+                    <button
+                        type="submit"
+                        class="primary"
+                        prop:disabled=move || busy.get() || !state.unlocked.get() || password.get().is_empty()
+                    >
+                        "Authenticate"
+                    </button>
+                </div>
+            </form>
+        </Dialog>
     }
 }
 

@@ -3,7 +3,9 @@ use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use leptos_router::components::A;
 use secrecy::SecretString;
 
-use crate::{components::Dialog, state::AppState};
+use std::collections::HashMap;
+
+use crate::{components::Dialog, state::AppState, systems};
 
 /// `/keyring`: the systems and their encrypted API keys (seed 004).
 #[component]
@@ -13,9 +15,33 @@ pub fn Keyring() -> impl IntoView {
     let resetting = RwSignal::new(false);
     let recovery = RwSignal::new(None::<String>);
     let has_keyring = move || state.keyring.with(Option::is_some);
+    // Connected: every stored key tried at once after unlock.
+    let checks = RwSignal::new(HashMap::<String, Result<(), String>>::new());
+    Effect::new(move |_| {
+        if !state.unlocked.get() {
+            checks.set(HashMap::new());
+            return;
+        }
+        let keyring = state.keyring.get();
+        for (id, _) in state.metadata.get().systems() {
+            if keyring
+                .as_ref()
+                .is_some_and(|k| k.contains(&api_key_id(id)))
+            {
+                let id = id.to_owned();
+                spawn_local(async move {
+                    let outcome = systems::check(state, id.clone()).await;
+                    checks.update(|c| {
+                        c.insert(id, outcome);
+                    });
+                });
+            }
+        }
+    });
     let rows = move || {
         let keyring = state.keyring.get();
         let unlocked = state.unlocked.get();
+        let checks = checks.get();
         let mut rows: Vec<(String, &'static str, String)> = state
             .metadata
             .get()
@@ -24,15 +50,17 @@ pub fn Keyring() -> impl IntoView {
                 let stored = keyring
                     .as_ref()
                     .is_some_and(|k| k.contains(&api_key_id(id)));
-                let connected = match (stored, unlocked) {
-                    (false, _) => "False (no key stored)",
-                    (true, false) => "False (locked)",
-                    (true, true) => "False (not checked yet)",
+                let connected = match (stored, unlocked, checks.get(id)) {
+                    (false, _, _) => "False (no key stored)".to_owned(),
+                    (true, false, _) => "False (locked)".to_owned(),
+                    (true, true, None) => "Checking…".to_owned(),
+                    (true, true, Some(Ok(()))) => "True".to_owned(),
+                    (true, true, Some(Err(reason))) => format!("False ({reason})"),
                 };
                 (
                     system.name.clone(),
                     if stored { "Stored" } else { "" },
-                    connected.to_owned(),
+                    connected,
                 )
             })
             .collect();

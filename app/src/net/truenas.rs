@@ -1,0 +1,206 @@
+//! TrueNAS's JSON-RPC 2.0 API over WebSocket (`/api/current`), straight from
+//! the browser, so TrueNAS credentials never pass through Keyhaven's server.
+
+use std::{cell::RefCell, collections::HashMap, pin::pin, rc::Rc};
+
+use futures::{
+    channel::oneshot,
+    future::{Either, select},
+};
+use serde_json::{Value, json};
+use wasm_bindgen::{JsCast, prelude::Closure};
+use web_sys::{MessageEvent, WebSocket};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrueNasError {
+    /// Never tried: an API key would travel without TLS.
+    Insecure,
+    /// No WebSocket could be opened (down, wrong address, or a certificate
+    /// this browser does not trust).
+    Unreachable {
+        https: bool,
+    },
+    TimedOut,
+    /// The system answered with an error.
+    Call(String),
+}
+
+impl std::fmt::Display for TrueNasError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Insecure => f.write_str(
+                "TrueNAS revokes an API key sent without TLS. Register this system with an https:// URL.",
+            ),
+            Self::Unreachable { https: true } => f.write_str(
+                "unreachable, or its certificate is not trusted: open the system's URL in this browser once and accept its certificate",
+            ),
+            Self::Unreachable { https: false } => f.write_str("unreachable"),
+            Self::TimedOut => f.write_str("timed out"),
+            Self::Call(message) => f.write_str(message),
+        }
+    }
+}
+
+type Pending = Rc<RefCell<HashMap<u64, oneshot::Sender<Result<Value, TrueNasError>>>>>;
+
+pub struct Connection {
+    socket: WebSocket,
+    pending: Pending,
+    next_id: RefCell<u64>,
+    _on_message: Closure<dyn Fn(MessageEvent)>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        let _ = self.socket.close();
+    }
+}
+
+/// API keys go only over TLS, or to this machine (which nobody can sniff).
+pub fn key_transport_allowed(base_url: &str) -> bool {
+    if base_url.starts_with("https://") {
+        return true;
+    }
+    let host = base_url
+        .trim_start_matches("http://")
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default();
+    host == "localhost" || host.starts_with("127.") || base_url.starts_with("http://[::1]")
+}
+
+pub async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// `future`, or [`TrueNasError::TimedOut`] after `ms`.
+async fn within<T>(
+    ms: i32,
+    future: impl Future<Output = Result<T, TrueNasError>>,
+) -> Result<T, TrueNasError> {
+    match select(pin!(future), pin!(sleep(ms))).await {
+        Either::Left((result, _)) => result,
+        Either::Right(_) => Err(TrueNasError::TimedOut),
+    }
+}
+
+impl Connection {
+    /// Opens `wss://HOST/api/current` (or `ws://` for an `http://` URL).
+    pub async fn open(base_url: &str, timeout_ms: i32) -> Result<Connection, TrueNasError> {
+        let https = base_url.starts_with("https://");
+        let url = format!(
+            "{}/api/current",
+            base_url
+                .replacen("https://", "wss://", 1)
+                .replacen("http://", "ws://", 1)
+        );
+        let socket = WebSocket::new(&url).map_err(|_| TrueNasError::Unreachable { https })?;
+        let (opened, on_open_result) = oneshot::channel::<bool>();
+        let opened = Rc::new(RefCell::new(Some(opened)));
+        let (on_open, on_error) = (opened.clone(), opened);
+        let open_handler = Closure::<dyn Fn()>::new(move || {
+            if let Some(tx) = on_open.borrow_mut().take() {
+                let _ = tx.send(true);
+            }
+        });
+        let error_handler = Closure::<dyn Fn()>::new(move || {
+            if let Some(tx) = on_error.borrow_mut().take() {
+                let _ = tx.send(false);
+            }
+        });
+        socket.set_onopen(Some(open_handler.as_ref().unchecked_ref()));
+        socket.set_onerror(Some(error_handler.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(error_handler.as_ref().unchecked_ref()));
+        let pending: Pending = Rc::default();
+        let replies = pending.clone();
+        let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+            let Some(text) = event.data().as_string() else {
+                return;
+            };
+            let Ok(reply) = serde_json::from_str::<Value>(&text) else {
+                return;
+            };
+            let Some(id) = reply.get("id").and_then(Value::as_u64) else {
+                return;
+            };
+            let outcome = match reply.get("error") {
+                Some(error) => Err(TrueNasError::Call(
+                    error["data"]["reason"]
+                        .as_str()
+                        .or(error["message"].as_str())
+                        .unwrap_or("the system refused the request")
+                        .to_owned(),
+                )),
+                None => Ok(reply.get("result").cloned().unwrap_or(Value::Null)),
+            };
+            if let Some(tx) = replies.borrow_mut().remove(&id) {
+                let _ = tx.send(outcome);
+            }
+        });
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        let opened = within(timeout_ms, async {
+            match on_open_result.await {
+                Ok(true) => Ok(()),
+                _ => Err(TrueNasError::Unreachable { https }),
+            }
+        })
+        .await;
+        socket.set_onopen(None);
+        socket.set_onerror(None);
+        socket.set_onclose(None);
+        drop((open_handler, error_handler));
+        opened?;
+        Ok(Connection {
+            socket,
+            pending,
+            next_id: RefCell::new(0),
+            _on_message: on_message,
+        })
+    }
+
+    /// Calls `method` with `params` (an array), waiting at most `timeout_ms`.
+    pub async fn call(
+        &self,
+        method: &str,
+        params: Value,
+        timeout_ms: i32,
+    ) -> Result<Value, TrueNasError> {
+        let id = {
+            let mut next = self.next_id.borrow_mut();
+            *next += 1;
+            *next
+        };
+        let (tx, rx) = oneshot::channel();
+        self.pending.borrow_mut().insert(id, tx);
+        let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        self.socket
+            .send_with_str(&request.to_string())
+            .map_err(|_| TrueNasError::Unreachable { https: false })?;
+        within(timeout_ms, async {
+            rx.await
+                .unwrap_or(Err(TrueNasError::Unreachable { https: false }))
+        })
+        .await
+    }
+}
+
+/// What a login attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Login {
+    Success,
+    OtpRequired,
+    Rejected,
+}
+
+pub fn login_outcome(result: &Value) -> Login {
+    match result["response_type"].as_str() {
+        Some("SUCCESS") => Login::Success,
+        Some("OTP_REQUIRED") => Login::OtpRequired,
+        _ => Login::Rejected,
+    }
+}

@@ -1,0 +1,143 @@
+//! What Keyhaven does with a TrueNAS system: authenticate once (an API key
+//! created on the system, stored in the keyring) and check that the stored
+//! key still works. Everything runs in the browser; the password is used
+//! for one login and forgotten.
+
+use keyhaven_core::keyring::{EntryValue, api_key_id};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+
+use crate::{
+    net::truenas::{Connection, Login, TrueNasError, key_transport_allowed, login_outcome},
+    state::{AppState, MetadataExt},
+};
+
+const TIMEOUT_MS: i32 = 10_000;
+
+pub enum Authenticated {
+    /// The system wants a one-time password: ask for it and try again.
+    NeedOtp,
+    Done,
+}
+
+/// Logs in with the admin's password (and one-time password when the system
+/// asks), creates an API key, and stores it in the keyring.
+pub async fn authenticate(
+    state: AppState,
+    system_id: &str,
+    username: &str,
+    password: SecretString,
+    otp: Option<String>,
+) -> Result<Authenticated, String> {
+    let system = state
+        .metadata
+        .get_untracked_system(system_id)
+        .ok_or("This system is no longer registered.")?;
+    if !key_transport_allowed(&system.url) {
+        return Err(TrueNasError::Insecure.to_string());
+    }
+    if !state.is_unlocked() {
+        return Err("Unlock the keyring first: the new API key is stored in it.".into());
+    }
+    let fail = |e: TrueNasError| format!("{}: {e}.", system.name);
+    let connection = Connection::open(&system.url, TIMEOUT_MS)
+        .await
+        .map_err(fail)?;
+    let login = connection
+        .call(
+            "auth.login_ex",
+            json!([{"mechanism": "PASSWORD_PLAIN", "username": username, "password": password.expose_secret()}]),
+            TIMEOUT_MS,
+        )
+        .await
+        .map_err(fail)?;
+    match login_outcome(&login) {
+        Login::Rejected => return Err("Wrong Admin Username or Admin Password.".into()),
+        Login::OtpRequired => {
+            let Some(otp) = otp.filter(|o| !o.trim().is_empty()) else {
+                return Ok(Authenticated::NeedOtp);
+            };
+            let second = connection
+                .call(
+                    "auth.login_ex_continue",
+                    json!([{"mechanism": "OTP_TOKEN", "otp_token": otp.trim()}]),
+                    TIMEOUT_MS,
+                )
+                .await
+                .map_err(fail)?;
+            if login_outcome(&second) != Login::Success {
+                return Err(
+                    "The one-time password was not accepted. Enter the current code.".into(),
+                );
+            }
+        }
+        Login::Success => {}
+    }
+    drop(password);
+    // Named so the admin recognizes it on the system's User API Keys screen.
+    let name = format!(
+        "Keyhaven {}",
+        js_sys::Date::new_0()
+            .to_iso_string()
+            .as_string()
+            .unwrap_or_default()
+    );
+    let created = connection
+        .call(
+            "api_key.create",
+            json!([{"name": name, "username": username}]),
+            TIMEOUT_MS,
+        )
+        .await
+        .map_err(fail)?;
+    let key = created["key"]
+        .as_str()
+        .ok_or_else(|| format!("{}: the system did not return a key.", system.name))?;
+    let key_id = created["id"].as_i64();
+    let value = EntryValue::ApiKey {
+        username: username.to_owned(),
+        key: SecretString::from(key.to_owned()),
+    };
+    state.store_entry(&api_key_id(system_id), value).await?;
+    let (id, username) = (system_id.to_owned(), username.to_owned());
+    state
+        .update_metadata(move |m, now, by| {
+            if let Some(mut system) = m.system(&id).cloned() {
+                system.api_username = Some(username.clone());
+                system.api_key_id = key_id;
+                m.put_system(&id, system, now, by);
+            }
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Authenticated::Done)
+}
+
+/// Tries the stored key: `Ok(())` is "True"; the error says why "False".
+pub async fn check(state: AppState, system_id: String) -> Result<(), String> {
+    let system = state
+        .metadata
+        .get_untracked_system(&system_id)
+        .ok_or("not registered")?;
+    let Some(EntryValue::ApiKey { username, key }) = state.entry(&api_key_id(&system_id))? else {
+        return Err("no key stored".into());
+    };
+    if !key_transport_allowed(&system.url) {
+        return Err("refused: an http:// URL (TrueNAS revokes keys sent without TLS)".into());
+    }
+    let connection = Connection::open(&system.url, TIMEOUT_MS)
+        .await
+        .map_err(|e| e.to_string())?;
+    let login = connection
+        .call(
+            "auth.login_ex",
+            json!([{"mechanism": "API_KEY_PLAIN", "username": username, "api_key": key.expose_secret()}]),
+            TIMEOUT_MS,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    match login_outcome(&login) {
+        Login::Success => Ok(()),
+        _ => Err("key rejected or revoked: Authenticate again".into()),
+    }
+}

@@ -1,0 +1,111 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { addSystem, createAccount, PASSWORD, uniqueName, watchProblems } from './helpers';
+import { startSim, totp, type Sim } from './sim';
+
+const PASSPHRASE = 'keyring passphrase for the fleet';
+const ROOT_PASSWORD = 'root-password-on-the-nas';
+const TOTP_SECRET = 'JBSWY3DPEHPK3PXP';
+
+const sims: Sim[] = [];
+test.afterEach(async () => {
+  await Promise.all(sims.splice(0).map((s) => s.stop()));
+});
+
+async function createKeyring(page: Page) {
+  await page.goto('/keyring');
+  await page.getByRole('button', { name: 'Create Keyring' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Create Keyring Passphrase' });
+  await dialog.getByLabel('Name').fill('fleet');
+  await dialog.getByLabel('Passphrase').fill(PASSPHRASE);
+  await dialog.getByLabel('Confirm').fill(PASSPHRASE);
+  await dialog.getByRole('button', { name: 'Ok' }).click();
+  await page.getByRole('dialog', { name: 'Recovery Code' }).getByRole('button', { name: 'Done' }).click({ timeout: 30_000 });
+}
+
+function connected(page: Page, system: string) {
+  return page.getByRole('row').filter({ hasText: system }).getByRole('cell').nth(2);
+}
+
+test('authenticate two systems (one with two-factor), then Connected tells the truth', async ({ page }) => {
+  const problems = watchProblems(page);
+  // Keys the systems hand out, seen on the wire, to search the database for.
+  const apiKeys: string[] = [];
+  page.on('websocket', (ws) =>
+    ws.on('framereceived', ({ payload }) => {
+      const key = /"key":"(\d+-[A-Za-z0-9]{64})"/.exec(String(payload));
+      if (key) apiKeys.push(key[1]);
+    }),
+  );
+  const nas1 = await startSim(['--hostname', 'nas1', '--user', `root:${ROOT_PASSWORD}`]);
+  const nas2 = await startSim(['--hostname', 'nas2', '--user', `root:${ROOT_PASSWORD}:${TOTP_SECRET}`]);
+  sims.push(nas1, nas2);
+
+  await createAccount(page, uniqueName('ops'));
+  await createKeyring(page);
+  // In-app navigation: a reload would lock the keyring again.
+  await page.getByRole('link', { name: 'Back to Dashboard' }).click();
+  await addSystem(page, 'nas1', nas1.url);
+  await addSystem(page, 'nas2', nas2.url);
+  await addSystem(page, 'plain-lan', 'http://10.1.2.3');
+
+  const dialog = page.getByRole('dialog', { name: 'Authenticate' });
+  // An http:// system that is not this machine is refused before any traffic.
+  await page.getByRole('button', { name: 'Authenticate plain-lan' }).click();
+  await dialog.getByLabel('Admin Password').fill(ROOT_PASSWORD);
+  await dialog.getByRole('button', { name: 'Authenticate' }).click();
+  await expect(dialog.getByRole('alert')).toContainText('TrueNAS revokes an API key sent without TLS');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+  await page.getByRole('button', { name: 'Authenticate nas1' }).click();
+  await expect(dialog.getByLabel('Admin Username')).toHaveValue('root');
+  await expect(dialog.getByLabel('One-Time Password (if necessary)')).toHaveCount(0);
+  await dialog.getByLabel('Admin Password').fill('wrong password');
+  await dialog.getByRole('button', { name: 'Authenticate' }).click();
+  await expect(dialog.getByRole('alert')).toHaveText('Wrong Admin Username or Admin Password.');
+  await dialog.getByLabel('Admin Password').fill(ROOT_PASSWORD);
+  await dialog.getByRole('button', { name: 'Authenticate' }).click();
+  await expect(dialog).toBeHidden();
+
+  // Two-factor: the one-time password is asked for only when the system wants it.
+  await page.getByRole('button', { name: 'Authenticate nas2' }).click();
+  await dialog.getByLabel('Admin Password').fill(ROOT_PASSWORD);
+  await dialog.getByRole('button', { name: 'Authenticate' }).click();
+  const otp = dialog.getByLabel('One-Time Password (if necessary)');
+  await expect(otp).toBeVisible();
+  await otp.fill(totp(TOTP_SECRET));
+  await dialog.getByRole('button', { name: 'Authenticate' }).click();
+  await expect(dialog).toBeHidden();
+
+  await page.getByRole('link', { name: 'Keyring' }).click();
+  const key = (system: string) => page.getByRole('row').filter({ hasText: system }).getByRole('cell').nth(1);
+  await expect(key('nas1')).toHaveText('Stored');
+  await expect(key('nas2')).toHaveText('Stored');
+  await expect(key('plain-lan')).toHaveText('');
+  await expect(connected(page, 'nas1')).toHaveText('True');
+  await expect(connected(page, 'nas2')).toHaveText('True');
+
+  // nas1 goes away; nas2 forgets every key (as if deleted on the system).
+  await nas1.stop();
+  await nas2.stop();
+  const nas2Again = await startSim(['--listen', `127.0.0.1:${nas2.port}`, '--hostname', 'nas2', '--user', `root:${ROOT_PASSWORD}`]);
+  sims.push(nas2Again);
+  await page.reload();
+  const unlock = page.getByRole('dialog', { name: 'Unlock Keyring' });
+  await unlock.getByLabel('Passphrase').fill(PASSPHRASE);
+  await unlock.getByRole('button', { name: 'OK' }).click();
+  await expect(connected(page, 'nas1')).toHaveText('False (unreachable)', { timeout: 30_000 });
+  await expect(connected(page, 'nas2')).toHaveText(/^False \(key rejected or revoked/);
+  await expect(key('nas1')).toHaveText('Stored');
+
+  // Nothing secret reached the server's database.
+  expect(apiKeys.length).toBe(2);
+  const dir = process.env.KEYHAVEN_DATA_DIR!;
+  const files = readdirSync(dir).filter((f) => f.startsWith('keyhaven.sqlite3'));
+  const bytes = Buffer.concat(files.map((f) => readFileSync(join(dir, f))));
+  for (const secret of [...apiKeys, ROOT_PASSWORD, PASSPHRASE, PASSWORD]) {
+    expect(bytes.includes(Buffer.from(secret)), `${secret.slice(0, 6)}… is in the database`).toBe(false);
+  }
+  expect(problems.filter((p) => !/WebSocket/.test(p))).toEqual([]);
+});
