@@ -314,6 +314,61 @@ impl MetadataExt for RwSignal<Metadata> {
     }
 }
 
+/// Passphrase changes and the recovery path.
+impl AppState {
+    /// Unlocks with the recovery code and sets a new passphrase at once.
+    pub async fn recover(&self, code: &str, new_passphrase: SecretString) -> Result<(), String> {
+        let keyring = self
+            .keyring
+            .get_untracked()
+            .ok_or("There is no keyring yet.")?;
+        let secret = Keyring::recovery_code_secret(code).map_err(|e| e.to_string())?;
+        let (params, salt) = keyring
+            .kdf_input(SlotKind::RecoveryCode)
+            .ok_or("This keyring has no recovery code.")?;
+        let kek = kdf::derive(&secret, &salt, params).await?;
+        let unlocked = keyring
+            .unlock_with_kek(SlotKind::RecoveryCode, &kek)
+            .map_err(|e| e.to_string())?;
+        self.unlocked_keyring.set_value(Some(unlocked));
+        self.unlocked.set(true);
+        self.change_passphrase(new_passphrase).await
+    }
+
+    /// Re-wraps the data key under a new passphrase; no entry changes.
+    pub async fn change_passphrase(&self, new_passphrase: SecretString) -> Result<(), String> {
+        let params = KdfParams::DEFAULT;
+        let salt = random16();
+        let kek = kdf::derive(new_passphrase.expose_secret().as_bytes(), &salt, params).await?;
+        let now = now_ms();
+        self.unlocked_keyring
+            .try_update_value(|u| {
+                u.as_mut()
+                    .map(|u| u.change_passphrase_with_kek(params, salt, &kek, now, &mut OsRng))
+            })
+            .flatten()
+            .ok_or("Unlock the keyring first.")?
+            .map_err(|e| e.to_string())?;
+        self.save_keyring().await
+    }
+
+    /// Removes an entry (a tombstone, so the removal syncs); nothing to do
+    /// when there is no such entry.
+    pub async fn remove_entry(&self, id: &str) -> Result<(), String> {
+        let now = now_ms();
+        let removed = self
+            .unlocked_keyring
+            .try_update_value(|u| u.as_mut().map(|u| u.remove(id, now)))
+            .flatten()
+            .ok_or("Unlock the keyring first: the system's API key is stored in it.")?;
+        if removed {
+            self.save_keyring().await
+        } else {
+            Ok(())
+        }
+    }
+}
+
 fn random16() -> [u8; 16] {
     let mut salt = [0u8; 16];
     getrandom::getrandom(&mut salt).expect("the browser has crypto.getRandomValues");

@@ -99,6 +99,19 @@ test('authenticate two systems (one with two-factor), then Connected tells the t
   await expect(connected(page, 'nas2')).toHaveText(/^False \(key rejected or revoked/);
   await expect(key('nas1')).toHaveText('Stored');
 
+  // Removing a system takes its key out of the keyring.
+  await page.getByRole('link', { name: 'Back to Dashboard' }).click();
+  await page.getByRole('button', { name: 'Remove nas1' }).click();
+  await page.getByRole('dialog', { name: 'Remove System' }).getByRole('button', { name: 'Remove' }).click();
+  await page.getByRole('link', { name: 'Keyring' }).click();
+  await expect(page.getByRole('row').filter({ hasText: 'nas1' })).toHaveCount(0);
+
+  // Reset: every Key cell turns blank; the systems stay.
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await page.getByRole('dialog', { name: 'Reset Keyring' }).getByRole('button', { name: 'Ok' }).click();
+  await expect(key('nas2')).toHaveText('');
+  await expect(connected(page, 'nas2')).toHaveText('False (no key stored)');
+
   // Nothing secret reached the server's database.
   expect(apiKeys.length).toBe(2);
   const dir = process.env.KEYHAVEN_DATA_DIR!;

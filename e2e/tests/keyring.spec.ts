@@ -32,6 +32,7 @@ test('create, lock, unlock after sign-in, and reset the keyring', async ({ page 
   // The recovery code is shown once, in groups a person can copy.
   const recovery = page.getByRole('dialog', { name: 'Recovery Code' });
   await expect(recovery.getByLabel('Recovery code')).toHaveText(/^([0-9A-Z]{4}-){7}[0-9A-Z]{4}$/, { timeout: 30_000 });
+  const code = (await recovery.getByLabel('Recovery code').textContent())!;
   const download = page.waitForEvent('download');
   await recovery.getByRole('button', { name: 'Download' }).click();
   expect((await download).suggestedFilename()).toBe('keyhaven-recovery-code.txt');
@@ -40,6 +41,8 @@ test('create, lock, unlock after sign-in, and reset the keyring', async ({ page 
 
   await page.getByRole('button', { name: 'Lock' }).click();
   await expect(page.getByText('Keyring “home lab” is locked.')).toBeVisible();
+  // Locked on purpose: no passphrase prompt until asked for.
+  await expect(page.getByRole('dialog', { name: 'Unlock Keyring' })).toHaveCount(0);
 
   // Reload: the Unlock Keyring dialog opens; a wrong passphrase says so.
   await page.reload();
@@ -65,6 +68,37 @@ test('create, lock, unlock after sign-in, and reset the keyring', async ({ page 
   await page.getByRole('button', { name: 'Unlock' }).click();
   await expect(unlock).toBeVisible();
   await unlock.getByRole('button', { name: 'Cancel' }).click();
+
+  // Forgot the passphrase: the recovery code (typed sloppily) unlocks and
+  // sets a new one.
+  const NEW = 'a brand new passphrase';
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await unlock.getByRole('button', { name: 'Unlock with recovery code' }).click();
+  await unlock.getByLabel('Recovery Code').fill(code.toLowerCase().replaceAll('-', ' '));
+  await unlock.getByLabel('New Passphrase').fill(NEW);
+  await unlock.getByLabel('Confirm').fill(NEW);
+  await unlock.getByRole('button', { name: 'OK' }).click();
+  await expect(unlock).toBeHidden({ timeout: 30_000 });
+  await expect(page.getByText('Keyring “home lab” is unlocked.')).toBeVisible();
+
+  // Change Passphrase, then only the newest one unlocks.
+  const NEWER = 'the newest passphrase';
+  await page.getByRole('button', { name: 'Change Passphrase' }).click();
+  const change = page.getByRole('dialog', { name: 'Change Passphrase' });
+  await change.getByLabel('New Passphrase').fill(NEWER);
+  await change.getByLabel('Confirm').fill(NEWER);
+  await change.getByRole('button', { name: 'Ok' }).click();
+  await expect(change).toBeHidden({ timeout: 30_000 });
+  await page.reload();
+  for (const old of [PASSPHRASE, NEW]) {
+    await unlock.getByLabel('Passphrase').fill(old);
+    await unlock.getByRole('button', { name: 'OK' }).click();
+    await expect(unlock.getByRole('alert')).toContainText('Wrong passphrase', { timeout: 30_000 });
+  }
+  await unlock.getByLabel('Passphrase').fill(NEWER);
+  await unlock.getByRole('button', { name: 'OK' }).click();
+  await expect(unlock).toBeHidden({ timeout: 30_000 });
+  await page.getByRole('button', { name: 'Lock' }).click();
 
   // Reset: Cancel changes nothing; Ok removes the keyring, systems stay.
   await page.getByRole('button', { name: 'Reset' }).click();

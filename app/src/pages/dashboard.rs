@@ -269,6 +269,14 @@ fn RemoveSystem(target: RwSignal<Option<(String, String)>>) -> impl IntoView {
             return;
         };
         spawn_local(async move {
+            let entry = api_key_id(&id);
+            let has_key = state
+                .keyring
+                .with_untracked(|k| k.as_ref().is_some_and(|k| k.contains(&entry)));
+            if has_key && let Err(e) = state.remove_entry(&entry).await {
+                error.set(Some(e));
+                return;
+            }
             let result = state
                 .update_metadata(move |m, now, by| {
                     m.remove_system(&id, now, by);
@@ -284,7 +292,7 @@ fn RemoveSystem(target: RwSignal<Option<(String, String)>>) -> impl IntoView {
         <Dialog title="Remove System" on_cancel=cancel>
             <p>
                 "Remove " <strong>{move || target.get().map(|t| t.1)}</strong>
-                " from Keyhaven? Nothing changes on the system itself."
+                " from Keyhaven? Its API key leaves the keyring (on the system, the key stays until you delete it in its API Keys screen)."
             </p>
             <Show when=move || error.get().is_some()>
                 <p class="error" role="alert">{move || error.get()}</p>

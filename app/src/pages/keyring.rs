@@ -14,6 +14,7 @@ pub fn Keyring() -> impl IntoView {
     let creating = RwSignal::new(false);
     let resetting = RwSignal::new(false);
     let recovery = RwSignal::new(None::<String>);
+    let changing = RwSignal::new(false);
     let has_keyring = move || state.keyring.with(Option::is_some);
     // Connected: every stored key tried at once after unlock.
     let checks = RwSignal::new(HashMap::<String, Result<(), String>>::new());
@@ -86,7 +87,17 @@ pub fn Keyring() -> impl IntoView {
                         <button type="button" on:click=move |_| state.unlock_dismissed.set(false)>"Unlock"</button>
                     }
                 >
-                    <button type="button" on:click=move |_| state.lock()>"Lock"</button>
+                    <button type="button" on:click=move |_| changing.set(true)>"Change Passphrase"</button>
+                    <button
+                        type="button"
+                        on:click=move |_| {
+                            state.lock();
+                            // Locked on purpose: don't ask for the passphrase right away.
+                            state.unlock_dismissed.set(true);
+                        }
+                    >
+                        "Lock"
+                    </button>
                 </Show>
                 <button type="button" on:click=move |_| resetting.set(true)>"Reset"</button>
             </Show>
@@ -122,6 +133,56 @@ pub fn Keyring() -> impl IntoView {
         <Show when=move || resetting.get()>
             <ResetKeyring close=Callback::new(move |()| resetting.set(false))/>
         </Show>
+        <Show when=move || changing.get()>
+            <ChangePassphrase close=Callback::new(move |()| changing.set(false))/>
+        </Show>
+    }
+}
+
+/// "Change Passphrase": a new passphrase re-wraps the keyring's key; no
+/// stored key is re-encrypted.
+#[component]
+fn ChangePassphrase(close: Callback<()>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let passphrase = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let ready =
+        move || !busy.get() && !passphrase.get().is_empty() && passphrase.get() == confirm.get();
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        if !ready() {
+            return;
+        }
+        busy.set(true);
+        let secret = SecretString::from(passphrase.get_untracked());
+        spawn_local(async move {
+            let result = state.change_passphrase(secret).await;
+            busy.set(false);
+            match result {
+                Ok(()) => close.run(()),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <Dialog title="Change Passphrase" on_cancel=close>
+            <form on:submit=submit>
+                <label>"New Passphrase" <input type="password" autocomplete="new-password" required bind:value=passphrase/></label>
+                <label>"Confirm" <input type="password" autocomplete="new-password" required bind:value=confirm/></label>
+                <Show when=move || busy.get()>
+                    <p class="progress" role="status"><progress aria-label="Changing the passphrase"></progress>" Changing the passphrase…"</p>
+                </Show>
+                <Show when=move || error.get().is_some()>
+                    <p class="error" role="alert">{move || error.get()}</p>
+                </Show>
+                <div class="actions">
+                    <button type="button" on:click=move |_| close.run(())>"Cancel"</button>
+                    <button type="submit" class="primary" prop:disabled=move || !ready()>"Ok"</button>
+                </div>
+            </form>
+        </Dialog>
     }
 }
 
@@ -261,6 +322,10 @@ pub fn UnlockPrompt() -> impl IntoView {
     let passphrase = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let recovering = RwSignal::new(false);
+    let code = RwSignal::new(String::new());
+    let new_passphrase = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
     let open = move || {
         state.keyring.with(Option::is_some)
             && !state.unlocked.get()
@@ -269,17 +334,36 @@ pub fn UnlockPrompt() -> impl IntoView {
     let cancel = Callback::new(move |()| state.unlock_dismissed.set(true));
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
-        if passphrase.get_untracked().is_empty() || busy.get_untracked() {
+        if busy.get_untracked()
+            || (!recovering.get_untracked() && passphrase.get_untracked().is_empty())
+        {
             return;
         }
         busy.set(true);
         error.set(None);
-        let secret = SecretString::from(passphrase.get_untracked());
         spawn_local(async move {
-            let result = state.unlock(secret).await;
+            let result = if recovering.get_untracked() {
+                let new = new_passphrase.get_untracked();
+                if new.is_empty() || new != confirm.get_untracked() {
+                    Err("Enter the new passphrase twice, the same both times.".to_owned())
+                } else {
+                    state
+                        .recover(&code.get_untracked(), SecretString::from(new))
+                        .await
+                }
+            } else {
+                state
+                    .unlock(SecretString::from(passphrase.get_untracked()))
+                    .await
+            };
             busy.set(false);
             match result {
-                Ok(()) => passphrase.set(String::new()),
+                Ok(()) => {
+                    for field in [passphrase, code, new_passphrase, confirm] {
+                        field.set(String::new());
+                    }
+                    recovering.set(false);
+                }
                 Err(e) => error.set(Some(e)),
             }
         });
@@ -289,7 +373,16 @@ pub fn UnlockPrompt() -> impl IntoView {
             <Dialog title="Unlock Keyring" on_cancel=cancel>
                 <p>"Enter the keyring passphrase to unlock API access to every system it covers."</p>
                 <form on:submit=submit>
-                    <label>"Passphrase" <input type="password" autocomplete="current-password" required bind:value=passphrase/></label>
+                    <Show
+                        when=move || recovering.get()
+                        fallback=move || view! {
+                            <label>"Passphrase" <input type="password" autocomplete="current-password" required bind:value=passphrase/></label>
+                        }
+                    >
+                        <label>"Recovery Code" <input type="text" autocomplete="off" spellcheck="false" required bind:value=code/></label>
+                        <label>"New Passphrase" <input type="password" autocomplete="new-password" required bind:value=new_passphrase/></label>
+                        <label>"Confirm" <input type="password" autocomplete="new-password" required bind:value=confirm/></label>
+                    </Show>
                     <Show when=move || busy.get()>
                         <p class="progress" role="status">
                             <progress aria-label="Unlocking"></progress>
@@ -301,8 +394,26 @@ pub fn UnlockPrompt() -> impl IntoView {
                     </Show>
                     <div class="actions">
                         <button type="button" on:click=move |_| cancel.run(())>"Cancel"</button>
-                        <button type="submit" class="primary" prop:disabled=move || busy.get() || passphrase.get().is_empty()>"OK"</button>
+                        <button
+                            type="submit"
+                            class="primary"
+                            prop:disabled=move || busy.get() || (!recovering.get() && passphrase.get().is_empty())
+                        >
+                            "OK"
+                        </button>
                     </div>
+                    <p class="switch">
+                        <button
+                            type="button"
+                            class="link"
+                            on:click=move |_| {
+                                recovering.update(|r| *r = !*r);
+                                error.set(None);
+                            }
+                        >
+                            {move || if recovering.get() { "Unlock with the passphrase" } else { "Unlock with recovery code" }}
+                        </button>
+                    </p>
                 </form>
             </Dialog>
         </Show>
