@@ -2,6 +2,7 @@
 //! the server, and (in later modules) the crypto worker and the TrueNAS API
 //! client.
 
+mod autolock;
 mod components;
 mod download;
 mod kdf;
@@ -24,7 +25,9 @@ use state::AppState;
 /// so deep links and reloads land on the same screen.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_context(AppState::new());
+    let state = AppState::new();
+    provide_context(state);
+    autolock::start(state);
     view! {
         <Router>
             <header class="topbar">

@@ -40,6 +40,8 @@ pub struct AppState {
     unlocked_keyring: StoredValue<Option<Unlocked>>,
     /// The user closed the Unlock Keyring dialog for this session.
     pub unlock_dismissed: RwSignal<bool>,
+    /// The keyring locked itself after the idle time.
+    pub auto_locked: RwSignal<bool>,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ impl AppState {
             unlocked: RwSignal::new(false),
             unlocked_keyring: StoredValue::new(None),
             unlock_dismissed: RwSignal::new(false),
+            auto_locked: RwSignal::new(false),
         }
     }
 
@@ -213,6 +216,7 @@ impl AppState {
             .map_err(|e| e.to_string())?;
         self.unlocked_keyring.set_value(Some(unlocked));
         self.unlocked.set(true);
+        self.auto_locked.set(false);
         Ok(())
     }
 
@@ -332,6 +336,7 @@ impl AppState {
             .map_err(|e| e.to_string())?;
         self.unlocked_keyring.set_value(Some(unlocked));
         self.unlocked.set(true);
+        self.auto_locked.set(false);
         self.change_passphrase(new_passphrase).await
     }
 

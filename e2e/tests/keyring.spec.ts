@@ -115,3 +115,26 @@ test('create, lock, unlock after sign-in, and reset the keyring', async ({ page 
   await expect(page.getByRole('row').filter({ hasText: 'nas1' })).toHaveCount(1);
   expect(problems).toEqual([]);
 });
+
+test('the keyring locks itself after the idle time the user chose', async ({ page }) => {
+  await page.clock.install();
+  await createAccount(page, uniqueName('idle'));
+  await page.getByRole('link', { name: 'Keyring' }).click();
+  await page.getByRole('button', { name: 'Create Keyring' }).click();
+  const create = page.getByRole('dialog', { name: 'Create Keyring Passphrase' });
+  await create.getByLabel('Name').fill('idle');
+  await create.getByLabel('Passphrase').fill(PASSPHRASE);
+  await create.getByLabel('Confirm').fill(PASSPHRASE);
+  await create.getByRole('button', { name: 'Ok' }).click();
+  await page.getByRole('dialog', { name: 'Recovery Code' }).getByRole('button', { name: 'Done' }).click({ timeout: 30_000 });
+  await page.getByLabel('Lock after').selectOption('5');
+  await expect(page.getByText('Keyring “idle” is unlocked.')).toBeVisible();
+
+  // Four idle minutes: still unlocked. Past five: locked, key wiped.
+  await page.clock.fastForward('04:00');
+  await expect(page.getByText('Keyring “idle” is unlocked.')).toBeVisible();
+  await page.clock.fastForward('01:30');
+  const unlock = page.getByRole('dialog', { name: 'Unlock Keyring' });
+  await expect(unlock).toContainText('locked itself after the idle time');
+  await expect(page.getByText('Keyring “idle” is locked.')).toBeVisible();
+});

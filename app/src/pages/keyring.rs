@@ -109,6 +109,22 @@ pub fn Keyring() -> impl IntoView {
                 (Some(name), false) => format!("Keyring \u{201c}{name}\u{201d} is locked."),
             }}
         </p>
+        <Show when=move || state.auto_locked.get() && !state.unlocked.get()>
+            <p class="notice" role="status">"The keyring locked itself after the idle time; its key was wiped from memory."</p>
+        </Show>
+        <label class="inline">
+            "Lock after"
+            <select on:change=move |event| {
+                if let Ok(minutes) = event_target_value(&event).parse() {
+                    crate::autolock::set_minutes(minutes);
+                }
+            }>
+                {crate::autolock::CHOICES
+                    .iter()
+                    .map(|&m| view! { <option value=m.to_string() selected=m == crate::autolock::minutes()>{format!("{m} minutes idle")}</option> })
+                    .collect_view()}
+            </select>
+        </label>
         <section class="card">
             <table class="table">
                 <thead>
@@ -371,6 +387,9 @@ pub fn UnlockPrompt() -> impl IntoView {
     view! {
         <Show when=open>
             <Dialog title="Unlock Keyring" on_cancel=cancel>
+                <Show when=move || state.auto_locked.get()>
+                    <p class="notice">"The keyring locked itself after the idle time."</p>
+                </Show>
                 <p>"Enter the keyring passphrase to unlock API access to every system it covers."</p>
                 <form on:submit=submit>
                     <Show
