@@ -4,7 +4,7 @@
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::use_navigate;
 
-use crate::{net::api, state::AppState};
+use crate::{components::ErrorLine, net::api, state::AppState};
 
 /// Renders `children` once the session is known to be live and the
 /// account's data is loaded; otherwise redirects to /signin.
@@ -32,9 +32,7 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
         }
     });
     view! {
-        <Show when=move || error.get().is_some()>
-            <p class="error" role="alert">{move || error.get()}</p>
-        </Show>
+        <ErrorLine error/>
         <Show
             when=move || state.loaded.get() && matches!(state.user.get(), Some(Some(_)))
             fallback=move || view! { <p class="loading" aria-busy="true">"Loading…"</p> }

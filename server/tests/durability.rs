@@ -2,39 +2,15 @@
 //! SIGKILL in the middle of it, and restarts: every write it acknowledged
 //! is there, intact.
 
-use std::{
-    io::{BufRead, BufReader},
-    path::Path,
-    process::{Child, Command, Stdio},
-    sync::{Arc, Mutex},
-};
+mod common;
 
+use std::sync::{Arc, Mutex};
+
+use common::process::start_server;
 use reqwest::header;
 use serde_json::json;
 
 const PASSWORD: &str = "durable password";
-
-fn start(data: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_keyhaven-server"))
-        .args(["--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data)
-        .arg("--dist")
-        .arg(data.join("no-app"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("Keyhaven listening on ")
-        .unwrap()
-        .to_owned();
-    (child, url)
-}
 
 fn content(writer: usize, seq: usize) -> Vec<u8> {
     // Large enough to span pages; self-describing so damage shows.
@@ -46,7 +22,7 @@ fn content(writer: usize, seq: usize) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_sigkill() {
     let data = tempfile::tempdir().unwrap();
-    let (mut child, url) = start(data.path());
+    let (mut child, url) = start_server(data.path(), |_| {});
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .build()
@@ -98,7 +74,7 @@ async fn acknowledged_writes_survive_sigkill() {
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
 
-    let (mut child, url) = start(data.path());
+    let (mut child, url) = start_server(data.path(), |_| {});
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .build()

@@ -1,10 +1,11 @@
 //! No password, session token or blob content ever reaches the logs, even
 //! at debug level.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
-};
+mod common;
+
+use std::process::Command;
+
+use common::process::start_server;
 
 use reqwest::header;
 use serde_json::json;
@@ -13,23 +14,10 @@ use serde_json::json;
 async fn secrets_never_reach_the_log() {
     let data = tempfile::tempdir().unwrap();
     let log_path = data.path().join("server.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_keyhaven-server"))
-        .args(["--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data.path())
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("Keyhaven listening on ")
-        .unwrap()
-        .to_owned();
+    let log = std::fs::File::create(&log_path).unwrap();
+    let (mut child, url) = start_server(data.path(), |command| {
+        command.env("RUST_LOG", "debug").stderr(log);
+    });
 
     let password = "log-canary-password-7f3a";
     let wrong = "log-canary-wrong-91bd";

@@ -1,5 +1,7 @@
 //! Pieces the screens share.
 
 mod dialog;
+mod status;
 
 pub use dialog::Dialog;
+pub use status::{Busy, ErrorLine};

@@ -6,7 +6,7 @@ use keyhaven_core::keyring::api_key_id;
 use secrecy::SecretString;
 
 use crate::{
-    components::Dialog,
+    components::{Busy, Dialog, ErrorLine},
     state::{AppState, new_id},
     systems::{self, Authenticated},
 };
@@ -165,12 +165,8 @@ fn Authenticate(target: RwSignal<Option<(String, String)>>) -> impl IntoView {
                         <input type="text" inputmode="numeric" autocomplete="one-time-code" bind:value=otp/>
                     </label>
                 </Show>
-                <Show when=move || busy.get()>
-                    <p class="progress" role="status"><progress aria-label="Authenticating"></progress>" Authenticating…"</p>
-                </Show>
-                <Show when=move || error.get().is_some()>
-                    <p class="error" role="alert">{move || error.get()}</p>
-                </Show>
+                <Busy when=busy label="Authenticating"/>
+                <ErrorLine error/>
                 <div class="actions">
                     <button type="button" on:click=move |_| close.run(())>"Cancel"</button>
                     <button
@@ -240,9 +236,7 @@ fn AddSystem(close: Callback<()>) -> impl IntoView {
                     "TrueNAS URL"
                     <input type="text" required placeholder="https://truenas.local" bind:value=url/>
                 </label>
-                <Show when=move || error.get().is_some()>
-                    <p class="error" role="alert">{move || error.get()}</p>
-                </Show>
+                <ErrorLine error/>
                 <div class="actions">
                     <button type="button" on:click=move |_| close.run(())>"Cancel"</button>
                     <button
@@ -294,9 +288,7 @@ fn RemoveSystem(target: RwSignal<Option<(String, String)>>) -> impl IntoView {
                 "Remove " <strong>{move || target.get().map(|t| t.1)}</strong>
                 " from Keyhaven? Its API key leaves the keyring (on the system, the key stays until you delete it in its API Keys screen)."
             </p>
-            <Show when=move || error.get().is_some()>
-                <p class="error" role="alert">{move || error.get()}</p>
-            </Show>
+            <ErrorLine error/>
             <div class="actions">
                 <button type="button" on:click=move |_| cancel.run(())>"Cancel"</button>
                 <button type="button" class="danger" on:click=confirm>"Remove"</button>

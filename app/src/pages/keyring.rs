@@ -5,7 +5,11 @@ use secrecy::SecretString;
 
 use std::collections::HashMap;
 
-use crate::{components::Dialog, state::AppState, systems};
+use crate::{
+    components::{Busy, Dialog, ErrorLine},
+    state::AppState,
+    systems,
+};
 
 /// `/keyring`: the systems and their encrypted API keys (seed 004).
 #[component]
@@ -187,12 +191,8 @@ fn ChangePassphrase(close: Callback<()>) -> impl IntoView {
             <form on:submit=submit>
                 <label>"New Passphrase" <input type="password" autocomplete="new-password" required bind:value=passphrase/></label>
                 <label>"Confirm" <input type="password" autocomplete="new-password" required bind:value=confirm/></label>
-                <Show when=move || busy.get()>
-                    <p class="progress" role="status"><progress aria-label="Changing the passphrase"></progress>" Changing the passphrase…"</p>
-                </Show>
-                <Show when=move || error.get().is_some()>
-                    <p class="error" role="alert">{move || error.get()}</p>
-                </Show>
+                <Busy when=busy label="Changing the passphrase"/>
+                <ErrorLine error/>
                 <div class="actions">
                     <button type="button" on:click=move |_| close.run(())>"Cancel"</button>
                     <button type="submit" class="primary" prop:disabled=move || !ready()>"Ok"</button>
@@ -252,15 +252,8 @@ fn CreateKeyring(close: Callback<Option<String>>) -> impl IntoView {
                 <Show when=move || !confirm.get().is_empty() && confirm.get() != passphrase.get()>
                     <p class="field-error">"The passphrases do not match."</p>
                 </Show>
-                <Show when=move || busy.get()>
-                    <p class="progress" role="status">
-                        <progress aria-label="Creating the keyring"></progress>
-                        " Creating the keyring (deriving the key takes a moment)…"
-                    </p>
-                </Show>
-                <Show when=move || error.get().is_some()>
-                    <p class="error" role="alert">{move || error.get()}</p>
-                </Show>
+                <Busy when=busy label="Creating the keyring"/>
+                <ErrorLine error/>
                 <div class="actions">
                     <button type="button" on:click=move |_| close.run(None)>"Cancel"</button>
                     <button type="submit" class="primary" prop:disabled=move || !ready()>"Ok"</button>
@@ -320,9 +313,7 @@ fn ResetKeyring(close: Callback<()>) -> impl IntoView {
             <p>
                 "Resetting the keyring permanently removes its encryption keys from the database. Every TrueNAS system must then be authenticated again by hand, and keypairs lose their private halves. Your systems, public keys and connections stay."
             </p>
-            <Show when=move || error.get().is_some()>
-                <p class="error" role="alert">{move || error.get()}</p>
-            </Show>
+            <ErrorLine error/>
             <div class="actions">
                 <button type="button" on:click=move |_| close.run(())>"Cancel"</button>
                 <button type="button" class="danger" prop:disabled=move || busy.get() on:click=confirm>"Ok"</button>
@@ -402,15 +393,8 @@ pub fn UnlockPrompt() -> impl IntoView {
                         <label>"New Passphrase" <input type="password" autocomplete="new-password" required bind:value=new_passphrase/></label>
                         <label>"Confirm" <input type="password" autocomplete="new-password" required bind:value=confirm/></label>
                     </Show>
-                    <Show when=move || busy.get()>
-                        <p class="progress" role="status">
-                            <progress aria-label="Unlocking"></progress>
-                            " Unlocking…"
-                        </p>
-                    </Show>
-                    <Show when=move || error.get().is_some()>
-                        <p class="error" role="alert">{move || error.get()}</p>
-                    </Show>
+                    <Busy when=busy label="Unlocking"/>
+                    <ErrorLine error/>
                     <div class="actions">
                         <button type="button" on:click=move |_| cancel.run(())>"Cancel"</button>
                         <button

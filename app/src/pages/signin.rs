@@ -2,7 +2,7 @@ use keyhaven_core::api::Credentials;
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use leptos_router::hooks::use_navigate;
 
-use crate::{net::api, state::AppState};
+use crate::{components::ErrorLine, net::api, state::AppState};
 
 /// `/signin`: sign in to this Keyhaven server, or create an account.
 #[component]
@@ -85,9 +85,7 @@ pub fn SignIn() -> impl IntoView {
                         <p class="field-error">"The passwords do not match."</p>
                     </Show>
                 </Show>
-                <Show when=move || error.get().is_some()>
-                    <p class="error" role="alert">{move || error.get()}</p>
-                </Show>
+                <ErrorLine error/>
                 <div class="actions">
                     <button type="submit" class="primary" prop:disabled=move || !ready()>
                         {move || match (creating.get(), busy.get()) {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod postgres;
+pub mod process;
 pub mod sshd;
 
 use std::{net::SocketAddr, sync::Arc};

@@ -1,0 +1,25 @@
+use leptos::prelude::*;
+
+/// The error a form or screen shows, announced to screen readers.
+#[component]
+pub fn ErrorLine(error: RwSignal<Option<String>>) -> impl IntoView {
+    view! {
+        <Show when=move || error.with(Option::is_some)>
+            <p class="error" role="alert">{move || error.get()}</p>
+        </Show>
+    }
+}
+
+/// Progress for long work (key derivation, a TrueNAS login): a labelled
+/// indeterminate bar and a sentence, while `when` holds.
+#[component]
+pub fn Busy(when: RwSignal<bool>, label: &'static str) -> impl IntoView {
+    view! {
+        <Show when=move || when.get()>
+            <p class="progress" role="status">
+                <progress aria-label=label></progress>
+                " " {label} "…"
+            </p>
+        </Show>
+    }
+}
