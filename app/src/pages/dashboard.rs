@@ -257,12 +257,35 @@ fn AddSystem(close: Callback<()>) -> impl IntoView {
 fn RemoveSystem(target: RwSignal<Option<(String, String)>>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let error = RwSignal::new(None::<String>);
+    // While unlocked, the key can be deleted on the system too.
+    let can_delete_remote = move || {
+        let Some((id, _)) = target.get() else {
+            return false;
+        };
+        state.unlocked.get()
+            && state
+                .keyring
+                .with(|k| k.as_ref().is_some_and(|k| k.contains(&api_key_id(&id))))
+            && state
+                .metadata
+                .with(|m| m.system(&id).is_some_and(|s| s.api_key_id.is_some()))
+    };
+    let delete_remote = RwSignal::new(true);
     let cancel = Callback::new(move |()| target.set(None));
     let confirm = move |_| {
         let Some((id, _)) = target.get_untracked() else {
             return;
         };
         spawn_local(async move {
+            if delete_remote.get_untracked()
+                && can_delete_remote()
+                && let Err(e) = systems::delete_remote_key(state, &id).await
+            {
+                error.set(Some(format!(
+                    "The API key could not be deleted on the system ({e}). Untick the box to remove the system from Keyhaven anyway."
+                )));
+                return;
+            }
             let entry = api_key_id(&id);
             let has_key = state
                 .keyring
@@ -286,8 +309,14 @@ fn RemoveSystem(target: RwSignal<Option<(String, String)>>) -> impl IntoView {
         <Dialog title="Remove System" on_cancel=cancel>
             <p>
                 "Remove " <strong>{move || target.get().map(|t| t.1)}</strong>
-                " from Keyhaven? Its API key leaves the keyring (on the system, the key stays until you delete it in its API Keys screen)."
+                " from Keyhaven? Its API key leaves the keyring."
             </p>
+            <Show when=can_delete_remote>
+                <label class="inline checkbox">
+                    <input type="checkbox" bind:checked=delete_remote/>
+                    "Also delete its API key on the system"
+                </label>
+            </Show>
             <ErrorLine error/>
             <div class="actions">
                 <button type="button" on:click=move |_| cancel.run(())>"Cancel"</button>
