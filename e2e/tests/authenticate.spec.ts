@@ -14,8 +14,6 @@ test.afterEach(async () => {
 });
 
 async function createKeyring(page: Page) {
-  await page.goto('/keyring');
-  await page.getByRole('button', { name: 'Create Keyring' }).click();
   const dialog = page.getByRole('dialog', { name: 'Create Keyring Passphrase' });
   await dialog.getByLabel('Name').fill('fleet');
   await dialog.getByLabel('Passphrase').fill(PASSPHRASE);
@@ -63,16 +61,15 @@ test('authenticate two systems (one with two-factor), then Connected tells the t
   sims.push(nas1, nas2);
 
   await createAccount(page, uniqueName('ops'));
-  await createKeyring(page);
-  // In-app navigation: a reload would lock the keyring again.
-  await page.getByRole('link', { name: 'Back to Dashboard' }).click();
   await addSystem(page, 'nas1', nas1.url);
   await addSystem(page, 'nas2', nas2.url);
   await addSystem(page, 'plain-lan', 'http://10.1.2.3');
 
+  // There is no keyring yet: Authenticate has it created first.
   const dialog = page.getByRole('dialog', { name: 'Authenticate' });
-  // An http:// system that is not this machine is refused before any traffic.
   await page.getByRole('button', { name: 'Authenticate plain-lan' }).click();
+  await createKeyring(page);
+  // An http:// system that is not this machine is refused before any traffic.
   await dialog.getByLabel('Admin Password').fill(ROOT_PASSWORD);
   await dialog.getByRole('button', { name: 'Authenticate' }).click();
   await expect(dialog.getByRole('alert')).toContainText('TrueNAS revokes an API key sent without TLS');

@@ -18,6 +18,9 @@ pub fn Dashboard() -> impl IntoView {
     let adding = RwSignal::new(false);
     let removing = RwSignal::new(None::<(String, String)>);
     let authenticating = RwSignal::new(None::<(String, String)>);
+    // Authenticate without a keyring: the keyring is created first.
+    let creating_for = RwSignal::new(None::<(String, String)>);
+    let recovery = RwSignal::new(None::<String>);
     let systems = move || {
         let mut systems: Vec<(String, System)> = state
             .metadata
@@ -55,7 +58,14 @@ pub fn Dashboard() -> impl IntoView {
                                         aria-label=format!("Authenticate {}", system.name)
                                         on:click={
                                             let (id, name) = (id.clone(), system.name.clone());
-                                            move |_| authenticating.set(Some((id.clone(), name.clone())))
+                                            move |_| {
+                                                let target = Some((id.clone(), name.clone()));
+                                                if state.keyring.with(Option::is_none) {
+                                                    creating_for.set(target);
+                                                } else {
+                                                    authenticating.set(target);
+                                                }
+                                            }
                                         }
                                     >
                                         {
@@ -97,6 +107,19 @@ pub fn Dashboard() -> impl IntoView {
         </Show>
         <Show when=move || authenticating.get().is_some()>
             <Authenticate target=authenticating/>
+        </Show>
+        <Show when=move || creating_for.get().is_some()>
+            <super::CreateKeyring close=Callback::new(move |code: Option<String>| {
+                let target = creating_for.get_untracked();
+                creating_for.set(None);
+                if code.is_some() {
+                    recovery.set(code);
+                    authenticating.set(target);
+                }
+            })/>
+        </Show>
+        <Show when=move || recovery.get().is_some()>
+            <super::RecoveryCodeDialog code=recovery/>
         </Show>
     }
 }

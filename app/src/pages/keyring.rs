@@ -205,7 +205,7 @@ fn ChangePassphrase(close: Callback<()>) -> impl IntoView {
 /// "Create Keyring Passphrase": Name, Passphrase, Confirm; Ok stays disabled
 /// until all are filled and the passphrases match.
 #[component]
-fn CreateKeyring(close: Callback<Option<String>>) -> impl IntoView {
+pub fn CreateKeyring(close: Callback<Option<String>>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let name = RwSignal::new(String::new());
     let passphrase = RwSignal::new(String::new());
@@ -265,7 +265,7 @@ fn CreateKeyring(close: Callback<Option<String>>) -> impl IntoView {
 
 /// The recovery code, shown once after the keyring is created.
 #[component]
-fn RecoveryCodeDialog(code: RwSignal<Option<String>>) -> impl IntoView {
+pub fn RecoveryCodeDialog(code: RwSignal<Option<String>>) -> impl IntoView {
     let done = Callback::new(move |()| code.set(None));
     let download = move |_| {
         if let Some(text) = code.get_untracked() {

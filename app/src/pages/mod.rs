@@ -8,6 +8,6 @@ mod signin;
 
 pub use backup_credentials::BackupCredentials;
 pub use dashboard::Dashboard;
-pub use keyring::{Keyring, UnlockPrompt};
+pub use keyring::{CreateKeyring, Keyring, RecoveryCodeDialog, UnlockPrompt};
 pub use not_found::NotFound;
 pub use signin::SignIn;
