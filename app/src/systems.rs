@@ -113,13 +113,14 @@ pub async fn authenticate(
     Ok(Authenticated::Done)
 }
 
-/// Tries the stored key: `Ok(())` is "True"; the error says why "False".
-pub async fn check(state: AppState, system_id: String) -> Result<(), String> {
+/// Opens a connection to a system and logs in with its stored API key;
+/// the error says why not (it becomes the Connected column's reason).
+async fn login_with_stored_key(state: AppState, system_id: &str) -> Result<Connection, String> {
     let system = state
         .metadata
-        .get_untracked_system(&system_id)
+        .get_untracked_system(system_id)
         .ok_or("not registered")?;
-    let Some(EntryValue::ApiKey { username, key }) = state.entry(&api_key_id(&system_id))? else {
+    let Some(EntryValue::ApiKey { username, key }) = state.entry(&api_key_id(system_id))? else {
         return Err("no key stored".into());
     };
     if !key_transport_allowed(&system.url) {
@@ -137,41 +138,25 @@ pub async fn check(state: AppState, system_id: String) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     match login_outcome(&login) {
-        Login::Success => Ok(()),
+        Login::Success => Ok(connection),
         _ => Err("key rejected or revoked: Authenticate again".into()),
     }
+}
+
+/// Tries the stored key: `Ok(())` is "True"; the error says why "False".
+pub async fn check(state: AppState, system_id: String) -> Result<(), String> {
+    login_with_stored_key(state, &system_id).await.map(drop)
 }
 
 /// Deletes the system's API key on the system itself, logged in with that
 /// very key (so no password is needed).
 pub async fn delete_remote_key(state: AppState, system_id: &str) -> Result<(), String> {
-    let system = state
+    let key_id = state
         .metadata
         .get_untracked_system(system_id)
-        .ok_or("not registered")?;
-    let key_id = system
-        .api_key_id
+        .and_then(|s| s.api_key_id)
         .ok_or("the key's id on the system is unknown")?;
-    let Some(EntryValue::ApiKey { username, key }) = state.entry(&api_key_id(system_id))? else {
-        return Err("no key stored".into());
-    };
-    if !key_transport_allowed(&system.url) {
-        return Err(TrueNasError::Insecure.to_string());
-    }
-    let connection = Connection::open(&system.url, TIMEOUT_MS)
-        .await
-        .map_err(|e| e.to_string())?;
-    let login = connection
-        .call(
-            "auth.login_ex",
-            json!([{"mechanism": "API_KEY_PLAIN", "username": username, "api_key": key.expose_secret()}]),
-            TIMEOUT_MS,
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    if login_outcome(&login) != Login::Success {
-        return Err("the system no longer accepts the key".into());
-    }
+    let connection = login_with_stored_key(state, system_id).await?;
     connection
         .call("api_key.delete", json!([key_id]), TIMEOUT_MS)
         .await
