@@ -4,9 +4,12 @@
 
 mod autolock;
 mod components;
+mod connections;
 mod download;
 mod kdf;
+mod keypairs;
 mod net;
+mod online;
 mod pages;
 mod session;
 mod state;
@@ -28,6 +31,7 @@ pub fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
     autolock::start(state);
+    online::start(state);
     view! {
         <Router>
             <header class="topbar">

@@ -42,6 +42,8 @@ pub struct AppState {
     pub unlock_dismissed: RwSignal<bool>,
     /// The keyring locked itself after the idle time.
     pub auto_locked: RwSignal<bool>,
+    /// The browser has a network (see `online`).
+    pub online: RwSignal<bool>,
 }
 
 impl AppState {
@@ -58,6 +60,7 @@ impl AppState {
             unlocked_keyring: StoredValue::new(None),
             unlock_dismissed: RwSignal::new(false),
             auto_locked: RwSignal::new(false),
+            online: RwSignal::new(true),
         }
     }
 

@@ -206,6 +206,9 @@ fn e2e(ws: &Workspace) -> anyhow::Result<(u64, u64, bool)> {
             "127.0.0.1:0".into(),
             "--data-dir".into(),
             data.display().to_string(),
+            // The tests' sshd listens on loopback, which scans refuse by default.
+            "--scan-allow".into(),
+            "127.0.0.1/32".into(),
         ],
     )?;
     eprintln!("    server at {}, data in {}", server.url, data.display());

@@ -8,6 +8,9 @@ pub fn Dialog(
     title: &'static str,
     /// Called on Escape (the dialog's Cancel).
     on_cancel: Callback<()>,
+    /// Room for long forms (key fields).
+    #[prop(optional)]
+    wide: bool,
     children: Children,
 ) -> impl IntoView {
     let id = format!("dialog-{}", title.to_lowercase().replace(' ', "-"));
@@ -29,7 +32,7 @@ pub fn Dialog(
     view! {
         <div class="backdrop">
             <div
-                class="dialog"
+                class=if wide { "dialog wide" } else { "dialog" }
                 role="dialog"
                 aria-modal="true"
                 aria-labelledby=labelled_by

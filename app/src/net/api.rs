@@ -154,3 +154,19 @@ pub async fn delete_blob(name: &str, tag: &str) -> Result<(), ApiError> {
     .await
     .map(drop)
 }
+
+/// Every host key the SSH server at `host:port` offers, asked of the
+/// Keyhaven server (a browser can't speak SSH).
+pub async fn scan_host_keys(
+    host: &str,
+    port: u16,
+    timeout_secs: u64,
+) -> Result<keyhaven_core::api::ScanResult, ApiError> {
+    let request = keyhaven_core::api::ScanRequest {
+        host: host.to_owned(),
+        port,
+        timeout_secs,
+    };
+    let response = send(Request::post("/api/v1/host-keys/scan").json(&request)).await?;
+    response.json().await.map_err(|_| ApiError::Offline)
+}

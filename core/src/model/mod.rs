@@ -36,7 +36,7 @@ pub struct System {
 }
 
 /// An SSH keypair's public half; the private half is in the keyring.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Keypair {
     pub name: String,
     /// `ssh-ed25519`, `ssh-rsa`, `ecdsa-sha2-nistp256`, ...
@@ -48,7 +48,7 @@ pub struct Keypair {
 }
 
 /// An SSH connection, as TrueNAS's SSH Connections form defines it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Connection {
     pub name: String,
     pub host: String,

@@ -1,0 +1,187 @@
+//! SSH keypairs in the browser: made here (RSA by WebCrypto, which runs off
+//! the page's thread), the private half sealed in the keyring, the public
+//! half, its type and fingerprint in the metadata, so lists show them while
+//! the keyring is locked.
+
+use keyhaven_core::{
+    keyring::{EntryValue, ssh_private_key_id},
+    model::Keypair,
+    ssh::{self, KeyKind, PrivateKey, PublicKey},
+};
+use leptos::prelude::*;
+use rand_core::OsRng;
+use secrecy::{ExposeSecret, SecretString};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use zeroize::Zeroizing;
+
+use crate::state::AppState;
+
+/// The choices of the Generate Keypair key type menu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyChoice {
+    Ed25519,
+    Ecdsa,
+    Rsa3072,
+    Rsa4096,
+}
+
+impl KeyChoice {
+    pub const ALL: [KeyChoice; 4] = [Self::Ed25519, Self::Ecdsa, Self::Rsa3072, Self::Rsa4096];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Ed25519 => "Ed25519",
+            Self::Ecdsa => "ECDSA",
+            Self::Rsa3072 => "RSA 3072",
+            Self::Rsa4096 => "RSA 4096",
+        }
+    }
+
+    pub fn from_label(label: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.label() == label)
+            .unwrap_or(Self::Ed25519)
+    }
+}
+
+/// A new private key. Ed25519 and ECDSA P-256 take milliseconds here; RSA
+/// is WebCrypto's (seconds for 4096 bits, without blocking the page).
+pub async fn generate(choice: KeyChoice, comment: &str) -> Result<PrivateKey, String> {
+    match choice {
+        KeyChoice::Ed25519 => ssh::generate(KeyKind::Ed25519, comment, &mut OsRng),
+        KeyChoice::Ecdsa => ssh::generate(KeyKind::EcdsaP256, comment, &mut OsRng),
+        KeyChoice::Rsa3072 => return rsa(3072, comment).await,
+        KeyChoice::Rsa4096 => return rsa(4096, comment).await,
+    }
+    .map_err(|e| e.to_string())
+}
+
+async fn rsa(bits: u32, comment: &str) -> Result<PrivateKey, String> {
+    let der = webcrypto_rsa_pkcs8(bits)
+        .await
+        .map_err(|_| "This browser could not generate an RSA key. Choose Ed25519 or ECDSA.")?;
+    ssh::from_pkcs8_der(&der, comment).map_err(|e| e.to_string())
+}
+
+/// `crypto.subtle.generateKey` RSA, exported as PKCS#8 DER. The exported
+/// buffer is zeroed once copied.
+async fn webcrypto_rsa_pkcs8(bits: u32) -> Result<Zeroizing<Vec<u8>>, JsValue> {
+    let subtle = web_sys::window().ok_or(JsValue::NULL)?.crypto()?.subtle();
+    let algorithm = js_sys::Object::new();
+    let set = |key: &str, value: &JsValue| js_sys::Reflect::set(&algorithm, &key.into(), value);
+    set("name", &"RSASSA-PKCS1-v1_5".into())?;
+    set("modulusLength", &bits.into())?;
+    set(
+        "publicExponent",
+        &js_sys::Uint8Array::from(&[1u8, 0, 1][..]).into(),
+    )?;
+    set("hash", &"SHA-256".into())?;
+    let usages = js_sys::Array::of2(&"sign".into(), &"verify".into());
+    let pair = JsFuture::from(subtle.generate_key_with_object(&algorithm, true, &usages)?).await?;
+    let private: web_sys::CryptoKey =
+        js_sys::Reflect::get(&pair, &"privateKey".into())?.dyn_into()?;
+    let exported = JsFuture::from(subtle.export_key("pkcs8", &private)?).await?;
+    let view = js_sys::Uint8Array::new(&exported);
+    let der = Zeroizing::new(view.to_vec());
+    view.fill(0, 0, view.length());
+    Ok(der)
+}
+
+/// The metadata's record of a keypair's public half.
+pub fn describe(name: &str, public: &PublicKey) -> Keypair {
+    Keypair {
+        name: name.to_owned(),
+        key_type: public.algorithm().to_string(),
+        public_key: ssh::public_line(public),
+        fingerprint: ssh::fingerprint_sha256(public),
+    }
+}
+
+/// Stores a keypair: the private key in the keyring first, then the public
+/// half in the metadata (a private key without its listing is harmless; a
+/// listing without its private key is not).
+pub async fn save(
+    state: AppState,
+    id: &str,
+    name: &str,
+    private: Option<&PrivateKey>,
+    public: &PublicKey,
+) -> Result<(), String> {
+    if let Some(private) = private {
+        let openssh = ssh::export_private(private, None, &mut OsRng).map_err(|e| e.to_string())?;
+        state
+            .store_entry(
+                &ssh_private_key_id(id),
+                EntryValue::SshPrivateKey { openssh },
+            )
+            .await?;
+    }
+    let (id, record) = (id.to_owned(), describe(name, public));
+    state
+        .update_metadata(move |m, now, by| m.put_keypair(&id, record.clone(), now, by))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Deletes a keypair: its private key leaves the keyring, its listing the
+/// metadata.
+pub async fn remove(state: AppState, id: &str) -> Result<(), String> {
+    let entry = ssh_private_key_id(id);
+    let stored = state
+        .keyring
+        .with_untracked(|k| k.as_ref().is_some_and(|k| k.contains(&entry)));
+    if stored {
+        state
+            .remove_entry(&entry)
+            .await
+            .map_err(|_| "Unlock the keyring first: the private key is stored in it.".to_owned())?;
+    }
+    let id = id.to_owned();
+    state
+        .update_metadata(move |m, now, by| {
+            m.remove_keypair(&id, now, by);
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The stored private key (OpenSSH text); needs the keyring unlocked.
+pub fn private_key(state: AppState, id: &str) -> Result<SecretString, String> {
+    match state.entry(&ssh_private_key_id(id)) {
+        Ok(Some(EntryValue::SshPrivateKey { openssh })) => Ok(openssh),
+        Ok(_) => Err("This keypair's private key is not in the keyring.".into()),
+        Err(e) if e == "locked" => {
+            Err("The keyring is locked: unlock it to use the private key.".into())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `<name>_private_key_<type>` / `<name>_public_key_<type>`, as TrueNAS
+/// names the files.
+pub fn file_names(keypair: &Keypair) -> (String, String) {
+    let kind = match keypair.key_type.as_str() {
+        "ssh-rsa" => "rsa",
+        "ssh-ed25519" => "ed25519",
+        t if t.starts_with("ecdsa-") => "ecdsa",
+        _ => "key",
+    };
+    (
+        format!("{}_private_key_{kind}", keypair.name),
+        format!("{}_public_key_{kind}", keypair.name),
+    )
+}
+
+pub fn download_public(keypair: &Keypair) {
+    let (_, public) = file_names(keypair);
+    crate::download::key_file(&public, &format!("{}\n", keypair.public_key));
+}
+
+pub fn download_private(state: AppState, id: &str, keypair: &Keypair) -> Result<(), String> {
+    let private = private_key(state, id)?;
+    let (name, _) = file_names(keypair);
+    crate::download::key_file(&name, private.expose_secret());
+    Ok(())
+}

@@ -1,0 +1,495 @@
+//! The SSH Connections form (TrueNAS's `ssh-connection-form`): Name, Setup
+//! Method, the semi-automatic or the manual fields, More Options, Save.
+
+use keyhaven_core::{
+    api::HostKey,
+    model::{
+        Connection, check_connect_timeout, check_port, host_from_input, normalize_truenas_url,
+    },
+    ssh::{self, format_host_keys, parse_host_keys},
+};
+use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
+use secrecy::SecretString;
+
+use super::FormTarget;
+use crate::{
+    components::{Busy, Dialog, ErrorLine},
+    connections::{self, PairError, SemiAutomatic},
+    keypairs::{self, KeyChoice},
+    state::{AppState, new_id},
+};
+
+const SEMI_AUTOMATIC: &str = "Semi-automatic (TrueNAS only)";
+const MANUAL: &str = "Manual";
+const GENERATE_NEW: &str = "Generate New";
+/// The select's value for "Generate New" (keypair ids are hex).
+const NEW: &str = "new";
+
+/// A host key as the form lists it: type and fingerprint.
+#[derive(Clone, PartialEq)]
+struct Shown {
+    label: String,
+    fingerprint: String,
+}
+
+fn shown(text: &str) -> Vec<Shown> {
+    parse_host_keys(text)
+        .map(|keys| {
+            keys.iter()
+                .map(|k| Shown {
+                    label: ssh::describe(k),
+                    fingerprint: ssh::fingerprint_sha256(k),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[component]
+pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let id = target.get_untracked().flatten();
+    let editing = id.is_some();
+    let stored = id
+        .as_ref()
+        .and_then(|id| state.metadata.with_untracked(|m| m.connection(id).cloned()));
+    let text = |f: fn(&Connection) -> String, default: &str| {
+        RwSignal::new(stored.as_ref().map_or_else(|| default.to_owned(), f))
+    };
+    let name = text(|c| c.name.clone(), "");
+    let method = RwSignal::new(if editing { MANUAL } else { SEMI_AUTOMATIC });
+    let url = RwSignal::new(String::new());
+    let admin_username = RwSignal::new("root".to_owned());
+    let admin_password = RwSignal::new(String::new());
+    let otp = RwSignal::new(String::new());
+    // The One-Time Password field shows once the remote asks for it.
+    let needs_otp = RwSignal::new(false);
+    let username = text(|c| c.username.clone(), "root");
+    let sudo = RwSignal::new(false);
+    let keypair = text(|c| c.keypair_id.clone(), NEW);
+    let host = text(|c| c.host.clone(), "");
+    let port = text(|c| c.port.to_string(), "22");
+    let host_keys = text(|c| c.remote_host_keys.clone(), "");
+    let timeout = text(|c| c.connect_timeout.to_string(), "10");
+    // Discovered keys that differ from the field's, until the user decides.
+    let changed = RwSignal::new(None::<Vec<HostKey>>);
+    let discovering = RwSignal::new(false);
+    let saving = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let close = Callback::new(move |()| target.set(None));
+    let semi = move || method.get() == SEMI_AUTOMATIC;
+
+    let discover = move |_| {
+        error.set(None);
+        changed.set(None);
+        let port_value = match check_port(&port.get_untracked()) {
+            Ok(port) => port,
+            Err(e) => {
+                error.set(Some(e.to_string()));
+                return;
+            }
+        };
+        let timeout_value = timeout.get_untracked().trim().parse::<u32>().unwrap_or(10);
+        let host_value = host.get_untracked();
+        discovering.set(true);
+        spawn_local(async move {
+            let result = connections::discover(&host_value, port_value, timeout_value).await;
+            discovering.set(false);
+            match result {
+                Ok(keys) => {
+                    let lines = keys
+                        .iter()
+                        .map(|k| k.public_key.clone())
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    let before = host_keys.get_untracked();
+                    let same = parse_host_keys(&before)
+                        .ok()
+                        .zip(parse_host_keys(&lines).ok())
+                        .is_some_and(|(old, new)| {
+                            old.len() == new.len()
+                                && new
+                                    .iter()
+                                    .all(|n| old.iter().any(|o| o.key_data() == n.key_data()))
+                        });
+                    if before.trim().is_empty() || same {
+                        host_keys.set(lines);
+                    } else {
+                        changed.set(Some(keys));
+                    }
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        error.set(None);
+        let form = match read_form(
+            state,
+            id.clone(),
+            FormValues {
+                name: name.get_untracked(),
+                semi: semi(),
+                url: url.get_untracked(),
+                admin_username: admin_username.get_untracked(),
+                admin_password: admin_password.get_untracked(),
+                username: username.get_untracked(),
+                keypair: keypair.get_untracked(),
+                host: host.get_untracked(),
+                port: port.get_untracked(),
+                host_keys: host_keys.get_untracked(),
+                timeout: timeout.get_untracked(),
+            },
+        ) {
+            Ok(form) => form,
+            Err(e) => {
+                error.set(Some(e));
+                if !state.is_unlocked() && keypair.get_untracked() == NEW {
+                    state.unlock_dismissed.set(false);
+                }
+                return;
+            }
+        };
+        let semi_automatic = semi().then(|| SemiAutomatic {
+            url: form.url.clone(),
+            admin_username: admin_username.get_untracked().trim().to_owned(),
+            admin_password: SecretString::from(admin_password.get_untracked()),
+            otp: otp.get_untracked(),
+            username: form.connection.username.clone(),
+            sudo: sudo.get_untracked() && form.connection.username != "root",
+            connect_timeout: form.connection.connect_timeout,
+        });
+        saving.set(true);
+        spawn_local(async move {
+            let result = save(state, form, semi_automatic).await;
+            saving.set(false);
+            match result {
+                Ok(()) => {
+                    admin_password.set(String::new());
+                    otp.set(String::new());
+                    saved.set(Some("SSH Connection saved".into()));
+                    target.set(None);
+                }
+                Err(PairError::NeedOtp) => {
+                    needs_otp.set(true);
+                    error.set(Some(
+                        "This system uses two-factor authentication: enter the One-Time Password (if necessary) and Save again."
+                            .into(),
+                    ));
+                }
+                Err(PairError::Failed(e)) => error.set(Some(e)),
+            }
+        });
+    };
+
+    let keypairs = move || {
+        let mut list: Vec<(String, String)> = state.metadata.with(|m| {
+            m.keypairs()
+                .map(|(id, k)| (id.to_owned(), k.name.clone()))
+                .collect()
+        });
+        list.sort_by_key(|(_, name)| name.to_lowercase());
+        list
+    };
+    let selected = StoredValue::new(keypair.get_untracked());
+    view! {
+        <Dialog title="SSH Connections" on_cancel=close wide=true>
+            <form on:submit=submit>
+                <label>"Name" <input type="text" required bind:value=name/></label>
+                <Show when=move || !editing>
+                    <label>
+                        "Setup Method"
+                        <select on:change=move |ev| {
+                            method.set(if event_target_value(&ev) == MANUAL { MANUAL } else { SEMI_AUTOMATIC });
+                        }>
+                            <option value=MANUAL>{MANUAL}</option>
+                            <option value=SEMI_AUTOMATIC selected=true>{SEMI_AUTOMATIC}</option>
+                        </select>
+                    </label>
+                </Show>
+                <Show when=semi>
+                    <fieldset>
+                        <legend>"Authentication"</legend>
+                        <label>"TrueNAS URL" <input type="text" required placeholder="https://10.231.3.76" bind:value=url/></label>
+                        <label>"Admin Username" <input type="text" autocomplete="off" bind:value=admin_username/></label>
+                        <label>"Admin Password" <input type="password" autocomplete="off" required bind:value=admin_password/></label>
+                        <Show when=move || needs_otp.get()>
+                            <label>
+                                "One-Time Password (if necessary)"
+                                <input type="text" inputmode="numeric" autocomplete="one-time-code" bind:value=otp/>
+                            </label>
+                        </Show>
+                    </fieldset>
+                </Show>
+                <Show when=move || !semi()>
+                    <label>"Host" <input type="text" required bind:value=host/></label>
+                    <label>"Port" <input type="number" min="1" max="65535" required bind:value=port/></label>
+                </Show>
+                <label>"Username" <input type="text" required bind:value=username/></label>
+                <Show when=move || semi() && username.get().trim() != "root">
+                    <label class="inline checkbox">
+                        <input type="checkbox" bind:checked=sudo/>
+                        "Enable passwordless sudo for zfs commands"
+                    </label>
+                </Show>
+                <label>
+                    "Private Key"
+                    <select on:change=move |ev| keypair.set(event_target_value(&ev))>
+                        <Show when=move || !editing>
+                            <option value=NEW selected=move || selected.with_value(|s| s == NEW)>{GENERATE_NEW}</option>
+                        </Show>
+                        <For each=keypairs key=|k| k.clone() let:((id, name))>
+                            <option value=id.clone() selected=selected.with_value(|s| *s == id)>{name}</option>
+                        </For>
+                    </select>
+                </label>
+                <Show when=move || !semi()>
+                    <label>
+                        "Remote Host Key"
+                        <textarea
+                            rows="4"
+                            spellcheck="false"
+                            prop:value=move || host_keys.get()
+                            on:input=move |ev| host_keys.set(event_target_value(&ev))
+                        ></textarea>
+                    </label>
+                    <HostKeyList keys=Signal::derive(move || shown(&host_keys.get())) label="Remote Host Key fingerprints"/>
+                    <div class="inline-fields">
+                        <button
+                            type="button"
+                            prop:disabled=move || discovering.get() || !state.online.get() || host.get().trim().is_empty()
+                            on:click=discover
+                        >
+                            "Discover Remote Host Key"
+                        </button>
+                        <Show when=move || !state.online.get()>
+                            <span class="hint">"Offline: discovering host keys needs the network."</span>
+                        </Show>
+                    </div>
+                    <Busy when=discovering label="Scanning the host's SSH keys"/>
+                    <Show when=move || changed.with(Option::is_some)>
+                        <HostKeyChanged before=host_keys changed/>
+                    </Show>
+                </Show>
+                <details>
+                    <summary>"More Options"</summary>
+                    <label>"Connect Timeout" <input type="number" min="1" max="300" bind:value=timeout/></label>
+                </details>
+                <Busy when=saving label=if editing { "Saving" } else { "Saving the connection" }/>
+                <ErrorLine error/>
+                <div class="actions">
+                    <button type="button" on:click=move |_| close.run(())>"Cancel"</button>
+                    <button
+                        type="submit"
+                        class="primary"
+                        prop:disabled=move || saving.get() || name.get().trim().is_empty() || (semi() && !state.online.get())
+                    >
+                        "Save"
+                    </button>
+                </div>
+                <Show when=move || semi() && !state.online.get()>
+                    <p class="hint">"Offline: the semi-automatic setup talks to the remote system. Choose Manual to save without it."</p>
+                </Show>
+            </form>
+        </Dialog>
+    }
+}
+
+/// The field's host keys, each with its fingerprint, to compare with the
+/// remote's (`ssh-keygen -l -f /etc/ssh/ssh_host_ed25519_key.pub` there).
+#[component]
+fn HostKeyList(keys: Signal<Vec<Shown>>, label: &'static str) -> impl IntoView {
+    view! {
+        <Show when=move || keys.with(|k| !k.is_empty())>
+            <ul class="host-keys" aria-label=label>
+                <For each=move || keys.get() key=|k| k.fingerprint.clone() let:key>
+                    <li><span>{key.label}</span> " " <code>{key.fingerprint}</code></li>
+                </For>
+            </ul>
+        </Show>
+    }
+}
+
+/// The remote offers other host keys than the stored ones: show both and
+/// replace only on the user's word.
+#[component]
+fn HostKeyChanged(
+    before: RwSignal<String>,
+    changed: RwSignal<Option<Vec<HostKey>>>,
+) -> impl IntoView {
+    let stored = Signal::derive(move || shown(&before.get()));
+    let found = Signal::derive(move || {
+        changed
+            .get()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|k| Shown {
+                label: ssh::parse_public_key(&k.public_key)
+                    .map(|p| ssh::describe(&p))
+                    .unwrap_or(k.algorithm),
+                fingerprint: k.fingerprint,
+            })
+            .collect()
+    });
+    let replace = move |_| {
+        if let Some(keys) = changed.get_untracked() {
+            before.set(
+                keys.iter()
+                    .map(|k| k.public_key.clone())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+        }
+        changed.set(None);
+    };
+    view! {
+        <div class="host-key-changed" role="alert">
+            <p>
+                <strong>"The remote host key changed."</strong>
+                " If the remote system was not reinstalled and its keys were not regenerated, someone may be impersonating it. Compare the fingerprints with the remote's before replacing."
+            </p>
+            <div class="side-by-side">
+                <div><h3>"Stored"</h3><HostKeyList keys=stored label="Stored host keys"/></div>
+                <div><h3>"Discovered"</h3><HostKeyList keys=found label="Discovered host keys"/></div>
+            </div>
+            <div class="actions">
+                <button type="button" on:click=move |_| changed.set(None)>"Keep Stored Key"</button>
+                <button type="button" class="danger" on:click=replace>"Replace Remote Host Key"</button>
+            </div>
+        </div>
+    }
+}
+
+/// The form's text, as typed.
+struct FormValues {
+    name: String,
+    semi: bool,
+    url: String,
+    admin_username: String,
+    admin_password: String,
+    username: String,
+    keypair: String,
+    host: String,
+    port: String,
+    host_keys: String,
+    timeout: String,
+}
+
+/// A checked form, ready to save (the semi-automatic fields fill in host,
+/// port and host keys later).
+struct Checked {
+    id: String,
+    url: String,
+    connection: Connection,
+    /// Generate New: the keypair `<name> Key` to make at Save.
+    generate: bool,
+}
+
+fn read_form(state: AppState, id: Option<String>, form: FormValues) -> Result<Checked, String> {
+    let name = form.name.trim().to_owned();
+    state.metadata.with_untracked(|m| -> Result<(), String> {
+        m.check_credential_name(&name, id.as_deref()).map_err(|e| format!("Name: {e}"))?;
+        if form.keypair == NEW {
+            m.check_credential_name(&format!("{name} Key"), None)
+                .map_err(|_| format!("Generate New makes the keypair \"{name} Key\", a name already in use. Rename it, or choose it as Private Key."))?;
+        } else if m.keypair(&form.keypair).is_none() {
+            return Err("Private Key: choose a saved keypair or Generate New.".into());
+        }
+        Ok(())
+    })?;
+    let username = form.username.trim().to_owned();
+    if username.is_empty() {
+        return Err("Username is required".into());
+    }
+    let connect_timeout = check_connect_timeout(&form.timeout).map_err(|e| e.to_string())?;
+    let generate = form.keypair == NEW;
+    if generate && state.keyring.with_untracked(Option::is_none) {
+        return Err("Generate New stores the private key in the keyring: create a keyring first (Keyring screen).".into());
+    }
+    if generate && !state.is_unlocked() {
+        return Err("Generate New stores the private key in the keyring: unlock it first.".into());
+    }
+    let mut connection = Connection {
+        name,
+        host: String::new(),
+        port: 22,
+        username,
+        keypair_id: if generate { new_id() } else { form.keypair },
+        remote_host_keys: String::new(),
+        connect_timeout,
+    };
+    let mut url = String::new();
+    if form.semi {
+        let page_scheme = web_sys::window()
+            .and_then(|w| w.location().protocol().ok())
+            .unwrap_or_else(|| "https:".into());
+        url = normalize_truenas_url(&form.url, page_scheme.trim_end_matches(':'))
+            .map_err(|e| format!("TrueNAS URL: {e}"))?;
+        if form.admin_username.trim().is_empty() {
+            return Err("Admin Username is required".into());
+        }
+        if form.admin_password.is_empty() {
+            return Err("Admin Password is required".into());
+        }
+    } else {
+        connection.host = host_from_input(&form.host).map_err(|e| e.to_string())?;
+        connection.port = check_port(&form.port).map_err(|e| e.to_string())?;
+        if form.host_keys.trim().is_empty() {
+            return Err("Remote Host Key is required: click Discover Remote Host Key, or paste the remote's keys.".into());
+        }
+        let keys = parse_host_keys(&form.host_keys).map_err(|e| e.to_string())?;
+        connection.remote_host_keys = format_host_keys(&keys);
+    }
+    Ok(Checked {
+        id: id.unwrap_or_else(new_id),
+        url,
+        connection,
+        generate,
+    })
+}
+
+/// Save: Generate New first (as TrueNAS does), then the semi-automatic
+/// exchange, then the connection; a generated keypair is removed again when
+/// anything after it fails.
+async fn save(
+    state: AppState,
+    form: Checked,
+    semi: Option<SemiAutomatic>,
+) -> Result<(), PairError> {
+    let Checked {
+        id,
+        mut connection,
+        generate,
+        ..
+    } = form;
+    let keypair_id = connection.keypair_id.clone();
+    if generate {
+        let name = format!("{} Key", connection.name);
+        let key = keypairs::generate(KeyChoice::Ed25519, &name).await?;
+        keypairs::save(state, &keypair_id, &name, Some(&key), key.public_key()).await?;
+    }
+    let result = async {
+        if let Some(semi) = semi {
+            let public = state
+                .metadata
+                .with_untracked(|m| m.keypair(&keypair_id).map(|k| k.public_key.clone()))
+                .ok_or("The chosen keypair was deleted meanwhile.")?;
+            let paired = connections::pair(semi, &public).await?;
+            connection.host = paired.host;
+            connection.port = paired.port;
+            connection.remote_host_keys = paired.host_keys;
+        }
+        state
+            .update_metadata(move |m, now, by| m.put_connection(&id, connection.clone(), now, by))
+            .await
+            .map_err(|e| PairError::Failed(e.to_string()))
+    }
+    .await;
+    if result.is_err() && generate {
+        // Best effort: the error that matters is the one above.
+        let _ = keypairs::remove(state, &keypair_id).await;
+    }
+    result
+}

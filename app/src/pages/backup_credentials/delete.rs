@@ -1,0 +1,159 @@
+//! The delete dialogs: "Confirm", then "Delete", as TrueNAS asks. A keypair
+//! in use takes its connections with it, after saying so; a connection can
+//! take its keypair with it.
+
+use keyhaven_core::keyring::ssh_private_key_id;
+use leptos::{prelude::*, task::spawn_local};
+
+use crate::{
+    components::{Dialog, ErrorLine},
+    state::AppState,
+};
+
+/// Removes the keypair's private key from the keyring (which needs it
+/// unlocked), then the keypair and `connections` from the metadata in one
+/// write.
+async fn delete_keypair_and(
+    state: AppState,
+    keypair_id: String,
+    connections: Vec<String>,
+) -> Result<(), String> {
+    let entry = ssh_private_key_id(&keypair_id);
+    if state
+        .keyring
+        .with_untracked(|k| k.as_ref().is_some_and(|k| k.contains(&entry)))
+    {
+        if !state.is_unlocked() {
+            state.unlock_dismissed.set(false);
+            return Err("Unlock the keyring first: the private key is stored in it.".into());
+        }
+        state.remove_entry(&entry).await?;
+    }
+    state
+        .update_metadata(move |m, now, by| {
+            for id in &connections {
+                m.remove_connection(id, now, by);
+            }
+            m.remove_keypair(&keypair_id, now, by);
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[component]
+pub fn DeleteKeypair(target: RwSignal<Option<String>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let id = target.get_untracked().unwrap_or_default();
+    let (name, mut users) = state.metadata.with_untracked(|m| {
+        (
+            m.keypair(&id).map(|k| k.name.clone()).unwrap_or_default(),
+            m.connections_using(&id)
+                .into_iter()
+                .map(|(id, c)| (id.to_owned(), c.name.clone()))
+                .collect::<Vec<_>>(),
+        )
+    });
+    users.sort_by_key(|(_, name)| name.to_lowercase());
+    let confirmed = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let cancel = Callback::new(move |()| target.set(None));
+    let connection_ids: Vec<String> = users.iter().map(|(id, _)| id.clone()).collect();
+    let delete = move |_| {
+        let (id, connections) = (id.clone(), connection_ids.clone());
+        busy.set(true);
+        spawn_local(async move {
+            let result = delete_keypair_and(state, id, connections).await;
+            busy.set(false);
+            match result {
+                Ok(()) => target.set(None),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let in_use = !users.is_empty();
+    view! {
+        <Dialog title="Delete SSH Keypair" on_cancel=cancel>
+            <p>"Are you sure you want to delete the " <strong>{name.clone()}</strong> " SSH Keypair?"</p>
+            <Show when=move || in_use>
+                <p class="error" role="alert">
+                    {format!("The SSH Keypair {name} is being used by SSH Connections. Deleting it will also delete all associated SSH Connections.")}
+                </p>
+                <ul aria-label="Associated SSH Connections">
+                    {users.iter().map(|(_, n)| view! { <li>{n.clone()}</li> }).collect_view()}
+                </ul>
+            </Show>
+            <label class="inline checkbox"><input type="checkbox" bind:checked=confirmed/> "Confirm"</label>
+            <ErrorLine error/>
+            <div class="actions">
+                <button type="button" on:click=move |_| cancel.run(())>"Cancel"</button>
+                <button type="button" class="danger" prop:disabled=move || !confirmed.get() || busy.get() on:click=delete>
+                    "Delete"
+                </button>
+            </div>
+        </Dialog>
+    }
+}
+
+#[component]
+pub fn DeleteConnection(target: RwSignal<Option<String>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let id = target.get_untracked().unwrap_or_default();
+    let (name, keypair_id, shared) = state.metadata.with_untracked(|m| {
+        let connection = m.connection(&id);
+        let keypair_id = connection.map(|c| c.keypair_id.clone()).unwrap_or_default();
+        // Another connection using the keypair keeps it.
+        let shared = m.connections_using(&keypair_id).len() > 1;
+        let keypair_id = m.keypair(&keypair_id).map(|_| keypair_id);
+        (
+            connection.map(|c| c.name.clone()).unwrap_or_default(),
+            keypair_id,
+            shared,
+        )
+    });
+    let with_keypair = RwSignal::new(false);
+    let confirmed = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let cancel = Callback::new(move |()| target.set(None));
+    let offer_keypair = keypair_id.is_some() && !shared;
+    let delete = move |_| {
+        let (id, keypair_id) = (id.clone(), keypair_id.clone());
+        busy.set(true);
+        spawn_local(async move {
+            let result = match keypair_id.filter(|_| with_keypair.get_untracked()) {
+                Some(keypair_id) => delete_keypair_and(state, keypair_id, vec![id]).await,
+                None => state
+                    .update_metadata(move |m, now, by| {
+                        m.remove_connection(&id, now, by);
+                    })
+                    .await
+                    .map_err(|e| e.to_string()),
+            };
+            busy.set(false);
+            match result {
+                Ok(()) => target.set(None),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <Dialog title="Delete SSH Connection" on_cancel=cancel>
+            <p>"Are you sure you want to delete the " <strong>{name}</strong> " SSH Connection?"</p>
+            <Show when=move || offer_keypair>
+                <label class="inline checkbox">
+                    <input type="checkbox" bind:checked=with_keypair/>
+                    "Delete associated SSH Keypair"
+                </label>
+            </Show>
+            <label class="inline checkbox"><input type="checkbox" bind:checked=confirmed/> "Confirm"</label>
+            <ErrorLine error/>
+            <div class="actions">
+                <button type="button" on:click=move |_| cancel.run(())>"Cancel"</button>
+                <button type="button" class="danger" prop:disabled=move || !confirmed.get() || busy.get() on:click=delete>
+                    "Delete"
+                </button>
+            </div>
+        </Dialog>
+    }
+}

@@ -1,0 +1,346 @@
+//! The SSH Keypairs form, for adding and editing alike: Name, Generate
+//! Keypair, Private Key, Public Key, Save; once saved, Download Private Key
+//! and Download Public Key.
+
+use keyhaven_core::ssh::{self, Imported, PrivateKey};
+use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
+use rand_core::OsRng;
+use secrecy::ExposeSecret;
+
+use super::FormTarget;
+use crate::{
+    components::{Busy, Dialog, ErrorLine},
+    keypairs::{self, KeyChoice},
+    net::truenas::sleep,
+    state::{AppState, new_id},
+};
+
+#[component]
+pub fn KeypairForm(target: FormTarget) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    // Set once saved: the form then edits what it saved.
+    let id = RwSignal::new(target.get_untracked().flatten());
+    let stored = id
+        .get_untracked()
+        .and_then(|id| state.metadata.with_untracked(|m| m.keypair(&id).cloned()));
+    let name = RwSignal::new(stored.as_ref().map(|k| k.name.clone()).unwrap_or_default());
+    let public = RwSignal::new(stored.map(|k| k.public_key).unwrap_or_default());
+    let private = RwSignal::new(String::new());
+    let key_passphrase = RwSignal::new(String::new());
+    let kind = RwSignal::new(KeyChoice::Ed25519);
+    let generating = RwSignal::new(false);
+    let saving = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let saved = RwSignal::new(false);
+    let copied = RwSignal::new(false);
+    let close = Callback::new(move |()| target.set(None));
+
+    // Editing: the stored private key shows once the keyring is unlocked.
+    Effect::new(move |_| {
+        if state.unlocked.get()
+            && let Some(id) = id.get()
+            && private.get_untracked().is_empty()
+            && let Ok(key) = keypairs::private_key(state, &id)
+        {
+            private.set(key.expose_secret().to_owned());
+        }
+    });
+    let encrypted = Memo::new(move |_| {
+        private.with(|p| matches!(ssh::import_private_key(p), Ok(Imported::Encrypted(_))))
+    });
+    let locked = move || state.keyring.with(Option::is_some) && !state.unlocked.get();
+
+    let generate = move |_| {
+        error.set(None);
+        saved.set(false);
+        generating.set(true);
+        let (choice, comment) = (kind.get_untracked(), name.get_untracked().trim().to_owned());
+        spawn_local(async move {
+            // Let the progress paint before Ed25519/ECDSA work on this thread.
+            sleep(20).await;
+            let result = keypairs::generate(choice, &comment).await.and_then(|key| {
+                let text =
+                    ssh::export_private(&key, None, &mut OsRng).map_err(|e| e.to_string())?;
+                Ok((text, ssh::public_line(key.public_key())))
+            });
+            generating.set(false);
+            match result {
+                Ok((text, line)) => {
+                    private.set(text.expose_secret().to_owned());
+                    public.set(line);
+                    key_passphrase.set(String::new());
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        error.set(None);
+        saved.set(false);
+        let current = id.get_untracked();
+        let name_value = name.get_untracked().trim().to_owned();
+        if let Err(e) = state
+            .metadata
+            .with_untracked(|m| m.check_credential_name(&name_value, current.as_deref()))
+        {
+            error.set(Some(e.to_string()));
+            return;
+        }
+        let private_text = private.get_untracked();
+        let public_text = public.get_untracked();
+        if private_text.trim().is_empty() {
+            match current {
+                // Locked: the name can change, the keys can't.
+                Some(current) if !state.is_unlocked() => rename(
+                    state,
+                    current,
+                    name_value,
+                    &public_text,
+                    saving,
+                    saved,
+                    error,
+                ),
+                _ => error.set(Some(
+                    ssh::check_pair(None, Some(&public_text))
+                        .err()
+                        .map_or_else(|| "You must specify a key".into(), |e| e.to_string()),
+                )),
+            }
+            return;
+        }
+        if state.keyring.with_untracked(Option::is_none) {
+            error.set(Some(
+                "Create a keyring first (Keyring screen): the private key is stored in it.".into(),
+            ));
+            return;
+        }
+        if !state.is_unlocked() {
+            error.set(Some(
+                "Unlock the keyring first: the private key is stored in it.".into(),
+            ));
+            state.unlock_dismissed.set(false);
+            return;
+        }
+        let passphrase = key_passphrase.get_untracked();
+        saving.set(true);
+        spawn_local(async move {
+            // An encrypted key's KDF runs here: show the progress first.
+            sleep(20).await;
+            let checked = read_private_key(&private_text, &passphrase).and_then(|key| {
+                let public =
+                    ssh::check_pair(Some(&key), Some(&public_text)).map_err(|e| e.to_string())?;
+                Ok((key, public))
+            });
+            let (key, public_key) = match checked {
+                Ok(pair) => pair,
+                Err(e) => {
+                    saving.set(false);
+                    error.set(Some(e));
+                    return;
+                }
+            };
+            let keypair_id = current.unwrap_or_else(new_id);
+            let result =
+                keypairs::save(state, &keypair_id, &name_value, Some(&key), &public_key).await;
+            saving.set(false);
+            match result {
+                Ok(()) => {
+                    id.set(Some(keypair_id));
+                    // Stored decrypted: show what is stored.
+                    if let Ok(text) = ssh::export_private(&key, None, &mut OsRng) {
+                        private.set(text.expose_secret().to_owned());
+                    }
+                    public.set(ssh::public_line(&public_key));
+                    key_passphrase.set(String::new());
+                    saved.set(true);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+
+    let stored_keypair = move || {
+        id.get().and_then(|id| {
+            state
+                .metadata
+                .with(|m| m.keypair(&id).cloned())
+                .map(|k| (id, k))
+        })
+    };
+    let download_private = move |_| {
+        error.set(None);
+        if let Some((id, keypair)) = stored_keypair()
+            && let Err(e) = keypairs::download_private(state, &id, &keypair)
+        {
+            error.set(Some(e));
+            state.unlock_dismissed.set(false);
+        }
+    };
+    let download_public = move |_| {
+        if let Some((_, keypair)) = stored_keypair() {
+            keypairs::download_public(&keypair);
+        }
+    };
+    let copy_public = move |_| {
+        let text = public.get_untracked();
+        spawn_local(async move {
+            if let Some(window) = web_sys::window() {
+                let promise = window.navigator().clipboard().write_text(&text);
+                copied.set(wasm_bindgen_futures::JsFuture::from(promise).await.is_ok());
+            }
+        });
+    };
+
+    view! {
+        <Dialog title="SSH Keypairs" on_cancel=close wide=true>
+            <Show when=locked>
+                <p class="notice">
+                    "The keyring is locked: unlock it to see, generate or store private keys. "
+                    <button type="button" class="link" on:click=move |_| state.unlock_dismissed.set(false)>"Unlock"</button>
+                </p>
+            </Show>
+            <form on:submit=submit>
+                <label>"Name" <input type="text" required bind:value=name/></label>
+                <div class="inline-fields">
+                    <label>
+                        "Key Type"
+                        <select on:change=move |ev| kind.set(KeyChoice::from_label(&event_target_value(&ev)))>
+                            {KeyChoice::ALL.map(|c| view! { <option value=c.label() selected=c == KeyChoice::Ed25519>{c.label()}</option> })}
+                        </select>
+                    </label>
+                    <button type="button" prop:disabled=move || generating.get() || saving.get() on:click=generate>
+                        "Generate Keypair"
+                    </button>
+                </div>
+                <Busy when=generating label="Generating the keypair"/>
+                <KeyField label="Private Key" value=private placeholder=move || if locked() && id.get().is_some() {
+                    "Locked: unlock the keyring to see the private key."
+                } else {
+                    "Paste an OpenSSH or PEM private key, import a file, or Generate Keypair."
+                }/>
+                <Show when=move || encrypted.get()>
+                    <label>
+                        "Private Key Passphrase"
+                        <input type="password" autocomplete="off" bind:value=key_passphrase/>
+                        <span class="hint">"This key is protected by a passphrase. Keyhaven stores it decrypted, inside the encrypted keyring."</span>
+                    </label>
+                </Show>
+                <KeyField label="Public Key" value=public placeholder=move || "Left empty, it is derived from the private key."/>
+                <Busy when=saving label="Saving"/>
+                <ErrorLine error/>
+                <Show when=move || saved.get()>
+                    <p class="notice" role="status">"SSH Keypair saved"</p>
+                </Show>
+                <Show when=move || stored_keypair().is_some()>
+                    <div class="key-actions">
+                        <button type="button" on:click=download_private>"Download Private Key"</button>
+                        <button type="button" on:click=download_public>"Download Public Key"</button>
+                        <button type="button" on:click=copy_public>
+                            {move || if copied.get() { "Copied" } else { "Copy Public Key" }}
+                        </button>
+                    </div>
+                </Show>
+                <div class="actions">
+                    <button type="button" on:click=move |_| close.run(())>"Close"</button>
+                    <button
+                        type="submit"
+                        class="primary"
+                        prop:disabled=move || saving.get() || generating.get() || name.get().trim().is_empty()
+                    >
+                        "Save"
+                    </button>
+                </div>
+            </form>
+        </Dialog>
+    }
+}
+
+/// A key textarea with a file import beside its label.
+#[component]
+fn KeyField(
+    label: &'static str,
+    value: RwSignal<String>,
+    placeholder: impl Fn() -> &'static str + Send + Sync + 'static,
+) -> impl IntoView {
+    let import = move |event: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&event);
+        let Some(file) = input.files().and_then(|files| files.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        spawn_local(async move {
+            if let Ok(text) = wasm_bindgen_futures::JsFuture::from(file.text()).await
+                && let Some(text) = text.as_string()
+            {
+                value.set(text);
+            }
+        });
+    };
+    view! {
+        <div class="key-field">
+            <label>
+                {label}
+                <textarea
+                    rows="5"
+                    spellcheck="false"
+                    autocomplete="off"
+                    placeholder=placeholder
+                    prop:value=move || value.get()
+                    on:input=move |ev| value.set(event_target_value(&ev))
+                ></textarea>
+            </label>
+            <label class="file-import">
+                {format!("Import {label} from a file")}
+                <input type="file" on:change=import/>
+            </label>
+        </div>
+    }
+}
+
+/// The pasted private key, decrypted with `passphrase` when it needs one.
+fn read_private_key(text: &str, passphrase: &str) -> Result<PrivateKey, String> {
+    match ssh::import_private_key(text).map_err(|e| e.to_string())? {
+        Imported::Plain(key) => Ok(key),
+        encrypted if passphrase.is_empty() => {
+            drop(encrypted);
+            Err("This private key is protected by a passphrase: enter it in Private Key Passphrase.".into())
+        }
+        encrypted => encrypted.decrypt(passphrase).map_err(|e| e.to_string()),
+    }
+}
+
+/// Renames a keypair without touching its keys (all a locked keyring
+/// allows).
+fn rename(
+    state: AppState,
+    id: String,
+    name: String,
+    public_text: &str,
+    saving: RwSignal<bool>,
+    saved: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+) {
+    let Some(mut keypair) = state.metadata.with_untracked(|m| m.keypair(&id).cloned()) else {
+        error.set(Some("This keypair was deleted meanwhile.".into()));
+        return;
+    };
+    if public_text.trim() != keypair.public_key.trim() {
+        error.set(Some("Unlock the keyring to change the keys.".into()));
+        state.unlock_dismissed.set(false);
+        return;
+    }
+    keypair.name = name;
+    saving.set(true);
+    spawn_local(async move {
+        let result = state
+            .update_metadata(move |m, now, by| m.put_keypair(&id, keypair.clone(), now, by))
+            .await;
+        saving.set(false);
+        match result {
+            Ok(()) => saved.set(true),
+            Err(e) => error.set(Some(e.to_string())),
+        }
+    });
+}

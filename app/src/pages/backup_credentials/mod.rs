@@ -1,0 +1,248 @@
+//! `/credentials/backup`: the SSH Connections and SSH Keypairs widgets
+//! (seed 000), their forms and their delete dialogs.
+
+mod connection_form;
+mod delete;
+mod icons;
+mod keypair_form;
+
+use keyhaven_core::{
+    model::{Connection, Keypair},
+    ssh,
+};
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::{components::ErrorLine, keypairs, state::AppState};
+
+use connection_form::ConnectionForm;
+use delete::{DeleteConnection, DeleteKeypair};
+use keypair_form::KeypairForm;
+
+/// Which form is open: `Some(None)` adds, `Some(Some(id))` edits.
+pub type FormTarget = RwSignal<Option<Option<String>>>;
+
+#[component]
+pub fn BackupCredentials() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let keypair_form: FormTarget = RwSignal::new(None);
+    let connection_form: FormTarget = RwSignal::new(None);
+    let deleting_keypair = RwSignal::new(None::<String>);
+    let deleting_connection = RwSignal::new(None::<String>);
+    // A keypair needs the keyring: without one, it is created first.
+    let creating_keyring_for = RwSignal::new(None::<FormTarget>);
+    let recovery = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let notice = RwSignal::new(None::<String>);
+    let open = move |form: FormTarget, id: Option<String>| {
+        notice.set(None);
+        if id.is_none() && state.keyring.with_untracked(Option::is_none) {
+            creating_keyring_for.set(Some(form));
+        } else {
+            form.set(Some(id));
+        }
+    };
+    view! {
+        <div class="page-header">
+            <A href="/" attr:class="back" attr:aria-label="Back to the dashboard">
+                <span class="material-icon">"arrow_back"</span>
+            </A>
+            <h1>"Backup Credentials"</h1>
+        </div>
+        <Show when=move || notice.with(Option::is_some)>
+            <p class="notice" role="status">{move || notice.get()}</p>
+        </Show>
+        <ErrorLine error/>
+        <div class="widgets">
+            <ConnectionsWidget
+                open=Callback::new(move |id| open(connection_form, id))
+                delete=Callback::new(move |id| deleting_connection.set(Some(id)))
+            />
+            <KeypairsWidget
+                open=Callback::new(move |id| open(keypair_form, id))
+                delete=Callback::new(move |id| deleting_keypair.set(Some(id)))
+                error
+            />
+        </div>
+        <Show when=move || keypair_form.with(Option::is_some)>
+            <KeypairForm target=keypair_form/>
+        </Show>
+        <Show when=move || connection_form.with(Option::is_some)>
+            <ConnectionForm target=connection_form saved=notice/>
+        </Show>
+        <Show when=move || deleting_keypair.with(Option::is_some)>
+            <DeleteKeypair target=deleting_keypair/>
+        </Show>
+        <Show when=move || deleting_connection.with(Option::is_some)>
+            <DeleteConnection target=deleting_connection/>
+        </Show>
+        <Show when=move || creating_keyring_for.with(Option::is_some)>
+            <crate::pages::CreateKeyring close=Callback::new(move |code: Option<String>| {
+                let form = creating_keyring_for.get_untracked();
+                creating_keyring_for.set(None);
+                if code.is_some() {
+                    recovery.set(code);
+                    if let Some(form) = form {
+                        form.set(Some(None));
+                    }
+                }
+            })/>
+        </Show>
+        <Show when=move || recovery.with(Option::is_some)>
+            <crate::pages::RecoveryCodeDialog code=recovery/>
+        </Show>
+    }
+}
+
+fn sorted<T: Clone>(
+    items: impl Iterator<Item = (String, T)>,
+    name: impl Fn(&T) -> String,
+) -> Vec<(String, T)> {
+    let mut items: Vec<(String, T)> = items.collect();
+    items.sort_by_key(|(_, item)| name(item).to_lowercase());
+    items
+}
+
+#[component]
+fn ConnectionsWidget(open: Callback<Option<String>>, delete: Callback<String>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let connections = move || {
+        state.metadata.with(|m| {
+            sorted(
+                m.connections().map(|(id, c)| (id.to_owned(), c.clone())),
+                |c: &Connection| c.name.clone(),
+            )
+        })
+    };
+    view! {
+        <section class="card widget" aria-labelledby="ssh-connections-title">
+            <div class="widget-header">
+                <h2 id="ssh-connections-title">"SSH Connections"</h2>
+                <button type="button" on:click=move |_| open.run(None)>"Add"</button>
+            </div>
+            <Show
+                when=move || !connections().is_empty()
+                fallback=|| view! { <p class="empty">"No SSH connections yet."</p> }
+            >
+                <ul class="item-list">
+                    <For each=connections key=|(id, c)| (id.clone(), c.clone()) let:((id, connection))>
+                        <li>
+                            <button
+                                type="button"
+                                class="link"
+                                on:click={
+                                    let id = id.clone();
+                                    move |_| open.run(Some(id.clone()))
+                                }
+                            >
+                                {connection.name.clone()}
+                            </button>
+                            <span class="hint">
+                                {format!("{}@{}:{}", connection.username, connection.host, connection.port)}
+                            </span>
+                            <span class="spacer"></span>
+                            <button
+                                type="button"
+                                class="icon-button"
+                                title="Delete"
+                                aria-label=format!("Delete {}", connection.name)
+                                on:click=move |_| delete.run(id.clone())
+                            >
+                                <icons::Delete/>
+                            </button>
+                        </li>
+                    </For>
+                </ul>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn KeypairsWidget(
+    open: Callback<Option<String>>,
+    delete: Callback<String>,
+    error: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let keypairs = move || {
+        state.metadata.with(|m| {
+            sorted(
+                m.keypairs().map(|(id, k)| (id.to_owned(), k.clone())),
+                |k: &Keypair| k.name.clone(),
+            )
+        })
+    };
+    // The download icon saves both files, as TrueNAS's does.
+    let download = move |id: String, keypair: Keypair| {
+        error.set(None);
+        match keypairs::download_private(state, &id, &keypair) {
+            Ok(()) => keypairs::download_public(&keypair),
+            Err(e) => {
+                error.set(Some(e));
+                state.unlock_dismissed.set(false);
+            }
+        }
+    };
+    view! {
+        <section class="card widget" aria-labelledby="ssh-keypairs-title">
+            <div class="widget-header">
+                <h2 id="ssh-keypairs-title">"SSH Keypairs"</h2>
+                <button type="button" on:click=move |_| open.run(None)>"Add"</button>
+            </div>
+            <Show
+                when=move || !keypairs().is_empty()
+                fallback=|| view! { <p class="empty">"No SSH keypairs yet."</p> }
+            >
+                <ul class="item-list">
+                    <For each=keypairs key=|(id, k)| (id.clone(), k.clone()) let:((id, keypair))>
+                        <li>
+                            <button
+                                type="button"
+                                class="link"
+                                on:click={
+                                    let id = id.clone();
+                                    move |_| open.run(Some(id.clone()))
+                                }
+                            >
+                                {keypair.name.clone()}
+                            </button>
+                            <span class="hint">{key_label(&keypair)}</span>
+                            <code class="fingerprint">{keypair.fingerprint.clone()}</code>
+                            <span class="spacer"></span>
+                            <button
+                                type="button"
+                                class="icon-button"
+                                title="Download"
+                                aria-label=format!("Download {}", keypair.name)
+                                on:click={
+                                    let (id, keypair) = (id.clone(), keypair.clone());
+                                    move |_| download(id.clone(), keypair.clone())
+                                }
+                            >
+                                <icons::Download/>
+                            </button>
+                            <button
+                                type="button"
+                                class="icon-button"
+                                title="Delete"
+                                aria-label=format!("Delete {}", keypair.name)
+                                on:click=move |_| delete.run(id.clone())
+                            >
+                                <icons::Delete/>
+                            </button>
+                        </li>
+                    </For>
+                </ul>
+            </Show>
+        </section>
+    }
+}
+
+/// `Ed25519`, `RSA 3072`, `ECDSA P-256` (the stored type when the stored
+/// line can't be read).
+pub fn key_label(keypair: &Keypair) -> String {
+    ssh::parse_public_key(&keypair.public_key)
+        .map(|k| ssh::describe(&k))
+        .unwrap_or_else(|_| keypair.key_type.clone())
+}
