@@ -393,6 +393,14 @@ pub fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
+/// `http` or `https`: a TrueNAS URL typed without a scheme gets the page's,
+/// as TrueNAS's own form does.
+pub fn page_scheme() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().protocol().ok())
+        .map_or_else(|| "https".into(), |p| p.trim_end_matches(':').to_owned())
+}
+
 /// A random id (128 bits, hex) for new items.
 pub fn new_id() -> String {
     let mut bytes = [0u8; 16];

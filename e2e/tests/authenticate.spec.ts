@@ -1,10 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { addSystem, createAccount, PASSWORD, uniqueName, watchProblems } from './helpers';
+import { addSystem, createAccount, createKeyring, PASSPHRASE, PASSWORD, uniqueName, watchProblems } from './helpers';
 import { startSim, totp, type Sim } from './sim';
 
-const PASSPHRASE = 'keyring passphrase for the fleet';
 const ROOT_PASSWORD = 'root-password-on-the-nas';
 const TOTP_SECRET = 'JBSWY3DPEHPK3PXP';
 
@@ -12,15 +11,6 @@ const sims: Sim[] = [];
 test.afterEach(async () => {
   await Promise.all(sims.splice(0).map((s) => s.stop()));
 });
-
-async function createKeyring(page: Page) {
-  const dialog = page.getByRole('dialog', { name: 'Create Keyring Passphrase' });
-  await dialog.getByLabel('Name').fill('fleet');
-  await dialog.getByLabel('Passphrase').fill(PASSPHRASE);
-  await dialog.getByLabel('Confirm').fill(PASSPHRASE);
-  await dialog.getByRole('button', { name: 'Ok' }).click();
-  await page.getByRole('dialog', { name: 'Recovery Code' }).getByRole('button', { name: 'Done' }).click({ timeout: 30_000 });
-}
 
 /** How many API keys a simulator holds, asked over its own API from the page. */
 async function keysOn(page: Page, sim: Sim): Promise<number> {

@@ -3,11 +3,10 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Download, type Locator, type Page } from '@playwright/test';
-import { createAccount, uniqueName, watchProblems } from './helpers';
+import { createAccount, createKeyring, PASSPHRASE, uniqueName, watchProblems } from './helpers';
 import { startSim, totp, type Sim } from './sim';
 import { fingerprintOf, fingerprints, freePort, keyLines, keyscan, startSshd, type Sshd } from './sshd';
 
-const PASSPHRASE = 'keyring passphrase for the fleet';
 const ROOT_PASSWORD = 'root-password-on-the-nas';
 const TOTP_SECRET = 'JBSWY3DPEHPK3PXP';
 // The sshd logs in the user running the tests; the simulator knows it too.
@@ -43,12 +42,7 @@ async function start(page: Page) {
   await expect(page.getByRole('heading', { name: 'Backup Credentials', level: 1 })).toBeVisible();
   // No keyring yet: Add opens Create Keyring Passphrase first.
   await widget(page, 'SSH Keypairs').getByRole('button', { name: 'Add' }).click();
-  const create = page.getByRole('dialog', { name: 'Create Keyring Passphrase' });
-  await create.getByLabel('Name').fill('fleet');
-  await create.getByLabel('Passphrase').fill(PASSPHRASE);
-  await create.getByLabel('Confirm').fill(PASSPHRASE);
-  await create.getByRole('button', { name: 'Ok' }).click();
-  await page.getByRole('dialog', { name: 'Recovery Code' }).getByRole('button', { name: 'Done' }).click({ timeout: 30_000 });
+  await createKeyring(page);
   const form = page.getByRole('dialog', { name: 'SSH Keypairs' });
   await form.getByRole('button', { name: 'Close' }).click();
   await expect(form).toBeHidden();

@@ -49,3 +49,16 @@ export async function addSystem(page: Page, name: string, url: string) {
   await dialog.getByRole('button', { name: 'Save' }).click();
   await expect(dialog).toBeHidden();
 }
+
+export const PASSPHRASE = 'keyring passphrase for the fleet';
+
+/** Fills the Create Keyring Passphrase dialog (already open) and closes the
+ * recovery code it shows. */
+export async function createKeyring(page: Page, passphrase = PASSPHRASE) {
+  const dialog = page.getByRole('dialog', { name: 'Create Keyring Passphrase' });
+  await dialog.getByLabel('Name').fill('fleet');
+  await dialog.getByLabel('Passphrase').fill(passphrase);
+  await dialog.getByLabel('Confirm').fill(passphrase);
+  await dialog.getByRole('button', { name: 'Ok' }).click();
+  await page.getByRole('dialog', { name: 'Recovery Code' }).getByRole('button', { name: 'Done' }).click({ timeout: 30_000 });
+}

@@ -4,4 +4,4 @@ mod dialog;
 mod status;
 
 pub use dialog::Dialog;
-pub use status::{Busy, ErrorLine};
+pub use status::{Busy, ErrorLine, OtpField};

@@ -23,3 +23,16 @@ pub fn Busy(when: RwSignal<bool>, label: &'static str) -> impl IntoView {
         </Show>
     }
 }
+
+/// "One-Time Password (if necessary)", shown once a system asked for it.
+#[component]
+pub fn OtpField(when: RwSignal<bool>, otp: RwSignal<String>) -> impl IntoView {
+    view! {
+        <Show when=move || when.get()>
+            <label>
+                "One-Time Password (if necessary)"
+                <input type="text" inputmode="numeric" autocomplete="one-time-code" bind:value=otp/>
+            </label>
+        </Show>
+    }
+}

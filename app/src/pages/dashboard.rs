@@ -6,8 +6,8 @@ use keyhaven_core::keyring::api_key_id;
 use secrecy::SecretString;
 
 use crate::{
-    components::{Busy, Dialog, ErrorLine},
-    state::{AppState, new_id},
+    components::{Busy, Dialog, ErrorLine, OtpField},
+    state::{AppState, new_id, page_scheme},
     systems::{self, Authenticated},
 };
 
@@ -182,12 +182,7 @@ fn Authenticate(target: RwSignal<Option<(String, String)>>) -> impl IntoView {
             <form on:submit=submit>
                 <label>"Admin Username" <input type="text" autocomplete="username" required bind:value=username/></label>
                 <label>"Admin Password" <input type="password" autocomplete="current-password" required bind:value=password/></label>
-                <Show when=move || needs_otp.get()>
-                    <label>
-                        "One-Time Password (if necessary)"
-                        <input type="text" inputmode="numeric" autocomplete="one-time-code" bind:value=otp/>
-                    </label>
-                </Show>
+                <OtpField when=needs_otp otp/>
                 <Busy when=busy label="Authenticating"/>
                 <ErrorLine error/>
                 <div class="actions">
@@ -221,17 +216,13 @@ fn AddSystem(close: Callback<()>) -> impl IntoView {
             error.set(Some(e.to_string()));
             return;
         }
-        let page_scheme = web_sys::window()
-            .and_then(|w| w.location().protocol().ok())
-            .unwrap_or_else(|| "https:".into());
-        let url_value =
-            match normalize_truenas_url(&url.get_untracked(), page_scheme.trim_end_matches(':')) {
-                Ok(url) => url,
-                Err(e) => {
-                    error.set(Some(e.to_string()));
-                    return;
-                }
-            };
+        let url_value = match normalize_truenas_url(&url.get_untracked(), &page_scheme()) {
+            Ok(url) => url,
+            Err(e) => {
+                error.set(Some(e.to_string()));
+                return;
+            }
+        };
         busy.set(true);
         spawn_local(async move {
             let id = new_id();

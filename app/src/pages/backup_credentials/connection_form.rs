@@ -13,10 +13,10 @@ use secrecy::SecretString;
 
 use super::FormTarget;
 use crate::{
-    components::{Busy, Dialog, ErrorLine},
+    components::{Busy, Dialog, ErrorLine, OtpField},
     connections::{self, PairError, SemiAutomatic},
     keypairs::{self, KeyChoice},
-    state::{AppState, new_id},
+    state::{AppState, new_id, page_scheme},
 };
 
 const SEMI_AUTOMATIC: &str = "Semi-automatic (TrueNAS only)";
@@ -215,12 +215,7 @@ pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> im
                         <label>"TrueNAS URL" <input type="text" required placeholder="https://10.231.3.76" bind:value=url/></label>
                         <label>"Admin Username" <input type="text" autocomplete="off" bind:value=admin_username/></label>
                         <label>"Admin Password" <input type="password" autocomplete="off" required bind:value=admin_password/></label>
-                        <Show when=move || needs_otp.get()>
-                            <label>
-                                "One-Time Password (if necessary)"
-                                <input type="text" inputmode="numeric" autocomplete="one-time-code" bind:value=otp/>
-                            </label>
-                        </Show>
+                        <OtpField when=needs_otp otp/>
                     </fieldset>
                 </Show>
                 <Show when=move || !semi()>
@@ -422,10 +417,7 @@ fn read_form(state: AppState, id: Option<String>, form: FormValues) -> Result<Ch
     };
     let mut url = String::new();
     if form.semi {
-        let page_scheme = web_sys::window()
-            .and_then(|w| w.location().protocol().ok())
-            .unwrap_or_else(|| "https:".into());
-        url = normalize_truenas_url(&form.url, page_scheme.trim_end_matches(':'))
+        url = normalize_truenas_url(&form.url, &page_scheme())
             .map_err(|e| format!("TrueNAS URL: {e}"))?;
         if form.admin_username.trim().is_empty() {
             return Err("Admin Username is required".into());

@@ -59,7 +59,7 @@ pub fn DeleteKeypair(target: RwSignal<Option<String>>) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let cancel = Callback::new(move |()| target.set(None));
     let connection_ids: Vec<String> = users.iter().map(|(id, _)| id.clone()).collect();
-    let delete = move |_| {
+    let delete = move |()| {
         let (id, connections) = (id.clone(), connection_ids.clone());
         busy.set(true);
         spawn_local(async move {
@@ -83,14 +83,7 @@ pub fn DeleteKeypair(target: RwSignal<Option<String>>) -> impl IntoView {
                     {users.iter().map(|(_, n)| view! { <li>{n.clone()}</li> }).collect_view()}
                 </ul>
             </Show>
-            <label class="inline checkbox"><input type="checkbox" bind:checked=confirmed/> "Confirm"</label>
-            <ErrorLine error/>
-            <div class="actions">
-                <button type="button" on:click=move |_| cancel.run(())>"Cancel"</button>
-                <button type="button" class="danger" prop:disabled=move || !confirmed.get() || busy.get() on:click=delete>
-                    "Delete"
-                </button>
-            </div>
+            <ConfirmDelete confirmed busy error cancel delete=Callback::new(delete)/>
         </Dialog>
     }
 }
@@ -117,7 +110,7 @@ pub fn DeleteConnection(target: RwSignal<Option<String>>) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let cancel = Callback::new(move |()| target.set(None));
     let offer_keypair = keypair_id.is_some() && !shared;
-    let delete = move |_| {
+    let delete = move |()| {
         let (id, keypair_id) = (id.clone(), keypair_id.clone());
         busy.set(true);
         spawn_local(async move {
@@ -146,14 +139,33 @@ pub fn DeleteConnection(target: RwSignal<Option<String>>) -> impl IntoView {
                     "Delete associated SSH Keypair"
                 </label>
             </Show>
-            <label class="inline checkbox"><input type="checkbox" bind:checked=confirmed/> "Confirm"</label>
-            <ErrorLine error/>
-            <div class="actions">
-                <button type="button" on:click=move |_| cancel.run(())>"Cancel"</button>
-                <button type="button" class="danger" prop:disabled=move || !confirmed.get() || busy.get() on:click=delete>
-                    "Delete"
-                </button>
-            </div>
+            <ConfirmDelete confirmed busy error cancel delete=Callback::new(delete)/>
         </Dialog>
+    }
+}
+
+/// TrueNAS's confirmation: tick Confirm, then Delete.
+#[component]
+fn ConfirmDelete(
+    confirmed: RwSignal<bool>,
+    busy: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+    cancel: Callback<()>,
+    delete: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <label class="inline checkbox"><input type="checkbox" bind:checked=confirmed/> "Confirm"</label>
+        <ErrorLine error/>
+        <div class="actions">
+            <button type="button" on:click=move |_| cancel.run(())>"Cancel"</button>
+            <button
+                type="button"
+                class="danger"
+                prop:disabled=move || !confirmed.get() || busy.get()
+                on:click=move |_| delete.run(())
+            >
+                "Delete"
+            </button>
+        </div>
     }
 }

@@ -103,6 +103,54 @@ fn sorted<T: Clone>(
     items
 }
 
+/// A widget of the screen: its title, Add, and its list or a line saying
+/// it is empty.
+#[component]
+fn Widget(
+    title: &'static str,
+    empty: &'static str,
+    is_empty: Signal<bool>,
+    open: Callback<Option<String>>,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let id = format!("{}-title", title.to_lowercase().replace(' ', "-"));
+    let labelled_by = id.clone();
+    view! {
+        <section class="card widget" aria-labelledby=labelled_by>
+            <div class="widget-header">
+                <h2 id=id>{title}</h2>
+                <button type="button" on:click=move |_| open.run(None)>"Add"</button>
+            </div>
+            <Show when=move || !is_empty.get() fallback=move || view! { <p class="empty">{empty}</p> }>
+                <ul class="item-list">{children()}</ul>
+            </Show>
+        </section>
+    }
+}
+
+/// An item's name, a link that opens its form.
+#[component]
+fn NameLink(id: String, name: String, open: Callback<Option<String>>) -> impl IntoView {
+    view! {
+        <button type="button" class="link" on:click=move |_| open.run(Some(id.clone()))>{name}</button>
+    }
+}
+
+#[component]
+fn DeleteButton(id: String, name: String, delete: Callback<String>) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            class="icon-button"
+            title="Delete"
+            aria-label=format!("Delete {name}")
+            on:click=move |_| delete.run(id.clone())
+        >
+            <icons::Delete/>
+        </button>
+    }
+}
+
 #[component]
 fn ConnectionsWidget(open: Callback<Option<String>>, delete: Callback<String>) -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -115,46 +163,23 @@ fn ConnectionsWidget(open: Callback<Option<String>>, delete: Callback<String>) -
         })
     };
     view! {
-        <section class="card widget" aria-labelledby="ssh-connections-title">
-            <div class="widget-header">
-                <h2 id="ssh-connections-title">"SSH Connections"</h2>
-                <button type="button" on:click=move |_| open.run(None)>"Add"</button>
-            </div>
-            <Show
-                when=move || !connections().is_empty()
-                fallback=|| view! { <p class="empty">"No SSH connections yet."</p> }
-            >
-                <ul class="item-list">
-                    <For each=connections key=|(id, c)| (id.clone(), c.clone()) let:((id, connection))>
-                        <li>
-                            <button
-                                type="button"
-                                class="link"
-                                on:click={
-                                    let id = id.clone();
-                                    move |_| open.run(Some(id.clone()))
-                                }
-                            >
-                                {connection.name.clone()}
-                            </button>
-                            <span class="hint">
-                                {format!("{}@{}:{}", connection.username, connection.host, connection.port)}
-                            </span>
-                            <span class="spacer"></span>
-                            <button
-                                type="button"
-                                class="icon-button"
-                                title="Delete"
-                                aria-label=format!("Delete {}", connection.name)
-                                on:click=move |_| delete.run(id.clone())
-                            >
-                                <icons::Delete/>
-                            </button>
-                        </li>
-                    </For>
-                </ul>
-            </Show>
-        </section>
+        <Widget
+            title="SSH Connections"
+            empty="No SSH connections yet."
+            is_empty=Signal::derive(move || connections().is_empty())
+            open
+        >
+            <For each=connections key=|(id, c)| (id.clone(), c.clone()) let:((id, connection))>
+                <li>
+                    <NameLink id=id.clone() name=connection.name.clone() open/>
+                    <span class="hint">
+                        {format!("{}@{}:{}", connection.username, connection.host, connection.port)}
+                    </span>
+                    <span class="spacer"></span>
+                    <DeleteButton id name=connection.name delete/>
+                </li>
+            </For>
+        </Widget>
     }
 }
 
@@ -185,57 +210,34 @@ fn KeypairsWidget(
         }
     };
     view! {
-        <section class="card widget" aria-labelledby="ssh-keypairs-title">
-            <div class="widget-header">
-                <h2 id="ssh-keypairs-title">"SSH Keypairs"</h2>
-                <button type="button" on:click=move |_| open.run(None)>"Add"</button>
-            </div>
-            <Show
-                when=move || !keypairs().is_empty()
-                fallback=|| view! { <p class="empty">"No SSH keypairs yet."</p> }
-            >
-                <ul class="item-list">
-                    <For each=keypairs key=|(id, k)| (id.clone(), k.clone()) let:((id, keypair))>
-                        <li>
-                            <button
-                                type="button"
-                                class="link"
-                                on:click={
-                                    let id = id.clone();
-                                    move |_| open.run(Some(id.clone()))
-                                }
-                            >
-                                {keypair.name.clone()}
-                            </button>
-                            <span class="hint">{key_label(&keypair)}</span>
-                            <code class="fingerprint">{keypair.fingerprint.clone()}</code>
-                            <span class="spacer"></span>
-                            <button
-                                type="button"
-                                class="icon-button"
-                                title="Download"
-                                aria-label=format!("Download {}", keypair.name)
-                                on:click={
-                                    let (id, keypair) = (id.clone(), keypair.clone());
-                                    move |_| download(id.clone(), keypair.clone())
-                                }
-                            >
-                                <icons::Download/>
-                            </button>
-                            <button
-                                type="button"
-                                class="icon-button"
-                                title="Delete"
-                                aria-label=format!("Delete {}", keypair.name)
-                                on:click=move |_| delete.run(id.clone())
-                            >
-                                <icons::Delete/>
-                            </button>
-                        </li>
-                    </For>
-                </ul>
-            </Show>
-        </section>
+        <Widget
+            title="SSH Keypairs"
+            empty="No SSH keypairs yet."
+            is_empty=Signal::derive(move || keypairs().is_empty())
+            open
+        >
+            <For each=keypairs key=|(id, k)| (id.clone(), k.clone()) let:((id, keypair))>
+                <li>
+                    <NameLink id=id.clone() name=keypair.name.clone() open/>
+                    <span class="hint">{key_label(&keypair)}</span>
+                    <code class="fingerprint">{keypair.fingerprint.clone()}</code>
+                    <span class="spacer"></span>
+                    <button
+                        type="button"
+                        class="icon-button"
+                        title="Download"
+                        aria-label=format!("Download {}", keypair.name)
+                        on:click={
+                            let (id, keypair) = (id.clone(), keypair.clone());
+                            move |_| download(id.clone(), keypair.clone())
+                        }
+                    >
+                        <icons::Download/>
+                    </button>
+                    <DeleteButton id name=keypair.name delete/>
+                </li>
+            </For>
+        </Widget>
     }
 }
 
