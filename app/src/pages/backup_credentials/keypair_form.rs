@@ -55,9 +55,9 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
         saved.set(false);
         generating.set(true);
         let (choice, comment) = (kind.get_untracked(), name.get_untracked().trim().to_owned());
+        // Ed25519 and ECDSA take milliseconds; RSA waits for WebCrypto, which
+        // works off this thread while the progress shows.
         spawn_local(async move {
-            // Let the progress paint before Ed25519/ECDSA work on this thread.
-            sleep(20).await;
             let result = keypairs::generate(choice, &comment).await.and_then(|key| {
                 let text =
                     ssh::export_private(&key, None, &mut OsRng).map_err(|e| e.to_string())?;
