@@ -23,13 +23,16 @@ pub enum Profile {
 /// `trunk build --release` into `dist/`, then brotli and gzip copies of
 /// every text and wasm file beside it, which the server sends to browsers
 /// that accept them (compressing once here beats compressing per request).
-pub fn app(ws: &Workspace) -> anyhow::Result<()> {
+/// Builds the app; returns each wasm file's name and raw, gzip and brotli
+/// sizes.
+pub fn app(ws: &Workspace) -> anyhow::Result<Vec<(String, usize, usize, usize)>> {
     step("Fetching crates (Trunk builds offline)");
     cmd::run(command(&ws.root, "cargo", &ws.root).args(["fetch", "--quiet"]))?;
     step("Building the app: trunk build --release (wasm, then wasm-opt -Oz)");
     cmd::run(command(&ws.root, "trunk", &ws.root).args(["build", "--release"]))?;
-    let sizes = precompress(&ws.dist())?;
-    for (name, raw, gzip, brotli) in sizes.iter().filter(|(name, ..)| name.ends_with(".wasm")) {
+    let mut sizes = precompress(&ws.dist())?;
+    sizes.retain(|(name, ..)| name.ends_with(".wasm"));
+    for (name, raw, gzip, brotli) in &sizes {
         eprintln!(
             "    {name}: {} raw, {} gzip, {} brotli",
             kib(*raw),
@@ -37,7 +40,7 @@ pub fn app(ws: &Workspace) -> anyhow::Result<()> {
             kib(*brotli)
         );
     }
-    Ok(())
+    Ok(sizes)
 }
 
 /// `cargo build -p keyhaven-server`; returns the binary's path.

@@ -2,6 +2,7 @@
 //! machine with Rust, Node and npm needs. Each step says what it does and
 //! why; tools are installed only when the right version is missing.
 
+mod bench;
 mod build;
 mod cmd;
 mod server;
@@ -18,12 +19,14 @@ fn main() -> ExitCode {
             .strip_prefix(&["--".to_owned()])
             .unwrap_or(&args[1..])),
         Some("test") => test::run(&Workspace::locate()),
+        Some("bench") => bench::run(&Workspace::locate()),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
                  commands:\n  \
                  run [SERVER FLAGS]  build the app and serve it with an SQLite file under ./data/\n  \
-                 test                every test: clippy, Rust, wasm in Chromium, e2e"
+                 test                every test: clippy, Rust, wasm in Chromium, e2e\n  \
+                 bench               every benchmark beside its anchor; writes target/bench/report.md"
             );
             return ExitCode::from(2);
         }

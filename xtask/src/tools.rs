@@ -67,6 +67,13 @@ pub fn ensure_test_tools(ws: &Workspace) -> anyhow::Result<()> {
     )
 }
 
+/// Everything for `cargo xtask bench`: the test tools (hash-wasm comes with
+/// e2e's npm packages) and Debian's `wrk` load generator.
+pub fn ensure_bench_tools(ws: &Workspace) -> anyhow::Result<()> {
+    ensure_test_tools(ws)?;
+    install_debian(&[("wrk", "/usr/bin/wrk")])
+}
+
 fn ensure_wasm_target(ws: &Workspace) -> anyhow::Result<()> {
     let installed = command(&ws.root, "rustup", &ws.root)
         .args(["target", "list", "--installed"])
@@ -133,7 +140,13 @@ fn ensure_npm(ws: &Workspace, dir: &Path, why: &str) -> anyhow::Result<()> {
 }
 
 fn ensure_debian_packages() -> anyhow::Result<()> {
-    let missing: Vec<&str> = TEST_PACKAGES
+    install_debian(TEST_PACKAGES)
+}
+
+/// Installs the packages whose marker file is missing (as root, with apt),
+/// or says how to.
+fn install_debian(packages: &[(&str, &str)]) -> anyhow::Result<()> {
+    let missing: Vec<&str> = packages
         .iter()
         .filter(|(_, file)| !Path::new(file).exists())
         .map(|(package, _)| *package)
@@ -147,13 +160,13 @@ fn ensure_debian_packages() -> anyhow::Result<()> {
         .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0");
     if !is_root {
         bail!(
-            "the tests need these Debian packages: {}. Install them with\n  sudo apt-get install -y {}",
+            "these Debian packages are needed: {}. Install them with\n  sudo apt-get install -y {}",
             missing.join(", "),
             missing.join(" ")
         );
     }
     step(&format!(
-        "Installing Debian packages for the tests: {} (browser tests, a real sshd, a real PostgreSQL)",
+        "Installing Debian packages: {} (browsers, a real sshd, a real PostgreSQL, the load generator)",
         missing.join(", ")
     ));
     cmd::run(std::process::Command::new("apt-get").arg("update"))?;

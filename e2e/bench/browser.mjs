@@ -1,0 +1,176 @@
+// Browser benchmarks for `cargo xtask bench`: the app's own code paths in
+// headless Chromium, each beside its anchor in the same browser. Prints one
+// JSON object (milliseconds) on its last line.
+//
+// Env: KEYHAVEN_URL, BENCH_USER, BENCH_PASSWORD, BENCH_PASSPHRASE,
+// BENCH_RUNS, BENCH_KEYGEN_RUNS, KEYHAVEN_CHROMIUM_ARGS.
+import { chromium } from '@playwright/test';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run with \`cargo xtask bench\``);
+  return value;
+};
+const url = env('KEYHAVEN_URL');
+const runs = Number(process.env.BENCH_RUNS ?? 7);
+const keygenRuns = Number(process.env.BENCH_KEYGEN_RUNS ?? 15);
+
+// Records every long task (≥ 50 ms on the main thread) from page start.
+const observeLongTasks = () => {
+  window.__longTasks = [];
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) window.__longTasks.push([entry.startTime, entry.duration]);
+  }).observe({ type: 'longtask', buffered: true });
+};
+
+// The first moment a button named `label` is in the page (from navigation start).
+const watchButton = (label) => {
+  const found = () => [...document.querySelectorAll('button')].some((b) => b.textContent.trim() === label && !b.disabled);
+  new MutationObserver((_, observer) => {
+    if (window.__ready === undefined && found()) {
+      window.__ready = performance.now();
+      observer.disconnect();
+    }
+  }).observe(document, { childList: true, subtree: true });
+};
+
+/** The longest long task that started in [from, to]. */
+const longestTask = (page, from, to) =>
+  page.evaluate(
+    ([a, b]) => Math.max(0, ...window.__longTasks.filter(([start]) => start >= a && start <= b).map(([, d]) => d)),
+    [from, to],
+  );
+
+const browser = await chromium.launch({
+  executablePath: process.env.KEYHAVEN_CHROMIUM ?? '/usr/bin/chromium',
+  args: (process.env.KEYHAVEN_CHROMIUM_ARGS ?? '--no-sandbox').split(' ').filter(Boolean),
+});
+const result = {};
+
+// App load: navigation to an interactive sign-in page, cold (a new profile)
+// and warm (the same profile again: HTTP cache, and the service worker once
+// there is one).
+{
+  const cold = [];
+  const warm = [];
+  for (let i = 0; i < runs; i++) {
+    const context = await browser.newContext();
+    await context.addInitScript(watchButton, 'Sign in');
+    const page = await context.newPage();
+    for (const into of [cold, warm]) {
+      await page.goto(`${url}/signin`);
+      await page.waitForFunction(() => window.__ready !== undefined);
+      into.push(await page.evaluate(() => window.__ready));
+    }
+    await context.close();
+  }
+  result.load_cold = cold;
+  result.load_warm = warm;
+}
+
+const context = await browser.newContext();
+await context.addInitScript(observeLongTasks);
+const signedIn = await context.request.post(`${url}/api/v1/session`, {
+  data: { username: env('BENCH_USER'), password: env('BENCH_PASSWORD') },
+});
+if (!signedIn.ok()) throw new Error(`sign-in failed: ${signedIn.status()}`);
+const page = await context.newPage();
+
+// Unlock: the Unlock Keyring dialog's OK until the dialog is gone — Argon2id
+// in the app's worker, then opening the keyring of 100 entries.
+{
+  const times = [];
+  let longest = 0;
+  for (let i = 0; i < runs; i++) {
+    await page.goto(`${url}/keyring`);
+    const dialog = page.getByRole('dialog', { name: 'Unlock Keyring' });
+    await dialog.getByLabel('Passphrase').fill(env('BENCH_PASSPHRASE'));
+    const [start, end] = await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const dialog = () => document.querySelector('[aria-labelledby="dialog-unlock-keyring"]');
+          const ok = [...dialog().querySelectorAll('button')].find((b) => b.textContent.trim() === 'OK');
+          const start = performance.now();
+          new MutationObserver((_, observer) => {
+            if (!dialog()) {
+              observer.disconnect();
+              resolve([start, performance.now()]);
+            }
+          }).observe(document.body, { childList: true, subtree: true });
+          ok.click();
+        }),
+    );
+    times.push(end - start);
+    longest = Math.max(longest, await longestTask(page, start, end));
+  }
+  result.unlock = times;
+  result.unlock_longest_task = longest;
+}
+
+// hash-wasm's Argon2id, same parameters, same browser (a blank page: no CSP).
+{
+  const anchor = await context.newPage();
+  await anchor.goto('about:blank');
+  await anchor.addScriptTag({ path: require.resolve('hash-wasm/dist/argon2.umd.min.js') });
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    times.push(
+      await anchor.evaluate(async () => {
+        const salt = crypto.getRandomValues(new Uint8Array(16));
+        const start = performance.now();
+        await hashwasm.argon2id({
+          password: 'benchmark passphrase', salt, parallelism: 4, iterations: 3,
+          memorySize: 65536, hashLength: 32, outputType: 'binary',
+        });
+        return performance.now() - start;
+      }),
+    );
+  }
+  result.hash_wasm = times;
+  await anchor.close();
+}
+
+// Key generation as the app does it: Generate Keypair until the Private Key
+// field holds the key.
+{
+  await page.goto(`${url}/credentials/backup`);
+  await page.getByRole('dialog', { name: 'Unlock Keyring' }).getByRole('button', { name: 'Cancel' }).click();
+  await page.getByRole('region', { name: 'SSH Keypairs' }).getByRole('button', { name: 'Add' }).click();
+  const form = page.getByRole('dialog', { name: 'SSH Keypairs' });
+  result.keygen = {};
+  result.keygen_longest_task = {};
+  for (const type of ['Ed25519', 'ECDSA', 'RSA 3072', 'RSA 4096']) {
+    await form.getByLabel('Key Type').selectOption(type);
+    const times = [];
+    let longest = 0;
+    for (let i = 0; i < keygenRuns; i++) {
+      const [start, end] = await page.evaluate(
+        () =>
+          new Promise((resolve) => {
+            const dialog = document.querySelector('[aria-labelledby="dialog-ssh-keypairs"]');
+            const field = dialog.querySelector('textarea');
+            field.value = '';
+            const button = [...dialog.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Generate Keypair');
+            // Poll between tasks (a MessageChannel round trip), not on a timer.
+            const channel = new MessageChannel();
+            const start = performance.now();
+            channel.port1.onmessage = () => {
+              if (field.value.includes('BEGIN OPENSSH PRIVATE KEY')) resolve([start, performance.now()]);
+              else channel.port2.postMessage(0);
+            };
+            button.click();
+            channel.port2.postMessage(0);
+          }),
+      );
+      times.push(end - start);
+      longest = Math.max(longest, await longestTask(page, start, end));
+    }
+    result.keygen[type] = times;
+    result.keygen_longest_task[type] = longest;
+  }
+}
+
+await browser.close();
+console.log(JSON.stringify(result));
