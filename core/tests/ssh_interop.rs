@@ -107,6 +107,13 @@ fn keys_ssh_keygen_writes_are_imported() {
         ("ecdsa-pem", &["-t", "ecdsa", "-b", "256", "-m", "PEM"]),
         ("rsa-pkcs8", &["-t", "rsa", "-b", "2048", "-m", "PKCS8"]),
         ("ecdsa-pkcs8", &["-t", "ecdsa", "-b", "384", "-m", "PKCS8"]),
+        // P-384/P-521 PEM are read without curve arithmetic (ssh/ec_der.rs).
+        ("ecdsa384-pem", &["-t", "ecdsa", "-b", "384", "-m", "PEM"]),
+        ("ecdsa521-pem", &["-t", "ecdsa", "-b", "521", "-m", "PEM"]),
+        (
+            "ecdsa521-pkcs8",
+            &["-t", "ecdsa", "-b", "521", "-m", "PKCS8"],
+        ),
     ];
     for (name, args) in cases {
         for passphrase in ["", "s3cret pass"] {

@@ -8,6 +8,8 @@ use ssh_key::{
     private::{EcdsaKeypair, Ed25519Keypair, KeypairData},
 };
 
+use zeroize::Zeroizing;
+
 use crate::Error;
 
 /// An imported private key, or one that needs its passphrase first.
@@ -66,23 +68,21 @@ pub fn import_private_key(text: &str) -> Result<Imported, Error> {
             })
         }
         "RSA PRIVATE KEY" => {
-            use rsa::pkcs1::DecodeRsaPrivateKey;
-            let key = rsa::RsaPrivateKey::from_pkcs1_pem(&pem(&label, &body, 64))
-                .map_err(|_| invalid())?;
-            rsa_key(key)
+            let der = Zeroizing::new(base64(&body)?);
+            super::rsa_der::from_pkcs1_der(&der, "")
+                .map(Imported::Plain)
+                .map_err(|_| invalid())
         }
         "EC PRIVATE KEY" => {
             let text = pem(&label, &body, 64);
             if let Ok(key) = p256::SecretKey::from_sec1_pem(&text) {
                 return ecdsa_p256(key);
             }
-            if let Ok(key) = p384::SecretKey::from_sec1_pem(&text) {
-                return ecdsa_p384(key);
+            let der = Zeroizing::new(base64(&body)?);
+            match super::ec_der::from_sec1_der(&der, None) {
+                Some(key) => key.map(Imported::Plain),
+                None => Err(invalid()),
             }
-            if let Ok(key) = p521::SecretKey::from_sec1_pem(&text) {
-                return ecdsa_p521(key);
-            }
-            Err(invalid())
         }
         "PRIVATE KEY" => {
             use pkcs8::DecodePrivateKey;
@@ -93,14 +93,12 @@ pub fn import_private_key(text: &str) -> Result<Imported, Error> {
             if let Ok(key) = p256::SecretKey::from_pkcs8_pem(&text) {
                 return ecdsa_p256(key);
             }
-            if let Ok(key) = p384::SecretKey::from_pkcs8_pem(&text) {
-                return ecdsa_p384(key);
+            let der = Zeroizing::new(base64(&body)?);
+            if let Some(key) = super::ec_der::from_pkcs8_der(&der) {
+                return key.map(Imported::Plain);
             }
-            if let Ok(key) = p521::SecretKey::from_pkcs8_pem(&text) {
-                return ecdsa_p521(key);
-            }
-            if let Ok(key) = rsa::RsaPrivateKey::from_pkcs8_pem(&text) {
-                return rsa_key(key);
+            if let Ok(key) = super::rsa_der::from_pkcs8_der(&der, "") {
+                return Ok(Imported::Plain(key));
             }
             Err(invalid())
         }
@@ -174,33 +172,16 @@ fn plain(data: KeypairData) -> Result<Imported, Error> {
         .map_err(|_| invalid())
 }
 
-fn rsa_key(key: rsa::RsaPrivateKey) -> Result<Imported, Error> {
-    let keypair = ssh_key::private::RsaKeypair::try_from(key).map_err(|_| invalid())?;
-    plain(KeypairData::Rsa(keypair))
+/// The DER inside a PEM body.
+fn base64(body: &str) -> Result<Vec<u8>, Error> {
+    use base64ct::{Base64, Encoding};
+    Base64::decode_vec(body).map_err(|_| invalid())
 }
 
 fn ecdsa_p256(key: p256::SecretKey) -> Result<Imported, Error> {
     let public =
         p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&key.public_key(), false);
     plain(KeypairData::Ecdsa(EcdsaKeypair::NistP256 {
-        public,
-        private: key.into(),
-    }))
-}
-
-fn ecdsa_p384(key: p384::SecretKey) -> Result<Imported, Error> {
-    let public =
-        p384::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&key.public_key(), false);
-    plain(KeypairData::Ecdsa(EcdsaKeypair::NistP384 {
-        public,
-        private: key.into(),
-    }))
-}
-
-fn ecdsa_p521(key: p521::SecretKey) -> Result<Imported, Error> {
-    let public =
-        p521::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&key.public_key(), false);
-    plain(KeypairData::Ecdsa(EcdsaKeypair::NistP521 {
         public,
         private: key.into(),
     }))

@@ -5,14 +5,16 @@
 //! thread) and arrive here as PKCS#8 DER ([`from_pkcs8_der`]); natively
 //! [`generate`] makes them itself.
 
+mod ec_der;
 mod host_keys;
 mod import;
 mod p521_fix;
+mod rsa_der;
 
 use rand_core::CryptoRngCore;
 use secrecy::SecretString;
 pub use ssh_key::{self, PrivateKey, PublicKey};
-use ssh_key::{Algorithm, EcdsaCurve, HashAlg, LineEnding, private::KeypairData};
+use ssh_key::{Algorithm, EcdsaCurve, HashAlg, LineEnding};
 
 pub use host_keys::{format_host_keys, parse_host_keys};
 pub use import::{Imported, import_private_key};
@@ -50,16 +52,7 @@ pub fn generate(
         KeyKind::EcdsaP521 => Algorithm::Ecdsa {
             curve: EcdsaCurve::NistP521,
         },
-        KeyKind::Rsa(bits) => {
-            if !RSA_SIZES.contains(&bits) {
-                return Err(Error::Invalid(format!(
-                    "RSA keys are 2048, 3072 or 4096 bits, not {bits}."
-                )));
-            }
-            let key = rsa::RsaPrivateKey::new(rng, bits)
-                .map_err(|e| Error::Invalid(format!("RSA key generation failed: {e}")))?;
-            return from_rsa(&key, comment);
-        }
+        KeyKind::Rsa(bits) => return generate_rsa(bits, comment, rng),
     };
     let mut key = PrivateKey::random(rng, algorithm)
         .map_err(|e| Error::Invalid(format!("key generation failed: {e}")))?;
@@ -70,20 +63,41 @@ pub fn generate(
 /// An RSA key generated elsewhere (WebCrypto's `exportKey("pkcs8")`) as an
 /// OpenSSH private key.
 pub fn from_pkcs8_der(der: &[u8], comment: &str) -> Result<PrivateKey, Error> {
-    use rsa::pkcs8::DecodePrivateKey;
-    let key = rsa::RsaPrivateKey::from_pkcs8_der(der).map_err(|e| {
-        Error::Invalid(format!(
-            "That is not an RSA private key in PKCS#8 form: {e}"
-        ))
-    })?;
-    from_rsa(&key, comment)
+    rsa_der::from_pkcs8_der(der, comment)
 }
 
-fn from_rsa(key: &rsa::RsaPrivateKey, comment: &str) -> Result<PrivateKey, Error> {
-    let keypair = ssh_key::private::RsaKeypair::try_from(key)
-        .map_err(|_| Error::Invalid("That RSA key can't be used for SSH (too small?).".into()))?;
-    PrivateKey::new(KeypairData::Rsa(keypair), comment)
-        .map_err(|e| Error::Invalid(format!("invalid RSA key: {e}")))
+/// RSA key generation with the `rsa` crate: native only. In the browser it
+/// takes seconds on the page's thread, so the app asks WebCrypto instead
+/// ([`from_pkcs8_der`]) and the wasm carries no RSA code.
+#[cfg(not(target_arch = "wasm32"))]
+fn generate_rsa(
+    bits: usize,
+    comment: &str,
+    rng: &mut impl CryptoRngCore,
+) -> Result<PrivateKey, Error> {
+    use rsa::pkcs8::EncodePrivateKey;
+    if !RSA_SIZES.contains(&bits) {
+        return Err(Error::Invalid(format!(
+            "RSA keys are 2048, 3072 or 4096 bits, not {bits}."
+        )));
+    }
+    let key = rsa::RsaPrivateKey::new(rng, bits)
+        .map_err(|e| Error::Invalid(format!("RSA key generation failed: {e}")))?;
+    let der = key
+        .to_pkcs8_der()
+        .map_err(|e| Error::Invalid(format!("RSA key generation failed: {e}")))?;
+    rsa_der::from_pkcs8_der(der.as_bytes(), comment)
+}
+
+#[cfg(target_arch = "wasm32")]
+fn generate_rsa(
+    _bits: usize,
+    _comment: &str,
+    _rng: &mut impl CryptoRngCore,
+) -> Result<PrivateKey, Error> {
+    Err(Error::Invalid(
+        "In the browser, RSA keys come from WebCrypto (see from_pkcs8_der).".into(),
+    ))
 }
 
 /// The OpenSSH private key file, plain or encrypted with `passphrase`

@@ -178,3 +178,21 @@ fn host_keys_are_read_from_every_usual_form() {
     assert!(parse_host_keys("# only comments\n").is_err());
     assert!(parse_host_keys(&format!("@revoked * {a}")).is_err());
 }
+
+// Native only: the wasm build has no RSA key generation.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn rsa_from_der_refuses_small_and_foreign_keys() {
+    use rsa::pkcs8::EncodePrivateKey;
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(9);
+    let small = rsa::RsaPrivateKey::new(&mut rng, 768).unwrap();
+    let der = small.to_pkcs8_der().unwrap();
+    let error = from_pkcs8_der(der.as_bytes(), "").unwrap_err().to_string();
+    assert!(error.contains("768 bits"), "{error}");
+    // An Ed25519 key in PKCS#8 is not an RSA key.
+    let ed = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let der = ed25519_dalek::pkcs8::EncodePrivateKey::to_pkcs8_der(&ed).unwrap();
+    let error = from_pkcs8_der(der.as_bytes(), "").unwrap_err().to_string();
+    assert!(error.contains("not an RSA private key"), "{error}");
+    assert!(from_pkcs8_der(b"garbage", "").is_err());
+}
