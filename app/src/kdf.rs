@@ -70,6 +70,12 @@ fn worker() -> Result<Rc<RefCell<KdfWorker>>, String> {
     Ok(state)
 }
 
+/// Starts the worker ahead of need (a passphrase dialog opened), so its
+/// download and compilation are not part of unlocking.
+pub fn warm_up() {
+    let _ = worker();
+}
+
 /// Argon2id of `secret` in the worker.
 pub async fn derive(secret: &[u8], salt: &[u8; 16], params: KdfParams) -> Result<Kek, String> {
     let worker = worker()?;

@@ -207,6 +207,7 @@ fn ChangePassphrase(close: Callback<()>) -> impl IntoView {
 #[component]
 pub fn CreateKeyring(close: Callback<Option<String>>) -> impl IntoView {
     let state = expect_context::<AppState>();
+    crate::kdf::warm_up();
     let name = RwSignal::new(String::new());
     let passphrase = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
@@ -338,6 +339,11 @@ pub fn UnlockPrompt() -> impl IntoView {
             && !state.unlocked.get()
             && !state.unlock_dismissed.get()
     };
+    Effect::new(move |_| {
+        if open() {
+            crate::kdf::warm_up();
+        }
+    });
     let cancel = Callback::new(move |()| state.unlock_dismissed.set(true));
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
