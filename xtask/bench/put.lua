@@ -1,6 +1,4 @@
 -- Durable creates of distinct blobs (If-None-Match: *), 512-byte bodies.
--- RUN keeps names distinct across runs against the same account.
-local run_id = os.getenv("RUN") or "0"
 local counter = 0
 local thread_id = 0
 local threads = {}
@@ -18,5 +16,5 @@ wrk.headers["Content-Type"] = "application/octet-stream"
 wrk.headers["If-None-Match"] = "*"
 function request()
   counter = counter + 1
-  return wrk.format(nil, "/api/v1/blobs/b" .. run_id .. "-" .. thread_id .. "-" .. counter)
+  return wrk.format(nil, "/api/v1/blobs/b" .. thread_id .. "-" .. counter)
 end
