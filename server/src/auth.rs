@@ -141,18 +141,26 @@ impl FromRequestParts<AppState> for Account {
         let hash = token_hash(&token);
         let now = now_ms();
         let limits = &state.settings;
-        let session = state
-            .store
-            .session(
-                &hash,
-                now - limits.session_idle_ms,
-                now - limits.session_max_ms,
-            )
-            .await?
-            .ok_or_else(Error::unauthenticated)?;
-        if now - session.last_seen_ms > TOUCH_EVERY_MS {
-            state.store.touch_session(&hash, now).await?;
-        }
+        let session = match state.sessions.get(&hash, now) {
+            Some(session) => session,
+            None => {
+                let mut session = state
+                    .store
+                    .session(
+                        &hash,
+                        now - limits.session_idle_ms,
+                        now - limits.session_max_ms,
+                    )
+                    .await?
+                    .ok_or_else(Error::unauthenticated)?;
+                if now - session.last_seen_ms > TOUCH_EVERY_MS {
+                    state.store.touch_session(&hash, now).await?;
+                    session.last_seen_ms = now;
+                }
+                state.sessions.insert(&hash, session.clone(), now);
+                session
+            }
+        };
         Ok(Account {
             id: session.account,
             username: session.username,

@@ -9,6 +9,7 @@ mod json;
 mod limiter;
 mod routes;
 pub mod scan;
+mod sessions;
 mod spa;
 pub mod store;
 
@@ -29,6 +30,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     limiter: Arc<limiter::SignInLimiter>,
     scanner: Arc<scan::Scanner>,
+    sessions: Arc<sessions::SessionCache>,
 }
 
 /// The limits and switches the handlers need, from [`Config`].
@@ -57,6 +59,7 @@ impl AppState {
             }),
             limiter: Arc::default(),
             scanner: Arc::new(scan::Scanner::new(config.scan_allow.clone())),
+            sessions: Arc::default(),
         }
     }
 }

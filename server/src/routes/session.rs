@@ -80,10 +80,9 @@ pub async fn get(account: auth::Account) -> axum::Json<WhoAmI> {
 /// server too, and the cookie cleared.
 pub async fn delete(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
     if let Some(token) = auth::session_token(&headers) {
-        state
-            .store
-            .delete_session(&auth::token_hash(&token))
-            .await?;
+        let hash = auth::token_hash(&token);
+        state.sessions.forget(&hash);
+        state.store.delete_session(&hash).await?;
     }
     let secure = state.settings.secure_cookies || auth::request_is_https(&headers);
     Ok((
