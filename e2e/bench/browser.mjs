@@ -55,11 +55,17 @@ const result = {};
   await context.addInitScript(observeLongTasks);
   const page = await context.newPage();
   await page.goto(`${url}/signin`);
-  const [start, end] = await page.evaluate(() => {
-    const start = performance.now();
-    while (performance.now() - start < 80) { /* a deliberate 80 ms task */ }
-    return [start, performance.now()];
-  });
+  // A task of the page's own (DevTools' evaluations are not reported).
+  const [start, end] = await page.evaluate(
+    () =>
+      new Promise((resolve) =>
+        setTimeout(() => {
+          const start = performance.now();
+          while (performance.now() - start < 80) { /* a deliberate 80 ms task */ }
+          resolve([start, performance.now()]);
+        }, 0),
+      ),
+  );
   await page.waitForFunction(() => window.__longTasks.some(([, d]) => d >= 80));
   result.calibration_longest_task = await longestTask(page, start - 1, end);
   await context.close();
@@ -108,14 +114,19 @@ const page = await context.newPage();
         new Promise((resolve) => {
           const dialog = () => document.querySelector('[aria-labelledby="dialog-unlock-keyring"]');
           const ok = [...dialog().querySelectorAll('button')].find((b) => b.textContent.trim() === 'OK');
-          const start = performance.now();
+          let start = 0;
           new MutationObserver((_, observer) => {
             if (!dialog()) {
               observer.disconnect();
               resolve([start, performance.now()]);
             }
           }).observe(document.body, { childList: true, subtree: true });
-          ok.click();
+          // Clicked from a task of the page's own, so the long-task observer
+          // sees the click handler too.
+          setTimeout(() => {
+            start = performance.now();
+            ok.click();
+          }, 0);
         }),
     );
     times.push(end - start);
@@ -148,8 +159,8 @@ const page = await context.newPage();
   await anchor.close();
 }
 
-// Key generation as the app does it: Generate Keypair until the Private Key
-// field holds the key.
+// Key generation as the app does it: Generate Keypair until the app writes
+// the key into the Private Key field.
 {
   await page.goto(`${url}/credentials/backup`);
   await page.getByRole('dialog', { name: 'Unlock Keyring' }).getByRole('button', { name: 'Cancel' }).click();
@@ -169,15 +180,26 @@ const page = await context.newPage();
             const field = dialog.querySelector('textarea');
             field.value = '';
             const button = [...dialog.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Generate Keypair');
-            // Poll between tasks (a MessageChannel round trip), not on a timer.
-            const channel = new MessageChannel();
-            const start = performance.now();
-            channel.port1.onmessage = () => {
-              if (field.value.includes('BEGIN OPENSSH PRIVATE KEY')) resolve([start, performance.now()]);
-              else channel.port2.postMessage(0);
-            };
-            button.click();
-            channel.port2.postMessage(0);
+            // The moment the app writes the key into the field: its value
+            // setter, watched on this element (no polling to steal a core).
+            const native = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value');
+            let start = 0;
+            Object.defineProperty(field, 'value', {
+              configurable: true,
+              get() { return native.get.call(this); },
+              set(value) {
+                native.set.call(this, value);
+                if (String(value).includes('BEGIN OPENSSH PRIVATE KEY')) {
+                  const end = performance.now();
+                  delete field.value;
+                  resolve([start, end]);
+                }
+              },
+            });
+            setTimeout(() => {
+              start = performance.now();
+              button.click();
+            }, 0);
           }),
       );
       times.push(end - start);
