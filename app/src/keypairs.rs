@@ -79,13 +79,7 @@ async fn webcrypto_rsa_pkcs8(bits: u32) -> Result<Zeroizing<Vec<u8>>, JsValue> {
     )?;
     set("hash", &"SHA-256".into())?;
     let usages = js_sys::Array::of2(&"sign".into(), &"verify".into());
-    // The time to find RSA primes varies a lot from key to key; two
-    // generations racing on the browser's crypto threads, first one wins,
-    // cut the typical wait (the loser is never exported).
-    let first = subtle.generate_key_with_object(&algorithm, true, &usages)?;
-    let second = subtle.generate_key_with_object(&algorithm, true, &usages)?;
-    let racing = js_sys::Array::of2(&first, &second);
-    let pair = JsFuture::from(js_sys::Promise::race(&racing)).await?;
+    let pair = JsFuture::from(subtle.generate_key_with_object(&algorithm, true, &usages)?).await?;
     let private: web_sys::CryptoKey =
         js_sys::Reflect::get(&pair, &"privateKey".into())?.dyn_into()?;
     let exported = JsFuture::from(subtle.export_key("pkcs8", &private)?).await?;
