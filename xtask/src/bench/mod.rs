@@ -408,12 +408,18 @@ fn scans(addr: &str, port: u16) -> anyhow::Result<Vec<Row>> {
 fn server_load(ws: &Workspace, addr: &str, backend: &str) -> anyhow::Result<Vec<Row>> {
     let scripts = ws.root.join("xtask/bench");
     let run = std::cell::Cell::new(0);
-    // Each run gets a fresh account holding one 2 KiB blob to read (PUT
-    // runs create their blobs in it), as a user's account holds a few.
+    // Each run gets fresh accounts: GET reads one 2 KiB blob; PUT creates
+    // blobs spread over 16 accounts (users hold a few blobs each, and the
+    // quota check sums an account's blobs).
     let wrk = |script: &str| -> anyhow::Result<(f64, f64)> {
         run.set(run.get() + 1);
-        let name = format!("load-{}-{backend}-{}", std::process::id(), run.get());
-        let cookie = http::create_account(addr, &name, BENCH_PASSWORD)?;
+        let accounts = (0..16)
+            .map(|n| {
+                let name = format!("load-{}-{backend}-{}-{n}", std::process::id(), run.get());
+                http::create_account(addr, &name, BENCH_PASSWORD)
+            })
+            .collect::<anyhow::Result<Vec<String>>>()?;
+        let cookie = accounts[0].clone();
         http::request(
             addr,
             "PUT",
@@ -430,6 +436,7 @@ fn server_load(ws: &Workspace, addr: &str, backend: &str) -> anyhow::Result<Vec<
             .arg(scripts.join(script))
             .arg(format!("http://{addr}"))
             .env("COOKIE", &cookie)
+            .env("COOKIES", accounts.join(","))
             .output()
             .context("running wrk")?;
         let text = String::from_utf8_lossy(&output.stdout);
