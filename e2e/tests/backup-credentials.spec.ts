@@ -255,6 +255,11 @@ test('manual with Discover Remote Host Key, then a changed host key is shown and
   await form.getByRole('button', { name: 'Save' }).click();
   await expect(form.getByRole('alert')).toContainText('Remote Host Key is required');
 
+  // Offline, discovery (which needs the server) is disabled and says why.
+  await page.context().setOffline(true);
+  await expect(form.getByRole('button', { name: 'Discover Remote Host Key' })).toBeDisabled();
+  await expect(form.getByText('Offline: discovering host keys needs the network.')).toBeVisible();
+  await page.context().setOffline(false);
   await form.getByRole('button', { name: 'Discover Remote Host Key' }).click();
   const original = keyscan(server.port);
   await expect.poll(async () => keyLines((await form.getByLabel('Remote Host Key', { exact: true }).inputValue()).split('\n'))).toEqual(original);
