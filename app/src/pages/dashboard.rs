@@ -6,7 +6,7 @@ use keyhaven_core::keyring::api_key_id;
 use secrecy::SecretString;
 
 use crate::{
-    components::{Busy, Dialog, ErrorLine, OtpField},
+    components::{Busy, Dialog, ErrorLine, FormActions, OtpField},
     state::{AppState, new_id, page_scheme},
     systems::{self, Authenticated},
 };
@@ -185,16 +185,7 @@ fn Authenticate(target: RwSignal<Option<(String, String)>>) -> impl IntoView {
                 <OtpField when=needs_otp otp/>
                 <Busy when=busy label="Authenticating"/>
                 <ErrorLine error/>
-                <div class="actions">
-                    <button type="button" on:click=move |_| close.run(())>"Cancel"</button>
-                    <button
-                        type="submit"
-                        class="primary"
-                        prop:disabled=move || busy.get() || !state.unlocked.get() || password.get().is_empty()
-                    >
-                        "Authenticate"
-                    </button>
-                </div>
+                <FormActions on_cancel=close submit="Authenticate" disabled=Signal::derive(move || busy.get() || !state.unlocked.get() || password.get().is_empty())/>
             </form>
         </Dialog>
     }
@@ -251,16 +242,7 @@ fn AddSystem(close: Callback<()>) -> impl IntoView {
                     <input type="text" required placeholder="https://truenas.local" bind:value=url/>
                 </label>
                 <ErrorLine error/>
-                <div class="actions">
-                    <button type="button" on:click=move |_| close.run(())>"Cancel"</button>
-                    <button
-                        type="submit"
-                        class="primary"
-                        prop:disabled=move || busy.get() || name.get().trim().is_empty() || url.get().trim().is_empty()
-                    >
-                        "Save"
-                    </button>
-                </div>
+                <FormActions on_cancel=close submit="Save" disabled=Signal::derive(move || busy.get() || name.get().trim().is_empty() || url.get().trim().is_empty())/>
             </form>
         </Dialog>
     }

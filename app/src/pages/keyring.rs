@@ -6,7 +6,7 @@ use secrecy::SecretString;
 use std::collections::HashMap;
 
 use crate::{
-    components::{Busy, Dialog, ErrorLine},
+    components::{Busy, Dialog, ErrorLine, FormActions},
     state::AppState,
     systems,
 };
@@ -193,10 +193,7 @@ fn ChangePassphrase(close: Callback<()>) -> impl IntoView {
                 <label>"Confirm" <input type="password" autocomplete="new-password" required bind:value=confirm/></label>
                 <Busy when=busy label="Changing the passphrase"/>
                 <ErrorLine error/>
-                <div class="actions">
-                    <button type="button" on:click=move |_| close.run(())>"Cancel"</button>
-                    <button type="submit" class="primary" prop:disabled=move || !ready()>"Ok"</button>
-                </div>
+                <FormActions on_cancel=close submit="Ok" disabled=Signal::derive(move || !ready())/>
             </form>
         </Dialog>
     }
@@ -255,10 +252,7 @@ pub fn CreateKeyring(close: Callback<Option<String>>) -> impl IntoView {
                 </Show>
                 <Busy when=busy label="Creating the keyring"/>
                 <ErrorLine error/>
-                <div class="actions">
-                    <button type="button" on:click=move |_| close.run(None)>"Cancel"</button>
-                    <button type="submit" class="primary" prop:disabled=move || !ready()>"Ok"</button>
-                </div>
+                <FormActions on_cancel=Callback::new(move |()| close.run(None)) submit="Ok" disabled=Signal::derive(move || !ready())/>
             </form>
         </Dialog>
     }
@@ -401,16 +395,7 @@ pub fn UnlockPrompt() -> impl IntoView {
                     </Show>
                     <Busy when=busy label="Unlocking"/>
                     <ErrorLine error/>
-                    <div class="actions">
-                        <button type="button" on:click=move |_| cancel.run(())>"Cancel"</button>
-                        <button
-                            type="submit"
-                            class="primary"
-                            prop:disabled=move || busy.get() || (!recovering.get() && passphrase.get().is_empty())
-                        >
-                            "OK"
-                        </button>
-                    </div>
+                    <FormActions on_cancel=cancel submit="OK" disabled=Signal::derive(move || busy.get() || (!recovering.get() && passphrase.get().is_empty()))/>
                     <p class="switch">
                         <button
                             type="button"

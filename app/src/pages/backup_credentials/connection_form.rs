@@ -13,7 +13,7 @@ use secrecy::SecretString;
 
 use super::FormTarget;
 use crate::{
-    components::{Busy, Dialog, ErrorLine, OtpField},
+    components::{Busy, Dialog, ErrorLine, FormActions, OtpField},
     connections::{self, PairError, SemiAutomatic},
     keypairs::{self, KeyChoice},
     state::{AppState, new_id, page_scheme},
@@ -274,16 +274,7 @@ pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> im
                 </details>
                 <Busy when=saving label=if editing { "Saving" } else { "Saving the connection" }/>
                 <ErrorLine error/>
-                <div class="actions">
-                    <button type="button" on:click=move |_| close.run(())>"Cancel"</button>
-                    <button
-                        type="submit"
-                        class="primary"
-                        prop:disabled=move || saving.get() || name.get().trim().is_empty() || (semi() && !state.online.get())
-                    >
-                        "Save"
-                    </button>
-                </div>
+                <FormActions on_cancel=close submit="Save" disabled=Signal::derive(move || saving.get() || name.get().trim().is_empty() || (semi() && !state.online.get()))/>
                 <Show when=move || semi() && !state.online.get()>
                     <p class="hint">"Offline: the semi-automatic setup talks to the remote system. Choose Manual to save without it."</p>
                 </Show>

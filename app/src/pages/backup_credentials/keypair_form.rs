@@ -9,7 +9,7 @@ use secrecy::ExposeSecret;
 
 use super::FormTarget;
 use crate::{
-    components::{Busy, Dialog, ErrorLine},
+    components::{Busy, Dialog, ErrorLine, FormActions},
     keypairs::{self, KeyChoice},
     net::truenas::sleep,
     state::{AppState, new_id},
@@ -242,16 +242,7 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
                         </button>
                     </div>
                 </Show>
-                <div class="actions">
-                    <button type="button" on:click=move |_| close.run(())>"Close"</button>
-                    <button
-                        type="submit"
-                        class="primary"
-                        prop:disabled=move || saving.get() || generating.get() || name.get().trim().is_empty()
-                    >
-                        "Save"
-                    </button>
-                </div>
+                <FormActions on_cancel=close submit="Save" cancel="Close" disabled=Signal::derive(move || saving.get() || generating.get() || name.get().trim().is_empty())/>
             </form>
         </Dialog>
     }
