@@ -283,3 +283,68 @@ fn every_p521_key_from_ssh_keygen_imports() {
         }
     }
 }
+
+/// The app runs bcrypt-pbkdf in its worker and decrypts with the output:
+/// that path gives the same key as decrypting with the passphrase, for
+/// every key type ssh-keygen encrypts (P-521 with a short scalar
+/// included), and a wrong passphrase's output is refused.
+#[test]
+fn decrypting_with_the_kdf_output_equals_decrypting_with_the_passphrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &[&str])] = &[
+        ("ed25519", &["-t", "ed25519"]),
+        ("ecdsa256", &["-t", "ecdsa", "-b", "256"]),
+        ("ecdsa384", &["-t", "ecdsa", "-b", "384"]),
+        ("rsa", &["-t", "rsa", "-b", "2048"]),
+    ];
+    let p521 = (0..8).map(|n| (format!("ecdsa521-{n}"), vec!["-t", "ecdsa", "-b", "521"]));
+    let cases = cases
+        .iter()
+        .map(|(n, a)| (n.to_string(), a.to_vec()))
+        .chain(p521);
+    for (name, args) in cases {
+        let path = dir.path().join(&name);
+        let path = path.to_str().unwrap();
+        let mut all = args.clone();
+        all.extend(["-q", "-N", "worker pass", "-f", path]);
+        run("ssh-keygen", &all);
+        let text = std::fs::read_to_string(path).unwrap();
+
+        let expected = ssh::import_private_key(&text)
+            .unwrap()
+            .decrypt("worker pass")
+            .unwrap();
+        let imported = ssh::import_private_key(&text).unwrap();
+        let (salt, rounds, length) = imported.kdf_request().expect("bcrypt-pbkdf key");
+        assert_eq!(rounds, 16, "{name}: ssh-keygen's default rounds");
+        let okm = ssh::bcrypt_kdf(b"worker pass", &salt, rounds, length).unwrap();
+        let key = imported
+            .decrypt_with_kdf_output(&okm)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(key.public_key(), expected.public_key(), "{name}");
+        assert_eq!(key.key_data(), expected.key_data(), "{name}");
+        assert!(!key.is_encrypted(), "{name}");
+
+        let wrong = ssh::bcrypt_kdf(b"not it", &salt, rounds, length).unwrap();
+        let error = ssh::import_private_key(&text)
+            .unwrap()
+            .decrypt_with_kdf_output(&wrong)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("Wrong passphrase"), "{name}: {error}");
+    }
+    // Plain keys need no KDF.
+    let plain = ssh::export_private(
+        &ssh::generate(KeyKind::Ed25519, "", &mut ChaCha20Rng::seed_from_u64(1)).unwrap(),
+        None,
+        &mut ChaCha20Rng::seed_from_u64(2),
+    )
+    .unwrap();
+    assert!(
+        ssh::import_private_key(plain.expose_secret())
+            .unwrap()
+            .kdf_request()
+            .is_none()
+    );
+    assert!(ssh::bcrypt_kdf(b"x", b"salt", 0, 48).is_err());
+}

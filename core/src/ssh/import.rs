@@ -29,6 +29,34 @@ impl std::fmt::Debug for Imported {
 }
 
 impl Imported {
+    /// For an encrypted key: bcrypt-pbkdf's salt and rounds, and how many
+    /// bytes to derive, so the slow KDF can run off the page's thread
+    /// ([`bcrypt_kdf`]) before [`Imported::decrypt_with_kdf_output`]. `None`
+    /// for a plain key, or a cipher this path doesn't take (AES-GCM keys
+    /// use [`Imported::decrypt`]).
+    pub fn kdf_request(&self) -> Option<(Vec<u8>, u32, usize)> {
+        let Self::Encrypted(key) = self else {
+            return None;
+        };
+        let (key_len, iv_len) = key.cipher().key_and_iv_size()?;
+        match key.kdf() {
+            ssh_key::Kdf::Bcrypt { salt, rounds } if !key.cipher().has_tag() => {
+                Some((salt.clone(), *rounds, key_len + iv_len))
+            }
+            _ => None,
+        }
+    }
+
+    /// Decrypts with the bytes [`bcrypt_kdf`] derived from the passphrase.
+    pub fn decrypt_with_kdf_output(self, okm: &[u8]) -> Result<PrivateKey, Error> {
+        match self {
+            Self::Plain(key) => Ok(key),
+            Self::Encrypted(key) => {
+                super::p521_fix::decrypt_with(&key, okm).ok_or_else(wrong_passphrase)
+            }
+        }
+    }
+
     /// Decrypts an encrypted key (a plain one is returned as it is).
     pub fn decrypt(self, passphrase: &str) -> Result<PrivateKey, Error> {
         match self {
@@ -37,13 +65,32 @@ impl Imported {
                 .decrypt(passphrase)
                 .ok()
                 .or_else(|| super::p521_fix::decrypt(&key, passphrase))
-                .ok_or_else(|| {
-                    Error::Invalid(
-                        "Wrong passphrase for this private key. Check it and try again.".into(),
-                    )
-                }),
+                .ok_or_else(wrong_passphrase),
         }
     }
+}
+
+fn wrong_passphrase() -> Error {
+    Error::Invalid("Wrong passphrase for this private key. Check it and try again.".into())
+}
+
+/// bcrypt-pbkdf as OpenSSH uses it for encrypted keys (`length` bytes: the
+/// cipher's key and IV). Slow on purpose: the app runs it in its worker.
+pub fn bcrypt_kdf(
+    passphrase: &[u8],
+    salt: &[u8],
+    rounds: u32,
+    length: usize,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    if rounds == 0 || rounds > 1_000 || length == 0 || length > 64 || salt.is_empty() {
+        return Err(Error::Invalid(
+            "This key's encryption settings are out of range.".into(),
+        ));
+    }
+    let mut out = Zeroizing::new(vec![0u8; length]);
+    bcrypt_pbkdf::bcrypt_pbkdf(passphrase, salt, rounds, &mut out)
+        .map_err(|_| Error::Invalid("This key's encryption settings are out of range.".into()))?;
+    Ok(out)
 }
 
 /// Reads a private key in any supported format.

@@ -17,7 +17,7 @@ pub use ssh_key::{self, PrivateKey, PublicKey};
 use ssh_key::{Algorithm, EcdsaCurve, HashAlg, LineEnding};
 
 pub use host_keys::{format_host_keys, parse_host_keys};
-pub use import::{Imported, import_private_key};
+pub use import::{Imported, bcrypt_kdf, import_private_key};
 
 use crate::Error;
 

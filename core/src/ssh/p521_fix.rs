@@ -42,6 +42,52 @@ pub fn decrypt(key: &PrivateKey, passphrase: &str) -> Option<PrivateKey> {
     rebuild(b"none", b"none", b"", &public_blob, &section)
 }
 
+/// An encrypted key decrypted with a key and IV derived elsewhere (the
+/// page's worker runs bcrypt-pbkdf): the same key, unencrypted. `None` when
+/// the derived bytes came from a wrong passphrase.
+pub fn decrypt_with(key: &PrivateKey, okm: &[u8]) -> Option<PrivateKey> {
+    let (key_len, iv_len) = key.cipher().key_and_iv_size()?;
+    if key.cipher().has_tag() || okm.len() != key_len + iv_len {
+        return None;
+    }
+    let (k, iv) = okm.split_at(key_len);
+    let mut section = zeroize::Zeroizing::new(key.key_data().encrypted()?.to_vec());
+    key.cipher().decrypt(k, iv, &mut section, None).ok()?;
+    let section = repair_section(&section).or_else(|| repad_section(&section))?;
+    let public_blob = key.public_key().to_bytes().ok()?;
+    rebuild(b"none", b"none", b"", &public_blob, &section)
+}
+
+/// A decrypted private section padded for an 8-byte block (the unencrypted
+/// form) instead of the cipher's 16: the trailing 1, 2, 3… bytes are
+/// replaced. `None` when the check integers differ (a wrong passphrase).
+fn repad_section(section: &[u8]) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    let mut r = Wire(section);
+    if r.u32()? != r.u32()? {
+        return None;
+    }
+    let pad = usize::from(*section.last()?);
+    let padded = pad > 0
+        && pad < 16
+        && section.len() >= 8 + pad
+        && section[section.len() - pad..]
+            .iter()
+            .enumerate()
+            .all(|(i, b)| usize::from(*b) == i + 1);
+    let end = if padded {
+        section.len() - pad
+    } else {
+        section.len()
+    };
+    let mut out = zeroize::Zeroizing::new(section[..end].to_vec());
+    let mut next = 1u8;
+    while !out.len().is_multiple_of(8) {
+        out.push(next);
+        next += 1;
+    }
+    Some(out)
+}
+
 /// Checks the check integers (they differ when decryption used the wrong
 /// passphrase) and pads a short P-521 scalar.
 fn repair_section(section: &[u8]) -> Option<zeroize::Zeroizing<Vec<u8>>> {
