@@ -1,6 +1,7 @@
-//! Argon2id in the Web Worker (`bin/worker.rs`), from the page: one worker,
-//! started on first use and kept warm (its first derivation also grows its
-//! memory); requests wait until it says it is ready.
+//! The slow KDFs in the Web Worker (`bin/worker.rs`), from the page:
+//! Argon2id for the keyring and bcrypt-pbkdf for passphrase-protected SSH
+//! keys. One worker, started ahead of need and kept warm (its first
+//! derivation also grows its memory); requests wait until it is ready.
 
 use std::{cell::RefCell, collections::HashMap, rc::Rc};
 
@@ -9,8 +10,9 @@ use js_sys::{Object, Reflect, Uint8Array};
 use keyhaven_core::keyring::{KdfParams, Kek};
 use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
 use web_sys::{MessageEvent, Worker};
+use zeroize::Zeroizing;
 
-type Reply = Result<[u8; 32], String>;
+type Reply = Result<Zeroizing<Vec<u8>>, String>;
 
 struct KdfWorker {
     worker: Worker,
@@ -55,10 +57,7 @@ fn worker() -> Result<Rc<RefCell<KdfWorker>>, String> {
         let id = field("id").as_f64().unwrap_or(-1.0) as u32;
         let reply = match field("error").as_string() {
             Some(error) => Err(error),
-            None => Uint8Array::new(&field("key"))
-                .to_vec()
-                .try_into()
-                .map_err(|_| "The key worker sent a malformed key.".to_owned()),
+            None => Ok(Zeroizing::new(Uint8Array::new(&field("key")).to_vec())),
         };
         if let Some(sender) = state.pending.remove(&id) {
             let _ = sender.send(reply);
@@ -78,6 +77,42 @@ pub fn warm_up() {
 
 /// Argon2id of `secret` in the worker.
 pub async fn derive(secret: &[u8], salt: &[u8; 16], params: KdfParams) -> Result<Kek, String> {
+    let key = request(&[
+        ("kind", "argon2id".into()),
+        ("secret", Uint8Array::from(secret).into()),
+        ("salt", Uint8Array::from(&salt[..]).into()),
+        ("memory", params.memory_kib.into()),
+        ("passes", params.passes.into()),
+        ("lanes", params.lanes.into()),
+    ])
+    .await?;
+    let key: [u8; 32] = key[..]
+        .try_into()
+        .map_err(|_| "The key worker sent a malformed key.".to_owned())?;
+    Ok(Kek::from_bytes(key))
+}
+
+/// bcrypt-pbkdf (an encrypted OpenSSH key's KDF) in the worker: `length`
+/// bytes of cipher key and IV.
+pub async fn bcrypt(
+    passphrase: &[u8],
+    salt: &[u8],
+    rounds: u32,
+    length: usize,
+) -> Result<Zeroizing<Vec<u8>>, String> {
+    request(&[
+        ("kind", "bcrypt-pbkdf".into()),
+        ("secret", Uint8Array::from(passphrase).into()),
+        ("salt", Uint8Array::from(salt).into()),
+        ("rounds", rounds.into()),
+        ("length", (length as u32).into()),
+    ])
+    .await
+}
+
+/// Posts one request (queued until the worker is ready) and awaits its
+/// answer.
+async fn request(fields: &[(&str, JsValue)]) -> Reply {
     let worker = worker()?;
     let (sender, receiver) = oneshot::channel();
     {
@@ -85,15 +120,10 @@ pub async fn derive(secret: &[u8], salt: &[u8; 16], params: KdfParams) -> Result
         state.next_id += 1;
         let id = state.next_id;
         let request = Object::new();
-        let set = |k: &str, v: &JsValue| {
-            let _ = Reflect::set(&request, &JsValue::from_str(k), v);
-        };
-        set("id", &id.into());
-        set("secret", &Uint8Array::from(secret));
-        set("salt", &Uint8Array::from(&salt[..]));
-        set("memory", &params.memory_kib.into());
-        set("passes", &params.passes.into());
-        set("lanes", &params.lanes.into());
+        let _ = Reflect::set(&request, &"id".into(), &id.into());
+        for (name, value) in fields {
+            let _ = Reflect::set(&request, &JsValue::from_str(name), value);
+        }
         state.pending.insert(id, sender);
         if state.ready {
             let _ = state.worker.post_message(&request);
@@ -101,8 +131,7 @@ pub async fn derive(secret: &[u8], salt: &[u8; 16], params: KdfParams) -> Result
             state.queued.push(request.into());
         }
     }
-    let key = receiver
+    receiver
         .await
-        .map_err(|_| "The key worker stopped.".to_owned())??;
-    Ok(Kek::from_bytes(key))
+        .map_err(|_| "The key worker stopped.".to_owned())?
 }

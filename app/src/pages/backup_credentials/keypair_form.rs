@@ -10,8 +10,8 @@ use secrecy::ExposeSecret;
 use super::FormTarget;
 use crate::{
     components::{Busy, Dialog, ErrorLine, FormActions},
+    kdf,
     keypairs::{self, KeyChoice},
-    net::truenas::sleep,
     state::{AppState, new_id},
 };
 
@@ -47,6 +47,12 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
     });
     let encrypted = Memo::new(move |_| {
         private.with(|p| matches!(ssh::import_private_key(p), Ok(Imported::Encrypted(_))))
+    });
+    // Its KDF runs in the worker: have it ready when the passphrase is asked.
+    Effect::new(move |_| {
+        if encrypted.get() {
+            kdf::warm_up();
+        }
     });
     let locked = move || state.keyring.with(Option::is_some) && !state.unlocked.get();
 
@@ -126,13 +132,13 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
         let passphrase = key_passphrase.get_untracked();
         saving.set(true);
         spawn_local(async move {
-            // An encrypted key's KDF runs here: show the progress first.
-            sleep(20).await;
-            let checked = read_private_key(&private_text, &passphrase).and_then(|key| {
-                let public =
-                    ssh::check_pair(Some(&key), Some(&public_text)).map_err(|e| e.to_string())?;
-                Ok((key, public))
-            });
+            let checked = read_private_key(&private_text, &passphrase)
+                .await
+                .and_then(|key| {
+                    let public = ssh::check_pair(Some(&key), Some(&public_text))
+                        .map_err(|e| e.to_string())?;
+                    Ok((key, public))
+                });
             let (key, public_key) = match checked {
                 Ok(pair) => pair,
                 Err(e) => {
@@ -291,14 +297,24 @@ fn KeyField(
 }
 
 /// The pasted private key, decrypted with `passphrase` when it needs one.
-fn read_private_key(text: &str, passphrase: &str) -> Result<PrivateKey, String> {
+/// bcrypt-pbkdf (about 150 ms here) runs in the worker, not on this thread.
+async fn read_private_key(text: &str, passphrase: &str) -> Result<PrivateKey, String> {
     match ssh::import_private_key(text).map_err(|e| e.to_string())? {
         Imported::Plain(key) => Ok(key),
         encrypted if passphrase.is_empty() => {
             drop(encrypted);
             Err("This private key is protected by a passphrase: enter it in Private Key Passphrase.".into())
         }
-        encrypted => encrypted.decrypt(passphrase).map_err(|e| e.to_string()),
+        encrypted => match encrypted.kdf_request() {
+            Some((salt, rounds, length)) => {
+                let okm = kdf::bcrypt(passphrase.as_bytes(), &salt, rounds, length).await?;
+                encrypted
+                    .decrypt_with_kdf_output(&okm)
+                    .map_err(|e| e.to_string())
+            }
+            // AES-GCM keys: ssh-key decrypts them itself, here.
+            None => encrypted.decrypt(passphrase).map_err(|e| e.to_string()),
+        },
     }
 }
 
