@@ -214,6 +214,23 @@ fn browser(ws: &Workspace, url: &str, username: &str) -> anyhow::Result<Vec<Row>
             .target(target),
         );
     }
+    rows.push(Row::new(
+        "import a passphrase-protected OpenSSH key (bcrypt-pbkdf, 16 rounds), Save to saved",
+        "ms",
+        samples(&json["import_encrypted"]),
+    ));
+    rows.push(
+        Row::new(
+            "longest main-thread task during that import",
+            "ms",
+            vec![
+                json["import_encrypted_longest_task"]
+                    .as_f64()
+                    .unwrap_or(f64::NAN),
+            ],
+        )
+        .target("< 50 ms"),
+    );
     rows.push(
         Row::new(
             "longest main-thread task during RSA 4096 generation",
