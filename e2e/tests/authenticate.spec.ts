@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { addSystem, createAccount, createKeyring, PASSPHRASE, PASSWORD, uniqueName, watchProblems } from './helpers';
-import { startSim, totp, type Sim } from './sim';
+import { simCall, startSim, totp, type Sim } from './sim';
 
 const ROOT_PASSWORD = 'root-password-on-the-nas';
 const TOTP_SECRET = 'JBSWY3DPEHPK3PXP';
@@ -12,24 +12,9 @@ test.afterEach(async () => {
   await Promise.all(sims.splice(0).map((s) => s.stop()));
 });
 
-/** How many API keys a simulator holds, asked over its own API from the page. */
+/** How many API keys a simulator holds. */
 async function keysOn(page: Page, sim: Sim): Promise<number> {
-  return page.evaluate(
-    ([url, password]) =>
-      new Promise<number>((resolve, reject) => {
-        const ws = new WebSocket(url.replace('http://', 'ws://') + '/api/current');
-        ws.onopen = () =>
-          ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'auth.login_ex',
-            params: [{ mechanism: 'PASSWORD_PLAIN', username: 'root', password }] }));
-        ws.onmessage = (event) => {
-          const reply = JSON.parse(event.data);
-          if (reply.id === 1) ws.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'api_key.query', params: [] }));
-          else { resolve(reply.result.length); ws.close(); }
-        };
-        ws.onerror = () => reject(new Error('simulator unreachable'));
-      }),
-    [sim.url, ROOT_PASSWORD],
-  );
+  return (await simCall(page, sim, ROOT_PASSWORD, 'api_key.query', [])).length;
 }
 
 function connected(page: Page, system: string) {

@@ -4,7 +4,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Download, type Locator, type Page } from '@playwright/test';
 import { createAccount, createKeyring, PASSPHRASE, uniqueName, watchProblems } from './helpers';
-import { startSim, totp, type Sim } from './sim';
+import { simCall, startSim, totp, type Sim } from './sim';
 import { fingerprintOf, fingerprints, freePort, keyLines, keyscan, startSshd, type Sshd } from './sshd';
 
 const ROOT_PASSWORD = 'root-password-on-the-nas';
@@ -160,25 +160,9 @@ test('semi-automatic with Generate New on a two-factor system: the key logs in t
   expect(problems).toEqual([]);
 });
 
-/** A user on a simulator, read over its own API from the page. */
+/** A user on a simulator, read over its own API. */
 async function simUser(page: Page, nas: Sim, username: string): Promise<{ shell: string; sudo_commands_nopasswd: string[] }> {
-  return page.evaluate(
-    ([url, password, name]) =>
-      new Promise((resolve, reject) => {
-        const ws = new WebSocket(url.replace('http://', 'ws://') + '/api/current');
-        ws.onopen = () =>
-          ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'auth.login_ex',
-            params: [{ mechanism: 'PASSWORD_PLAIN', username: 'root', password }] }));
-        ws.onmessage = (event) => {
-          const reply = JSON.parse(event.data);
-          if (reply.id === 1) {
-            ws.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'user.query', params: [[['username', '=', name]]] }));
-          } else { resolve(reply.result[0]); ws.close(); }
-        };
-        ws.onerror = () => reject(new Error('simulator unreachable'));
-      }),
-    [nas.url, ROOT_PASSWORD, username],
-  );
+  return (await simCall(page, nas, ROOT_PASSWORD, 'user.query', [[['username', '=', username]]]))[0];
 }
 
 test('semi-automatic: remote errors in plain words; the remote user gets a shell and zfs sudo', async ({ page }) => {

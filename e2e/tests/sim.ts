@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Page } from '@playwright/test';
 import { createHmac } from 'node:crypto';
 import { createInterface } from 'node:readline';
 
@@ -49,4 +50,25 @@ export function totp(secret: string, at = Date.now()): string {
   const offset = digest[19] & 0x0f;
   const value = digest.readUInt32BE(offset) & 0x7fffffff;
   return String(value % 1_000_000).padStart(6, '0');
+}
+
+/** Logs in to a simulator as root over its own API, from the page (Node 20
+ * has no WebSocket), and returns the result of one call. */
+export async function simCall(page: Page, sim: Sim, rootPassword: string, method: string, params: unknown[]): Promise<any> {
+  return page.evaluate(
+    ([url, password, method, params]) =>
+      new Promise((resolve, reject) => {
+        const ws = new WebSocket(String(url).replace('http://', 'ws://') + '/api/current');
+        ws.onopen = () =>
+          ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'auth.login_ex',
+            params: [{ mechanism: 'PASSWORD_PLAIN', username: 'root', password }] }));
+        ws.onmessage = (event) => {
+          const reply = JSON.parse(event.data);
+          if (reply.id === 1) ws.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method, params }));
+          else { resolve(reply.result); ws.close(); }
+        };
+        ws.onerror = () => reject(new Error('simulator unreachable'));
+      }),
+    [sim.url, rootPassword, method, params] as const,
+  );
 }

@@ -117,3 +117,22 @@ pub fn create_account(addr: &str, username: &str, password: &str) -> anyhow::Res
         .context("no session cookie")?;
     Ok(cookie.to_owned())
 }
+
+/// Stores a new blob (`If-None-Match: *`) in the cookie's account.
+pub fn create_blob(addr: &str, cookie: &str, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+    let response = request(
+        addr,
+        "PUT",
+        &format!("/api/v1/blobs/{name}"),
+        &[
+            ("Cookie", cookie),
+            ("Content-Type", "application/octet-stream"),
+            ("If-None-Match", "*"),
+        ],
+        bytes,
+    )?;
+    if response.status >= 300 {
+        bail!("storing blob {name}: {}", response.status);
+    }
+    Ok(())
+}

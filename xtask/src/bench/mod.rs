@@ -127,20 +127,7 @@ fn setup_bench_account(addr: &str) -> anyhow::Result<String> {
         keyring.set(&format!("api-key/s{n}"), &value, 0, &mut OsRng)?;
     }
     let bytes = keyring.seal(&mut OsRng);
-    let response = http::request(
-        addr,
-        "PUT",
-        "/api/v1/blobs/keyring",
-        &[
-            ("Cookie", &cookie),
-            ("Content-Type", "application/octet-stream"),
-            ("If-None-Match", "*"),
-        ],
-        &bytes,
-    )?;
-    if response.status >= 300 {
-        bail!("storing the bench keyring: {}", response.status);
-    }
+    http::create_blob(addr, &cookie, "keyring", &bytes)?;
     Ok(username)
 }
 
@@ -437,17 +424,7 @@ fn server_load(ws: &Workspace, addr: &str, backend: &str) -> anyhow::Result<Vec<
             })
             .collect::<anyhow::Result<Vec<String>>>()?;
         let cookie = accounts[0].clone();
-        http::request(
-            addr,
-            "PUT",
-            "/api/v1/blobs/keyring",
-            &[
-                ("Cookie", &cookie),
-                ("Content-Type", "application/octet-stream"),
-                ("If-None-Match", "*"),
-            ],
-            &[7u8; 2048],
-        )?;
+        http::create_blob(addr, &cookie, "keyring", &[7u8; 2048])?;
         let output = Command::new("wrk")
             .args(["-t2", "-c64", "-d5s", "--latency", "-s"])
             .arg(scripts.join(script))
