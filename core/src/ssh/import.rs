@@ -52,7 +52,7 @@ impl Imported {
         match self {
             Self::Plain(key) => Ok(key),
             Self::Encrypted(key) => {
-                super::p521_fix::decrypt_with(&key, okm).ok_or_else(wrong_passphrase)
+                super::private_section::decrypt_with(&key, okm).ok_or_else(wrong_passphrase)
             }
         }
     }
@@ -64,7 +64,7 @@ impl Imported {
             Self::Encrypted(key) => key
                 .decrypt(passphrase)
                 .ok()
-                .or_else(|| super::p521_fix::decrypt(&key, passphrase))
+                .or_else(|| super::private_section::decrypt(&key, passphrase))
                 .ok_or_else(wrong_passphrase),
         }
     }
@@ -106,7 +106,7 @@ pub fn import_private_key(text: &str) -> Result<Imported, Error> {
         "OPENSSH PRIVATE KEY" => {
             let key = PrivateKey::from_openssh(pem(&label, &body, 70))
                 .ok()
-                .or_else(|| super::p521_fix::repair_unencrypted(&body))
+                .or_else(|| super::private_section::repair_unencrypted(&body))
                 .ok_or_else(invalid)?;
             Ok(if key.is_encrypted() {
                 Imported::Encrypted(key)

@@ -8,7 +8,7 @@
 mod ec_der;
 mod host_keys;
 mod import;
-mod p521_fix;
+mod private_section;
 mod rsa_der;
 
 use rand_core::CryptoRngCore;

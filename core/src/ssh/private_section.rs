@@ -1,8 +1,12 @@
-//! A work-around for ssh-key 0.6, which reads a P-521 private scalar only
-//! when it is exactly 66 bytes. OpenSSH writes it as an mpint, without
+//! OpenSSH private-key sections handled below ssh-key's API: decrypting
+//! with key and IV derived elsewhere (the app's worker runs bcrypt-pbkdf),
+//! and rebuilding the unencrypted key from the decrypted section.
+//!
+//! Also a work-around for ssh-key 0.6, which reads a P-521 private scalar
+//! only when it is exactly 66 bytes. OpenSSH writes it as an mpint, without
 //! leading zero bytes, so about half of the P-521 keys `ssh-keygen` makes
-//! are 65 bytes and would be refused. These functions pad the scalar to 66
-//! bytes in the (decrypted) private section, which is all that differs.
+//! are 65 bytes and would be refused. The section's scalar is padded to 66
+//! bytes, which is all that differs.
 
 use base64ct::{Base64, Encoding};
 use ssh_key::PrivateKey;
