@@ -6,12 +6,15 @@ use keyhaven_core::{
     model::{
         Connection, check_connect_timeout, check_port, host_from_input, normalize_truenas_url,
     },
-    ssh::{self, format_host_keys, parse_host_keys},
+    ssh::{format_host_keys, parse_host_keys},
 };
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use secrecy::SecretString;
 
-use super::FormTarget;
+use super::{
+    FormTarget,
+    host_keys::{HostKeyChanged, HostKeyList, shown},
+};
 use crate::{
     components::{Busy, Dialog, ErrorLine, FormActions, OtpField},
     connections::{self, PairError, SemiAutomatic},
@@ -24,26 +27,6 @@ const MANUAL: &str = "Manual";
 const GENERATE_NEW: &str = "Generate New";
 /// The select's value for "Generate New" (keypair ids are hex).
 const NEW: &str = "new";
-
-/// A host key as the form lists it: type and fingerprint.
-#[derive(Clone, PartialEq)]
-struct Shown {
-    label: String,
-    fingerprint: String,
-}
-
-fn shown(text: &str) -> Vec<Shown> {
-    parse_host_keys(text)
-        .map(|keys| {
-            keys.iter()
-                .map(|k| Shown {
-                    label: ssh::describe(k),
-                    fingerprint: ssh::fingerprint_sha256(k),
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 #[component]
 pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> impl IntoView {
@@ -280,71 +263,6 @@ pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> im
                 </Show>
             </form>
         </Dialog>
-    }
-}
-
-/// The field's host keys, each with its fingerprint, to compare with the
-/// remote's (`ssh-keygen -l -f /etc/ssh/ssh_host_ed25519_key.pub` there).
-#[component]
-fn HostKeyList(keys: Signal<Vec<Shown>>, label: &'static str) -> impl IntoView {
-    view! {
-        <Show when=move || keys.with(|k| !k.is_empty())>
-            <ul class="host-keys" aria-label=label>
-                <For each=move || keys.get() key=|k| k.fingerprint.clone() let:key>
-                    <li><span>{key.label}</span> " " <code>{key.fingerprint}</code></li>
-                </For>
-            </ul>
-        </Show>
-    }
-}
-
-/// The remote offers other host keys than the stored ones: show both and
-/// replace only on the user's word.
-#[component]
-fn HostKeyChanged(
-    before: RwSignal<String>,
-    changed: RwSignal<Option<Vec<HostKey>>>,
-) -> impl IntoView {
-    let stored = Signal::derive(move || shown(&before.get()));
-    let found = Signal::derive(move || {
-        changed
-            .get()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|k| Shown {
-                label: ssh::parse_public_key(&k.public_key)
-                    .map(|p| ssh::describe(&p))
-                    .unwrap_or(k.algorithm),
-                fingerprint: k.fingerprint,
-            })
-            .collect()
-    });
-    let replace = move |_| {
-        if let Some(keys) = changed.get_untracked() {
-            before.set(
-                keys.iter()
-                    .map(|k| k.public_key.clone())
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            );
-        }
-        changed.set(None);
-    };
-    view! {
-        <div class="host-key-changed" role="alert">
-            <p>
-                <strong>"The remote host key changed."</strong>
-                " If the remote system was not reinstalled and its keys were not regenerated, someone may be impersonating it. Compare the fingerprints with the remote's before replacing."
-            </p>
-            <div class="side-by-side">
-                <div><h3>"Stored"</h3><HostKeyList keys=stored label="Stored host keys"/></div>
-                <div><h3>"Discovered"</h3><HostKeyList keys=found label="Discovered host keys"/></div>
-            </div>
-            <div class="actions">
-                <button type="button" on:click=move |_| changed.set(None)>"Keep Stored Key"</button>
-                <button type="button" class="danger" on:click=replace>"Replace Remote Host Key"</button>
-            </div>
-        </div>
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod connection_form;
 mod delete;
+mod host_keys;
 mod icons;
 mod keypair_form;
 
