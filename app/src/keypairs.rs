@@ -125,22 +125,27 @@ pub async fn save(
         .map_err(|e| e.to_string())
 }
 
-/// Deletes a keypair: its private key leaves the keyring, its listing the
-/// metadata.
-pub async fn remove(state: AppState, id: &str) -> Result<(), String> {
+/// Deletes a keypair and the `connections` using it: its private key
+/// leaves the keyring (which needs it unlocked; the prompt opens when not),
+/// then the keypair and the connections leave the metadata in one write.
+pub async fn remove(state: AppState, id: &str, connections: Vec<String>) -> Result<(), String> {
     let entry = ssh_private_key_id(id);
-    let stored = state
+    if state
         .keyring
-        .with_untracked(|k| k.as_ref().is_some_and(|k| k.contains(&entry)));
-    if stored {
-        state
-            .remove_entry(&entry)
-            .await
-            .map_err(|_| "Unlock the keyring first: the private key is stored in it.".to_owned())?;
+        .with_untracked(|k| k.as_ref().is_some_and(|k| k.contains(&entry)))
+    {
+        if !state.is_unlocked() {
+            state.unlock_dismissed.set(false);
+            return Err("Unlock the keyring first: the private key is stored in it.".into());
+        }
+        state.remove_entry(&entry).await?;
     }
     let id = id.to_owned();
     state
         .update_metadata(move |m, now, by| {
+            for connection in &connections {
+                m.remove_connection(connection, now, by);
+            }
             m.remove_keypair(&id, now, by);
         })
         .await
@@ -162,12 +167,8 @@ pub fn private_key(state: AppState, id: &str) -> Result<SecretString, String> {
 /// `<name>_private_key_<type>` / `<name>_public_key_<type>`, as TrueNAS
 /// names the files.
 pub fn file_names(keypair: &Keypair) -> (String, String) {
-    let kind = match keypair.key_type.as_str() {
-        "ssh-rsa" => "rsa",
-        "ssh-ed25519" => "ed25519",
-        t if t.starts_with("ecdsa-") => "ecdsa",
-        _ => "key",
-    };
+    let kind =
+        ssh::parse_public_key(&keypair.public_key).map_or("key", |public| ssh::file_type(&public));
     (
         format!("{}_private_key_{kind}", keypair.name),
         format!("{}_public_key_{kind}", keypair.name),

@@ -390,7 +390,7 @@ async fn save(
     .await;
     if result.is_err() && generate {
         // Best effort: the error that matters is the one above.
-        let _ = keypairs::remove(state, &keypair_id).await;
+        let _ = keypairs::remove(state, &keypair_id, Vec::new()).await;
     }
     result
 }

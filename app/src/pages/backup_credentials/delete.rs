@@ -2,43 +2,13 @@
 //! in use takes its connections with it, after saying so; a connection can
 //! take its keypair with it.
 
-use keyhaven_core::keyring::ssh_private_key_id;
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
     components::{Dialog, ErrorLine},
+    keypairs,
     state::AppState,
 };
-
-/// Removes the keypair's private key from the keyring (which needs it
-/// unlocked), then the keypair and `connections` from the metadata in one
-/// write.
-async fn delete_keypair_and(
-    state: AppState,
-    keypair_id: String,
-    connections: Vec<String>,
-) -> Result<(), String> {
-    let entry = ssh_private_key_id(&keypair_id);
-    if state
-        .keyring
-        .with_untracked(|k| k.as_ref().is_some_and(|k| k.contains(&entry)))
-    {
-        if !state.is_unlocked() {
-            state.unlock_dismissed.set(false);
-            return Err("Unlock the keyring first: the private key is stored in it.".into());
-        }
-        state.remove_entry(&entry).await?;
-    }
-    state
-        .update_metadata(move |m, now, by| {
-            for id in &connections {
-                m.remove_connection(id, now, by);
-            }
-            m.remove_keypair(&keypair_id, now, by);
-        })
-        .await
-        .map_err(|e| e.to_string())
-}
 
 #[component]
 pub fn DeleteKeypair(target: RwSignal<Option<String>>) -> impl IntoView {
@@ -63,7 +33,7 @@ pub fn DeleteKeypair(target: RwSignal<Option<String>>) -> impl IntoView {
         let (id, connections) = (id.clone(), connection_ids.clone());
         busy.set(true);
         spawn_local(async move {
-            let result = delete_keypair_and(state, id, connections).await;
+            let result = keypairs::remove(state, &id, connections).await;
             busy.set(false);
             match result {
                 Ok(()) => target.set(None),
@@ -115,7 +85,7 @@ pub fn DeleteConnection(target: RwSignal<Option<String>>) -> impl IntoView {
         busy.set(true);
         spawn_local(async move {
             let result = match keypair_id.filter(|_| with_keypair.get_untracked()) {
-                Some(keypair_id) => delete_keypair_and(state, keypair_id, vec![id]).await,
+                Some(keypair_id) => keypairs::remove(state, &keypair_id, vec![id]).await,
                 None => state
                     .update_metadata(move |m, now, by| {
                         m.remove_connection(&id, now, by);
