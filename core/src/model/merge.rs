@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Item, Metadata};
+use super::{Connection, Item, Keypair, Metadata, System};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
@@ -22,9 +22,46 @@ pub enum Kind {
 /// different version: the user is told these edits were replaced.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct MergeReport {
-    pub replaced: Vec<(Kind, String)>,
+    pub replaced: Vec<Replaced>,
     /// Items the other copy had that this one did not know at all.
     pub added: Vec<(Kind, String)>,
+}
+
+/// One item whose version here lost to the other copy's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replaced {
+    pub kind: Kind,
+    pub id: String,
+    /// The item's name as this copy had it (or the winner's, for an item
+    /// this copy had deleted).
+    pub name: String,
+    /// The device that wrote the version that lost.
+    pub by: String,
+    /// The winning version is a deletion.
+    pub deleted: bool,
+}
+
+/// Items that have a name to show in a report.
+trait Named {
+    fn name(&self) -> &str;
+}
+
+impl Named for System {
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Named for Keypair {
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Named for Connection {
+    fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 impl Metadata {
@@ -55,7 +92,7 @@ impl Metadata {
     }
 }
 
-fn merge_map<T: Clone + PartialEq + Serialize>(
+fn merge_map<T: Clone + PartialEq + Serialize + Named>(
     ours: &mut BTreeMap<String, Item<T>>,
     theirs: &BTreeMap<String, Item<T>>,
     kind: Kind,
@@ -68,8 +105,15 @@ fn merge_map<T: Clone + PartialEq + Serialize>(
                 report.added.push((kind, id.clone()));
             }
             Some(our) if wins(their, our) => {
+                let name = our.value.as_ref().or(their.value.as_ref());
+                report.replaced.push(Replaced {
+                    kind,
+                    id: id.clone(),
+                    name: name.map(|v| v.name().to_owned()).unwrap_or_default(),
+                    by: our.by.clone(),
+                    deleted: their.value.is_none(),
+                });
                 ours.insert(id.clone(), their.clone());
-                report.replaced.push((kind, id.clone()));
             }
             Some(_) => {}
         }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use merge::{Kind, MergeReport};
+pub use merge::{Kind, MergeReport, Replaced};
 pub use validate::{
     MAX_CONNECT_TIMEOUT, check_connect_timeout, check_port, host_from_input, normalize_truenas_url,
     validate_host,

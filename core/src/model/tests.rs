@@ -118,8 +118,27 @@ fn merge_keeps_both_sides_and_the_later_edit() {
         a.keypair("gone").is_none(),
         "the delete holds against an older version"
     );
-    assert_eq!(report.replaced, [(Kind::Connection, "c".to_owned())]);
+    assert_eq!(
+        report.replaced,
+        [Replaced {
+            kind: Kind::Connection,
+            id: "c".to_owned(),
+            name: "edited by a".to_owned(),
+            by: "a".to_owned(),
+            deleted: false,
+        }]
+    );
     assert_eq!(report.added, [(Kind::Keypair, "kb".to_owned())]);
+
+    // A later delete on the other side replaces an edit here, and says so.
+    let mut c = b.clone();
+    c.remove_connection("c", 50, "c");
+    let report = b.merge(&c);
+    assert!(b.connection("c").is_none());
+    assert_eq!(report.replaced.len(), 1);
+    assert!(report.replaced[0].deleted);
+    assert_eq!(report.replaced[0].name, "edited by b later");
+    assert_eq!(report.replaced[0].by, "b");
 }
 
 #[test]
