@@ -30,6 +30,8 @@ pub fn app(ws: &Workspace) -> anyhow::Result<Vec<(String, usize, usize, usize)>>
     cmd::run(command(&ws.root, "cargo", &ws.root).args(["fetch", "--quiet"]))?;
     step("Building the app: trunk build --release (wasm, then wasm-opt -Oz)");
     cmd::run(command(&ws.root, "trunk", &ws.root).args(["build", "--release"]))?;
+    let version = crate::service_worker::stamp(&ws.dist())?;
+    eprintln!("    service worker: release {version}");
     let mut sizes = precompress(&ws.dist())?;
     sizes.retain(|(name, ..)| name.ends_with(".wasm"));
     for (name, raw, gzip, brotli) in &sizes {

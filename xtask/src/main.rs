@@ -6,6 +6,7 @@ mod bench;
 mod build;
 mod cmd;
 mod server;
+mod service_worker;
 mod test;
 mod tools;
 
@@ -18,6 +19,7 @@ fn main() -> ExitCode {
         Some("run") => run(args[1..]
             .strip_prefix(&["--".to_owned()])
             .unwrap_or(&args[1..])),
+        Some("build") => build_app(),
         Some("test") => test::run(&Workspace::locate()),
         Some("bench") => bench::run(&Workspace::locate()),
         _ => {
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
                 "usage: cargo xtask <command>\n\n\
                  commands:\n  \
                  run [SERVER FLAGS]  build the app and serve it with an SQLite file under ./data/\n  \
+                 build               build the app into dist/ (as run does), without serving\n  \
                  test                every test: clippy, Rust, wasm in Chromium, e2e\n  \
                  bench               every benchmark beside its anchor; writes target/bench/report.md"
             );
@@ -48,6 +51,14 @@ fn run(server_flags: &[String]) -> anyhow::Result<ExitCode> {
     build::app(&ws)?;
     let server = build::server(&ws, build::Profile::Release)?;
     server::serve_foreground(&ws, &server, server_flags)
+}
+
+/// `cargo xtask build`: the app into `dist/`, stamped and precompressed.
+fn build_app() -> anyhow::Result<ExitCode> {
+    let ws = Workspace::locate();
+    tools::ensure_build_tools(&ws)?;
+    build::app(&ws)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Where things are: the checkout and cargo's target directory.

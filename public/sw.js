@@ -1,0 +1,56 @@
+// Keyhaven's service worker: keeps the app shell (HTML, JS, wasm, CSS,
+// icons) in a cache named for the release, so the app opens without the
+// network. API calls are never touched: they go to the network or fail,
+// and the app falls back to the copy of the account it keeps in IndexedDB.
+//
+// `cargo xtask` stamps VERSION and ASSETS after `trunk build` (see
+// xtask/src/service_worker.rs). Unstamped (a bare `trunk serve`), the
+// worker caches nothing.
+const VERSION = "dev";
+const ASSETS = [];
+const CACHE = `keyhaven-${VERSION}`;
+
+self.addEventListener("install", (event) => {
+  // A new release installs beside the old one and then waits: the page
+  // says "a new version is ready" and activates it only when the user
+  // agrees (the "activate" message below). The first install has nothing
+  // to wait for.
+  event.waitUntil(
+    caches.open(CACHE).then((cache) => cache.addAll(ASSETS)),
+  );
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data === "activate") self.skipWaiting();
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((keys) =>
+        Promise.all(
+          keys
+            .filter((key) => key.startsWith("keyhaven-") && key !== CACHE)
+            .map((key) => caches.delete(key)),
+        ),
+      )
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (VERSION === "dev" || request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin || url.pathname.startsWith("/api/")) return;
+  // Every route is the same page (the app routes in the browser), so a
+  // navigation gets the release's index.html, even offline.
+  const key = request.mode === "navigate" ? "/index.html" : request;
+  event.respondWith(
+    caches
+      .open(CACHE)
+      .then((cache) => cache.match(key))
+      .then((cached) => cached || fetch(request)),
+  );
+});
