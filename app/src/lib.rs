@@ -11,8 +11,10 @@ mod keypairs;
 mod net;
 mod online;
 mod pages;
+mod saved;
 mod session;
 mod state;
+mod sync;
 mod systems;
 
 use leptos::prelude::*;
@@ -32,6 +34,7 @@ pub fn App() -> impl IntoView {
     provide_context(state);
     autolock::start(state);
     online::start(state);
+    sync::start(state);
     view! {
         <Router>
             <header class="topbar">
@@ -40,9 +43,11 @@ pub fn App() -> impl IntoView {
                     <span>"Keyhaven"</span>
                 </A>
                 <div class="spacer"></div>
+                <components::SyncStatus/>
                 <Account/>
             </header>
             <main class="page">
+                <components::Banners/>
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/signin") view=pages::SignIn/>
                     <Route path=path!("/") view=|| view! { <Protected><pages::Dashboard/></Protected> }/>

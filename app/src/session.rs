@@ -4,7 +4,12 @@
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::use_navigate;
 
-use crate::{components::ErrorLine, net::api, state::AppState};
+use crate::{
+    components::ErrorLine,
+    net::api::{self, ApiError},
+    saved,
+    state::AppState,
+};
 
 /// Renders `children` once the session is known to be live and the
 /// account's data is loaded; otherwise redirects to /signin.
@@ -19,6 +24,11 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
             None => spawn_local(async move {
                 match api::whoami().await {
                     Ok(user) => state.signed_in(user),
+                    // Offline, whoever this browser keeps a copy for.
+                    Err(ApiError::Offline) => match saved::user().await {
+                        Some(user) => state.signed_in(Some(user)),
+                        None => error.set(Some(ApiError::Offline.to_string())),
+                    },
                     Err(e) => error.set(Some(e.to_string())),
                 }
             }),
@@ -43,23 +53,34 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
     }
 }
 
-/// The signed-in user and a Sign out button, for the top bar.
+/// The signed-in user and a Sign out button, for the top bar. Signing out
+/// deletes this browser's copy, so changes not synced yet ask first.
 #[component]
 pub fn Account() -> impl IntoView {
     let state = expect_context::<AppState>();
     let navigate = use_navigate();
+    let confirming = RwSignal::new(false);
     let sign_out = move |_| {
+        if state.pending() && !confirming.get_untracked() {
+            confirming.set(true);
+            return;
+        }
+        confirming.set(false);
         let navigate = navigate.clone();
         spawn_local(async move {
-            let _ = api::sign_out().await;
-            state.signed_in(None);
+            state.sign_out().await;
             navigate("/signin", Default::default());
         });
     };
     view! {
         <Show when=move || matches!(state.user.get(), Some(Some(_)))>
             <span class="user">{move || state.user.get().flatten()}</span>
-            <button type="button" class="topbar-button" on:click=sign_out.clone()>"Sign out"</button>
+            <Show when=move || confirming.get()>
+                <span class="sync-status" role="alert">"Changes not synced yet will be lost."</span>
+            </Show>
+            <button type="button" class="topbar-button" on:click=sign_out.clone()>
+                {move || if confirming.get() { "Sign out anyway" } else { "Sign out" }}
+            </button>
         </Show>
     }
 }

@@ -1,8 +1,6 @@
-//! The app's shared state: who is signed in and the account's metadata
-//! document, kept in sync with the server. Every write names the version it
-//! replaces; when someone else wrote first, the server's copy is fetched,
-//! merged item by item (core's merge) and the write retried, so no edit is
-//! lost.
+//! The app's shared state: who is signed in, the account's metadata and
+//! keyring as this browser has them, and what the user is told about
+//! syncing them (see `sync` for how they reach the server).
 
 use keyhaven_core::{
     keyring::{EntryValue, KdfParams, Keyring, RecoveryCode, SlotKind, Unlocked},
@@ -15,12 +13,9 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::{
     kdf,
     net::api::{self, ApiError},
+    saved,
+    sync::{KEYRING, SyncLock},
 };
-
-const METADATA: &str = "metadata";
-const KEYRING: &str = "keyring";
-/// Merge-and-retry rounds before giving up on a contended write.
-const MAX_ATTEMPTS: usize = 5;
 
 #[derive(Clone, Copy)]
 pub struct AppState {
@@ -28,13 +23,19 @@ pub struct AppState {
     /// is signed in.
     pub user: RwSignal<Option<Option<String>>>,
     pub metadata: RwSignal<Metadata>,
-    metadata_tag: RwSignal<Option<String>>,
+    pub(crate) metadata_tag: RwSignal<Option<String>>,
+    /// This browser has metadata edits the server hasn't acknowledged.
+    pub metadata_pending: RwSignal<bool>,
     /// Whether the metadata was loaded for the signed-in account.
     pub loaded: RwSignal<bool>,
     device: StoredValue<String>,
     /// The stored keyring (ids and name readable; values encrypted).
     pub keyring: RwSignal<Option<Keyring>>,
-    keyring_tag: RwSignal<Option<String>>,
+    pub(crate) keyring_tag: RwSignal<Option<String>>,
+    /// The keyring holds sealed changes the server hasn't acknowledged.
+    pub keyring_pending: RwSignal<bool>,
+    /// The highest revision the server served or accepted, per keyring id.
+    pub(crate) highest: StoredValue<(Option<String>, u64)>,
     /// Whether the keyring is unlocked; the key itself is below.
     pub unlocked: RwSignal<bool>,
     unlocked_keyring: StoredValue<Option<Unlocked>>,
@@ -44,6 +45,18 @@ pub struct AppState {
     pub auto_locked: RwSignal<bool>,
     /// The browser has a network (see `online`).
     pub online: RwSignal<bool>,
+    /// The Keyhaven server answered the last sync.
+    pub reachable: RwSignal<bool>,
+    /// When this browser last had nothing left to sync.
+    pub synced_at: RwSignal<Option<u64>>,
+    /// Why changes aren't reaching the server, when that isn't the network.
+    pub sync_problem: RwSignal<Option<String>>,
+    /// Edits of this browser's that lost to later ones made elsewhere.
+    pub notices: RwSignal<Vec<String>>,
+    /// The server served an older keyring than it did before.
+    pub rollback: RwSignal<Option<String>>,
+    pub(crate) sync_lock: StoredValue<SyncLock>,
+    pub(crate) retrying: StoredValue<bool>,
 }
 
 impl AppState {
@@ -52,15 +65,25 @@ impl AppState {
             user: RwSignal::new(None),
             metadata: RwSignal::new(Metadata::default()),
             metadata_tag: RwSignal::new(None),
+            metadata_pending: RwSignal::new(false),
             loaded: RwSignal::new(false),
             device: StoredValue::new(device_id()),
             keyring: RwSignal::new(None),
             keyring_tag: RwSignal::new(None),
+            keyring_pending: RwSignal::new(false),
+            highest: StoredValue::new((None, 0)),
             unlocked: RwSignal::new(false),
             unlocked_keyring: StoredValue::new(None),
             unlock_dismissed: RwSignal::new(false),
             auto_locked: RwSignal::new(false),
             online: RwSignal::new(true),
+            reachable: RwSignal::new(true),
+            synced_at: RwSignal::new(None),
+            sync_problem: RwSignal::new(None),
+            notices: RwSignal::new(Vec::new()),
+            rollback: RwSignal::new(None),
+            sync_lock: StoredValue::new(SyncLock::default()),
+            retrying: StoredValue::new(false),
         }
     }
 
@@ -74,94 +97,25 @@ impl AppState {
         self.user.set(Some(username));
         self.metadata.set(Metadata::default());
         self.metadata_tag.set(None);
+        self.metadata_pending.set(false);
         self.keyring.set(None);
         self.keyring_tag.set(None);
+        self.keyring_pending.set(false);
+        self.highest.set_value((None, 0));
         self.unlock_dismissed.set(false);
+        self.synced_at.set(None);
+        self.sync_problem.set(None);
+        self.notices.set(Vec::new());
+        self.rollback.set(None);
+        self.reachable.set(true);
         self.loaded.set(false);
     }
 
-    /// Loads the account's keyring and metadata. (Listing first means
-    /// a new account's missing blob is never fetched into a 404.)
-    pub async fn load(&self) -> Result<(), ApiError> {
-        let blobs = api::list_blobs().await?;
-        let exists = |name: &str| blobs.iter().any(|b| b.name == name);
-        let stored_keyring = if exists(KEYRING) {
-            api::get_blob(KEYRING).await?
-        } else {
-            None
-        };
-        match stored_keyring {
-            Some((bytes, tag)) => {
-                let keyring = Keyring::parse(&bytes).map_err(|e| ApiError::Failed {
-                    status: 0,
-                    message: e.to_string(),
-                })?;
-                self.keyring.set(Some(keyring));
-                self.keyring_tag.set(Some(tag));
-            }
-            None => {
-                self.keyring.set(None);
-                self.keyring_tag.set(None);
-            }
-        }
-        let stored = if exists(METADATA) {
-            api::get_blob(METADATA).await?
-        } else {
-            None
-        };
-        match stored {
-            Some((bytes, tag)) => {
-                let metadata = Metadata::from_json(&bytes).map_err(|e| ApiError::Failed {
-                    status: 0,
-                    message: e.to_string(),
-                })?;
-                self.metadata.set(metadata);
-                self.metadata_tag.set(Some(tag));
-            }
-            None => {
-                self.metadata.set(Metadata::default());
-                self.metadata_tag.set(None);
-            }
-        }
-        self.loaded.set(true);
-        Ok(())
-    }
-
-    /// Applies `edit` and stores the result; on a conflict, merges with the
-    /// server's copy and tries again.
-    pub async fn update_metadata(
-        &self,
-        edit: impl Fn(&mut Metadata, u64, &str),
-    ) -> Result<(), ApiError> {
-        let device = self.device();
-        let mut local = self.metadata.get_untracked();
-        edit(&mut local, now_ms(), &device);
-        let mut tag = self.metadata_tag.get_untracked();
-        for _ in 0..MAX_ATTEMPTS {
-            match api::put_blob(METADATA, &local.to_json(), tag.as_deref()).await {
-                Ok(new_tag) => {
-                    self.metadata.set(local);
-                    self.metadata_tag.set(Some(new_tag));
-                    return Ok(());
-                }
-                Err(ApiError::Conflict { .. }) => {
-                    // Someone else wrote first: take theirs, fold ours in.
-                    let Some((bytes, remote_tag)) = api::get_blob(METADATA).await? else {
-                        tag = None;
-                        continue;
-                    };
-                    let mut merged = Metadata::from_json(&bytes).unwrap_or_default();
-                    merged.merge(&local);
-                    local = merged;
-                    tag = Some(remote_tag);
-                }
-                Err(other) => return Err(other),
-            }
-        }
-        Err(ApiError::Failed {
-            status: 412,
-            message: "Others kept changing this at the same time. Try again.".into(),
-        })
+    /// Signs out here: this browser's copy of the account goes too.
+    pub async fn sign_out(&self) {
+        let _ = api::sign_out().await;
+        let _ = saved::clear().await;
+        self.signed_in(None);
     }
 }
 
@@ -187,20 +141,22 @@ impl AppState {
         unlocked
             .add_recovery_code_with_kek(params, recovery_salt, &recovery_kek, now, &mut OsRng)
             .map_err(|e| e.to_string())?;
-        let bytes = unlocked.seal(&mut OsRng);
-        let tag = match api::put_blob(KEYRING, &bytes, None).await {
-            Ok(tag) => tag,
-            Err(ApiError::Conflict { .. }) => {
-                return Err(
-                    "A keyring was created for this account elsewhere. Reload to use it.".into(),
-                );
-            }
-            Err(e) => return Err(e.to_string()),
-        };
+        let id = unlocked.keyring().id();
+        unlocked.seal(&mut OsRng);
         self.keyring.set(Some(unlocked.keyring().clone()));
-        self.keyring_tag.set(Some(tag));
+        self.keyring_tag.set(None);
+        self.keyring_pending.set(true);
         self.unlocked_keyring.set_value(Some(unlocked));
         self.unlocked.set(true);
+        self.persist().await;
+        // Offline, it waits to be stored like any other change.
+        self.sync(false).await.map_err(|e| e.to_string())?;
+        if self.keyring.with_untracked(|k| k.as_ref().map(Keyring::id)) != Some(id) {
+            return Err(
+                "A keyring was created for this account elsewhere meanwhile: unlock that one with its passphrase."
+                    .into(),
+            );
+        }
         Ok(code)
     }
 
@@ -220,6 +176,13 @@ impl AppState {
         self.unlocked_keyring.set_value(Some(unlocked));
         self.unlocked.set(true);
         self.auto_locked.set(false);
+        if self.keyring_pending.get_untracked() {
+            // Changes made here may have waited for the data key to merge.
+            let state = *self;
+            leptos::task::spawn_local(async move {
+                let _ = state.sync(true).await;
+            });
+        }
         Ok(())
     }
 
@@ -229,8 +192,12 @@ impl AppState {
         self.unlocked.set(false);
     }
 
-    /// Deletes the keyring: every stored key is gone; systems stay.
+    /// Deletes the keyring: every stored key is gone; systems stay. Needs
+    /// the server (a reset can't wait in a queue: it would undo whatever
+    /// another browser stores meanwhile).
     pub async fn reset_keyring(&self) -> Result<(), String> {
+        let lock = self.sync_lock.get_value();
+        let _one_at_a_time = lock.lock().await;
         if let Some(tag) = self.keyring_tag.get_untracked() {
             match api::delete_blob(KEYRING, &tag).await {
                 Ok(()) | Err(ApiError::Failed { status: 404, .. }) => {}
@@ -239,12 +206,19 @@ impl AppState {
                         "The keyring changed elsewhere meanwhile. Reload and try again.".into(),
                     );
                 }
+                Err(ApiError::Offline) => {
+                    return Err(
+                        "Resetting the keyring needs the network: try again once online.".into(),
+                    );
+                }
                 Err(e) => return Err(e.to_string()),
             }
         }
         self.lock();
         self.keyring.set(None);
         self.keyring_tag.set(None);
+        self.keyring_pending.set(false);
+        self.persist().await;
         Ok(())
     }
 }
@@ -273,40 +247,43 @@ impl AppState {
         self.save_keyring().await
     }
 
+    /// Seals the changed keyring into this browser's copy and syncs it.
     async fn save_keyring(&self) -> Result<(), String> {
-        let mut tag = self.keyring_tag.get_untracked();
-        for _ in 0..MAX_ATTEMPTS {
-            let (bytes, view) = self
-                .unlocked_keyring
-                .try_update_value(|u| {
-                    u.as_mut()
-                        .map(|u| (u.seal(&mut OsRng), u.keyring().clone()))
+        let view = self
+            .unlocked_keyring
+            .try_update_value(|u| {
+                u.as_mut().map(|u| {
+                    u.seal(&mut OsRng);
+                    u.keyring().clone()
                 })
-                .flatten()
-                .ok_or("Unlock the keyring first.")?;
-            match api::put_blob(KEYRING, &bytes, tag.as_deref()).await {
-                Ok(new_tag) => {
-                    self.keyring.set(Some(view));
-                    self.keyring_tag.set(Some(new_tag));
-                    return Ok(());
-                }
-                Err(ApiError::Conflict { .. }) => {
-                    let (remote, remote_tag) = api::get_blob(KEYRING)
-                        .await
-                        .map_err(|e| e.to_string())?
-                        .ok_or("The keyring was reset elsewhere. Reload.")?;
-                    let remote = Keyring::parse(&remote).map_err(|e| e.to_string())?;
-                    self.unlocked_keyring
-                        .try_update_value(|u| u.as_mut().map(|u| u.merge(&remote)))
-                        .flatten()
-                        .ok_or("Unlock the keyring first.")?
-                        .map_err(|e| e.to_string())?;
-                    tag = Some(remote_tag);
-                }
-                Err(e) => return Err(e.to_string()),
-            }
-        }
-        Err("Others kept changing the keyring at the same time. Try again.".into())
+            })
+            .flatten()
+            .ok_or("Unlock the keyring first.")?;
+        self.keyring.set(Some(view));
+        self.keyring_pending.set(true);
+        self.persist().await;
+        self.sync(false).await.map_err(|e| e.to_string())
+    }
+
+    /// Folds the server's copy into the unlocked keyring (verifying it with
+    /// the data key); with `seal`, returns the result sealed for pushing.
+    pub(crate) fn merge_unlocked(
+        &self,
+        remote: &Keyring,
+        seal: bool,
+    ) -> Result<Option<Keyring>, String> {
+        self.unlocked_keyring
+            .try_update_value(|u| {
+                u.as_mut().map(|u| {
+                    u.merge(remote).map_err(|e| e.to_string())?;
+                    Ok(seal.then(|| {
+                        u.seal(&mut OsRng);
+                        u.keyring().clone()
+                    }))
+                })
+            })
+            .flatten()
+            .ok_or_else(|| "Unlock the keyring first.".to_owned())?
     }
 }
 

@@ -3,7 +3,9 @@
 mod actions;
 mod dialog;
 mod status;
+mod sync_status;
 
 pub use actions::FormActions;
 pub use dialog::Dialog;
 pub use status::{Busy, ErrorLine, OtpField};
+pub use sync_status::{Banners, SyncStatus};

@@ -56,6 +56,8 @@ pub fn Dashboard() -> impl IntoView {
                                     <button
                                         type="button"
                                         aria-label=format!("Authenticate {}", system.name)
+                                        prop:disabled=move || !state.online.get()
+                                        title=move || (!state.online.get()).then_some(OFFLINE_AUTHENTICATE)
                                         on:click={
                                             let (id, name) = (id.clone(), system.name.clone());
                                             move |_| {
@@ -93,6 +95,9 @@ pub fn Dashboard() -> impl IntoView {
                         </For>
                     </tbody>
                 </table>
+                <Show when=move || !state.online.get()>
+                    <p class="hint">{OFFLINE_AUTHENTICATE}</p>
+                </Show>
             </Show>
         </section>
         <nav class="cards" aria-label="Screens">
@@ -123,6 +128,8 @@ pub fn Dashboard() -> impl IntoView {
         </Show>
     }
 }
+
+const OFFLINE_AUTHENTICATE: &str = "Offline: Authenticate needs the network to reach the system.";
 
 /// Authenticate: Admin Username, Admin Password, and the One-Time Password
 /// when the system asks for it. Creates an API key on the system and keeps
@@ -185,7 +192,10 @@ fn Authenticate(target: RwSignal<Option<(String, String)>>) -> impl IntoView {
                 <OtpField when=needs_otp otp/>
                 <Busy when=busy label="Authenticating"/>
                 <ErrorLine error/>
-                <FormActions on_cancel=close submit="Authenticate" disabled=Signal::derive(move || busy.get() || !state.unlocked.get() || password.get().is_empty())/>
+                <FormActions on_cancel=close submit="Authenticate" disabled=Signal::derive(move || busy.get() || !state.unlocked.get() || password.get().is_empty() || !state.online.get())/>
+                <Show when=move || !state.online.get()>
+                    <p class="hint">{OFFLINE_AUTHENTICATE}</p>
+                </Show>
             </form>
         </Dialog>
     }

@@ -23,7 +23,8 @@ pub fn Keyring() -> impl IntoView {
     // Connected: every stored key tried at once after unlock.
     let checks = RwSignal::new(HashMap::<String, Result<(), String>>::new());
     Effect::new(move |_| {
-        if !state.unlocked.get() {
+        // Offline there is nothing to check against (done again on return).
+        if !state.unlocked.get() || !state.online.get() {
             checks.set(HashMap::new());
             return;
         }
@@ -46,6 +47,7 @@ pub fn Keyring() -> impl IntoView {
     let rows = move || {
         let keyring = state.keyring.get();
         let unlocked = state.unlocked.get();
+        let online = state.online.get();
         let checks = checks.get();
         let mut rows: Vec<(String, &'static str, String)> = state
             .metadata
@@ -58,6 +60,9 @@ pub fn Keyring() -> impl IntoView {
                 let connected = match (stored, unlocked, checks.get(id)) {
                     (false, _, _) => "False (no key stored)".to_owned(),
                     (true, false, _) => "False (locked)".to_owned(),
+                    (true, true, _) if !online => {
+                        "Not checked (offline: checking needs the network)".to_owned()
+                    }
                     (true, true, None) => "Checking…".to_owned(),
                     (true, true, Some(Ok(()))) => "True".to_owned(),
                     (true, true, Some(Err(reason))) => format!("False ({reason})"),

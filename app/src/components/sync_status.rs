@@ -1,0 +1,124 @@
+//! What the user is told about offline use and syncing: the top bar's sync
+//! status, and the banners above every screen (offline, server unreachable,
+//! a sync problem, a rolled-back keyring, edits replaced elsewhere, a new
+//! release ready).
+
+use leptos::prelude::*;
+use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
+
+use crate::state::AppState;
+
+/// "Changes not synced yet" or "Synced 14:02:31", for the top bar.
+#[component]
+pub fn SyncStatus() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let text = move || {
+        if state.metadata_pending.get() || state.keyring_pending.get() {
+            Some("Changes not synced yet".to_owned())
+        } else {
+            state
+                .synced_at
+                .get()
+                .map(|at| format!("Synced {}", clock(at)))
+        }
+    };
+    view! {
+        <Show when=move || state.loaded.get()>
+            <span class="sync-status" aria-live="polite">{text}</span>
+        </Show>
+    }
+}
+
+/// The banners above every screen.
+#[component]
+pub fn Banners() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let signed_in = move || state.loaded.get();
+    view! {
+        <UpdateReady/>
+        <Show when=move || !state.online.get()>
+            <p class="banner" aria-live="polite">
+                "You're offline. Keyhaven is working from this browser's copy of your account; "
+                "changes are kept here and sync when the network returns."
+            </p>
+        </Show>
+        <Show when=move || state.online.get() && !state.reachable.get() && signed_in()>
+            <p class="banner" aria-live="polite">
+                "The Keyhaven server can't be reached. Changes are kept in this browser and sync when it answers."
+            </p>
+        </Show>
+        <Show when=move || state.rollback.get().is_some()>
+            <p class="banner warning" role="alert">
+                <strong>"Possible rollback: "</strong>
+                {move || state.rollback.get()}
+            </p>
+        </Show>
+        <Show when=move || state.sync_problem.get().is_some()>
+            <p class="banner warning" role="alert">
+                "Not synced: " {move || state.sync_problem.get()}
+            </p>
+        </Show>
+        <For
+            each=move || state.notices.get().into_iter().enumerate()
+            key=|(i, notice)| (*i, notice.clone())
+            let((i, notice))
+        >
+            <p class="banner" role="alert">
+                {notice}
+                " "
+                <button
+                    type="button"
+                    on:click=move |_| state.notices.update(|n| {
+                        if i < n.len() {
+                            n.remove(i);
+                        }
+                    })
+                >
+                    "Dismiss"
+                </button>
+            </p>
+        </For>
+    }
+}
+
+/// "A new version of Keyhaven is ready." with Reload: `boot.js` raises
+/// `keyhaven-update` when a newer release has installed, and only the
+/// user's Reload activates it.
+#[component]
+fn UpdateReady() -> impl IntoView {
+    let ready = RwSignal::new(call_boot("keyhavenUpdateReady").is_some_and(|v| v.is_truthy()));
+    if let Some(window) = web_sys::window() {
+        let handler = Closure::<dyn Fn()>::new(move || ready.set(true));
+        let _ = window
+            .add_event_listener_with_callback("keyhaven-update", handler.as_ref().unchecked_ref());
+        // Lives as long as the page.
+        handler.forget();
+    }
+    view! {
+        <Show when=move || ready.get()>
+            <p class="banner" aria-live="polite">
+                "A new version of Keyhaven is ready. "
+                <button type="button" on:click=move |_| {
+                    call_boot("keyhavenApplyUpdate");
+                }>"Reload"</button>
+            </p>
+        </Show>
+    }
+}
+
+/// Calls a function `boot.js` put on `window`, if it is there.
+fn call_boot(name: &str) -> Option<JsValue> {
+    let window = web_sys::window()?;
+    let function = js_sys::Reflect::get(&window, &name.into())
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    function.call0(&window).ok()
+}
+
+/// A time of day in the user's locale.
+fn clock(ms: u64) -> String {
+    js_sys::Date::new(&JsValue::from_f64(ms as f64))
+        .to_locale_time_string("default")
+        .into()
+}

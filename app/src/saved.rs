@@ -1,0 +1,182 @@
+//! The signed-in account's copy in this browser (IndexedDB), so the app
+//! opens, unlocks and edits without the network: the metadata and keyring
+//! blobs as last synced or edited here, their server tags, whether each has
+//! changes the server hasn't acknowledged, and the highest keyring revision
+//! the server has shown (to catch a rollback). One account at a time;
+//! signing out deletes it. Nothing here is secret beyond what the server
+//! holds too: the keyring stays encrypted.
+
+use js_sys::{Object, Reflect, Uint8Array};
+use serde_json::{Value, json};
+use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{IdbDatabase, IdbRequest, IdbTransactionMode};
+
+const DATABASE: &str = "keyhaven";
+const STORE: &str = "account";
+const KEY: &str = "current";
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Saved {
+    pub user: String,
+    pub metadata: Option<Vec<u8>>,
+    pub metadata_tag: Option<String>,
+    pub metadata_pending: bool,
+    pub keyring: Option<Vec<u8>>,
+    pub keyring_tag: Option<String>,
+    pub keyring_pending: bool,
+    /// The highest revision of keyring `keyring_id` the server has served
+    /// or acknowledged.
+    pub highest_revision: u64,
+    pub keyring_id: Option<String>,
+    /// When this browser last had nothing left to sync (ms since epoch).
+    pub synced_at: Option<u64>,
+}
+
+impl Saved {
+    fn to_js(&self) -> Result<JsValue, JsValue> {
+        let state = json!({
+            "metadata_tag": self.metadata_tag,
+            "metadata_pending": self.metadata_pending,
+            "keyring_tag": self.keyring_tag,
+            "keyring_pending": self.keyring_pending,
+            "highest_revision": self.highest_revision,
+            "keyring_id": self.keyring_id,
+            "synced_at": self.synced_at,
+        });
+        let object = Object::new();
+        let bytes = |b: &Option<Vec<u8>>| {
+            b.as_deref()
+                .map_or(JsValue::NULL, |b| Uint8Array::from(b).into())
+        };
+        Reflect::set(&object, &"user".into(), &self.user.as_str().into())?;
+        Reflect::set(&object, &"metadata".into(), &bytes(&self.metadata))?;
+        Reflect::set(&object, &"keyring".into(), &bytes(&self.keyring))?;
+        Reflect::set(&object, &"state".into(), &state.to_string().into())?;
+        Ok(object.into())
+    }
+
+    fn from_js(value: &JsValue) -> Option<Self> {
+        let get = |name: &str| Reflect::get(value, &name.into()).ok();
+        let bytes = |name: &str| {
+            get(name)
+                .and_then(|v| v.dyn_into::<Uint8Array>().ok())
+                .map(|a| a.to_vec())
+        };
+        let state: Value = serde_json::from_str(&get("state")?.as_string()?).ok()?;
+        let text = |name: &str| state[name].as_str().map(str::to_owned);
+        Some(Self {
+            user: get("user")?.as_string()?,
+            metadata: bytes("metadata"),
+            metadata_tag: text("metadata_tag"),
+            metadata_pending: state["metadata_pending"].as_bool().unwrap_or(false),
+            keyring: bytes("keyring"),
+            keyring_tag: text("keyring_tag"),
+            keyring_pending: state["keyring_pending"].as_bool().unwrap_or(false),
+            highest_revision: state["highest_revision"].as_u64().unwrap_or(0),
+            keyring_id: text("keyring_id"),
+            synced_at: state["synced_at"].as_u64(),
+        })
+    }
+}
+
+/// The saved copy for `user`, if this browser has one.
+pub async fn load(user: &str) -> Option<Saved> {
+    let value = run(IdbTransactionMode::Readonly, |store| store.get(&KEY.into()))
+        .await
+        .ok()?;
+    Saved::from_js(&value).filter(|saved| saved.user == user)
+}
+
+/// The user whose copy this browser holds (to open offline).
+pub async fn user() -> Option<String> {
+    let value = run(IdbTransactionMode::Readonly, |store| store.get(&KEY.into()))
+        .await
+        .ok()?;
+    Saved::from_js(&value).map(|saved| saved.user)
+}
+
+/// Replaces the saved copy (any other account's goes with it).
+pub async fn store(saved: &Saved) -> Result<(), String> {
+    let value = saved.to_js().map_err(describe)?;
+    run(IdbTransactionMode::Readwrite, |store| {
+        store.put_with_key(&value, &KEY.into())
+    })
+    .await
+    .map(drop)
+    .map_err(describe)
+}
+
+/// Deletes the saved copy (signing out).
+pub async fn clear() -> Result<(), String> {
+    run(IdbTransactionMode::Readwrite, |store| store.clear())
+        .await
+        .map(drop)
+        .map_err(describe)
+}
+
+fn describe(error: JsValue) -> String {
+    format!(
+        "This browser's storage refused the change ({}).",
+        error.as_string().unwrap_or_else(|| "IndexedDB".into())
+    )
+}
+
+/// One request in its own transaction, finished when the transaction
+/// commits (so a stored copy is on disk before anyone relies on it).
+async fn run(
+    mode: IdbTransactionMode,
+    request: impl FnOnce(&web_sys::IdbObjectStore) -> Result<IdbRequest, JsValue>,
+) -> Result<JsValue, JsValue> {
+    let database = open().await?;
+    let transaction = database.transaction_with_str_and_mode(STORE, mode)?;
+    let request = request(&transaction.object_store(STORE)?)?;
+    let done = js_sys::Promise::new(&mut |resolve, reject| {
+        let reject_too = reject.clone();
+        transaction.set_oncomplete(Some(&once(move |_| {
+            let _ = resolve.call0(&JsValue::NULL);
+        })));
+        transaction.set_onerror(Some(&once(move |_| {
+            let _ = reject.call1(&JsValue::NULL, &"the transaction failed".into());
+        })));
+        transaction.set_onabort(Some(&once(move |_| {
+            let _ = reject_too.call1(&JsValue::NULL, &"the transaction was aborted".into());
+        })));
+    });
+    JsFuture::from(done).await?;
+    database.close();
+    request.result()
+}
+
+async fn open() -> Result<IdbDatabase, JsValue> {
+    let factory = web_sys::window()
+        .ok_or("no window")?
+        .indexed_db()?
+        .ok_or("IndexedDB is not available")?;
+    let request = factory.open_with_u32(DATABASE, 1)?;
+    let upgrade = request.clone();
+    request.set_onupgradeneeded(Some(&once(move |_| {
+        if let Ok(database) = upgrade.result().and_then(|r| r.dyn_into::<IdbDatabase>()) {
+            let _ = database.create_object_store(STORE);
+        }
+    })));
+    let opened = request.clone();
+    let done = js_sys::Promise::new(&mut |resolve, reject| {
+        let opened = opened.clone();
+        opened.set_onsuccess(Some(&once(move |_| {
+            let _ = resolve.call0(&JsValue::NULL);
+        })));
+        opened.set_onerror(Some(&once(move |_| {
+            let _ = reject.call1(&JsValue::NULL, &"IndexedDB could not be opened".into());
+        })));
+    });
+    JsFuture::from(done).await?;
+    request.result()?.dyn_into::<IdbDatabase>()
+}
+
+/// A one-shot event handler. (One that never fires, such as the error
+/// handler of a request that succeeded, stays allocated: a few bytes per
+/// write.)
+fn once(f: impl FnOnce(web_sys::Event) + 'static) -> js_sys::Function {
+    Closure::once_into_js(f).unchecked_into()
+}
