@@ -2,8 +2,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Download, type Locator, type Page } from '@playwright/test';
-import { createAccount, createKeyring, PASSPHRASE, uniqueName, watchProblems } from './helpers';
+import { expect, test, type Download, type Page } from '@playwright/test';
+import { addManualConnection, downloads, generateKeypair, row, unlock, widget } from './credentials';
+import { createAccount, createKeyring, uniqueName, watchProblems } from './helpers';
 import { simCall, startSim, totp, type Sim } from './sim';
 import { fingerprintOf, fingerprints, freePort, keyLines, keyscan, startSshd, type Sshd } from './sshd';
 
@@ -48,43 +49,11 @@ async function start(page: Page) {
   await expect(form).toBeHidden();
 }
 
-function widget(page: Page, name: 'SSH Connections' | 'SSH Keypairs'): Locator {
-  return page.getByRole('region', { name });
-}
-
-/** The list item of a widget that names `item`. */
-function row(page: Page, name: 'SSH Connections' | 'SSH Keypairs', item: string): Locator {
-  return widget(page, name).getByRole('listitem').filter({ has: page.getByRole('button', { name: item, exact: true }) });
-}
-
-/** Runs `action` and returns the `count` downloads it started. */
-async function downloads(page: Page, count: number, action: () => Promise<void>): Promise<Download[]> {
-  const seen: Download[] = [];
-  const listener = (d: Download) => seen.push(d);
-  page.on('download', listener);
-  await action();
-  await expect.poll(() => seen.length).toBe(count);
-  page.off('download', listener);
-  return seen;
-}
-
 async function save(download: Download, dir: string): Promise<string> {
   const path = join(dir, download.suggestedFilename());
   await download.saveAs(path);
   chmodSync(path, 0o600); // ssh refuses private keys others can read
   return path;
-}
-
-async function generateKeypair(page: Page, name: string, type: string) {
-  await widget(page, 'SSH Keypairs').getByRole('button', { name: 'Add' }).click();
-  const form = page.getByRole('dialog', { name: 'SSH Keypairs' });
-  await form.getByLabel('Name', { exact: true }).fill(name);
-  await form.getByLabel('Key Type').selectOption(type);
-  await form.getByRole('button', { name: 'Generate Keypair' }).click();
-  await expect(form.getByLabel('Private Key', { exact: true })).toHaveValue(/BEGIN OPENSSH PRIVATE KEY/, { timeout: 30_000 });
-  await form.getByRole('button', { name: 'Save' }).click();
-  await expect(form.getByRole('status')).toHaveText('SSH Keypair saved');
-  return form;
 }
 
 test('semi-automatic with Generate New on a two-factor system: the key logs in to the real sshd', async ({ page }) => {
@@ -362,17 +331,8 @@ test('deleting a keypair in use removes its connections after the warning; reloa
     await generateKeypair(page, name, 'Ed25519');
     await page.getByRole('dialog', { name: 'SSH Keypairs' }).getByRole('button', { name: 'Close' }).click();
   }
-  const form = page.getByRole('dialog', { name: 'SSH Connections' });
   for (const [name, key] of [['pull-a', 'shared-key'], ['pull-b', 'shared-key'], ['keep-me', 'spare-key']]) {
-    await widget(page, 'SSH Connections').getByRole('button', { name: 'Add' }).click();
-    await form.getByLabel('Name', { exact: true }).fill(name);
-    await form.getByLabel('Setup Method').selectOption('Manual');
-    await form.getByLabel('Host', { exact: true }).fill('127.0.0.1');
-    await form.getByLabel('Port').fill(String(server.port));
-    await form.getByLabel('Private Key').selectOption({ label: key });
-    await form.getByLabel('Remote Host Key', { exact: true }).fill(hostKey);
-    await form.getByRole('button', { name: 'Save' }).click();
-    await expect(form).toBeHidden();
+    await addManualConnection(page, name, key, '127.0.0.1', server.port, hostKey);
   }
 
   await widget(page, 'SSH Keypairs').getByRole('button', { name: 'Delete shared-key' }).click();
@@ -406,10 +366,7 @@ test('deleting a keypair in use removes its connections after the warning; reloa
   // Downloading a private key needs the keyring unlocked.
   await widget(page, 'SSH Keypairs').getByRole('button', { name: 'Download spare-key' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'The keyring is locked' })).toBeVisible();
-  const unlock = page.getByRole('dialog', { name: 'Unlock Keyring' });
-  await unlock.getByLabel('Passphrase').fill(PASSPHRASE);
-  await unlock.getByRole('button', { name: 'OK' }).click();
-  await expect(unlock).toBeHidden({ timeout: 30_000 });
+  await unlock(page);
 
   await widget(page, 'SSH Connections').getByRole('button', { name: 'Delete keep-me' }).click();
   await confirmConnection.getByLabel('Delete associated SSH Keypair').check();

@@ -218,6 +218,10 @@ fn e2e(ws: &Workspace) -> anyhow::Result<(u64, u64, bool)> {
         .env("KEYHAVEN_DATA_DIR", &data)
         // Built by `cargo test --workspace` (it has tests of its own).
         .env("KEYHAVEN_SIM_BIN", ws.target.join("debug/truenas-sim"))
+        // For tests that need a server of their own (restarted, its
+        // database edited, a new release served).
+        .env("KEYHAVEN_SERVER_BIN", &binary)
+        .env("KEYHAVEN_DIST", ws.dist())
         .env("KEYHAVEN_CHROMIUM_ARGS", CHROMIUM_ARGS.join(" "))
         .env("PLAYWRIGHT_JSON_OUTPUT_NAME", &report)
         .status();

@@ -23,6 +23,8 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("openssh-client", "/usr/bin/ssh-keyscan"),
     ("openssl", "/usr/bin/openssl"),
     ("postgresql", "/usr/lib/postgresql"),
+    // The e2e rollback test replays an old blob into the server's database.
+    ("sqlite3", "/usr/bin/sqlite3"),
 ];
 
 /// The wasm target, Trunk, wasm-bindgen and wasm-opt.

@@ -1,0 +1,348 @@
+// Offline use and sync between browsers: the service worker, this
+// browser's copy in IndexedDB, queued edits, per-item merges on conflict,
+// a server restart and a rolled-back keyring.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { addManualConnection, downloads, generateKeypair, row, unlock, widget } from './credentials';
+import { addSystem, createAccount, createKeyring, signIn, uniqueName } from './helpers';
+import { sql, startServer, type Server } from './server';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+test.afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function server(options: { dist?: string } = {}): Promise<Server> {
+  const started = await startServer(options);
+  cleanups.push(async () => {
+    await started.kill();
+    rmSync(started.dataDir, { recursive: true, force: true });
+  });
+  return started;
+}
+
+async function context(browser: Browser, baseURL?: string): Promise<BrowserContext> {
+  const created = await browser.newContext(baseURL ? { baseURL } : {});
+  cleanups.push(() => created.close());
+  return created;
+}
+
+/** A host key line for manual connections (any valid key will do). */
+function hostKey(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'keyhaven-e2e-hostkey-'));
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'key')]);
+  const line = readFileSync(join(dir, 'key.pub'), 'utf8').trim();
+  rmSync(dir, { recursive: true, force: true });
+  return line;
+}
+
+/** What the browser does when the user comes back to the window (headless
+ * windows never get the focus event on their own). */
+async function comeBack(page: Page) {
+  await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+}
+
+async function synced(page: Page) {
+  await expect(page.getByText(/^Synced \d/)).toBeVisible();
+}
+
+async function openBackupCredentials(page: Page) {
+  await page.getByRole('link', { name: 'Backup Credentials' }).click();
+  await expect(page.getByRole('heading', { name: 'Backup Credentials', level: 1 })).toBeVisible();
+}
+
+async function openDashboard(page: Page) {
+  await page.getByRole('link', { name: 'Back to the dashboard' }).click();
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+}
+
+/** A new account with a keyring, on Backup Credentials. */
+async function startAccount(page: Page): Promise<string> {
+  const user = uniqueName('sync');
+  await createAccount(page, user);
+  await openBackupCredentials(page);
+  await widget(page, 'SSH Keypairs').getByRole('button', { name: 'Add' }).click();
+  await createKeyring(page);
+  const form = page.getByRole('dialog', { name: 'SSH Keypairs' });
+  await form.getByRole('button', { name: 'Close' }).click();
+  await expect(form).toBeHidden();
+  return user;
+}
+
+/** Signs in a second browser, leaving the keyring locked, on Backup Credentials. */
+async function secondBrowser(browser: Browser, user: string, baseURL?: string): Promise<Page> {
+  const page = await (await context(browser, baseURL)).newPage();
+  await signIn(page, user);
+  await page.getByRole('dialog', { name: 'Unlock Keyring' }).getByRole('button', { name: 'Cancel' }).click();
+  await openBackupCredentials(page);
+  return page;
+}
+
+async function keepKeypairDialogClosed(page: Page) {
+  const form = page.getByRole('dialog', { name: 'SSH Keypairs' });
+  await form.getByRole('button', { name: 'Close' }).click();
+  await expect(form).toBeHidden();
+}
+
+test('offline: the app reloads, unlocks, generates and downloads; the edit reaches another browser once online', async ({ page, context: first, browser }) => {
+  const user = await startAccount(page);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await synced(page);
+
+  await first.setOffline(true);
+  await page.reload();
+  await expect(page.getByText("You're offline.")).toBeVisible();
+  await unlock(page);
+  await expect(widget(page, 'SSH Keypairs')).toBeVisible();
+
+  // What needs the network says so.
+  await widget(page, 'SSH Connections').getByRole('button', { name: 'Add' }).click();
+  const connection = page.getByRole('dialog', { name: 'SSH Connections' });
+  await expect(connection.getByRole('button', { name: 'Save' })).toBeDisabled();
+  await expect(connection.getByText('Offline: the semi-automatic setup talks to the remote system.')).toBeVisible();
+  await connection.getByLabel('Setup Method').selectOption('Manual');
+  await expect(connection.getByRole('button', { name: 'Discover Remote Host Key' })).toBeDisabled();
+  await connection.getByRole('button', { name: 'Cancel' }).click();
+
+  const form = await generateKeypair(page, 'made-offline', 'Ed25519');
+  const [privateFile] = await downloads(page, 1, () => form.getByRole('button', { name: 'Download Private Key' }).click());
+  const privateKey = readFileSync((await privateFile.path())!, 'utf8');
+  expect(privateKey).toContain('BEGIN OPENSSH PRIVATE KEY');
+  await keepKeypairDialogClosed(page);
+  await expect(page.getByText('Changes not synced yet')).toBeVisible();
+  // The queued change outlives a reload (it is in IndexedDB).
+  await page.reload();
+  await page.getByRole('dialog', { name: 'Unlock Keyring' }).getByRole('button', { name: 'Cancel' }).click();
+  await expect(row(page, 'SSH Keypairs', 'made-offline')).toHaveCount(1);
+  await expect(page.getByText('Changes not synced yet')).toBeVisible();
+
+  // Another browser doesn't have it yet; it signs in and unlocks now.
+  const other = await (await context(browser)).newPage();
+  await signIn(other, user);
+  await unlock(other);
+  await openBackupCredentials(other);
+  await expect(row(other, 'SSH Keypairs', 'made-offline')).toHaveCount(0);
+
+  await first.setOffline(false);
+  await synced(page);
+  await comeBack(other);
+  await expect(row(other, 'SSH Keypairs', 'made-offline')).toHaveCount(1);
+  // The private key came along in the keyring.
+  const files = await downloads(other, 2, () => widget(other, 'SSH Keypairs').getByRole('button', { name: 'Download made-offline' }).click());
+  const otherPrivate = files.find((f) => f.suggestedFilename().includes('private'))!;
+  expect(readFileSync((await otherPrivate.path())!, 'utf8')).toBe(privateKey);
+});
+
+test('two browsers adding systems, keypairs and connections in turn for 20 rounds: both, and a fresh sign-in, see everything', async ({ page, browser }) => {
+  test.setTimeout(300_000);
+  const key = hostKey();
+  const user = await startAccount(page);
+  const other = await (await context(browser)).newPage();
+  await signIn(other, user);
+  await unlock(other);
+  const browsers: [string, Page][] = [['a', page], ['b', other]];
+  const added = { systems: [] as string[], keypairs: [] as string[], connections: [] as string[] };
+  const lastKeypair: Record<string, string> = {};
+  await openDashboard(page);
+
+  for (let round = 0; round < 20; round++) {
+    for (const [who, p] of browsers) {
+      const name = `${who}${round}`;
+      const onDashboard = await p.getByRole('heading', { name: 'Dashboard' }).isVisible();
+      if (round % 3 === 0) {
+        if (!onDashboard) await openDashboard(p);
+        await addSystem(p, name, `https://${name}.lan`);
+        added.systems.push(name);
+      } else {
+        if (onDashboard) await openBackupCredentials(p);
+        if (round % 3 === 1) {
+          await generateKeypair(p, name, 'Ed25519');
+          await keepKeypairDialogClosed(p);
+          lastKeypair[who] = name;
+          added.keypairs.push(name);
+        } else {
+          await addManualConnection(p, name, lastKeypair[who], `10.0.${round}.1`, 22, key);
+          added.connections.push(name);
+        }
+      }
+    }
+  }
+
+  const fresh = await (await context(browser)).newPage();
+  await signIn(fresh, user);
+  await unlock(fresh);
+  for (const p of [page, other, fresh]) {
+    await comeBack(p);
+    if (!(await p.getByRole('heading', { name: 'Dashboard' }).isVisible())) await openDashboard(p);
+    const systems = p.getByRole('region', { name: 'TrueNAS Systems' }).getByRole('row');
+    await expect(systems).toHaveCount(added.systems.length + 1); // and the header
+    for (const name of added.systems) await expect(systems.filter({ hasText: `${name}.lan` })).toHaveCount(1);
+    await openBackupCredentials(p);
+    await expect(widget(p, 'SSH Keypairs').getByRole('listitem')).toHaveCount(added.keypairs.length);
+    await expect(widget(p, 'SSH Connections').getByRole('listitem')).toHaveCount(added.connections.length);
+    for (const name of added.keypairs) await expect(row(p, 'SSH Keypairs', name)).toHaveCount(1);
+    for (const name of added.connections) await expect(row(p, 'SSH Connections', name)).toHaveCount(1);
+  }
+  // Both browsers' private keys reached the keyring the fresh sign-in unlocked.
+  for (const name of [lastKeypair.a, lastKeypair.b]) {
+    const files = await downloads(fresh, 2, () => widget(fresh, 'SSH Keypairs').getByRole('button', { name: `Download ${name}` }).click());
+    const privateFile = files.find((f) => f.suggestedFilename().includes('private'))!;
+    expect(readFileSync((await privateFile.path())!, 'utf8')).toContain('BEGIN OPENSSH PRIVATE KEY');
+  }
+});
+
+test('the same connection edited in two browsers: the later edit wins and the other browser says so', async ({ page, browser }) => {
+  const user = await startAccount(page);
+  await generateKeypair(page, 'k', 'Ed25519');
+  await keepKeypairDialogClosed(page);
+  await addManualConnection(page, 'shared', 'k', '10.0.0.1', 22, hostKey());
+  await synced(page);
+  const other = await secondBrowser(browser, user);
+  await expect(row(other, 'SSH Connections', 'shared')).toContainText('10.0.0.1:22');
+
+  // First edit: the port, here.
+  await row(page, 'SSH Connections', 'shared').getByRole('button', { name: 'shared', exact: true }).click();
+  let form = page.getByRole('dialog', { name: 'SSH Connections' });
+  await form.getByLabel('Port').fill('2201');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form).toBeHidden();
+  await synced(page);
+
+  // Later edit: the host, in the other browser, which hadn't seen the first.
+  await row(other, 'SSH Connections', 'shared').getByRole('button', { name: 'shared', exact: true }).click();
+  form = other.getByRole('dialog', { name: 'SSH Connections' });
+  await expect(form.getByLabel('Port')).toHaveValue('22');
+  await form.getByLabel('Host', { exact: true }).fill('10.0.0.9');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form).toBeHidden();
+  await synced(other);
+
+  await comeBack(page);
+  await expect(page.getByRole('alert')).toHaveText(/Your edit to SSH Connection “shared” was replaced by a later edit made on another device\./);
+  await expect(row(page, 'SSH Connections', 'shared')).toContainText('10.0.0.9:22');
+  await expect(row(other, 'SSH Connections', 'shared')).toContainText('10.0.0.9:22');
+  await expect(other.getByRole('alert')).toHaveCount(0);
+  await page.getByRole('alert').getByRole('button', { name: 'Dismiss' }).click();
+  await expect(page.getByRole('alert')).toHaveCount(0);
+});
+
+test('a delete in one browser while the other edits another item: the delete holds and the edit survives', async ({ page, browser }) => {
+  const user = await startAccount(page);
+  for (const name of ['gone', 'kept']) {
+    await generateKeypair(page, name, 'Ed25519');
+    await keepKeypairDialogClosed(page);
+  }
+  await synced(page);
+  const other = await secondBrowser(browser, user);
+  await expect(row(other, 'SSH Keypairs', 'gone')).toHaveCount(1);
+
+  await widget(page, 'SSH Keypairs').getByRole('button', { name: 'Delete gone' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Delete SSH Keypair' });
+  await confirm.getByLabel('Confirm').check();
+  await confirm.getByRole('button', { name: 'Delete' }).click();
+  await expect(confirm).toBeHidden();
+  await synced(page);
+
+  // The other browser still lists "gone" and renames "kept".
+  await row(other, 'SSH Keypairs', 'kept').getByRole('button', { name: 'kept', exact: true }).click();
+  const form = other.getByRole('dialog', { name: 'SSH Keypairs' });
+  await form.getByLabel('Name', { exact: true }).fill('kept-renamed');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form.getByRole('status')).toHaveText('SSH Keypair saved');
+  await keepKeypairDialogClosed(other);
+  await synced(other);
+
+  for (const p of [page, other]) {
+    await comeBack(p);
+    await expect(row(p, 'SSH Keypairs', 'kept-renamed')).toHaveCount(1);
+    await expect(row(p, 'SSH Keypairs', 'gone')).toHaveCount(0);
+    await expect(row(p, 'SSH Keypairs', 'kept')).toHaveCount(0);
+  }
+});
+
+test('the server restarted mid-test, even killed right after a write: nothing acknowledged is lost', async ({ browser }) => {
+  const keyhaven = await server();
+  const page = await (await context(browser, keyhaven.url)).newPage();
+  const user = uniqueName('restart');
+  await createAccount(page, user);
+  await addSystem(page, 's1', 'https://s1.lan');
+  await addSystem(page, 's2', 'https://s2.lan');
+  await synced(page);
+  await keyhaven.kill();
+
+  // The server is gone (the browser still thinks it is online).
+  await addSystem(page, 's3', 'https://s3.lan');
+  await expect(page.getByText('Changes not synced yet')).toBeVisible();
+  await expect(page.getByText("The Keyhaven server can't be reached.")).toBeVisible();
+  await keyhaven.restart();
+  await synced(page); // retried on its own
+  await expect(page.getByText("The Keyhaven server can't be reached.")).toHaveCount(0);
+  await keyhaven.kill();
+  await keyhaven.restart();
+
+  const fresh = await (await context(browser, keyhaven.url)).newPage();
+  await signIn(fresh, user);
+  const systems = fresh.getByRole('region', { name: 'TrueNAS Systems' });
+  for (const name of ['s1', 's2', 's3']) await expect(systems.getByRole('row').filter({ hasText: `${name}.lan` })).toHaveCount(1);
+});
+
+test('an older keyring replayed into the server database is refused with a warning; the newer copy is kept', async ({ browser }) => {
+  const keyhaven = await server();
+  const page = await (await context(browser, keyhaven.url)).newPage();
+  await startAccount(page);
+  await generateKeypair(page, 'first', 'Ed25519');
+  await keepKeypairDialogClosed(page);
+  await synced(page);
+  const old = sql(keyhaven, "SELECT hex(data) || '|' || tag FROM blobs WHERE name = 'keyring'");
+  await generateKeypair(page, 'second', 'Ed25519');
+  await keepKeypairDialogClosed(page);
+  await synced(page);
+
+  const [data, tag] = old.split('|');
+  sql(keyhaven, `UPDATE blobs SET data = X'${data}', tag = '${tag}' WHERE name = 'keyring'`);
+  await comeBack(page);
+  const warning = page.getByRole('alert').filter({ hasText: 'Possible rollback' });
+  await expect(warning).toContainText(/older keyring \(revision \d+\) than this browser has already seen/);
+
+  // Reloaded, the app still refuses it, unlocks its own newer copy, and
+  // the newer keypair's private key is there.
+  await page.reload();
+  await unlock(page);
+  await expect(warning).toBeVisible();
+  const files = await downloads(page, 2, () => widget(page, 'SSH Keypairs').getByRole('button', { name: 'Download second' }).click());
+  expect(files.map((f) => f.suggestedFilename()).sort()).toEqual(['second_private_key_ed25519', 'second_public_key_ed25519']);
+  // Nothing was written over the replayed copy either.
+  expect(sql(keyhaven, "SELECT hex(data) || '|' || tag FROM blobs WHERE name = 'keyring'")).toBe(old);
+});
+
+test('a new release: the user is told, and the page moves to it only when they agree', async ({ browser }) => {
+  const dist = mkdtempSync(join(tmpdir(), 'keyhaven-e2e-dist-'));
+  cleanups.push(() => rmSync(dist, { recursive: true, force: true }));
+  cpSync(process.env.KEYHAVEN_DIST!, dist, { recursive: true });
+  const keyhaven = await server({ dist });
+  const page = await (await context(browser, keyhaven.url)).newPage();
+  await page.goto('/signin');
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  const cacheNames = () => page.evaluate(() => caches.keys());
+  const [current] = await cacheNames();
+  expect(current).toMatch(/^keyhaven-[0-9a-f]{16}$/);
+
+  // Release a new version: a changed service worker.
+  const worker = join(dist, 'sw.js');
+  writeFileSync(worker, readFileSync(worker, 'utf8').replace(/const VERSION = "([0-9a-f]+)";/, 'const VERSION = "$1-next";'));
+  rmSync(`${worker}.br`, { force: true });
+  rmSync(`${worker}.gz`, { force: true });
+
+  await page.reload();
+  const banner = page.getByText('A new version of Keyhaven is ready.');
+  await expect(banner).toBeVisible();
+  // Still on the old release, which stays cached until the user agrees.
+  expect((await cacheNames()).sort()).toEqual([current, `${current}-next`].sort());
+  await Promise.all([page.waitForEvent('load'), banner.getByRole('button', { name: 'Reload' }).click()]);
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+  await expect.poll(cacheNames).toEqual([`${current}-next`]);
+  await expect(page.getByText('A new version of Keyhaven is ready.')).toHaveCount(0);
+});
