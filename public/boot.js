@@ -32,15 +32,23 @@ if ("serviceWorker" in navigator) {
     .register("/sw.js", { updateViaCache: "none" })
     .catch(() => navigator.serviceWorker.getRegistration());
   if (registration) {
-    announce(registration.waiting);
-    registration.addEventListener("updatefound", () => {
-      const worker = registration.installing;
-      worker?.addEventListener("statechange", () => {
+    // A new release may already be installing (the browser looks on every
+    // navigation, possibly before this line runs): follow it either way.
+    const follow = (worker) => {
+      if (!worker) return;
+      if (worker.state === "installed") return announce(worker);
+      worker.addEventListener("statechange", () => {
         if (worker.state === "installed") announce(worker);
       });
-    });
-    // The app is one long-lived page: look for a new release now and
-    // then, not only when it is opened.
-    setInterval(() => registration.update().catch(() => {}), 60 * 60 * 1000);
+    };
+    follow(registration.waiting);
+    follow(registration.installing);
+    registration.addEventListener("updatefound", () => follow(registration.installing));
+    // Look for a new release whenever the app opens (the browser's own
+    // check on navigation is not always made) and hourly while it stays
+    // open; offline the check fails quietly.
+    const check = () => registration.update().catch(() => {});
+    check();
+    setInterval(check, 60 * 60 * 1000);
   }
 }

@@ -2,7 +2,7 @@
 // browser's copy in IndexedDB, queued edits, per-item merges on conflict,
 // a server restart and a rolled-back keyring.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
@@ -335,6 +335,10 @@ test('a new release: the user is told, and the page moves to it only when they a
   writeFileSync(worker, readFileSync(worker, 'utf8').replace(/const VERSION = "([0-9a-f]+)";/, 'const VERSION = "$1-next";'));
   rmSync(`${worker}.br`, { force: true });
   rmSync(`${worker}.gz`, { force: true });
+  // Last-Modified has one-second resolution, and this copy may be less than
+  // a second old; a real release lands later than the one it replaces.
+  const later = new Date(Date.now() + 5_000);
+  utimesSync(worker, later, later);
 
   await page.reload();
   const banner = page.getByText('A new version of Keyhaven is ready.');
