@@ -75,25 +75,29 @@ const result = {};
   await context.close();
 }
 
-// App load: navigation to an interactive sign-in page, cold (a new profile)
-// and warm (the same profile again: HTTP cache, and the service worker once
-// there is one).
+// App load: navigation to an interactive sign-in page, cold (a new profile),
+// warm (the same profile again, once the service worker has the release)
+// and offline (the service worker alone).
 {
   const cold = [];
   const warm = [];
+  const offline = [];
   for (let i = 0; i < runs; i++) {
     const context = await browser.newContext();
     await context.addInitScript(watchButton, 'Sign in');
     const page = await context.newPage();
-    for (const into of [cold, warm]) {
+    for (const into of [cold, warm, offline]) {
+      await context.setOffline(into === offline);
       await page.goto(`${url}/signin`);
       await page.waitForFunction(() => window.__ready !== undefined);
       into.push(await page.evaluate(() => window.__ready));
+      if (into === cold) await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
     }
     await context.close();
   }
   result.load_cold = cold;
   result.load_warm = warm;
+  result.load_offline = offline;
 }
 
 const context = await browser.newContext();

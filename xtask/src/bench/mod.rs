@@ -163,9 +163,14 @@ fn browser(ws: &Workspace, url: &str, username: &str) -> anyhow::Result<Vec<Row>
         vec![
         Row::new("app load to interactive sign-in, cold", "ms", samples(&json["load_cold"])),
         Row::new(
-            "app load to interactive sign-in, warm cache",
+            "app load to interactive sign-in, warm (service worker's cache)",
             "ms",
             samples(&json["load_warm"]),
+        ),
+        Row::new(
+            "app load to interactive sign-in, offline (service worker alone)",
+            "ms",
+            samples(&json["load_offline"]),
         ),
         Row::new(
             "unlock in browser (Argon2id 64 MiB t=3 p=4 in the app's worker + 100-entry keyring)",
