@@ -111,11 +111,14 @@ impl AppState {
         self.loaded.set(false);
     }
 
-    /// Signs out here: this browser's copy of the account goes too.
+    /// Signs out here: this browser's copy of the account goes too. (Under
+    /// the sync lock, so no sync in flight writes the copy back after it.)
     pub async fn sign_out(&self) {
+        let lock = self.sync_lock.get_value();
+        let _one_at_a_time = lock.lock().await;
         let _ = api::sign_out().await;
-        let _ = saved::clear().await;
         self.signed_in(None);
+        let _ = saved::clear().await;
     }
 }
 

@@ -134,7 +134,29 @@ test('offline: the app reloads, unlocks, generates and downloads; the edit reach
   const files = await downloads(other, 2, () => widget(other, 'SSH Keypairs').getByRole('button', { name: 'Download made-offline' }).click());
   const otherPrivate = files.find((f) => f.suggestedFilename().includes('private'))!;
   expect(readFileSync((await otherPrivate.path())!, 'utf8')).toBe(privateKey);
+
+  // Signing out takes this browser's copy of the account with it.
+  expect(await savedCopies(page)).toBe(1);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+  expect(await savedCopies(page)).toBe(0);
 });
+
+/** How many accounts this browser keeps a copy of (IndexedDB). */
+function savedCopies(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open('keyhaven');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const count = open.result.transaction('account').objectStore('account').count();
+          count.onsuccess = () => resolve(count.result);
+          count.onerror = () => reject(count.error);
+        };
+      }),
+  );
+}
 
 test('two browsers adding systems, keypairs and connections in turn for 20 rounds: both, and a fresh sign-in, see everything', async ({ page, browser }) => {
   test.setTimeout(300_000);
