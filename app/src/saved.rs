@@ -131,19 +131,13 @@ async fn run(
     let database = open().await?;
     let transaction = database.transaction_with_str_and_mode(STORE, mode)?;
     let request = request(&transaction.object_store(STORE)?)?;
-    let done = js_sys::Promise::new(&mut |resolve, reject| {
-        let reject_too = reject.clone();
-        transaction.set_oncomplete(Some(&once(move |_| {
-            let _ = resolve.call0(&JsValue::NULL);
-        })));
-        transaction.set_onerror(Some(&once(move |_| {
-            let _ = reject.call1(&JsValue::NULL, &"the transaction failed".into());
-        })));
-        transaction.set_onabort(Some(&once(move |_| {
-            let _ = reject_too.call1(&JsValue::NULL, &"the transaction was aborted".into());
-        })));
-    });
-    JsFuture::from(done).await?;
+    settled(|resolve, reject| {
+        transaction.set_oncomplete(Some(resolve));
+        transaction.set_onerror(Some(reject));
+        transaction.set_onabort(Some(reject));
+    })
+    .await
+    .map_err(|_| JsValue::from("the transaction failed"))?;
     database.close();
     request.result()
 }
@@ -155,28 +149,31 @@ async fn open() -> Result<IdbDatabase, JsValue> {
         .ok_or("IndexedDB is not available")?;
     let request = factory.open_with_u32(DATABASE, 1)?;
     let upgrade = request.clone();
-    request.set_onupgradeneeded(Some(&once(move |_| {
+    let create = Closure::once_into_js(move || {
         if let Ok(database) = upgrade.result().and_then(|r| r.dyn_into::<IdbDatabase>()) {
             let _ = database.create_object_store(STORE);
         }
-    })));
-    let opened = request.clone();
-    let done = js_sys::Promise::new(&mut |resolve, reject| {
-        let opened = opened.clone();
-        opened.set_onsuccess(Some(&once(move |_| {
-            let _ = resolve.call0(&JsValue::NULL);
-        })));
-        opened.set_onerror(Some(&once(move |_| {
-            let _ = reject.call1(&JsValue::NULL, &"IndexedDB could not be opened".into());
-        })));
     });
-    JsFuture::from(done).await?;
+    request.set_onupgradeneeded(Some(create.unchecked_ref()));
+    settled(|resolve, reject| {
+        request.set_onsuccess(Some(resolve));
+        request.set_onerror(Some(reject));
+    })
+    .await
+    .map_err(|_| JsValue::from("IndexedDB could not be opened"))?;
     request.result()?.dyn_into::<IdbDatabase>()
 }
 
-/// A one-shot event handler. (One that never fires, such as the error
-/// handler of a request that succeeded, stays allocated: a few bytes per
-/// write.)
-fn once(f: impl FnOnce(web_sys::Event) + 'static) -> js_sys::Function {
-    Closure::once_into_js(f).unchecked_into()
+/// Waits for an IndexedDB object's outcome: `arm` hangs the promise's own
+/// resolve and reject functions on the events that end it.
+async fn settled(
+    arm: impl FnOnce(&js_sys::Function, &js_sys::Function),
+) -> Result<JsValue, JsValue> {
+    let mut arm = Some(arm);
+    let promise = js_sys::Promise::new(&mut |resolve, reject| {
+        if let Some(arm) = arm.take() {
+            arm(&resolve, &reject);
+        }
+    });
+    JsFuture::from(promise).await
 }
