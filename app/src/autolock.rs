@@ -36,11 +36,9 @@ pub fn start(state: AppState) {
         return;
     };
     let last_activity = StoredValue::new(now_ms());
-    let touch = Closure::<dyn Fn()>::new(move || last_activity.set_value(now_ms()));
     for event in ["keydown", "pointerdown"] {
-        let _ = window.add_event_listener_with_callback(event, touch.as_ref().unchecked_ref());
+        let _ = window_event_listener_untyped(event, move |_| last_activity.set_value(now_ms()));
     }
-    touch.forget();
     let check = Closure::<dyn Fn()>::new(move || {
         let idle_ms = now_ms().saturating_sub(last_activity.get_value());
         if state.unlocked.get_untracked() && idle_ms >= u64::from(minutes()) * 60_000 {

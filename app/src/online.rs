@@ -3,7 +3,6 @@
 //! are disabled with the reason while it is gone.
 
 use leptos::prelude::*;
-use wasm_bindgen::{JsCast, prelude::Closure};
 
 use crate::state::AppState;
 
@@ -13,9 +12,7 @@ pub fn start(state: AppState) {
     };
     state.online.set(window.navigator().on_line());
     for (event, value) in [("online", true), ("offline", false)] {
-        let handler = Closure::<dyn Fn()>::new(move || state.online.set(value));
-        let _ = window.add_event_listener_with_callback(event, handler.as_ref().unchecked_ref());
-        // Lives as long as the page.
-        handler.forget();
+        // Listens as long as the page lives.
+        let _ = window_event_listener_untyped(event, move |_| state.online.set(value));
     }
 }

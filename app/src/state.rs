@@ -385,6 +385,10 @@ pub fn page_scheme() -> String {
 pub fn new_id() -> String {
     let mut bytes = [0u8; 16];
     getrandom::getrandom(&mut bytes).expect("the browser has crypto.getRandomValues");
+    hex(&bytes)
+}
+
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -20,12 +20,11 @@ use keyhaven_core::{
     model::{Kind, Metadata, Replaced},
 };
 use leptos::prelude::*;
-use wasm_bindgen::{JsCast, prelude::Closure};
 
 use crate::{
     net::api::{self, ApiError},
     saved::{self, Saved},
-    state::{AppState, now_ms},
+    state::{AppState, hex, now_ms},
 };
 
 pub const METADATA: &str = "metadata";
@@ -137,13 +136,7 @@ impl AppState {
         let keyring_tag = tag_of(KEYRING);
         // A refused keyring (say, rolled back) doesn't stop the metadata.
         let keyring = if keyring_tag != self.keyring_tag.get_untracked() {
-            match api::get_blob(KEYRING).await? {
-                Some((bytes, tag)) => self.integrate_keyring(&bytes, tag),
-                None => {
-                    self.keyring_gone();
-                    Ok(())
-                }
-            }
+            self.fetch_keyring().await?
         } else {
             Ok(())
         };
@@ -180,10 +173,7 @@ impl AppState {
                         self.keyring_pending.set(false);
                     }
                 }
-                Err(ApiError::Conflict { .. }) => match api::get_blob(KEYRING).await? {
-                    Some((bytes, tag)) => self.integrate_keyring(&bytes, tag)?,
-                    None => self.keyring_gone(),
-                },
+                Err(ApiError::Conflict { .. }) => self.fetch_keyring().await??,
                 Err(other) => return Err(other),
             }
         }
@@ -212,6 +202,19 @@ impl AppState {
             }
         }
         Err(too_contended())
+    }
+
+    /// Fetches the server's keyring and takes it in. The outer error is the
+    /// fetch's; the inner one says the keyring was refused (unreadable,
+    /// rolled back, or waiting for unlock).
+    async fn fetch_keyring(&self) -> Result<Result<(), ApiError>, ApiError> {
+        Ok(match api::get_blob(KEYRING).await? {
+            Some((bytes, tag)) => self.integrate_keyring(&bytes, tag),
+            None => {
+                self.keyring_gone();
+                Ok(())
+            }
+        })
     }
 
     /// Folds the server's metadata into this browser's; what remains only
@@ -398,9 +401,6 @@ impl AppState {
 
 /// Pulls on focus, on reconnect and periodically while the page is open.
 pub fn start(state: AppState) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
     let pull = move || {
         if state.loaded.get_untracked() && state.online.get_untracked() {
             leptos::task::spawn_local(async move {
@@ -408,22 +408,14 @@ pub fn start(state: AppState) {
             });
         }
     };
-    for event in ["focus", "online"] {
-        let handler = Closure::<dyn Fn()>::new(pull);
-        let _ = window.add_event_listener_with_callback(event, handler.as_ref().unchecked_ref());
-        // Lives as long as the page.
-        handler.forget();
-    }
-    if let Some(document) = window.document() {
-        let visible = document.clone();
-        let handler = Closure::<dyn Fn()>::new(move || {
-            if !visible.hidden() {
+    // (`visibilitychange` bubbles from the document to the window.)
+    for event in ["focus", "online", "visibilitychange"] {
+        // Listens as long as the page lives.
+        let _ = window_event_listener_untyped(event, move |_| {
+            if event != "visibilitychange" || !document().hidden() {
                 pull();
             }
         });
-        let _ = document
-            .add_event_listener_with_callback("visibilitychange", handler.as_ref().unchecked_ref());
-        handler.forget();
     }
     let _ = set_interval_with_handle(pull, PULL_EVERY);
 }
@@ -455,8 +447,4 @@ fn too_contended() -> ApiError {
 
 fn failed(message: String) -> ApiError {
     ApiError::Failed { status: 0, message }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

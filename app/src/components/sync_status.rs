@@ -4,7 +4,7 @@
 //! release ready).
 
 use leptos::prelude::*;
-use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::state::AppState;
 
@@ -87,13 +87,8 @@ pub fn Banners() -> impl IntoView {
 #[component]
 fn UpdateReady() -> impl IntoView {
     let ready = RwSignal::new(call_boot("keyhavenUpdateReady").is_some_and(|v| v.is_truthy()));
-    if let Some(window) = web_sys::window() {
-        let handler = Closure::<dyn Fn()>::new(move || ready.set(true));
-        let _ = window
-            .add_event_listener_with_callback("keyhaven-update", handler.as_ref().unchecked_ref());
-        // Lives as long as the page.
-        handler.forget();
-    }
+    // Listens as long as the page lives.
+    let _ = window_event_listener_untyped("keyhaven-update", move |_| ready.set(true));
     view! {
         <Show when=move || ready.get()>
             <p class="banner" aria-live="polite">
