@@ -11,5 +11,6 @@ mod error;
 pub mod keyring;
 pub mod model;
 pub mod ssh;
+pub mod sync;
 
 pub use error::Error;

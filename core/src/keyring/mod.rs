@@ -6,7 +6,13 @@
 //! key-encryption key → unwraps a random 256-bit **data key** →
 //! XChaCha20-Poly1305, random 192-bit nonce, one encryption per entry.
 //! A recovery code is a second key slot wrapping the same data key.
-//! Changing the passphrase rewrites one slot; no entry is touched.
+//! Changing the passphrase rotates the data key: every entry is
+//! re-encrypted and the old slots are gone (`rekey.rs`), so an old copy plus
+//! the old passphrase opens nothing written afterwards.
+//!
+//! The data key also seals the metadata fields that decide where a secret
+//! goes (`metadata_seal.rs`, used by [`crate::model::Metadata`]'s trust
+//! checks), so a server can't redirect what it can't read.
 //!
 //! # Format, version 1
 //!
@@ -51,8 +57,10 @@
 
 mod entry;
 mod kdf;
+mod metadata_seal;
 mod recovery;
-mod wire;
+mod rekey;
+pub(crate) mod wire;
 
 use std::collections::BTreeMap;
 
@@ -558,9 +566,13 @@ impl Unlocked {
 
     /// Decrypts an entry; `None` when there is none (or it was deleted).
     pub fn get(&self, id: &str) -> Result<Option<EntryValue>, Error> {
-        let Some(entry) = self.keyring.entries.get(id).filter(|e| !e.deleted) else {
-            return Ok(None);
-        };
+        match self.keyring.entries.get(id).filter(|e| !e.deleted) {
+            Some(entry) => self.decrypt(id, entry).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn decrypt(&self, id: &str, entry: &Entry) -> Result<EntryValue, Error> {
         let altered = || Error::Tampered(format!("the entry {id} was altered"));
         let mut plain = Zeroizing::new(entry.ciphertext.clone());
         self.cipher()
@@ -570,7 +582,7 @@ impl Unlocked {
                 &mut *plain,
             )
             .map_err(|_| altered())?;
-        EntryValue::decode(&plain).map(Some).map_err(|_| altered())
+        EntryValue::decode(&plain).map_err(|_| altered())
     }
 
     /// Stores `value` under `id`. Its time is `now_ms`, or just after the
@@ -584,15 +596,28 @@ impl Unlocked {
         rng: &mut impl CryptoRngCore,
     ) -> Result<(), Error> {
         entry::validate_id(id)?;
+        if !self.keyring.entries.contains_key(id) && self.keyring.entries.len() >= MAX_ENTRIES {
+            return Err(Error::Invalid("The keyring is full.".into()));
+        }
+        let entry = self.encrypt(id, value, self.next_time(id, now_ms), rng)?;
+        self.keyring.entries.insert(id.to_owned(), entry);
+        Ok(())
+    }
+
+    /// `value` encrypted for slot `id` at time `updated_ms`.
+    fn encrypt(
+        &self,
+        id: &str,
+        value: &EntryValue,
+        updated_ms: u64,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Entry, Error> {
         let plain = value.encode();
         if plain.len() + 16 > MAX_ENTRY_BYTES {
             return Err(Error::Invalid("That value is too large to store.".into()));
         }
-        if !self.keyring.entries.contains_key(id) && self.keyring.entries.len() >= MAX_ENTRIES {
-            return Err(Error::Invalid("The keyring is full.".into()));
-        }
         let mut entry = Entry {
-            updated_ms: self.next_time(id, now_ms),
+            updated_ms,
             deleted: false,
             nonce: random(rng),
             ciphertext: Vec::new(),
@@ -607,8 +632,7 @@ impl Unlocked {
             )
             .map_err(|_| Error::Invalid("encryption failed".into()))?;
         entry.ciphertext = buffer.to_vec();
-        self.keyring.entries.insert(id.to_owned(), entry);
-        Ok(())
+        Ok(entry)
     }
 
     /// Deletes an entry, leaving a tombstone so the deletion syncs. Returns
@@ -629,12 +653,13 @@ impl Unlocked {
 
     fn next_time(&self, id: &str, now_ms: u64) -> u64 {
         match self.keyring.entries.get(id) {
-            Some(previous) => now_ms.max(previous.updated_ms + 1),
+            Some(previous) => now_ms.max(previous.updated_ms.saturating_add(1)),
             None => now_ms,
         }
     }
 
-    /// Replaces the passphrase: one slot is rewritten, no entry changes.
+    /// Replaces the passphrase and rotates the data key
+    /// ([`Unlocked::change_passphrase_with_kek`]).
     pub fn change_passphrase(
         &mut self,
         passphrase: &SecretString,
@@ -645,20 +670,6 @@ impl Unlocked {
         let salt = random(rng);
         let kek = kdf::derive(passphrase.expose_secret().as_bytes(), &salt, params)?;
         self.change_passphrase_with_kek(params, salt, &kek, now_ms, rng)
-    }
-
-    /// [`Unlocked::change_passphrase`] with the key derived elsewhere.
-    pub fn change_passphrase_with_kek(
-        &mut self,
-        params: KdfParams,
-        salt: [u8; 16],
-        kek: &Kek,
-        now_ms: u64,
-        rng: &mut impl CryptoRngCore,
-    ) -> Result<(), Error> {
-        params.validate()?;
-        self.put_slot(SlotKind::Passphrase, params, salt, kek, now_ms, rng);
-        Ok(())
     }
 
     /// Adds (or replaces) the recovery code; show the result once.
@@ -700,7 +711,7 @@ impl Unlocked {
         rng: &mut impl CryptoRngCore,
     ) {
         let updated_ms = match self.keyring.slot(kind) {
-            Some(previous) => now_ms.max(previous.updated_ms + 1),
+            Some(previous) => now_ms.max(previous.updated_ms.saturating_add(1)),
             None => now_ms,
         };
         let mut slot = Slot {

@@ -13,9 +13,10 @@ use super::{Connection, Item, Keypair, Metadata, System};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
-    System,
-    Keypair,
-    Connection,
+    // The numbers are bound into seals (`seal.rs`): never change them.
+    System = 1,
+    Keypair = 2,
+    Connection = 3,
 }
 
 /// What a merge took from the other copy where this copy had its own,
@@ -106,13 +107,16 @@ fn merge_map<T: Clone + PartialEq + Serialize + Named>(
             }
             Some(our) if wins(their, our) => {
                 let name = our.value.as_ref().or(their.value.as_ref());
-                report.replaced.push(Replaced {
-                    kind,
-                    id: id.clone(),
-                    name: name.map(|v| v.name().to_owned()).unwrap_or_default(),
-                    by: our.by.clone(),
-                    deleted: their.value.is_none(),
-                });
+                // Only the seal differs: nothing of the user's was replaced.
+                if our.value != their.value {
+                    report.replaced.push(Replaced {
+                        kind,
+                        id: id.clone(),
+                        name: name.map(|v| v.name().to_owned()).unwrap_or_default(),
+                        by: our.by.clone(),
+                        deleted: their.value.is_none(),
+                    });
+                }
                 ours.insert(id.clone(), their.clone());
             }
             Some(_) => {}
@@ -120,13 +124,15 @@ fn merge_map<T: Clone + PartialEq + Serialize + Named>(
     }
 }
 
-/// A total order on versions of one item: stamp, then device, then content.
+/// A total order on versions of one item: stamp, then device, then
+/// content, then seal (so the same version sealed on two devices settles
+/// on one seal instead of trading them forever).
 fn wins<T: PartialEq + Serialize>(a: &Item<T>, b: &Item<T>) -> bool {
     if (a.updated, &a.by) != (b.updated, &b.by) {
         return (a.updated, &a.by) > (b.updated, &b.by);
     }
     if a.value == b.value {
-        return false;
+        return a.seal > b.seal;
     }
     let content = |item: &Item<T>| serde_json::to_string(&item.value).unwrap_or_default();
     content(a) > content(b)

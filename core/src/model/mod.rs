@@ -6,17 +6,21 @@
 //! deletion leaves a tombstone, so two copies merge item by item
 //! ([`Metadata::merge`]).
 
+mod hostile;
 mod merge;
+mod seal;
 mod validate;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use hostile::MAX_CLOCK_SKEW_MS;
 pub use merge::{Kind, MergeReport, Replaced};
+pub use seal::{Finding, PinDigest, Pinned, Sealed, Trust};
 pub use validate::{
     MAX_CONNECT_TIMEOUT, check_connect_timeout, check_port, host_from_input, normalize_truenas_url,
-    validate_host,
+    secret_transport_allowed, validate_host,
 };
 
 use crate::Error;
@@ -69,6 +73,11 @@ pub struct Item<T> {
     pub by: String,
     #[serde(default = "none", skip_serializing_if = "Option::is_none")]
     pub value: Option<T>,
+    /// The item's [`Sealed`] fields encrypted under the keyring's data key
+    /// (base64), so a server can't change them unnoticed; `None` until a
+    /// browser with the keyring unlocked seals it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
 }
 
 /// A missing `value` is a tombstone (a plain `default` would make serde
@@ -209,13 +218,14 @@ fn live<T>(map: &BTreeMap<String, Item<T>>) -> impl Iterator<Item = (&str, &T)> 
 fn put<T>(map: &mut BTreeMap<String, Item<T>>, id: &str, value: Option<T>, now: u64, by: &str) {
     let updated = map
         .get(id)
-        .map_or(now, |previous| now.max(previous.updated + 1));
+        .map_or(now, |previous| now.max(previous.updated.saturating_add(1)));
     map.insert(
         id.to_owned(),
         Item {
             updated,
             by: by.to_owned(),
             value,
+            seal: None,
         },
     );
 }
@@ -231,3 +241,5 @@ fn remove<T>(map: &mut BTreeMap<String, Item<T>>, id: &str, now: u64, by: &str) 
 // Property tests need proptest, which does not build for wasm32.
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
+#[cfg(test)]
+mod trust_tests;

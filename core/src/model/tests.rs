@@ -199,11 +199,13 @@ fn arb_item() -> impl Strategy<Value = Item<Keypair>> {
         0u64..6,
         prop::sample::select(vec!["a", "b"]),
         prop::option::of("[a-c]{1,2}"),
+        prop::option::of("[xy]"),
     )
-        .prop_map(|(updated, by, name)| Item {
+        .prop_map(|(updated, by, name, seal)| Item {
             updated,
             by: by.to_owned(),
             value: name.map(|n| keypair(&n)),
+            seal,
         })
 }
 
@@ -225,6 +227,7 @@ fn arb_metadata() -> impl Strategy<Value = Metadata> {
                         updated: item.updated,
                         by: item.by,
                         value,
+                        seal: item.seal,
                     },
                 );
             }

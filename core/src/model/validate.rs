@@ -109,3 +109,24 @@ pub fn check_connect_timeout(input: &str) -> Result<u32, Error> {
         ))),
     }
 }
+
+/// Whether a secret (an API key, an admin password) may be sent to this
+/// TrueNAS URL: over TLS, or in plain text only to this very machine —
+/// an IP literal in 127.0.0.0/8, `::1`, or `localhost` itself. A name that
+/// merely starts with `127.` (`127.attacker.example`) is not loopback.
+/// (TrueNAS also revokes an API key that arrives over plain `ws://`.)
+pub fn secret_transport_allowed(url: &str) -> bool {
+    let (scheme, host, _) = split_url(url.trim());
+    match scheme.map(str::to_ascii_lowercase).as_deref() {
+        Some("https") => true,
+        Some("http") => {
+            host.eq_ignore_ascii_case("localhost")
+                || host.parse::<IpAddr>().is_ok_and(|ip| match ip {
+                    // Not `to_canonical()`: ::ffff:10.0.0.1 is no loopback.
+                    IpAddr::V4(v4) => v4.is_loopback(),
+                    IpAddr::V6(v6) => v6.is_loopback(),
+                })
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,421 @@
+//! Which metadata can be trusted. The metadata document is plaintext on a
+//! server that may be hostile, yet some of its fields decide where a secret
+//! goes or what is trusted: a system's URL (its API key and the admin's
+//! password go there), a keypair's public key (a remote authorizes it), a
+//! connection's host and host keys. Those fields ([`Pinned`]) are sealed
+//! under the keyring's data key, bound to the keyring, the item's kind and
+//! its id ([`Item::seal`]); before a secret leaves the browser the item is
+//! checked ([`Metadata::trust`]).
+//!
+//! An item written while the keyring is locked has no seal until this
+//! browser seals it at the next unlock; one that changed outside the
+//! keyring shows both values, and the user restores theirs
+//! ([`Metadata::restore`]) or accepts the change ([`Metadata::seal`]).
+
+use std::collections::BTreeMap;
+
+use base64ct::{Base64, Encoding};
+use rand_core::CryptoRngCore;
+use sha2::{Digest, Sha256};
+
+use super::{Connection, Item, Keypair, Kind, Metadata, System};
+use crate::{
+    Error,
+    keyring::{
+        Unlocked,
+        wire::{Reader, Writer},
+    },
+};
+
+/// The sealed fields of one item, labelled for the user: `("URL", …)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pinned(pub Vec<(String, String)>);
+
+impl Pinned {
+    fn of(fields: &[(&str, String)]) -> Self {
+        Self(
+            fields
+                .iter()
+                .map(|(label, value)| ((*label).to_owned(), value.clone()))
+                .collect(),
+        )
+    }
+
+    fn get(&self, label: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.u16(self.0.len() as u16);
+        for (label, value) in &self.0 {
+            w.str16(label).bytes32(value.as_bytes());
+        }
+        w.0
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        let mut r = Reader::new(bytes);
+        let count = r.u16().ok()?;
+        let mut fields = Vec::with_capacity(usize::from(count).min(16));
+        for _ in 0..count {
+            let label = r.str16(64, "label").ok()?.to_owned();
+            let value = r.bytes32(bytes.len(), "value").ok()?;
+            fields.push((label, String::from_utf8(value.to_vec()).ok()?));
+        }
+        r.is_empty().then_some(Self(fields))
+    }
+
+    /// The fields whose values differ, as `(label, trusted, now)`.
+    pub fn differences<'a>(&'a self, now: &'a Pinned) -> Vec<(&'a str, &'a str, &'a str)> {
+        self.0
+            .iter()
+            .filter_map(|(label, trusted)| {
+                let current = now.get(label).unwrap_or_default();
+                (current != trusted).then_some((label.as_str(), trusted.as_str(), current))
+            })
+            .collect()
+    }
+}
+
+/// Items with fields worth sealing.
+pub trait Sealed: Clone {
+    const KIND: Kind;
+    fn pinned(&self) -> Pinned;
+    /// Puts the trusted values back.
+    fn restore(&mut self, trusted: &Pinned) -> Result<(), Error>;
+    fn label(&self) -> &str;
+}
+
+fn field(trusted: &Pinned, label: &str) -> Result<String, Error> {
+    trusted
+        .get(label)
+        .map(str::to_owned)
+        .ok_or_else(|| Error::Invalid(format!("The sealed copy has no {label}.")))
+}
+
+fn optional(value: &str) -> Option<String> {
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+impl Sealed for System {
+    const KIND: Kind = Kind::System;
+    fn pinned(&self) -> Pinned {
+        Pinned::of(&[
+            ("URL", self.url.clone()),
+            ("API user", self.api_username.clone().unwrap_or_default()),
+            (
+                "API key id",
+                self.api_key_id.map(|id| id.to_string()).unwrap_or_default(),
+            ),
+        ])
+    }
+    fn restore(&mut self, trusted: &Pinned) -> Result<(), Error> {
+        self.url = field(trusted, "URL")?;
+        self.api_username = optional(&field(trusted, "API user")?);
+        self.api_key_id = optional(&field(trusted, "API key id")?).and_then(|id| id.parse().ok());
+        Ok(())
+    }
+    fn label(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Sealed for Keypair {
+    const KIND: Kind = Kind::Keypair;
+    fn pinned(&self) -> Pinned {
+        Pinned::of(&[
+            ("Key type", self.key_type.clone()),
+            ("Public key", self.public_key.clone()),
+            ("Fingerprint", self.fingerprint.clone()),
+        ])
+    }
+    fn restore(&mut self, trusted: &Pinned) -> Result<(), Error> {
+        self.key_type = field(trusted, "Key type")?;
+        self.public_key = field(trusted, "Public key")?;
+        self.fingerprint = field(trusted, "Fingerprint")?;
+        Ok(())
+    }
+    fn label(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Sealed for Connection {
+    const KIND: Kind = Kind::Connection;
+    fn pinned(&self) -> Pinned {
+        Pinned::of(&[
+            ("Host", self.host.clone()),
+            ("Port", self.port.to_string()),
+            ("Username", self.username.clone()),
+            ("Private key", self.keypair_id.clone()),
+            ("Remote host keys", self.remote_host_keys.clone()),
+        ])
+    }
+    fn restore(&mut self, trusted: &Pinned) -> Result<(), Error> {
+        self.host = field(trusted, "Host")?;
+        self.port = field(trusted, "Port")?
+            .parse()
+            .map_err(|_| Error::Invalid("The sealed copy has no valid Port.".into()))?;
+        self.username = field(trusted, "Username")?;
+        self.keypair_id = field(trusted, "Private key")?;
+        self.remote_host_keys = field(trusted, "Remote host keys")?;
+        Ok(())
+    }
+    fn label(&self) -> &str {
+        &self.name
+    }
+}
+
+/// How far an item's sealed fields can be trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trust {
+    /// Sealed under this keyring and unchanged since.
+    Verified,
+    /// Never sealed: written while a keyring was locked (here or on another
+    /// device), or added by someone without the keyring.
+    Unsealed,
+    /// Its fields differ from what was sealed.
+    Changed { trusted: Pinned, now: Pinned },
+    /// A seal that this keyring's key does not open: made under another
+    /// key (the passphrase was changed elsewhere) or forged.
+    Foreign,
+}
+
+/// An item that is not [`Trust::Verified`], for the user to decide on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub kind: Kind,
+    pub id: String,
+    pub name: String,
+    pub trust: Trust,
+    /// The item's sealed fields as they are now.
+    pub now: Pinned,
+}
+
+/// Binds a seal to its item: kind and id.
+fn place(kind: Kind, id: &str) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.u8(kind as u8).str16(id);
+    w.0
+}
+
+fn trust_of<T: Sealed>(id: &str, item: &Item<T>, keyring: &Unlocked) -> Option<Trust> {
+    let value = item.value.as_ref()?;
+    let Some(seal) = &item.seal else {
+        return Some(Trust::Unsealed);
+    };
+    let trusted = Base64::decode_vec(seal)
+        .ok()
+        .and_then(|bytes| keyring.open_metadata(&place(T::KIND, id), &bytes))
+        .and_then(|plain| Pinned::decode(&plain));
+    let now = value.pinned();
+    Some(match trusted {
+        None => Trust::Foreign,
+        Some(trusted) if trusted == now => Trust::Verified,
+        Some(trusted) => Trust::Changed { trusted, now },
+    })
+}
+
+fn seal_of<T: Sealed>(
+    id: &str,
+    value: &T,
+    keyring: &Unlocked,
+    rng: &mut impl CryptoRngCore,
+) -> String {
+    let sealed = keyring.seal_metadata(&place(T::KIND, id), &value.pinned().encode(), rng);
+    Base64::encode_string(&sealed)
+}
+
+fn findings_in<T: Sealed>(
+    map: &BTreeMap<String, Item<T>>,
+    keyring: &Unlocked,
+    out: &mut Vec<Finding>,
+) {
+    for (id, item) in map {
+        let Some(value) = &item.value else { continue };
+        match trust_of(id, item, keyring) {
+            Some(Trust::Verified) | None => {}
+            Some(trust) => out.push(Finding {
+                kind: T::KIND,
+                id: id.clone(),
+                name: value.label().to_owned(),
+                now: value.pinned(),
+                trust,
+            }),
+        }
+    }
+}
+
+/// A digest of an item's sealed fields, to recognize later that an item
+/// written here while locked is still what was written.
+pub type PinDigest = [u8; 32];
+
+fn digest<T: Sealed>(value: &T) -> PinDigest {
+    Sha256::digest(value.pinned().encode()).into()
+}
+
+/// Seals the item at `id` in `map` as it is now; whether there was one.
+fn seal_in<T: Sealed>(
+    map: &mut BTreeMap<String, Item<T>>,
+    id: &str,
+    keyring: &Unlocked,
+    rng: &mut impl CryptoRngCore,
+) -> bool {
+    let Some(item) = map.get_mut(id) else {
+        return false;
+    };
+    let Some(value) = &item.value else {
+        return false;
+    };
+    item.seal = Some(seal_of(id, value, keyring, rng));
+    true
+}
+
+/// Calls `$body` with the map of `$kind`'s items, whichever kind it is.
+macro_rules! with_map {
+    ($metadata:expr, $kind:expr, |$map:ident| $body:expr) => {
+        match $kind {
+            Kind::System => {
+                let $map = &mut $metadata.systems;
+                $body
+            }
+            Kind::Keypair => {
+                let $map = &mut $metadata.keypairs;
+                $body
+            }
+            Kind::Connection => {
+                let $map = &mut $metadata.connections;
+                $body
+            }
+        }
+    };
+}
+
+impl Metadata {
+    /// How far the item's sealed fields can be trusted (`None`: no such
+    /// item, or deleted).
+    pub fn trust(&self, kind: Kind, id: &str, keyring: &Unlocked) -> Option<Trust> {
+        match kind {
+            Kind::System => trust_of(id, self.systems.get(id)?, keyring),
+            Kind::Keypair => trust_of(id, self.keypairs.get(id)?, keyring),
+            Kind::Connection => trust_of(id, self.connections.get(id)?, keyring),
+        }
+    }
+
+    /// Every live item that isn't verified.
+    pub fn findings(&self, keyring: &Unlocked) -> Vec<Finding> {
+        let mut out = Vec::new();
+        findings_in(&self.systems, keyring, &mut out);
+        findings_in(&self.keypairs, keyring, &mut out);
+        findings_in(&self.connections, keyring, &mut out);
+        out
+    }
+
+    /// Seals the item as it is now (this browser wrote it, or the user
+    /// accepted it). The stamp stays: a seal is not an edit.
+    pub fn seal(
+        &mut self,
+        kind: Kind,
+        id: &str,
+        keyring: &Unlocked,
+        rng: &mut impl CryptoRngCore,
+    ) -> bool {
+        with_map!(self, kind, |map| seal_in(map, id, keyring, rng))
+    }
+
+    /// Seals the live items whose sealed fields still have `digest`
+    /// (written here while the keyring was locked); returns the ones that
+    /// changed meanwhile, which stay unsealed.
+    pub fn seal_if_unchanged(
+        &mut self,
+        written: &[(Kind, String, PinDigest)],
+        keyring: &Unlocked,
+        rng: &mut impl CryptoRngCore,
+    ) -> Vec<(Kind, String)> {
+        let mut changed = Vec::new();
+        for (kind, id, expected) in written {
+            let same = self.pin_digest(*kind, id).as_ref() == Some(expected);
+            if same {
+                self.seal(*kind, id, keyring, rng);
+            } else if self.pin_digest(*kind, id).is_some() {
+                changed.push((*kind, id.clone()));
+            }
+        }
+        changed
+    }
+
+    /// The digest of a live item's sealed fields.
+    pub fn pin_digest(&self, kind: Kind, id: &str) -> Option<PinDigest> {
+        match kind {
+            Kind::System => self.system(id).map(digest),
+            Kind::Keypair => self.keypair(id).map(digest),
+            Kind::Connection => self.connection(id).map(digest),
+        }
+    }
+
+    /// Puts back the values that were sealed for a changed item (a new
+    /// write, so it syncs and wins over the change), sealed again.
+    pub fn restore(
+        &mut self,
+        kind: Kind,
+        id: &str,
+        keyring: &Unlocked,
+        now: u64,
+        by: &str,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<(), Error> {
+        let Some(Trust::Changed { trusted, .. }) = self.trust(kind, id, keyring) else {
+            return Err(Error::Invalid(
+                "There is no sealed earlier version of this item to restore.".into(),
+            ));
+        };
+        with_map!(self, kind, |map| restore_in(map, id, &trusted, now, by))?;
+        self.seal(kind, id, keyring, rng);
+        Ok(())
+    }
+
+    /// Seals every item that verifies under `old` again under `new` (the
+    /// data key was rotated); the others keep their findings.
+    pub fn reseal(&mut self, old: &Unlocked, new: &Unlocked, rng: &mut impl CryptoRngCore) {
+        let verified: Vec<(Kind, String)> = self
+            .keys()
+            .into_iter()
+            .filter(|(kind, id)| self.trust(*kind, id, old) == Some(Trust::Verified))
+            .collect();
+        for (kind, id) in verified {
+            self.seal(kind, &id, new, rng);
+        }
+    }
+
+    /// Every live item's kind and id.
+    fn keys(&self) -> Vec<(Kind, String)> {
+        let systems = self.systems().map(|(id, _)| (Kind::System, id));
+        let keypairs = self.keypairs().map(|(id, _)| (Kind::Keypair, id));
+        let connections = self.connections().map(|(id, _)| (Kind::Connection, id));
+        systems
+            .chain(keypairs)
+            .chain(connections)
+            .map(|(kind, id)| (kind, id.to_owned()))
+            .collect()
+    }
+}
+
+fn restore_in<T: Sealed>(
+    map: &mut BTreeMap<String, Item<T>>,
+    id: &str,
+    trusted: &Pinned,
+    now: u64,
+    by: &str,
+) -> Result<(), Error> {
+    let mut value = map
+        .get(id)
+        .and_then(|item| item.value.clone())
+        .ok_or_else(|| Error::Invalid("That item no longer exists.".into()))?;
+    value.restore(trusted)?;
+    super::put(map, id, Some(value), now, by);
+    Ok(())
+}

@@ -1,0 +1,305 @@
+//! Sealed metadata and hostile values: what a server that rewrites the
+//! metadata document can and can't get past.
+
+use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
+use secrecy::SecretString;
+
+use super::*;
+use crate::keyring::{KdfParams, Keyring, Unlocked};
+
+const FAST: KdfParams = KdfParams {
+    memory_kib: 64,
+    passes: 1,
+    lanes: 1,
+};
+const T0: u64 = 1_763_700_000_000;
+
+fn rng(seed: u64) -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(seed)
+}
+
+fn keyring(seed: u64) -> Unlocked {
+    let passphrase = SecretString::from("correct horse battery staple".to_owned());
+    Keyring::create("home lab", &passphrase, FAST, T0, &mut rng(seed)).unwrap()
+}
+
+fn system(url: &str) -> System {
+    System {
+        name: "nas1".into(),
+        url: url.into(),
+        api_username: Some("root".into()),
+        api_key_id: Some(7),
+    }
+}
+
+fn keypair() -> Keypair {
+    Keypair {
+        name: "backup".into(),
+        key_type: "ssh-ed25519".into(),
+        public_key: "ssh-ed25519 AAAAC3Nza-ours".into(),
+        fingerprint: "SHA256:ours".into(),
+    }
+}
+
+fn connection() -> Connection {
+    Connection {
+        name: "to-nas2".into(),
+        host: "nas2.lan".into(),
+        port: 22,
+        username: "root".into(),
+        keypair_id: "k1".into(),
+        remote_host_keys: "ssh-ed25519 AAAA-host".into(),
+        connect_timeout: 10,
+    }
+}
+
+/// A document with one sealed item of each kind.
+fn sealed_document(key: &Unlocked) -> Metadata {
+    let mut m = Metadata::default();
+    let mut rng = rng(1);
+    m.put_system("s1", system("https://nas1.lan"), T0, "d1");
+    m.put_keypair("k1", keypair(), T0, "d1");
+    m.put_connection("c1", connection(), T0, "d1");
+    for (kind, id) in [
+        (Kind::System, "s1"),
+        (Kind::Keypair, "k1"),
+        (Kind::Connection, "c1"),
+    ] {
+        assert!(m.seal(kind, id, key, &mut rng));
+    }
+    m
+}
+
+/// The document as a hostile server would rewrite it: through JSON.
+fn edited(m: &Metadata, edit: impl FnOnce(&mut serde_json::Value)) -> Metadata {
+    let mut json: serde_json::Value = serde_json::from_slice(&m.to_json()).unwrap();
+    edit(&mut json);
+    Metadata::from_json(json.to_string().as_bytes()).unwrap()
+}
+
+#[test]
+fn sealed_items_verify_and_survive_a_round_trip() {
+    let key = keyring(1);
+    let m = sealed_document(&key);
+    let back = Metadata::from_json(&m.to_json()).unwrap();
+    assert!(back.findings(&key).is_empty());
+    assert_eq!(back.trust(Kind::System, "s1", &key), Some(Trust::Verified));
+}
+
+#[test]
+fn a_rewritten_url_public_key_or_host_key_is_caught_with_both_values() {
+    let key = keyring(1);
+    let m = sealed_document(&key);
+    let hostile = edited(&m, |j| {
+        j["systems"]["s1"]["value"]["url"] = "https://evil.example".into();
+        // Raising the stamp makes it win every merge: the seal still tells.
+        j["systems"]["s1"]["updated"] = (T0 + 1000).into();
+        j["keypairs"]["k1"]["value"]["public_key"] = "ssh-ed25519 AAAA-theirs".into();
+        j["connections"]["c1"]["value"]["remote_host_keys"] = "ssh-ed25519 AAAA-mitm".into();
+    });
+    let findings = hostile.findings(&key);
+    assert_eq!(findings.len(), 3, "{findings:?}");
+    let Some(Trust::Changed { trusted, now }) = hostile.trust(Kind::System, "s1", &key) else {
+        panic!("the URL change is caught");
+    };
+    assert_eq!(
+        trusted.differences(&now),
+        vec![("URL", "https://nas1.lan", "https://evil.example")]
+    );
+    let Some(Trust::Changed { trusted, now }) = hostile.trust(Kind::Keypair, "k1", &key) else {
+        panic!("the public key change is caught");
+    };
+    assert_eq!(trusted.differences(&now)[0].0, "Public key");
+    assert!(matches!(
+        hostile.trust(Kind::Connection, "c1", &key),
+        Some(Trust::Changed { .. })
+    ));
+}
+
+#[test]
+fn a_seal_moved_to_another_item_or_keyring_does_not_open() {
+    let key = keyring(1);
+    let mut m = sealed_document(&key);
+    m.put_system("s2", system("https://nas1.lan"), T0, "d1");
+    // Same fields, another item's seal: refused.
+    let seal = m.systems["s1"].seal.clone();
+    m.systems.get_mut("s2").unwrap().seal = seal;
+    assert_eq!(m.trust(Kind::System, "s2", &key), Some(Trust::Foreign));
+    // A seal made under another keyring's key: refused.
+    let other = keyring(2);
+    assert_eq!(m.trust(Kind::System, "s1", &other), Some(Trust::Foreign));
+    // A forged seal: refused, never a panic.
+    m.systems.get_mut("s1").unwrap().seal = Some("AAAA".into());
+    assert_eq!(m.trust(Kind::System, "s1", &key), Some(Trust::Foreign));
+}
+
+#[test]
+fn a_stripped_seal_leaves_the_item_unsealed() {
+    let key = keyring(1);
+    let m = sealed_document(&key);
+    let hostile = edited(&m, |j| {
+        j["systems"]["s1"].as_object_mut().unwrap().remove("seal");
+        j["systems"]["s1"]["value"]["url"] = "https://evil.example".into();
+    });
+    assert_eq!(
+        hostile.trust(Kind::System, "s1", &key),
+        Some(Trust::Unsealed)
+    );
+}
+
+#[test]
+fn restore_puts_back_the_sealed_values_as_a_newer_edit() {
+    let key = keyring(1);
+    let m = sealed_document(&key);
+    let mut hostile = edited(&m, |j| {
+        j["systems"]["s1"]["value"]["url"] = "https://evil.example".into();
+        j["systems"]["s1"]["updated"] = (T0 + 1000).into();
+    });
+    hostile
+        .restore(Kind::System, "s1", &key, T0 + 5, "d1", &mut rng(3))
+        .unwrap();
+    assert_eq!(hostile.system("s1").unwrap().url, "https://nas1.lan");
+    assert_eq!(hostile.system("s1").unwrap().api_key_id, Some(7));
+    assert!(
+        hostile.systems["s1"].updated > T0 + 1000,
+        "it wins the merge"
+    );
+    assert_eq!(
+        hostile.trust(Kind::System, "s1", &key),
+        Some(Trust::Verified)
+    );
+    // Nothing to restore on a verified item.
+    assert!(
+        hostile
+            .restore(Kind::System, "s1", &key, T0 + 6, "d1", &mut rng(3))
+            .is_err()
+    );
+}
+
+#[test]
+fn accepting_a_change_seals_it() {
+    let key = keyring(1);
+    let m = sealed_document(&key);
+    let mut changed = edited(&m, |j| {
+        j["connections"]["c1"]["value"]["port"] = 2222.into();
+    });
+    assert!(changed.seal(Kind::Connection, "c1", &key, &mut rng(4)));
+    assert_eq!(
+        changed.trust(Kind::Connection, "c1", &key),
+        Some(Trust::Verified)
+    );
+}
+
+#[test]
+fn items_written_while_locked_are_sealed_only_if_unchanged() {
+    let key = keyring(1);
+    let mut m = Metadata::default();
+    m.put_system("s1", system("https://nas1.lan"), T0, "d1");
+    m.put_system("s2", system("https://nas2.lan"), T0, "d1");
+    let written = vec![
+        (
+            Kind::System,
+            "s1".to_owned(),
+            m.pin_digest(Kind::System, "s1").unwrap(),
+        ),
+        (
+            Kind::System,
+            "s2".to_owned(),
+            m.pin_digest(Kind::System, "s2").unwrap(),
+        ),
+    ];
+    // Meanwhile the server points s2 elsewhere.
+    let mut m = edited(&m, |j| {
+        j["systems"]["s2"]["value"]["url"] = "https://evil.example".into();
+    });
+    let changed = m.seal_if_unchanged(&written, &key, &mut rng(5));
+    assert_eq!(changed, vec![(Kind::System, "s2".to_owned())]);
+    assert_eq!(m.trust(Kind::System, "s1", &key), Some(Trust::Verified));
+    assert_eq!(m.trust(Kind::System, "s2", &key), Some(Trust::Unsealed));
+}
+
+#[test]
+fn reseal_moves_verified_items_to_a_new_key_and_only_those() {
+    let old = keyring(1);
+    let mut m = sealed_document(&old);
+    m.connections
+        .get_mut("c1")
+        .unwrap()
+        .value
+        .as_mut()
+        .unwrap()
+        .port = 2222;
+    let new = keyring(2);
+    m.reseal(&old, &new, &mut rng(6));
+    assert_eq!(m.trust(Kind::System, "s1", &new), Some(Trust::Verified));
+    assert_eq!(m.trust(Kind::Keypair, "k1", &new), Some(Trust::Verified));
+    assert_eq!(m.trust(Kind::Connection, "c1", &new), Some(Trust::Foreign));
+}
+
+#[test]
+fn one_version_sealed_on_two_devices_settles_on_one_seal() {
+    let key = keyring(1);
+    let mut a = Metadata::default();
+    a.put_system("s1", system("https://nas1.lan"), T0, "d1");
+    let mut b = a.clone();
+    a.seal(Kind::System, "s1", &key, &mut rng(7));
+    b.seal(Kind::System, "s1", &key, &mut rng(8));
+    let ab = Metadata::merged(&a, &b);
+    assert_eq!(ab, Metadata::merged(&b, &a));
+    // A seal alone is no edit of the user's to report.
+    assert!(a.clone().merge(&b).replaced.is_empty());
+}
+
+#[test]
+fn hostile_values_are_refused_item_by_item() {
+    let mut m = Metadata::default();
+    m.put_system("s1", system("https://nas1.lan"), T0, "d1");
+    m.put_system("s2", system("https://nas2.lan"), T0, "d1");
+    m.put_system("s3", system("https://nas3.lan"), T0, "d1");
+    m.put_system("s4", system("https://nas4.lan"), T0, "d1");
+    m.put_connection("c1", connection(), T0, "d1");
+    m.put_keypair("k1", keypair(), T0, "d1");
+    let mut hostile = edited(&m, |j| {
+        j["systems"]["s1"]["value"]["url"] = "javascript:alert(1)".into();
+        j["systems"]["s2"]["value"]["url"] = "https://nas2.lan/../evil".into();
+        j["systems"]["s3"]["updated"] = u64::MAX.into();
+        j["connections"]["c1"]["value"]["host"] = "nas2.lan; rm -rf /".into();
+        j["keypairs"]["k1"]["value"]["name"] = "x".repeat(10_000).into();
+    });
+    let refused = hostile.refuse_invalid(T0);
+    let ids: Vec<&str> = refused.iter().map(|(_, id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["s1", "s2", "s3", "k1", "c1"]);
+    assert!(hostile.system("s4").is_some(), "valid items stay");
+    // A stamp a little ahead (clock skew) is fine; u64::MAX never overflows.
+    let mut skewed = Metadata::default();
+    skewed.put_system("s1", system("https://nas1.lan"), T0 + 60_000, "d1");
+    assert!(skewed.refuse_invalid(T0).is_empty());
+    let mut edge = Metadata::default();
+    edge.put_system("s1", system("https://nas1.lan"), u64::MAX, "d1");
+    edge.put_system("s1", system("https://nas1.lan:8443"), T0, "d1");
+    assert_eq!(edge.systems["s1"].updated, u64::MAX);
+}
+
+#[test]
+fn secret_transport_needs_tls_or_a_real_loopback_address() {
+    for url in [
+        "https://nas1.lan",
+        "http://127.0.0.1:6000",
+        "http://127.8.9.10",
+        "http://localhost:8080",
+        "http://[::1]:6000",
+    ] {
+        assert!(secret_transport_allowed(url), "{url}");
+    }
+    for url in [
+        "http://nas1.lan",
+        "http://127.attacker.example",
+        "http://127.0.0.1.nip.io",
+        "http://localhost.attacker.example",
+        "http://[::ffff:10.0.0.1]",
+        "http://10.0.0.1",
+        "ftp://127.0.0.1",
+    ] {
+        assert!(!secret_transport_allowed(url), "{url}");
+    }
+}

@@ -1,0 +1,142 @@
+//! What this browser does with the server's copy of the keyring, decided
+//! without a browser: the app gathers the facts ([`Local`], [`Server`]),
+//! asks [`decide`], and carries out the [`Step`].
+//!
+//! The rules, because the server is trusted with availability only:
+//!
+//! - Nothing replaces this browser's copy unless it is proven: merged
+//!   under the data key (same keyring, manifest verified), or unlocked
+//!   with the user's passphrase. A locked browser holds a newer server
+//!   copy aside until unlock proves it.
+//! - A keyring missing on the server, older than the highest revision
+//!   this browser has seen for the account (any keyring id), unreadable,
+//!   or not verifiable with this browser's key is a [`Conflict`]: the
+//!   user is told and chooses to restore this browser's copy or knowingly
+//!   adopt the server's.
+//! - The highest revision only rises on proof (a write the server
+//!   accepted, a verified merge, an unlock), so a junk keyring served once
+//!   can't reset it.
+
+use crate::keyring::Keyring;
+
+/// This browser's side.
+#[derive(Debug, Clone, Copy)]
+pub struct Local<'a> {
+    /// This browser's copy (proven, or the first one it ever downloaded).
+    pub keyring: Option<&'a Keyring>,
+    /// Whether that copy was ever stored on the server (it has a tag).
+    pub stored: bool,
+    /// It holds changes the server hasn't acknowledged.
+    pub pending: bool,
+    /// The data key is in memory.
+    pub unlocked: bool,
+    /// The highest revision proven for this account, any keyring id.
+    pub highest: u64,
+}
+
+/// What the server has.
+#[derive(Debug, Clone, Copy)]
+pub enum Server<'a> {
+    Missing,
+    Unreadable,
+    Present(&'a Keyring),
+}
+
+/// What the app does next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Nothing changes.
+    Keep,
+    /// Store this browser's copy: it was created here and never stored.
+    Create,
+    /// Take the server's copy: this browser loses nothing by it.
+    Take,
+    /// Merge the server's copy into the unlocked keyring; the merge
+    /// verifies it (a failure is [`Conflict::Replaced`]).
+    Merge,
+    /// Keep this browser's copy and set the server's aside until the
+    /// keyring is unlocked, which proves or refuses it.
+    Hold,
+    /// Keep this browser's copy and tell the user.
+    Conflict(Conflict),
+}
+
+/// Why the server's copy was not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// The server has no keyring any more.
+    Missing,
+    /// The server's keyring can't be read at all.
+    Unreadable,
+    /// Older than a revision this browser has proven before.
+    Older { seen: u64, found: u64 },
+    /// Another keyring (reset and re-created, or the passphrase changed
+    /// on another device), or one this browser's key doesn't verify.
+    Replaced,
+}
+
+impl Conflict {
+    /// What the user is told.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Missing => "The Keyhaven server no longer has a keyring for this account \
+                (it may have been reset on another device, or the server lost it). This \
+                browser kept its copy."
+                .into(),
+            Self::Unreadable => "The Keyhaven server's copy of the keyring can't be read \
+                (it is damaged or was altered). This browser kept its copy."
+                .into(),
+            Self::Older { seen, found } => format!(
+                "The Keyhaven server sent an older keyring (revision {found}) than this \
+                 browser has already seen (revision {seen}): it may have been rolled back, or \
+                 restored from an old backup. This browser kept its newer copy."
+            ),
+            Self::Replaced => "The keyring on the Keyhaven server is not the one this \
+                browser has: it was reset or its passphrase changed on another device, or \
+                someone without your passphrase replaced it. This browser kept its copy; \
+                unlock the server's keyring with its passphrase to use it."
+                .into(),
+        }
+    }
+
+    /// Whether the user may adopt the server's copy as it is (a replaced
+    /// keyring is adopted only by unlocking it).
+    pub fn can_adopt(&self) -> bool {
+        matches!(self, Self::Missing | Self::Older { .. })
+    }
+}
+
+/// Decides what to do with the server's copy.
+pub fn decide(local: Local<'_>, server: Server<'_>) -> Step {
+    let remote = match server {
+        Server::Missing => {
+            return match local.keyring {
+                None => Step::Keep,
+                Some(_) if !local.stored && local.pending => Step::Create,
+                Some(_) => Step::Conflict(Conflict::Missing),
+            };
+        }
+        Server::Unreadable => return Step::Conflict(Conflict::Unreadable),
+        Server::Present(remote) => remote,
+    };
+    if remote.revision() < local.highest {
+        return Step::Conflict(Conflict::Older {
+            seen: local.highest,
+            found: remote.revision(),
+        });
+    }
+    let Some(ours) = local.keyring else {
+        return Step::Take;
+    };
+    if !local.pending && ours.to_bytes() == remote.to_bytes() {
+        return Step::Take;
+    }
+    match (local.unlocked, ours.id() == remote.id()) {
+        (true, true) => Step::Merge,
+        (true, false) => Step::Conflict(Conflict::Replaced),
+        (false, _) => Step::Hold,
+    }
+}
+
+#[cfg(test)]
+mod tests;
