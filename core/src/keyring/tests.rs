@@ -340,7 +340,7 @@ fn changing_the_passphrase_rotates_the_data_key() {
         api_key_of(reopened.get("api-key/nas1").unwrap()).1,
         "1-aaaa"
     );
-    assert_eq!(reopened.get("api-key/old").unwrap().is_none(), true);
+    assert!(reopened.get("api-key/old").unwrap().is_none());
     // Every entry was re-encrypted, times and tombstones kept.
     for (id, entry) in &before.entries {
         let now = &after.entries[id];

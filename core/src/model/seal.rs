@@ -381,14 +381,47 @@ impl Metadata {
     /// Seals every item that verifies under `old` again under `new` (the
     /// data key was rotated); the others keep their findings.
     pub fn reseal(&mut self, old: &Unlocked, new: &Unlocked, rng: &mut impl CryptoRngCore) {
-        let verified: Vec<(Kind, String)> = self
-            .keys()
-            .into_iter()
-            .filter(|(kind, id)| self.trust(*kind, id, old) == Some(Trust::Verified))
-            .collect();
-        for (kind, id) in verified {
+        for (kind, id) in self.verified(old) {
             self.seal(kind, &id, new, rng);
         }
+    }
+
+    /// The live items whose seals verify under `keyring`.
+    pub fn verified(&self, keyring: &Unlocked) -> Vec<(Kind, String)> {
+        self.keys()
+            .into_iter()
+            .filter(|(kind, id)| self.trust(*kind, id, keyring) == Some(Trust::Verified))
+            .collect()
+    }
+
+    /// The live items `self` wrote or changed since `before` (a new
+    /// stamp or value), to seal right away or once the keyring is unlocked.
+    pub fn changed_since(&self, before: &Metadata) -> Vec<(Kind, String)> {
+        fn changed<T: PartialEq>(
+            kind: Kind,
+            now: &BTreeMap<String, Item<T>>,
+            before: &BTreeMap<String, Item<T>>,
+            out: &mut Vec<(Kind, String)>,
+        ) {
+            for (id, item) in now {
+                let same = before.get(id).is_some_and(|old| {
+                    (old.updated, &old.by, &old.value) == (item.updated, &item.by, &item.value)
+                });
+                if item.value.is_some() && !same {
+                    out.push((kind, id.clone()));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        changed(Kind::System, &self.systems, &before.systems, &mut out);
+        changed(Kind::Keypair, &self.keypairs, &before.keypairs, &mut out);
+        changed(
+            Kind::Connection,
+            &self.connections,
+            &before.connections,
+            &mut out,
+        );
+        out
     }
 
     /// Every live item's kind and id.

@@ -303,3 +303,21 @@ fn secret_transport_needs_tls_or_a_real_loopback_address() {
         assert!(!secret_transport_allowed(url), "{url}");
     }
 }
+
+#[test]
+fn changed_since_names_written_items_only() {
+    let mut before = Metadata::default();
+    before.put_system("s1", system("https://nas1.lan"), T0, "d1");
+    before.put_system("s2", system("https://nas2.lan"), T0, "d1");
+    let mut after = before.clone();
+    after.put_system("s2", system("https://nas2.lan:8443"), T0 + 1, "d1");
+    after.put_keypair("k1", keypair(), T0 + 1, "d1");
+    after.remove_system("s1", T0 + 1, "d1");
+    assert_eq!(
+        after.changed_since(&before),
+        vec![
+            (Kind::System, "s2".to_owned()),
+            (Kind::Keypair, "k1".to_owned())
+        ]
+    );
+}

@@ -1,6 +1,7 @@
-//! What this browser does with the server's copy of the keyring, decided
-//! without a browser: the app gathers the facts ([`Local`], [`Server`]),
-//! asks [`decide`], and carries out the [`Step`].
+//! What this browser does with the server's copies, decided without a
+//! browser: for the keyring the app gathers the facts ([`Local`],
+//! [`Server`]), asks [`decide`], and carries out the [`Step`]; the
+//! metadata is merged by [`metadata::pull`].
 //!
 //! The rules, because the server is trusted with availability only:
 //!
@@ -16,6 +17,8 @@
 //! - The highest revision only rises on proof (a write the server
 //!   accepted, a verified merge, an unlock), so a junk keyring served once
 //!   can't reset it.
+
+pub mod metadata;
 
 use crate::keyring::Keyring;
 
