@@ -6,7 +6,7 @@
 
 use keyhaven_core::{
     api::HostKey,
-    model::host_from_input,
+    model::{host_from_input, secret_transport_allowed},
     ssh::{format_host_keys, parse_host_keys},
 };
 use secrecy::{ExposeSecret, SecretString};
@@ -67,6 +67,10 @@ impl From<&str> for PairError {
 pub async fn pair(setup: SemiAutomatic, public_key: &str) -> Result<Paired, PairError> {
     let host = host_from_input(&setup.url).map_err(|e| e.to_string())?;
     let at = |e: TrueNasError| format!("{}: {e}.", setup.url);
+    if !secret_transport_allowed(&setup.url) {
+        // The admin password would cross the network in plain text.
+        return Err(at(TrueNasError::Insecure).into());
+    }
     let timeout_ms = i32::try_from(setup.connect_timeout.saturating_mul(1000)).unwrap_or(i32::MAX);
     let remote = Connection::open(&setup.url, timeout_ms).await.map_err(at)?;
     let login = remote

@@ -164,6 +164,15 @@ pub fn private_key(state: AppState, id: &str) -> Result<SecretString, String> {
     }
 }
 
+/// The public key of the stored private key (OpenSSH line): what is sent
+/// to a remote to authorize, whatever the metadata says.
+pub fn public_key_of(state: AppState, id: &str) -> Result<String, String> {
+    let private = private_key(state, id)?;
+    let key = PrivateKey::from_openssh(private.expose_secret())
+        .map_err(|_| "This keypair's private key can't be read.")?;
+    Ok(ssh::public_line(key.public_key()))
+}
+
 /// `<name>_private_key_<type>` / `<name>_public_key_<type>`, as TrueNAS
 /// names the files.
 pub fn file_names(keypair: &Keypair) -> (String, String) {

@@ -3,12 +3,16 @@
 //! key still works. Everything runs in the browser; the password is used
 //! for one login and forgotten.
 
-use keyhaven_core::keyring::{EntryValue, api_key_id};
+use keyhaven_core::{
+    keyring::{EntryValue, api_key_id},
+    model::{Kind, Trust, secret_transport_allowed},
+};
+use leptos::prelude::WithUntracked;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use crate::{
-    net::truenas::{Connection, Login, TrueNasError, key_transport_allowed, login_outcome},
+    net::truenas::{Connection, Login, TrueNasError, login_outcome},
     state::{AppState, MetadataExt},
 };
 
@@ -33,11 +37,23 @@ pub async fn authenticate(
         .metadata
         .get_untracked_system(system_id)
         .ok_or("This system is no longer registered.")?;
-    if !key_transport_allowed(&system.url) {
+    if !secret_transport_allowed(&system.url) {
         return Err(TrueNasError::Insecure.to_string());
     }
-    if !state.is_unlocked() {
-        return Err("Unlock the keyring first: the new API key is stored in it.".into());
+    // The password goes to the URL the user sees in the dialog; one that
+    // changed outside the keyring is refused until the user decides.
+    let trust = state
+        .with_unlocked(|keyring| {
+            state
+                .metadata
+                .with_untracked(|m| m.trust(Kind::System, system_id, keyring))
+        })
+        .ok_or("Unlock the keyring first: the new API key is stored in it.")?;
+    if matches!(trust, Some(Trust::Changed { .. } | Trust::Foreign)) {
+        return Err(format!(
+            "{}: its URL was changed outside your keyring. Restore yours or accept the change in the notice above first.",
+            system.name
+        ));
     }
     let fail = |e: TrueNasError| format!("{}: {e}.", system.name);
     let connection = Connection::open(&system.url, TIMEOUT_MS)
@@ -116,14 +132,12 @@ pub async fn authenticate(
 /// Opens a connection to a system and logs in with its stored API key;
 /// the error says why not (it becomes the Connected column's reason).
 async fn login_with_stored_key(state: AppState, system_id: &str) -> Result<Connection, String> {
-    let system = state
-        .metadata
-        .get_untracked_system(system_id)
-        .ok_or("not registered")?;
     let Some(EntryValue::ApiKey { username, key }) = state.entry(&api_key_id(system_id))? else {
         return Err("no key stored".into());
     };
-    if !key_transport_allowed(&system.url) {
+    // The key goes only to the URL this keyring sealed.
+    let system = state.trusted_system(system_id)?;
+    if !secret_transport_allowed(&system.url) {
         return Err("refused: an http:// URL (TrueNAS revokes keys sent without TLS)".into());
     }
     let connection = Connection::open(&system.url, TIMEOUT_MS)
@@ -152,9 +166,8 @@ pub async fn check(state: AppState, system_id: String) -> Result<(), String> {
 /// very key (so no password is needed).
 pub async fn delete_remote_key(state: AppState, system_id: &str) -> Result<(), String> {
     let key_id = state
-        .metadata
-        .get_untracked_system(system_id)
-        .and_then(|s| s.api_key_id)
+        .trusted_system(system_id)?
+        .api_key_id
         .ok_or("the key's id on the system is unknown")?;
     let connection = login_with_stored_key(state, system_id).await?;
     connection

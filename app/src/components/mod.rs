@@ -4,6 +4,7 @@ mod actions;
 mod dialog;
 mod status;
 mod sync_status;
+mod trust_notices;
 
 pub use actions::FormActions;
 pub use dialog::Dialog;

@@ -1,11 +1,12 @@
 //! What the user is told about offline use and syncing: the top bar's sync
 //! status, and the banners above every screen (offline, server unreachable,
-//! a sync problem, a rolled-back keyring, edits replaced elsewhere, a new
-//! release ready).
+//! a sync problem, the keyring or metadata changed on the server
+//! (`trust_notices.rs`), edits replaced elsewhere, a new release ready).
 
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
+use super::trust_notices::{KeyringConflictNotice, TrustNotices};
 use crate::state::AppState;
 
 /// "Changes not synced yet" or "Synced 14:02:31", for the top bar.
@@ -47,12 +48,8 @@ pub fn Banners() -> impl IntoView {
                 "The Keyhaven server can't be reached. Changes are kept in this browser and sync when it answers."
             </p>
         </Show>
-        <Show when=move || state.rollback.get().is_some()>
-            <p class="banner warning" role="alert">
-                <strong>"Possible rollback: "</strong>
-                {move || state.rollback.get()}
-            </p>
-        </Show>
+        <KeyringConflictNotice/>
+        <TrustNotices/>
         <Show when=move || state.sync_problem.get().is_some()>
             <p class="banner warning" role="alert">
                 "Not synced: " {move || state.sync_problem.get()}

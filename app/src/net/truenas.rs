@@ -29,7 +29,7 @@ impl std::fmt::Display for TrueNasError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Insecure => f.write_str(
-                "TrueNAS revokes an API key sent without TLS. Register this system with an https:// URL.",
+                "Keyhaven sends API keys and passwords only over TLS (TrueNAS revokes an API key sent without it). Use the system's https:// URL.",
             ),
             Self::Unreachable { https: true } => f.write_str(
                 "unreachable, or its certificate is not trusted: open the system's URL in this browser once and accept its certificate",
@@ -54,19 +54,6 @@ impl Drop for Connection {
     fn drop(&mut self) {
         let _ = self.socket.close();
     }
-}
-
-/// API keys go only over TLS, or to this machine (which nobody can sniff).
-pub fn key_transport_allowed(base_url: &str) -> bool {
-    if base_url.starts_with("https://") {
-        return true;
-    }
-    let host = base_url
-        .trim_start_matches("http://")
-        .split(['/', ':'])
-        .next()
-        .unwrap_or_default();
-    host == "localhost" || host.starts_with("127.") || base_url.starts_with("http://[::1]")
 }
 
 pub async fn sleep(ms: i32) {

@@ -172,6 +172,7 @@ fn Authenticate(target: RwSignal<Option<(String, String)>>) -> impl IntoView {
         <Dialog title="Authenticate" on_cancel=close>
             <p>
                 "Log in to " <strong>{move || target.get().map(|t| t.1)}</strong>
+                " at " <strong>{move || target.get().and_then(|(id, _)| state.metadata.with(|m| m.system(&id).map(|s| s.url.clone())))}</strong>
                 " once: Keyhaven creates an API key there and keeps it in your keyring. The password is not stored."
             </p>
             <Show when=move || state.keyring.with(Option::is_none)>

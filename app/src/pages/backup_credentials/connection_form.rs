@@ -373,10 +373,9 @@ async fn save(
     }
     let result = async {
         if let Some(semi) = semi {
-            let public = state
-                .metadata
-                .with_untracked(|m| m.keypair(&keypair_id).map(|k| k.public_key.clone()))
-                .ok_or("The chosen keypair was deleted meanwhile.")?;
+            // Derived from the private key, never read from the metadata:
+            // the remote authorizes exactly the key this keyring holds.
+            let public = keypairs::public_key_of(state, &keypair_id)?;
             let paired = connections::pair(semi, &public).await?;
             connection.host = paired.host;
             connection.port = paired.port;

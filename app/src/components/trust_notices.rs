@@ -1,0 +1,159 @@
+//! What the user is told when the server's copy can't be trusted: the
+//! keyring on the server differs from this browser's (missing, older,
+//! damaged, replaced), or a metadata item changed outside the keyring.
+//! Each notice says what the server has and offers the choices.
+
+use keyhaven_core::{
+    model::{Finding, Trust},
+    sync::Conflict,
+};
+use leptos::{prelude::*, task::spawn_local};
+
+use crate::{state::AppState, trust};
+
+/// The keyring conflict, with Restore from this browser / Use the server's
+/// copy / Unlock the server's keyring.
+#[component]
+pub fn KeyringConflictNotice() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let restore = move |_| {
+        busy.set(true);
+        spawn_local(async move {
+            let result = state.restore_keyring().await;
+            busy.set(false);
+            error.set(result.err().map(|e| e.to_string()));
+        });
+    };
+    let adopt = move |_| {
+        spawn_local(async move { state.adopt_server_keyring().await });
+    };
+    let unlock_theirs = move |_| {
+        state.lock();
+        state.unlock_dismissed.set(false);
+    };
+    move || {
+        let conflict = state.conflict.get()?;
+        let title = match conflict.conflict {
+            Conflict::Older { .. } => "Possible rollback: ",
+            Conflict::Missing => "Keyring missing on the server: ",
+            Conflict::Unreadable => "Keyring damaged on the server: ",
+            Conflict::Replaced => "Keyring replaced on the server: ",
+        };
+        let have_copy = state.keyring.with(Option::is_some);
+        let replaced = conflict.conflict == Conflict::Replaced;
+        Some(view! {
+            <div class="banner warning" role="alert">
+                <p><strong>{title}</strong>{conflict.conflict.message()}</p>
+                <p class="actions">
+                    <Show when=move || have_copy>
+                        <button type="button" disabled=move || busy.get() on:click=restore>
+                            "Restore from this browser"
+                        </button>
+                    </Show>
+                    <Show when=move || conflict.conflict.can_adopt()>
+                        <button type="button" on:click=adopt>"Use the server's copy"</button>
+                    </Show>
+                    <Show when=move || replaced>
+                        <button type="button" on:click=unlock_theirs>"Unlock the server's keyring"</button>
+                    </Show>
+                </p>
+                {move || error.get().map(|e| view! { <p>{e}</p> })}
+            </div>
+        })
+    }
+}
+
+/// One notice per metadata item that changed outside the keyring (or was
+/// never sealed), with its values and Restore mine / Accept the change.
+#[component]
+pub fn TrustNotices() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        <For
+            each=move || state.findings()
+            key=|finding| format!("{finding:?}")
+            let(finding)
+        >
+            <TrustNotice finding/>
+        </For>
+    }
+}
+
+#[component]
+fn TrustNotice(finding: Finding) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let error = RwSignal::new(None::<String>);
+    let what = trust::describe(finding.kind, &finding.name);
+    let (kind, id) = (finding.kind, finding.id.clone());
+    let act = move |restore: bool| {
+        let id = id.clone();
+        spawn_local(async move {
+            let result = if restore {
+                state.restore_item(kind, id).await
+            } else {
+                state.accept_item(kind, id).await
+            };
+            error.set(result.err());
+        });
+    };
+    let act2 = act.clone();
+    let (sentence, rows, can_restore) = match &finding.trust {
+        Trust::Changed { trusted, now } => (
+            " was changed outside your keyring. Keyhaven sends nothing for it until you decide.",
+            trusted
+                .differences(now)
+                .into_iter()
+                .map(|(label, was, is)| format!("{label}: {was} → {is}"))
+                .collect::<Vec<_>>(),
+            true,
+        ),
+        Trust::Unsealed => (
+            " is not confirmed with your keyring: it was added or changed while the keyring was \
+             locked, on this or another device, or by someone without it. Check it before Keyhaven \
+             sends anything for it.",
+            now_rows(&finding),
+            false,
+        ),
+        Trust::Foreign | Trust::Verified => (
+            " carries a seal your keyring can't open (made under another keyring, or forged). \
+             Check it before Keyhaven sends anything for it.",
+            now_rows(&finding),
+            false,
+        ),
+    };
+    let accept_label = if can_restore {
+        "Accept the change"
+    } else {
+        "Confirm"
+    };
+    view! {
+        <div class="banner warning" role="alert">
+            <p><strong>{what}</strong>{sentence}</p>
+            <ul class="changes">
+                {rows.into_iter().map(|row| view! { <li>{row}</li> }).collect_view()}
+            </ul>
+            <p class="actions">
+                <Show when=move || can_restore>
+                    <button type="button" on:click={
+                        let act = act.clone();
+                        move |_| act(true)
+                    }>"Restore mine"</button>
+                </Show>
+                <button type="button" on:click=move |_| act2(false)>{accept_label}</button>
+            </p>
+            {move || error.get().map(|e| view! { <p>{e}</p> })}
+        </div>
+    }
+}
+
+fn now_rows(finding: &Finding) -> Vec<String> {
+    finding
+        .now
+        .0
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(label, value)| format!("{label}: {value}"))
+        .collect()
+}
