@@ -16,6 +16,8 @@ mod session;
 mod state;
 mod sync;
 mod systems;
+mod tabs;
+mod trust;
 
 use leptos::prelude::*;
 use leptos_router::{

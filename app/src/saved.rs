@@ -7,10 +7,13 @@
 //! holds too: the keyring stays encrypted.
 
 use js_sys::{Object, Reflect, Uint8Array};
+use keyhaven_core::model::{Kind, PinDigest};
 use serde_json::{Value, json};
 use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbDatabase, IdbRequest, IdbTransactionMode};
+
+use crate::state::hex;
 
 const DATABASE: &str = "keyhaven";
 const STORE: &str = "account";
@@ -25,12 +28,17 @@ pub struct Saved {
     pub keyring: Option<Vec<u8>>,
     pub keyring_tag: Option<String>,
     pub keyring_pending: bool,
-    /// The highest revision of keyring `keyring_id` the server has served
-    /// or acknowledged.
+    /// The highest keyring revision proven for the account (also kept in
+    /// localStorage, which outlives sign-out).
     pub highest_revision: u64,
-    pub keyring_id: Option<String>,
+    /// Items written here while the keyring was locked, with the digest of
+    /// their sealed fields, to seal at the next unlock.
+    pub unsealed: Vec<(Kind, String, PinDigest)>,
     /// When this browser last had nothing left to sync (ms since epoch).
     pub synced_at: Option<u64>,
+    /// Bumped by every write, so a tab can tell whether another tab wrote
+    /// since it last looked (see `tabs`).
+    pub generation: u64,
 }
 
 impl Saved {
@@ -41,8 +49,11 @@ impl Saved {
             "keyring_tag": self.keyring_tag,
             "keyring_pending": self.keyring_pending,
             "highest_revision": self.highest_revision,
-            "keyring_id": self.keyring_id,
+            "unsealed": self.unsealed.iter().map(|(kind, id, digest)| {
+                json!([*kind as u8, id, hex(digest)])
+            }).collect::<Vec<_>>(),
             "synced_at": self.synced_at,
+            "generation": self.generation,
         });
         let object = Object::new();
         let bytes = |b: &Option<Vec<u8>>| {
@@ -74,10 +85,33 @@ impl Saved {
             keyring_tag: text("keyring_tag"),
             keyring_pending: state["keyring_pending"].as_bool().unwrap_or(false),
             highest_revision: state["highest_revision"].as_u64().unwrap_or(0),
-            keyring_id: text("keyring_id"),
+            unsealed: state["unsealed"]
+                .as_array()
+                .map(|list| list.iter().filter_map(unsealed_item).collect())
+                .unwrap_or_default(),
             synced_at: state["synced_at"].as_u64(),
+            generation: state["generation"].as_u64().unwrap_or(0),
         })
     }
+}
+
+/// `[kind, id, digest hex]` back into an item written while locked.
+fn unsealed_item(value: &Value) -> Option<(Kind, String, PinDigest)> {
+    let kind = match value[0].as_u64()? {
+        1 => Kind::System,
+        2 => Kind::Keypair,
+        3 => Kind::Connection,
+        _ => return None,
+    };
+    let text = value[2].as_str()?;
+    let mut digest = [0u8; 32];
+    if text.len() != 64 {
+        return None;
+    }
+    for (i, byte) in digest.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some((kind, value[1].as_str()?.to_owned(), digest))
 }
 
 /// The saved copy for `user`, if this browser has one.

@@ -3,8 +3,10 @@
 //! syncing them (see `sync` for how they reach the server).
 
 use keyhaven_core::{
+    Error as CoreError,
     keyring::{EntryValue, KdfParams, Keyring, RecoveryCode, SlotKind, Unlocked},
-    model::Metadata,
+    model::{Kind, Metadata, PinDigest},
+    sync::Conflict,
 };
 use leptos::prelude::*;
 use rand_core::OsRng;
@@ -15,7 +17,18 @@ use crate::{
     net::api::{self, ApiError},
     saved,
     sync::{KEYRING, SyncLock},
+    trust,
 };
+
+/// The server's keyring was not taken: why, and what the server has.
+#[derive(Clone)]
+pub struct KeyringConflict {
+    pub conflict: Conflict,
+    /// The server's copy, when it has a readable one.
+    pub server: Option<Keyring>,
+    /// Its tag, to write over it (Restore from this browser).
+    pub server_tag: Option<String>,
+}
 
 #[derive(Clone, Copy)]
 pub struct AppState {
@@ -34,8 +47,20 @@ pub struct AppState {
     pub(crate) keyring_tag: RwSignal<Option<String>>,
     /// The keyring holds sealed changes the server hasn't acknowledged.
     pub keyring_pending: RwSignal<bool>,
-    /// The highest revision the server served or accepted, per keyring id.
-    pub(crate) highest: StoredValue<(Option<String>, u64)>,
+    /// The highest keyring revision proven for this account (any keyring
+    /// id; kept across sign-out, see `trust::highest_revision`).
+    pub(crate) highest: StoredValue<u64>,
+    /// A newer server copy set aside while locked, until unlock proves it.
+    pub(crate) held: RwSignal<Option<(Keyring, String)>>,
+    /// The server's keyring was not taken; the user decides.
+    pub conflict: RwSignal<Option<KeyringConflict>>,
+    /// Items this browser wrote while locked, to seal at the next unlock.
+    pub(crate) unsealed: StoredValue<Vec<(Kind, String, PinDigest)>>,
+    /// This tab reset (or knowingly dropped) the keyring: another tab's
+    /// saved copy of it is not taken back in (see `tabs`).
+    pub(crate) keyring_reset_here: StoredValue<bool>,
+    /// The saved copy's generation this tab last wrote or took in.
+    pub(crate) saved_generation: StoredValue<u64>,
     /// Whether the keyring is unlocked; the key itself is below.
     pub unlocked: RwSignal<bool>,
     unlocked_keyring: StoredValue<Option<Unlocked>>,
@@ -53,8 +78,6 @@ pub struct AppState {
     pub sync_problem: RwSignal<Option<String>>,
     /// Edits of this browser's that lost to later ones made elsewhere.
     pub notices: RwSignal<Vec<String>>,
-    /// The server served an older keyring than it did before.
-    pub rollback: RwSignal<Option<String>>,
     pub(crate) sync_lock: StoredValue<SyncLock>,
     pub(crate) retrying: StoredValue<bool>,
 }
@@ -71,7 +94,12 @@ impl AppState {
             keyring: RwSignal::new(None),
             keyring_tag: RwSignal::new(None),
             keyring_pending: RwSignal::new(false),
-            highest: StoredValue::new((None, 0)),
+            highest: StoredValue::new(0),
+            held: RwSignal::new(None),
+            conflict: RwSignal::new(None),
+            unsealed: StoredValue::new(Vec::new()),
+            keyring_reset_here: StoredValue::new(false),
+            saved_generation: StoredValue::new(0),
             unlocked: RwSignal::new(false),
             unlocked_keyring: StoredValue::new(None),
             unlock_dismissed: RwSignal::new(false),
@@ -81,7 +109,6 @@ impl AppState {
             synced_at: RwSignal::new(None),
             sync_problem: RwSignal::new(None),
             notices: RwSignal::new(Vec::new()),
-            rollback: RwSignal::new(None),
             sync_lock: StoredValue::new(SyncLock::default()),
             retrying: StoredValue::new(false),
         }
@@ -94,19 +121,24 @@ impl AppState {
 
     pub fn signed_in(&self, username: Option<String>) {
         self.lock();
-        self.user.set(Some(username));
+        self.user.set(Some(username.clone()));
         self.metadata.set(Metadata::default());
         self.metadata_tag.set(None);
         self.metadata_pending.set(false);
         self.keyring.set(None);
         self.keyring_tag.set(None);
         self.keyring_pending.set(false);
-        self.highest.set_value((None, 0));
+        self.saved_generation.set_value(0);
+        self.highest
+            .set_value(username.as_deref().map_or(0, trust::highest_revision));
+        self.held.set(None);
+        self.conflict.set(None);
+        self.unsealed.set_value(Vec::new());
+        self.keyring_reset_here.set_value(false);
         self.unlock_dismissed.set(false);
         self.synced_at.set(None);
         self.sync_problem.set(None);
         self.notices.set(Vec::new());
-        self.rollback.set(None);
         self.reachable.set(true);
         self.loaded.set(false);
     }
@@ -145,12 +177,15 @@ impl AppState {
             .add_recovery_code_with_kek(params, recovery_salt, &recovery_kek, now, &mut OsRng)
             .map_err(|e| e.to_string())?;
         let id = unlocked.keyring().id();
+        unlocked.continue_after(self.highest.get_value());
+        self.keyring_reset_here.set_value(false);
         unlocked.seal(&mut OsRng);
         self.keyring.set(Some(unlocked.keyring().clone()));
         self.keyring_tag.set(None);
         self.keyring_pending.set(true);
         self.unlocked_keyring.set_value(Some(unlocked));
         self.unlocked.set(true);
+        self.seal_written_while_locked();
         self.persist().await;
         // Offline, it waits to be stored like any other change.
         self.sync(false).await.map_err(|e| e.to_string())?;
@@ -164,29 +199,57 @@ impl AppState {
     }
 
     /// Unlocks with the passphrase; a wrong one says so and changes nothing.
+    /// This browser's copy is tried first, then a newer server copy held
+    /// aside (the passphrase may have been changed on another device):
+    /// the passphrase proves that copy, and it is adopted.
     pub async fn unlock(&self, passphrase: SecretString) -> Result<(), String> {
-        let keyring = self
-            .keyring
-            .get_untracked()
-            .ok_or("There is no keyring yet.")?;
-        let (params, salt) = keyring
-            .kdf_input(SlotKind::Passphrase)
-            .ok_or("The keyring has no passphrase slot.")?;
-        let kek = kdf::derive(passphrase.expose_secret().as_bytes(), &salt, params).await?;
-        let unlocked = keyring
-            .unlock_with_kek(SlotKind::Passphrase, &kek)
-            .map_err(|e| e.to_string())?;
+        let local = self.keyring.get_untracked();
+        let held = self.held.get_untracked();
+        if local.is_none() && held.is_none() {
+            return Err("There is no keyring yet.".into());
+        }
+        if let Some(local) = &local {
+            match open(local, &passphrase).await {
+                Ok(unlocked) => {
+                    self.opened(unlocked);
+                    return Ok(());
+                }
+                Err(UnlockError::Core(CoreError::WrongPassphrase)) if held.is_some() => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        let (held, tag) = held.expect("checked above");
+        let unlocked = open(&held, &passphrase).await.map_err(|e| e.to_string())?;
+        if local.is_some() && self.keyring_pending.get_untracked() {
+            return Err("The keyring's passphrase was changed on another device, and this browser \
+                has keyring changes not synced yet: unlock with the previous passphrase to keep them."
+                .into());
+        }
+        self.held.set(None);
+        self.conflict.set(None);
+        self.keyring.set(Some(held));
+        self.keyring_tag.set(Some(tag));
+        self.keyring_pending.set(false);
+        self.opened(unlocked);
+        Ok(())
+    }
+
+    /// The keyring is open: the data key stays in this tab, items written
+    /// while locked are sealed, and the server's copy is looked at again
+    /// (a held copy is merged now that it can be verified).
+    fn opened(&self, unlocked: Unlocked) {
+        self.saw_revision(unlocked.keyring());
         self.unlocked_keyring.set_value(Some(unlocked));
         self.unlocked.set(true);
         self.auto_locked.set(false);
-        if self.keyring_pending.get_untracked() {
-            // Changes made here may have waited for the data key to merge.
-            let state = *self;
-            leptos::task::spawn_local(async move {
-                let _ = state.sync(true).await;
-            });
-        }
-        Ok(())
+        let sealed = self.seal_written_while_locked();
+        let state = *self;
+        leptos::task::spawn_local(async move {
+            if sealed {
+                state.persist().await;
+            }
+            let _ = state.sync(true).await;
+        });
     }
 
     /// Forgets the data key (zeroized when dropped).
@@ -201,7 +264,12 @@ impl AppState {
     pub async fn reset_keyring(&self) -> Result<(), String> {
         let lock = self.sync_lock.get_value();
         let _one_at_a_time = lock.lock().await;
-        if let Some(tag) = self.keyring_tag.get_untracked() {
+        // In a conflict, what is deleted is what the server has now.
+        let tag = match self.conflict.get_untracked() {
+            Some(conflict) => conflict.server_tag,
+            None => self.keyring_tag.get_untracked(),
+        };
+        if let Some(tag) = tag {
             match api::delete_blob(KEYRING, &tag).await {
                 Ok(()) | Err(ApiError::Failed { status: 404, .. }) => {}
                 Err(ApiError::Conflict { .. }) => {
@@ -217,10 +285,25 @@ impl AppState {
                 Err(e) => return Err(e.to_string()),
             }
         }
+        // Items verified now are sealed again under the next keyring.
+        let verified = self
+            .with_unlocked(|keyring| {
+                self.metadata.with_untracked(|m| {
+                    m.verified(keyring)
+                        .into_iter()
+                        .filter_map(|(kind, id)| m.pin_digest(kind, &id).map(|d| (kind, id, d)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .unwrap_or_default();
+        self.unsealed.update_value(|list| list.extend(verified));
         self.lock();
         self.keyring.set(None);
         self.keyring_tag.set(None);
         self.keyring_pending.set(false);
+        self.held.set(None);
+        self.conflict.set(None);
+        self.keyring_reset_here.set_value(true);
         self.persist().await;
         Ok(())
     }
@@ -231,6 +314,11 @@ impl AppState {
 impl AppState {
     pub fn is_unlocked(&self) -> bool {
         self.unlocked.get_untracked()
+    }
+
+    /// Runs `f` with the unlocked keyring; `None` when locked.
+    pub(crate) fn with_unlocked<R>(&self, f: impl FnOnce(&Unlocked) -> R) -> Option<R> {
+        self.unlocked_keyring.with_value(|u| u.as_ref().map(f))
     }
 
     /// An entry's value, or `None`; an error when locked or tampered with.
@@ -268,6 +356,24 @@ impl AppState {
         self.sync(false).await.map_err(|e| e.to_string())
     }
 
+    /// Folds another tab's copy of the same keyring into the unlocked one
+    /// (verified with the data key); the result sealed, or `None` when it
+    /// brought nothing new.
+    pub(crate) fn absorb_keyring(&self, theirs: &Keyring) -> Result<Option<Keyring>, String> {
+        self.unlocked_keyring
+            .try_update_value(|u| {
+                u.as_mut().map(|u| {
+                    let report = u.merge(theirs).map_err(|e| e.to_string())?;
+                    Ok((!report.taken.is_empty()).then(|| {
+                        u.seal(&mut OsRng);
+                        u.keyring().clone()
+                    }))
+                })
+            })
+            .flatten()
+            .ok_or_else(|| "Unlock the keyring first.".to_owned())?
+    }
+
     /// Folds the server's copy into the unlocked keyring (verifying it with
     /// the data key); with `seal`, returns the result sealed for pushing.
     pub(crate) fn merge_unlocked(
@@ -303,8 +409,13 @@ impl MetadataExt for RwSignal<Metadata> {
 
 /// Passphrase changes and the recovery path.
 impl AppState {
-    /// Unlocks with the recovery code and sets a new passphrase at once.
-    pub async fn recover(&self, code: &str, new_passphrase: SecretString) -> Result<(), String> {
+    /// Unlocks with the recovery code and sets a new passphrase at once;
+    /// returns the new recovery code (the used one is spent).
+    pub async fn recover(
+        &self,
+        code: &str,
+        new_passphrase: SecretString,
+    ) -> Result<RecoveryCode, String> {
         let keyring = self
             .keyring
             .get_untracked()
@@ -317,27 +428,52 @@ impl AppState {
         let unlocked = keyring
             .unlock_with_kek(SlotKind::RecoveryCode, &kek)
             .map_err(|e| e.to_string())?;
-        self.unlocked_keyring.set_value(Some(unlocked));
-        self.unlocked.set(true);
-        self.auto_locked.set(false);
+        self.opened(unlocked);
         self.change_passphrase(new_passphrase).await
     }
 
-    /// Re-wraps the data key under a new passphrase; no entry changes.
-    pub async fn change_passphrase(&self, new_passphrase: SecretString) -> Result<(), String> {
+    /// Sets a new passphrase and rotates the data key: every entry is
+    /// re-encrypted, the old passphrase and recovery code open nothing
+    /// written from now on, and a new recovery code is returned (show it
+    /// once). The metadata's seals move to the new key.
+    pub async fn change_passphrase(
+        &self,
+        new_passphrase: SecretString,
+    ) -> Result<RecoveryCode, String> {
         let params = KdfParams::DEFAULT;
         let salt = random16();
         let kek = kdf::derive(new_passphrase.expose_secret().as_bytes(), &salt, params).await?;
+        let code = RecoveryCode::generate(&mut OsRng);
+        let secret = Keyring::recovery_code_secret(code.expose()).map_err(|e| e.to_string())?;
+        let recovery_salt = random16();
+        let recovery_kek = kdf::derive(&secret, &recovery_salt, params).await?;
         let now = now_ms();
+        let mut metadata = self.metadata.get_untracked();
         self.unlocked_keyring
             .try_update_value(|u| {
-                u.as_mut()
-                    .map(|u| u.change_passphrase_with_kek(params, salt, &kek, now, &mut OsRng))
+                u.as_mut().map(|u| {
+                    let verified = metadata.verified(u);
+                    u.change_passphrase_with_kek(params, salt, &kek, now, &mut OsRng)?;
+                    u.add_recovery_code_with_kek(
+                        params,
+                        recovery_salt,
+                        &recovery_kek,
+                        now,
+                        &mut OsRng,
+                    )?;
+                    for (kind, id) in verified {
+                        metadata.seal(kind, &id, u, &mut OsRng);
+                    }
+                    Ok::<_, CoreError>(())
+                })
             })
             .flatten()
             .ok_or("Unlock the keyring first.")?
             .map_err(|e| e.to_string())?;
-        self.save_keyring().await
+        self.metadata.set(metadata);
+        self.metadata_pending.set(true);
+        self.save_keyring().await?;
+        Ok(code)
     }
 
     /// Removes an entry (a tombstone, so the removal syncs); nothing to do
@@ -355,6 +491,34 @@ impl AppState {
             Ok(())
         }
     }
+}
+
+/// Why a keyring copy did not open.
+enum UnlockError {
+    Kdf(String),
+    Core(CoreError),
+}
+
+impl std::fmt::Display for UnlockError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Kdf(message) => f.write_str(message),
+            Self::Core(error) => error.fmt(f),
+        }
+    }
+}
+
+/// Derives the passphrase's key (in the worker) and opens `keyring`.
+async fn open(keyring: &Keyring, passphrase: &SecretString) -> Result<Unlocked, UnlockError> {
+    let (params, salt) = keyring
+        .kdf_input(SlotKind::Passphrase)
+        .ok_or_else(|| UnlockError::Core(CoreError::Damaged("it has no passphrase slot".into())))?;
+    let kek = kdf::derive(passphrase.expose_secret().as_bytes(), &salt, params)
+        .await
+        .map_err(UnlockError::Kdf)?;
+    keyring
+        .unlock_with_kek(SlotKind::Passphrase, &kek)
+        .map_err(UnlockError::Core)
 }
 
 fn random16() -> [u8; 16] {

@@ -9,22 +9,26 @@
 //! reconnect, and every half minute.
 //!
 //! The keyring goes before the metadata, so other browsers never list a
-//! keypair whose private key hasn't arrived. A keyring the server serves
-//! with a revision lower than one it has served or acknowledged before is
-//! refused (a rollback), and this browser keeps its newer copy.
+//! keypair whose private key hasn't arrived. What to do with the server's
+//! keyring is core's decision (`keyhaven_core::sync::decide`): nothing
+//! replaces this browser's copy unless it is proven, and a missing, older,
+//! unreadable or unverifiable keyring is a conflict the user settles
+//! ("Restore from this browser", or knowingly adopt the server's).
 
 use std::{sync::Arc, time::Duration};
 
 use keyhaven_core::{
     keyring::Keyring,
     model::{Kind, Metadata, Replaced},
+    sync::{self as decide, Conflict, Local, Server, Step},
 };
 use leptos::prelude::*;
 
 use crate::{
     net::api::{self, ApiError},
     saved::{self, Saved},
-    state::{AppState, hex, now_ms},
+    state::{AppState, KeyringConflict, now_ms},
+    tabs, trust,
 };
 
 pub const METADATA: &str = "metadata";
@@ -55,8 +59,11 @@ impl AppState {
         }
         match self.sync_now(true).await {
             // Without the server this browser's copy opens; its problems
-            // show in the sync status.
-            Err(error) if !have_copy => return Err(error),
+            // show in the sync status. A keyring conflict is the server's
+            // answer, not its absence: the account opens and says so.
+            Err(error) if !have_copy && self.conflict.with_untracked(Option::is_none) => {
+                return Err(error);
+            }
             _ => {}
         }
         self.loaded.set(true);
@@ -71,7 +78,11 @@ impl AppState {
         edit: impl Fn(&mut Metadata, u64, &str),
     ) -> Result<(), ApiError> {
         let device = self.device();
-        self.metadata.update(|m| edit(m, now_ms(), &device));
+        let before = self.metadata.get_untracked();
+        let mut after = before.clone();
+        edit(&mut after, now_ms(), &device);
+        self.seal_written(&before, &mut after);
+        self.metadata.set(after);
         self.metadata_pending.set(true);
         self.persist().await;
         self.sync(false).await
@@ -114,8 +125,8 @@ impl AppState {
             }
             Err(error) => {
                 self.reachable.set(true);
-                // A rollback has its own warning.
-                if self.rollback.get_untracked().is_none() {
+                // A keyring conflict has its own notice.
+                if self.conflict.with_untracked(Option::is_none) {
                     self.sync_problem.set(Some(error.to_string()));
                 }
             }
@@ -159,6 +170,13 @@ impl AppState {
                 self.keyring_pending.set(false);
                 return Ok(());
             };
+            if self.conflict.with_untracked(Option::is_some) {
+                // The user settles it first (Restore writes over it).
+                return Err(failed(
+                    "The keyring on the server differs from this browser's: see the notice above."
+                        .into(),
+                ));
+            }
             let tag = self.keyring_tag.get_untracked();
             match api::put_blob(KEYRING, &view.to_bytes(), tag.as_deref()).await {
                 Ok(new_tag) => {
@@ -205,161 +223,353 @@ impl AppState {
     }
 
     /// Fetches the server's keyring and takes it in. The outer error is the
-    /// fetch's; the inner one says the keyring was refused (unreadable,
-    /// rolled back, or waiting for unlock).
+    /// fetch's; the inner one says the keyring was not taken (a conflict,
+    /// or waiting for unlock).
     async fn fetch_keyring(&self) -> Result<Result<(), ApiError>, ApiError> {
         Ok(match api::get_blob(KEYRING).await? {
-            Some((bytes, tag)) => self.integrate_keyring(&bytes, tag),
-            None => {
-                self.keyring_gone();
-                Ok(())
-            }
+            Some((bytes, tag)) => self.integrate_keyring(Some((&bytes, tag))),
+            None => self.integrate_keyring(None),
         })
     }
 
     /// Folds the server's metadata into this browser's; what remains only
-    /// here stays pending. Tells the user about their edits that lost to a
-    /// later one.
+    /// here stays pending. Items a well-behaved Keyhaven could not have
+    /// written are refused (this browser's version stays). Tells the user
+    /// about their edits that lost to a later one.
     fn integrate_metadata(&self, bytes: &[u8], tag: String) {
         self.metadata_tag.set(Some(tag));
-        let Ok(remote) = Metadata::from_json(bytes) else {
-            // Unreadable there: this browser's copy replaces it.
-            self.metadata_pending.set(true);
-            return;
-        };
-        let mut merged = self.metadata.get_untracked();
-        let report = merged.merge(&remote);
-        let device = self.device();
-        let lost: Vec<String> = report
-            .replaced
+        let pulled = self
+            .metadata
+            .with_untracked(|local| decide::metadata::pull(local, bytes, &self.device(), now_ms()));
+        let mut told: Vec<String> = pulled
+            .refused
             .iter()
-            .filter(|r| r.by == device)
-            .map(replaced_notice)
+            .map(|(kind, id, why)| {
+                let name = self.metadata.with_untracked(|m| item_name(m, *kind, id));
+                format!(
+                    "The Keyhaven server's copy of {} was refused: {why}. This browser's copy is kept.",
+                    trust::describe(*kind, &name.unwrap_or_else(|| id.clone()))
+                )
+            })
             .collect();
-        if !lost.is_empty() {
-            self.notices.update(|n| n.extend(lost));
-        }
-        self.metadata_pending.set(merged != remote);
-        if self.metadata.with_untracked(|m| *m != merged) {
-            self.metadata.set(merged);
+        told.extend(pulled.replaced.iter().map(replaced_notice));
+        self.tell(told);
+        self.metadata_pending.set(pulled.pending);
+        if self.metadata.with_untracked(|m| *m != pulled.merged) {
+            self.metadata.set(pulled.merged);
         }
     }
 
-    /// Takes in the server's keyring: refused when it is older than one
-    /// the server already served (a rollback); merged entry by entry when
-    /// unlocked; taken as it is when this browser has nothing pending.
-    fn integrate_keyring(&self, bytes: &[u8], tag: String) -> Result<(), ApiError> {
-        let remote = Keyring::parse(bytes).map_err(|e| {
-            failed(format!(
-                "The server's copy of the keyring can't be read ({e}); this browser keeps its own."
-            ))
-        })?;
-        let (seen_id, seen) = self.highest.get_value();
-        if seen_id.as_deref() == Some(hex(&remote.id()).as_str())
-            && let Err(error) = remote.check_revision(seen)
-        {
-            let warning = format!(
-                "{error} This browser keeps its newer copy. Tell whoever runs the Keyhaven \
-                 server: it (or a backup restored into it) served an old keyring."
-            );
-            self.rollback.set(Some(warning.clone()));
-            return Err(failed(warning));
+    /// Adds notices, each once.
+    fn tell(&self, notices: Vec<String>) {
+        let fresh: Vec<String> = notices
+            .into_iter()
+            .filter(|n| !self.notices.with_untracked(|all| all.contains(n)))
+            .collect();
+        if !fresh.is_empty() {
+            self.notices.update(|n| n.extend(fresh));
         }
-        let same_keyring =
-            self.keyring.with_untracked(|k| k.as_ref().map(Keyring::id)) == Some(remote.id());
-        let pending = self.keyring_pending.get_untracked();
-        if !same_keyring {
-            // Reset and re-created elsewhere: this browser's key is for a
-            // keyring that no longer exists.
-            // (A keyring created here and never stored: its creator says so.)
-            if pending && self.keyring_tag.get_untracked().is_some() {
-                self.notices.update(|n| n.push(KEYRING_REPLACED.into()));
+    }
+
+    /// Takes in the server's keyring (`None`: it has none) as core decides.
+    fn integrate_keyring(&self, server: Option<(&[u8], String)>) -> Result<(), ApiError> {
+        let (remote, tag) = match server {
+            Some((bytes, tag)) => (Some(Keyring::parse(bytes)), Some(tag)),
+            None => (None, None),
+        };
+        let local = self.keyring.get_untracked();
+        let server = match &remote {
+            None => Server::Missing,
+            Some(Err(_)) => Server::Unreadable,
+            Some(Ok(keyring)) => Server::Present(keyring),
+        };
+        let step = decide::decide(
+            Local {
+                keyring: local.as_ref(),
+                stored: self.keyring_tag.get_untracked().is_some(),
+                pending: self.keyring_pending.get_untracked(),
+                unlocked: self.is_unlocked(),
+                highest: self.highest.get_value(),
+            },
+            server,
+        );
+        let remote = remote.and_then(Result::ok);
+        match step {
+            Step::Keep => {
+                self.keyring_tag.set(None);
+                Ok(())
             }
-            self.lock();
-            self.take_keyring(remote, tag);
-            return Ok(());
-        }
-        if self.is_unlocked() {
-            let merged = self
-                .merge_unlocked(&remote, pending)
-                .map_err(|e| failed(format!("{e} This browser keeps its own copy.")))?;
-            self.keyring_tag.set(Some(tag));
-            self.saw_revision(&remote);
-            match merged {
-                // Something of ours the server lacks: sealed, to be pushed.
-                Some(view) if pending => self.keyring.set(Some(view)),
-                _ => {
-                    self.keyring_pending.set(false);
-                    self.keyring.set(Some(remote));
+            Step::Create => {
+                self.keyring_tag.set(None);
+                self.keyring_pending.set(true);
+                Ok(())
+            }
+            Step::Take => {
+                let tag = tag.expect("a present keyring has a tag");
+                self.take_keyring(remote.expect("present"), tag);
+                Ok(())
+            }
+            Step::Hold => {
+                self.held
+                    .set(Some((remote.expect("present"), tag.expect("present"))));
+                if self.keyring_pending.get_untracked() {
+                    return Err(failed(
+                        "Unlock the keyring to sync the changes made to it in this browser.".into(),
+                    ));
+                }
+                Ok(())
+            }
+            Step::Merge => {
+                let remote = remote.expect("present");
+                let tag = tag.expect("present");
+                let pending = self.keyring_pending.get_untracked();
+                match self.merge_unlocked(&remote, pending) {
+                    Ok(merged) => {
+                        self.keyring_tag.set(Some(tag));
+                        self.saw_revision(&remote);
+                        self.held.set(None);
+                        self.conflict.set(None);
+                        match merged {
+                            // Something of ours the server lacks: to push.
+                            Some(view) if pending => self.keyring.set(Some(view)),
+                            _ => {
+                                self.keyring_pending.set(false);
+                                self.keyring.set(Some(remote));
+                            }
+                        }
+                        Ok(())
+                    }
+                    Err(_) => self.keyring_conflict(Conflict::Replaced, Some(remote), Some(tag)),
                 }
             }
-            return Ok(());
+            Step::Conflict(conflict) => self.keyring_conflict(conflict, remote, tag),
         }
-        if pending {
-            // Merging needs the data key: wait for the keyring to be
-            // unlocked (unlocking syncs).
-            return Err(failed(
-                "Unlock the keyring to sync the changes made to it in this browser.".into(),
-            ));
+    }
+
+    /// Keeps this browser's copy and tells the user what the server has.
+    fn keyring_conflict(
+        &self,
+        conflict: Conflict,
+        server: Option<Keyring>,
+        server_tag: Option<String>,
+    ) -> Result<(), ApiError> {
+        if conflict == Conflict::Replaced
+            && let (Some(keyring), Some(tag)) = (&server, &server_tag)
+        {
+            // Unlocking it with its passphrase proves it (see `unlock`).
+            self.held.set(Some((keyring.clone(), tag.clone())));
         }
-        self.take_keyring(remote, tag);
-        Ok(())
+        let message = conflict.message();
+        self.conflict.set(Some(KeyringConflict {
+            conflict,
+            server,
+            server_tag,
+        }));
+        Err(failed(message))
     }
 
     fn take_keyring(&self, remote: Keyring, tag: String) {
-        self.saw_revision(&remote);
+        self.keyring_reset_here.set_value(false);
         self.keyring.set(Some(remote));
         self.keyring_tag.set(Some(tag));
         self.keyring_pending.set(false);
+        self.held.set(None);
+        self.conflict.set(None);
     }
 
-    /// The account has no keyring on the server any more (reset elsewhere).
-    fn keyring_gone(&self) {
-        if self.keyring_pending.get_untracked() {
-            self.notices.update(|n| n.push(KEYRING_REPLACED.into()));
+    /// "Restore from this browser": writes this browser's copy over what
+    /// the server has (or in its place, when it has none).
+    pub async fn restore_keyring(&self) -> Result<(), ApiError> {
+        let Some(conflict) = self.conflict.get_untracked() else {
+            return Ok(());
+        };
+        let Some(local) = self.keyring.get_untracked() else {
+            return Err(failed(
+                "This browser has no copy of the keyring to restore.".into(),
+            ));
+        };
+        {
+            let lock = self.sync_lock.get_value();
+            let _one_at_a_time = lock.lock().await;
+            let tag =
+                api::put_blob(KEYRING, &local.to_bytes(), conflict.server_tag.as_deref()).await;
+            match tag {
+                Ok(tag) => {
+                    self.keyring_tag.set(Some(tag));
+                    self.keyring_pending.set(false);
+                    self.saw_revision(&local);
+                    self.held.set(None);
+                    self.conflict.set(None);
+                    self.sync_problem.set(None);
+                }
+                // Changed again meanwhile: look again (below).
+                Err(ApiError::Conflict { .. }) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        self.persist().await;
+        self.sync(true).await
+    }
+
+    /// Knowingly takes what the server has: no keyring (it was reset), or
+    /// an older copy. (A replaced keyring is adopted by unlocking it.)
+    pub async fn adopt_server_keyring(&self) {
+        let Some(conflict) = self.conflict.get_untracked() else {
+            return;
+        };
+        if !conflict.conflict.can_adopt() {
+            return;
         }
         self.lock();
-        self.keyring.set(None);
-        self.keyring_tag.set(None);
-        self.keyring_pending.set(false);
-    }
-
-    /// Remembers the highest revision the server has served or accepted.
-    pub(crate) fn saw_revision(&self, keyring: &Keyring) {
-        let id = hex(&keyring.id());
-        self.highest.update_value(|(seen_id, seen)| {
-            if seen_id.as_deref() == Some(id.as_str()) {
-                *seen = (*seen).max(keyring.revision());
-            } else {
-                *seen_id = Some(id);
-                *seen = keyring.revision();
+        match (conflict.server, conflict.server_tag) {
+            (Some(keyring), Some(tag)) => {
+                // The user chose this revision: it is the new baseline.
+                self.highest.set_value(keyring.revision());
+                if let Some(user) = self.user.get_untracked().flatten() {
+                    trust::remember_highest_revision(&user, keyring.revision());
+                }
+                self.take_keyring(keyring, tag);
             }
-        });
+            _ => {
+                self.keyring_reset_here.set_value(true);
+                self.keyring.set(None);
+                self.keyring_tag.set(None);
+                self.keyring_pending.set(false);
+                self.held.set(None);
+                self.conflict.set(None);
+            }
+        }
+        self.sync_problem.set(None);
+        self.persist().await;
     }
 
-    /// Writes this browser's copy to IndexedDB.
+    /// Remembers a revision proven for this account (written by this
+    /// browser and accepted, verified by a merge, or unlocked), across
+    /// sign-out and keyring ids.
+    pub(crate) fn saw_revision(&self, keyring: &Keyring) {
+        let highest = self.highest.get_value().max(keyring.revision());
+        self.highest.set_value(highest);
+        if let Some(user) = self.user.get_untracked().flatten() {
+            trust::remember_highest_revision(&user, highest);
+        }
+    }
+
+    /// Writes this browser's copy to IndexedDB: under the browser-wide
+    /// lock, what another tab saved meanwhile is merged in first (so no
+    /// tab writes over another's unsynced edit), and the other tabs are
+    /// told.
     pub(crate) async fn persist(&self) {
         let Some(user) = self.user.get_untracked().flatten() else {
             return;
         };
-        let (keyring_id, highest_revision) = self.highest.get_value();
-        let copy = Saved {
-            user,
-            metadata: Some(self.metadata.with_untracked(Metadata::to_json)),
-            metadata_tag: self.metadata_tag.get_untracked(),
-            metadata_pending: self.metadata_pending.get_untracked(),
-            keyring: self
-                .keyring
-                .with_untracked(|k| k.as_ref().map(Keyring::to_bytes)),
-            keyring_tag: self.keyring_tag.get_untracked(),
-            keyring_pending: self.keyring_pending.get_untracked(),
-            highest_revision,
-            keyring_id,
-            synced_at: self.synced_at.get_untracked(),
+        let state = *self;
+        tabs::exclusive(async move {
+            let mut generation = state.saved_generation.get_value();
+            if let Some(theirs) = saved::load(&user).await {
+                generation = generation.max(theirs.generation);
+                state.absorb_saved(theirs);
+            }
+            let copy = Saved {
+                user,
+                metadata: Some(state.metadata.with_untracked(Metadata::to_json)),
+                metadata_tag: state.metadata_tag.get_untracked(),
+                metadata_pending: state.metadata_pending.get_untracked(),
+                keyring: state
+                    .keyring
+                    .with_untracked(|k| k.as_ref().map(Keyring::to_bytes)),
+                keyring_tag: state.keyring_tag.get_untracked(),
+                keyring_pending: state.keyring_pending.get_untracked(),
+                highest_revision: state.highest.get_value(),
+                unsealed: state.unsealed.get_value(),
+                synced_at: state.synced_at.get_untracked(),
+                generation: generation + 1,
+            };
+            match saved::store(&copy).await {
+                Ok(()) => {
+                    state.saved_generation.set_value(copy.generation);
+                    tabs::announce();
+                }
+                Err(error) => state.sync_problem.set(Some(error)),
+            }
+        })
+        .await;
+    }
+
+    /// Another tab changed the saved copy: take it in.
+    pub(crate) async fn reload_saved(&self) {
+        let Some(user) = self.user.get_untracked().flatten() else {
+            return;
         };
-        if let Err(error) = saved::store(&copy).await {
-            self.sync_problem.set(Some(error));
+        let state = *self;
+        tabs::exclusive(async move {
+            if let Some(theirs) = saved::load(&user).await {
+                state.absorb_saved(theirs);
+            }
+        })
+        .await;
+    }
+
+    /// Merges what another tab of this browser saved into this tab's
+    /// state: metadata item by item, the same keyring entry by entry (or
+    /// its newer revision while locked), pending flags and items to seal.
+    /// A keyring this tab replaced knowingly (reset) stands.
+    fn absorb_saved(&self, theirs: Saved) {
+        if theirs.generation <= self.saved_generation.get_value() {
+            // What this tab wrote or took in already.
+            return;
         }
+        self.saved_generation.set_value(theirs.generation);
+        if let Some(metadata) = theirs
+            .metadata
+            .as_deref()
+            .and_then(|b| Metadata::from_json(b).ok())
+        {
+            let mut merged = self.metadata.get_untracked();
+            merged.merge(&metadata);
+            if self.metadata.with_untracked(|ours| *ours != merged) {
+                self.metadata.set(merged);
+            }
+            if theirs.metadata_pending {
+                self.metadata_pending.set(true);
+            }
+        }
+        let their_keyring = theirs
+            .keyring
+            .as_deref()
+            .and_then(|b| Keyring::parse(b).ok());
+        match (self.keyring.get_untracked(), their_keyring) {
+            (None, Some(keyring)) if !self.keyring_reset_here.get_value() => {
+                self.keyring.set(Some(keyring));
+                self.keyring_tag.set(theirs.keyring_tag);
+                self.keyring_pending.set(theirs.keyring_pending);
+            }
+            (Some(ours), Some(keyring))
+                if ours.id() == keyring.id() && ours.to_bytes() != keyring.to_bytes() =>
+            {
+                if self.is_unlocked() {
+                    if let Ok(Some(merged)) = self.absorb_keyring(&keyring) {
+                        self.keyring.set(Some(merged));
+                        self.keyring_pending.set(true);
+                    }
+                } else if keyring.revision() > ours.revision()
+                    && !self.keyring_pending.get_untracked()
+                {
+                    self.keyring.set(Some(keyring));
+                    self.keyring_tag.set(theirs.keyring_tag);
+                    self.keyring_pending.set(theirs.keyring_pending);
+                }
+            }
+            _ => {}
+        }
+        self.highest
+            .update_value(|h| *h = (*h).max(theirs.highest_revision));
+        self.unsealed.update_value(|ours| {
+            for item in theirs.unsealed {
+                if !ours.iter().any(|(k, i, _)| (k, i) == (&item.0, &item.1)) {
+                    ours.push(item);
+                }
+            }
+        });
     }
 
     /// Puts back this browser's copy (before the server answers).
@@ -374,8 +584,11 @@ impl AppState {
             .set(saved.keyring_pending && keyring.is_some());
         self.keyring.set(keyring);
         self.keyring_tag.set(saved.keyring_tag);
+        // (Copies saved before the highest revision moved to localStorage.)
         self.highest
-            .set_value((saved.keyring_id, saved.highest_revision));
+            .update_value(|h| *h = (*h).max(saved.highest_revision));
+        self.unsealed.set_value(saved.unsealed);
+        self.saved_generation.set_value(saved.generation);
         self.synced_at.set(saved.synced_at);
     }
 
@@ -418,10 +631,10 @@ pub fn start(state: AppState) {
         });
     }
     let _ = set_interval_with_handle(pull, PULL_EVERY);
+    tabs::listen(move || {
+        leptos::task::spawn_local(async move { state.reload_saved().await });
+    });
 }
-
-const KEYRING_REPLACED: &str = "The keyring was reset on another device, so the changes made to it \
-     in this browser could not be kept. Systems, keypairs' public keys and connections are unchanged.";
 
 /// "Your edit to SSH Connection “nas2” was replaced by a later edit made
 /// on another device."
@@ -437,6 +650,15 @@ fn replaced_notice(replaced: &Replaced) -> String {
         "was replaced by a later edit made on another device"
     };
     format!("Your edit to {what} “{}” {by}.", replaced.name)
+}
+
+/// An item's name, for notices.
+fn item_name(metadata: &Metadata, kind: Kind, id: &str) -> Option<String> {
+    match kind {
+        Kind::System => metadata.system(id).map(|s| s.name.clone()),
+        Kind::Keypair => metadata.keypair(id).map(|k| k.name.clone()),
+        Kind::Connection => metadata.connection(id).map(|c| c.name.clone()),
+    }
 }
 
 fn too_contended() -> ApiError {

@@ -80,6 +80,11 @@ test('create, lock, unlock after sign-in, and reset the keyring', async ({ page 
   await unlock.getByRole('button', { name: 'OK' }).click();
   await expect(unlock).toBeHidden({ timeout: 30_000 });
   await expect(page.getByText('Keyring “home lab” is unlocked.')).toBeVisible();
+  // The used code is spent: a new one is shown once.
+  const fresh = page.getByRole('dialog', { name: 'Recovery Code' });
+  const freshCode = (await fresh.getByLabel('Recovery code').textContent())!.trim();
+  expect(freshCode).not.toBe(code);
+  await fresh.getByRole('button', { name: 'Done' }).click();
 
   // Change Passphrase, then only the newest one unlocks.
   const NEWER = 'the newest passphrase';
@@ -89,6 +94,10 @@ test('create, lock, unlock after sign-in, and reset the keyring', async ({ page 
   await change.getByLabel('Confirm').fill(NEWER);
   await change.getByRole('button', { name: 'Ok' }).click();
   await expect(change).toBeHidden({ timeout: 30_000 });
+  // The data key was rotated, so the recovery code is re-issued too.
+  const reissued = (await fresh.getByLabel('Recovery code').textContent())!.trim();
+  expect(reissued).not.toBe(freshCode);
+  await fresh.getByRole('button', { name: 'Done' }).click();
   await page.reload();
   for (const old of [PASSPHRASE, NEW]) {
     await unlock.getByLabel('Passphrase').fill(old);

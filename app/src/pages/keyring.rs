@@ -159,15 +159,19 @@ pub fn Keyring() -> impl IntoView {
             <ResetKeyring close=Callback::new(move |()| resetting.set(false))/>
         </Show>
         <Show when=move || changing.get()>
-            <ChangePassphrase close=Callback::new(move |()| changing.set(false))/>
+            <ChangePassphrase close=Callback::new(move |code: Option<String>| {
+                changing.set(false);
+                recovery.set(code);
+            })/>
         </Show>
     }
 }
 
-/// "Change Passphrase": a new passphrase re-wraps the keyring's key; no
-/// stored key is re-encrypted.
+/// "Change Passphrase": a new passphrase and a new data key (every stored
+/// key re-encrypted, the old passphrase and recovery code spent); closes
+/// with the new recovery code.
 #[component]
-fn ChangePassphrase(close: Callback<()>) -> impl IntoView {
+fn ChangePassphrase(close: Callback<Option<String>>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let passphrase = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
@@ -186,19 +190,19 @@ fn ChangePassphrase(close: Callback<()>) -> impl IntoView {
             let result = state.change_passphrase(secret).await;
             busy.set(false);
             match result {
-                Ok(()) => close.run(()),
+                Ok(code) => close.run(Some(code.expose().to_owned())),
                 Err(e) => error.set(Some(e)),
             }
         });
     };
     view! {
-        <Dialog title="Change Passphrase" on_cancel=close>
+        <Dialog title="Change Passphrase" on_cancel=Callback::new(move |()| close.run(None))>
             <form on:submit=submit>
                 <label>"New Passphrase" <input type="password" autocomplete="new-password" required bind:value=passphrase/></label>
                 <label>"Confirm" <input type="password" autocomplete="new-password" required bind:value=confirm/></label>
                 <Busy when=busy label="Changing the passphrase"/>
                 <ErrorLine error/>
-                <FormActions on_cancel=close submit="Ok" disabled=Signal::derive(move || !ready())/>
+                <FormActions on_cancel=Callback::new(move |()| close.run(None)) submit="Ok" disabled=Signal::derive(move || !ready())/>
             </form>
         </Dialog>
     }
@@ -330,6 +334,8 @@ pub fn UnlockPrompt() -> impl IntoView {
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let recovering = RwSignal::new(false);
+    // The new recovery code a recovery issues (the used one is spent).
+    let recovered = RwSignal::new(None::<String>);
     let code = RwSignal::new(String::new());
     let new_passphrase = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
@@ -362,6 +368,7 @@ pub fn UnlockPrompt() -> impl IntoView {
                     state
                         .recover(&code.get_untracked(), SecretString::from(new))
                         .await
+                        .map(|fresh| recovered.set(Some(fresh.expose().to_owned())))
                 }
             } else {
                 state
@@ -415,6 +422,9 @@ pub fn UnlockPrompt() -> impl IntoView {
                     </p>
                 </form>
             </Dialog>
+        </Show>
+        <Show when=move || recovered.get().is_some()>
+            <RecoveryCodeDialog code=recovered/>
         </Show>
     }
 }
