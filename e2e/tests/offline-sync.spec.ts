@@ -1,90 +1,23 @@
 // Offline use and sync between browsers: the service worker, this
 // browser's copy in IndexedDB, queued edits, per-item merges on conflict,
 // a server restart and a rolled-back keyring.
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { addManualConnection, downloads, generateKeypair, row, unlock, widget } from './credentials';
-import { addSystem, createAccount, createKeyring, signIn, uniqueName } from './helpers';
-import { sql, startServer, type Server } from './server';
+import { addSystem, createAccount, signIn, uniqueName } from './helpers';
+import {
+  comeBack, context, hostKey, keepKeypairDialogClosed, later, openBackupCredentials, secondBrowser, server, startAccount,
+  stopAfterEach, synced,
+} from './own';
+import { sql } from './server';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-test.afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function server(options: { dist?: string } = {}): Promise<Server> {
-  const started = await startServer(options);
-  cleanups.push(async () => {
-    await started.kill();
-    rmSync(started.dataDir, { recursive: true, force: true });
-  });
-  return started;
-}
-
-async function context(browser: Browser, baseURL?: string): Promise<BrowserContext> {
-  const created = await browser.newContext(baseURL ? { baseURL } : {});
-  cleanups.push(() => created.close());
-  return created;
-}
-
-/** A host key line for manual connections (any valid key will do). */
-function hostKey(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'keyhaven-e2e-hostkey-'));
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'key')]);
-  const line = readFileSync(join(dir, 'key.pub'), 'utf8').trim();
-  rmSync(dir, { recursive: true, force: true });
-  return line;
-}
-
-/** What the browser does when the user comes back to the window (headless
- * windows never get the focus event on their own). */
-async function comeBack(page: Page) {
-  await page.evaluate(() => window.dispatchEvent(new Event('focus')));
-}
-
-async function synced(page: Page) {
-  await expect(page.getByText(/^Synced \d/)).toBeVisible();
-}
-
-async function openBackupCredentials(page: Page) {
-  await page.getByRole('link', { name: 'Backup Credentials' }).click();
-  await expect(page.getByRole('heading', { name: 'Backup Credentials', level: 1 })).toBeVisible();
-}
+stopAfterEach();
 
 async function openDashboard(page: Page) {
   await page.getByRole('link', { name: 'Back to the dashboard' }).click();
   await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
-}
-
-/** A new account with a keyring, on Backup Credentials. */
-async function startAccount(page: Page): Promise<string> {
-  const user = uniqueName('sync');
-  await createAccount(page, user);
-  await openBackupCredentials(page);
-  await widget(page, 'SSH Keypairs').getByRole('button', { name: 'Add' }).click();
-  await createKeyring(page);
-  const form = page.getByRole('dialog', { name: 'SSH Keypairs' });
-  await form.getByRole('button', { name: 'Close' }).click();
-  await expect(form).toBeHidden();
-  return user;
-}
-
-/** Signs in a second browser, leaving the keyring locked, on Backup Credentials. */
-async function secondBrowser(browser: Browser, user: string, baseURL?: string): Promise<Page> {
-  const page = await (await context(browser, baseURL)).newPage();
-  await signIn(page, user);
-  await page.getByRole('dialog', { name: 'Unlock Keyring' }).getByRole('button', { name: 'Cancel' }).click();
-  await openBackupCredentials(page);
-  return page;
-}
-
-async function keepKeypairDialogClosed(page: Page) {
-  const form = page.getByRole('dialog', { name: 'SSH Keypairs' });
-  await form.getByRole('button', { name: 'Close' }).click();
-  await expect(form).toBeHidden();
 }
 
 test('offline: the app reloads, unlocks, generates and downloads; the edit reaches another browser once online', async ({ page, context: first, browser }) => {
@@ -311,6 +244,39 @@ test('the server restarted mid-test, even killed right after a write: nothing ac
   for (const name of ['s1', 's2', 's3']) await expect(systems.getByRole('row').filter({ hasText: `${name}.lan` })).toHaveCount(1);
 });
 
+test("two tabs offline: neither writes over the other's unsynced edit, and closing one loses nothing", async ({ browser }) => {
+  const keyhaven = await server();
+  const tabs = await context(browser, keyhaven.url);
+  const a = await tabs.newPage();
+  const user = uniqueName('tabs');
+  await createAccount(a, user);
+  const b = await tabs.newPage();
+  await b.goto('/'); // the same browser: already signed in
+  await expect(b.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  for (const tab of [a, b]) await tab.waitForFunction(() => navigator.serviceWorker.controller !== null);
+
+  await tabs.setOffline(true);
+  await addSystem(a, 'from-a', 'https://a.lan');
+  await addSystem(b, 'from-b', 'https://b.lan');
+  const listed = (tab: Page, name: string) =>
+    tab.getByRole('region', { name: 'TrueNAS Systems' }).getByRole('row').filter({ hasText: `${name}.lan` });
+  // Each tab takes the other's edit in at once.
+  await expect(listed(a, 'b')).toHaveCount(1);
+  await expect(listed(b, 'a')).toHaveCount(1);
+
+  // The tab that made the first edit closes before anything synced.
+  await a.close();
+  await b.reload();
+  for (const name of ['a', 'b']) await expect(listed(b, name)).toHaveCount(1);
+  await expect(b.getByText('Changes not synced yet')).toBeVisible();
+
+  await tabs.setOffline(false);
+  await synced(b);
+  const fresh = await (await context(browser, keyhaven.url)).newPage();
+  await signIn(fresh, user);
+  for (const name of ['a', 'b']) await expect(listed(fresh, name)).toHaveCount(1);
+});
+
 test('an older keyring replayed into the server database is refused with a warning; the newer copy is kept', async ({ browser }) => {
   const keyhaven = await server();
   const page = await (await context(browser, keyhaven.url)).newPage();
@@ -342,7 +308,7 @@ test('an older keyring replayed into the server database is refused with a warni
 
 test('a new release: the user is told, and the page moves to it only when they agree', async ({ browser }) => {
   const dist = mkdtempSync(join(tmpdir(), 'keyhaven-e2e-dist-'));
-  cleanups.push(() => rmSync(dist, { recursive: true, force: true }));
+  later(() => rmSync(dist, { recursive: true, force: true }));
   cpSync(process.env.KEYHAVEN_DIST!, dist, { recursive: true });
   const keyhaven = await server({ dist });
   const page = await (await context(browser, keyhaven.url)).newPage();

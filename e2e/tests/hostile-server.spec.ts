@@ -1,0 +1,299 @@
+// A hostile Keyhaven server: the tests edit the server's SQLite file the
+// way an attacker who controls it would, and check that the browser sends
+// no secret where the user did not choose, authorizes no foreign key,
+// tells the user, and never loses the keyring.
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { expect, test, type Page } from '@playwright/test';
+import { addManualConnection, downloads, generateKeypair, unlock, widget } from './credentials';
+import { addSystem, createAccount, createKeyring, signIn, uniqueName } from './helpers';
+import {
+  comeBack, context, hostKey, keepKeypairDialogClosed, later, openBackupCredentials, server, sim, startAccount,
+  stopAfterEach, synced,
+} from './own';
+import { sql, type Server } from './server';
+import { startSshd } from './sshd';
+
+stopAfterEach();
+
+const ROOT_PASSWORD = 'root-password-on-the-nas';
+const ME = userInfo().username;
+
+function accountOf(user: string): string {
+  return `(SELECT id FROM accounts WHERE username = '${user}')`;
+}
+
+/** A blob as the server stores it (hex data and tag). */
+function rawBlob(keyhaven: Server, user: string, name: string): string {
+  return sql(keyhaven, `SELECT hex(data) || '|' || tag FROM blobs WHERE name = '${name}' AND account_id = ${accountOf(user)}`);
+}
+
+/** Writes a blob's bytes with a fresh tag, as a server serving its own
+ * version would. */
+function writeBlob(keyhaven: Server, user: string, name: string, hex: string) {
+  const tag = `hostile${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
+  sql(keyhaven, `UPDATE blobs SET data = X'${hex}', tag = '${tag}' WHERE name = '${name}' AND account_id = ${accountOf(user)}`);
+}
+
+function readMetadata(keyhaven: Server, user: string): any {
+  const [hex] = rawBlob(keyhaven, user, 'metadata').split('|');
+  return JSON.parse(Buffer.from(hex, 'hex').toString('utf8'));
+}
+
+/** Rewrites the account's metadata document; `edit` changes it in place. */
+function editMetadata(keyhaven: Server, user: string, edit: (metadata: any) => void) {
+  const metadata = readMetadata(keyhaven, user);
+  edit(metadata);
+  writeBlob(keyhaven, user, 'metadata', Buffer.from(JSON.stringify(metadata)).toString('hex'));
+}
+
+/** The item called `name` in one of the document's maps. */
+function item(map: Record<string, any>, name: string): any {
+  const found = Object.values(map).find((i: any) => i.value?.name === name);
+  if (!found) throw new Error(`no item ${name}`);
+  return found;
+}
+
+function connected(page: Page, system: string) {
+  return page.getByRole('row').filter({ hasText: system }).getByRole('cell').nth(2);
+}
+
+function notice(page: Page, text: string) {
+  return page.getByRole('alert').filter({ hasText: text });
+}
+
+/** The key material (second field) of an OpenSSH public key line. */
+function material(line: string): string {
+  return line.trim().split(/\s+/)[1];
+}
+
+test('a system URL pointed at another host: no key or password goes there; the user restores theirs', async ({ browser }) => {
+  const keyhaven = await server();
+  const nas = await sim(['--hostname', 'nas1', '--user', `root:${ROOT_PASSWORD}`]);
+  const elsewhere = await sim(['--hostname', 'attacker', '--user', `root:${ROOT_PASSWORD}`]);
+  const page = await (await context(browser, keyhaven.url)).newPage();
+  // Every WebSocket the page opens to the attacker's simulator.
+  const toAttacker: string[] = [];
+  page.on('websocket', (ws) => {
+    if (ws.url().includes(`:${elsewhere.port}/`)) toAttacker.push(ws.url());
+  });
+
+  const user = uniqueName('hostile');
+  await createAccount(page, user);
+  await addSystem(page, 'nas1', nas.url);
+  await page.getByRole('button', { name: 'Authenticate nas1' }).click();
+  await createKeyring(page);
+  const authenticate = page.getByRole('dialog', { name: 'Authenticate' });
+  await authenticate.getByLabel('Admin Password').fill(ROOT_PASSWORD);
+  await authenticate.getByRole('button', { name: 'Authenticate' }).click();
+  await expect(authenticate).toBeHidden({ timeout: 30_000 });
+  await page.getByRole('link', { name: 'Keyring' }).click();
+  await expect(connected(page, 'nas1')).toHaveText('True', { timeout: 30_000 });
+  await synced(page);
+
+  // The attacker points nas1 at its own host, stamped later than any edit.
+  editMetadata(keyhaven, user, (m) => {
+    const system = item(m.systems, 'nas1');
+    system.value.url = elsewhere.url;
+    system.updated += 60_000;
+  });
+  await page.reload();
+  await unlock(page);
+  const changed = notice(page, 'TrueNAS system “nas1” was changed outside your keyring');
+  await expect(changed).toContainText(`URL: ${nas.url} → ${elsewhere.url}`);
+  await expect(connected(page, 'nas1')).toHaveText(/^False \(this system's URL was changed outside your keyring/);
+
+  // Authenticate refuses before sending the admin password anywhere.
+  await page.getByRole('link', { name: 'Back to Dashboard' }).click();
+  await page.getByRole('button', { name: 'Authenticate nas1' }).click();
+  await expect(authenticate).toContainText(elsewhere.url);
+  await authenticate.getByLabel('Admin Password').fill(ROOT_PASSWORD);
+  await authenticate.getByRole('button', { name: 'Authenticate' }).click();
+  await expect(authenticate.getByRole('alert')).toContainText('changed outside your keyring');
+  await authenticate.getByRole('button', { name: 'Cancel' }).click();
+
+  // Restore mine: the sealed URL comes back, as a newer edit the server gets.
+  await changed.getByRole('button', { name: 'Restore mine' }).click();
+  await expect(changed).toHaveCount(0);
+  await page.getByRole('link', { name: 'Keyring' }).click();
+  await expect(connected(page, 'nas1')).toHaveText('True', { timeout: 30_000 });
+  await synced(page);
+  expect(item(readMetadata(keyhaven, user).systems, 'nas1').value.url).toBe(nas.url);
+  expect(toAttacker).toEqual([]);
+});
+
+test("a keypair's public key and a connection's host keys swapped: the remote authorizes only the user's key", async ({ browser }) => {
+  const keyhaven = await server();
+  const sshd = await startSshd();
+  later(() => sshd.stop());
+  const users = ME === 'root' ? [`root:${ROOT_PASSWORD}`] : [`root:${ROOT_PASSWORD}`, `${ME}:unused`];
+  const nas = await sim([
+    '--hostname', 'nas2',
+    ...users.flatMap((u) => ['--user', u]),
+    '--ssh-port', String(sshd.port),
+    ...sshd.hostKeyFiles.flatMap((f) => ['--host-key', f]),
+    '--authorized-keys', sshd.authorizedKeys,
+  ]);
+  const page = await (await context(browser, keyhaven.url)).newPage();
+  const user = await startAccount(page, 'hostile');
+  await generateKeypair(page, 'repl', 'Ed25519');
+  await keepKeypairDialogClosed(page);
+  const theirHostKey = hostKey();
+  const ourHostKey = hostKey();
+  await addManualConnection(page, 'manual', 'repl', '192.0.2.10', 22, ourHostKey);
+  await synced(page);
+  const before = readMetadata(keyhaven, user);
+  const ours = item(before.keypairs, 'repl').value.public_key;
+  // As stored: one key per line, without the comment.
+  const ourHostKeys = item(before.connections, 'manual').value.remote_host_keys;
+  expect(material(ourHostKeys)).toBe(material(ourHostKey));
+
+  const theirs = hostKey();
+  editMetadata(keyhaven, user, (m) => {
+    const keypair = item(m.keypairs, 'repl');
+    keypair.value.public_key = theirs;
+    keypair.updated += 60_000;
+    const connection = item(m.connections, 'manual');
+    connection.value.remote_host_keys = theirHostKey;
+    connection.updated += 60_000;
+  });
+  await page.reload();
+  await unlock(page);
+  const keypairNotice = notice(page, 'SSH Keypair “repl” was changed outside your keyring');
+  await expect(keypairNotice).toContainText(`Public key: ${ours} → ${theirs}`);
+  const hostKeyNotice = notice(page, 'SSH Connection “manual” was changed outside your keyring');
+  await expect(hostKeyNotice).toContainText(`Remote host keys: ${ourHostKeys} → ${theirHostKey}`);
+
+  // Semi-automatic setup with that keypair: what the remote authorizes is
+  // derived from the private key, never read from the metadata.
+  await widget(page, 'SSH Connections').getByRole('button', { name: 'Add' }).click();
+  const form = page.getByRole('dialog', { name: 'SSH Connections' });
+  await form.getByLabel('Name', { exact: true }).fill('nas2-repl');
+  await form.getByLabel('TrueNAS URL').fill(nas.url);
+  await form.getByLabel('Admin Password').fill(ROOT_PASSWORD);
+  await form.getByLabel('Username', { exact: true }).fill(ME);
+  await form.getByLabel('Private Key').selectOption({ label: 'repl' });
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form).toBeHidden({ timeout: 30_000 });
+  const authorized = readFileSync(sshd.authorizedKeys, 'utf8');
+  expect(authorized).toContain(material(ours));
+  expect(authorized).not.toContain(material(theirs));
+
+  // Restore both: the user's own values are back.
+  await keypairNotice.getByRole('button', { name: 'Restore mine' }).click();
+  await hostKeyNotice.getByRole('button', { name: 'Restore mine' }).click();
+  await expect(page.getByText('was changed outside your keyring')).toHaveCount(0);
+  await synced(page);
+  const restored = readMetadata(keyhaven, user);
+  expect(item(restored.keypairs, 'repl').value.public_key).toBe(ours);
+  expect(item(restored.connections, 'manual').value.remote_host_keys).toBe(ourHostKeys);
+});
+
+test('the keyring row deleted: every browser keeps its copy, and one puts it back', async ({ browser }) => {
+  const keyhaven = await server();
+  const page = await (await context(browser, keyhaven.url)).newPage();
+  const user = await startAccount(page, 'hostile');
+  await generateKeypair(page, 'kept', 'Ed25519');
+  await keepKeypairDialogClosed(page);
+  await synced(page);
+
+  sql(keyhaven, `DELETE FROM blobs WHERE name = 'keyring' AND account_id = ${accountOf(user)}`);
+  await comeBack(page);
+  const missing = notice(page, 'Keyring missing on the server');
+  await expect(missing).toBeVisible();
+  // Still here, and still after a reload: unlock and download.
+  await page.reload();
+  await unlock(page);
+  await expect(missing).toBeVisible();
+  const files = await downloads(page, 2, () => widget(page, 'SSH Keypairs').getByRole('button', { name: 'Download kept' }).click());
+  expect(files.map((f) => f.suggestedFilename()).sort()).toEqual(['kept_private_key_ed25519', 'kept_public_key_ed25519']);
+
+  await missing.getByRole('button', { name: 'Restore from this browser' }).click();
+  await expect(missing).toHaveCount(0);
+  expect(sql(keyhaven, `SELECT count(*) FROM blobs WHERE name = 'keyring' AND account_id = ${accountOf(user)}`)).toBe('1');
+
+  // Another browser gets the private key from the restored keyring.
+  const other = await (await context(browser, keyhaven.url)).newPage();
+  await signIn(other, user);
+  await unlock(other);
+  await openBackupCredentials(other);
+  await downloads(other, 2, () => widget(other, 'SSH Keypairs').getByRole('button', { name: 'Download kept' }).click());
+});
+
+test('an older keyring restored into the database: refused across sign-out; restore or knowingly adopt', async ({ browser }) => {
+  const keyhaven = await server();
+  const page = await (await context(browser, keyhaven.url)).newPage();
+  const user = await startAccount(page, 'hostile');
+  await generateKeypair(page, 'first', 'Ed25519');
+  await keepKeypairDialogClosed(page);
+  await synced(page);
+  const [old] = rawBlob(keyhaven, user, 'keyring').split('|');
+  await generateKeypair(page, 'second', 'Ed25519');
+  await keepKeypairDialogClosed(page);
+  await synced(page);
+  const [newer] = rawBlob(keyhaven, user, 'keyring').split('|');
+
+  writeBlob(keyhaven, user, 'keyring', old);
+  await comeBack(page);
+  const rollback = notice(page, 'Possible rollback');
+  await expect(rollback).toContainText(/older keyring \(revision \d+\) than this browser has already seen/);
+  // Restore from this browser: the newer keyring is back on the server.
+  await rollback.getByRole('button', { name: 'Restore from this browser' }).click();
+  await expect(rollback).toHaveCount(0);
+  expect(rawBlob(keyhaven, user, 'keyring').split('|')[0]).toBe(newer);
+
+  // Replayed again, to a browser that signed out meanwhile (its copy is
+  // gone, the revision it saw is not): still refused.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  writeBlob(keyhaven, user, 'keyring', old);
+  await signIn(page, user);
+  await expect(rollback).toBeVisible();
+  await expect(page.getByRole('dialog', { name: 'Unlock Keyring' })).toHaveCount(0);
+  // The user knowingly takes the server's older copy: it unlocks, without
+  // the newer keypair's private key.
+  await rollback.getByRole('button', { name: "Use the server's copy" }).click();
+  await expect(rollback).toHaveCount(0);
+  await unlock(page);
+  await openBackupCredentials(page);
+  await downloads(page, 2, () => widget(page, 'SSH Keypairs').getByRole('button', { name: 'Download first' }).click());
+  await widget(page, 'SSH Keypairs').getByRole('button', { name: 'Download second' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'private key is not in the keyring' })).toBeVisible();
+});
+
+test('a junk keyring served once, then the old one: the old one is still refused', async ({ browser }) => {
+  const keyhaven = await server();
+  const page = await (await context(browser, keyhaven.url)).newPage();
+  const user = await startAccount(page, 'hostile');
+  await generateKeypair(page, 'first', 'Ed25519');
+  await keepKeypairDialogClosed(page);
+  await synced(page);
+  const [old] = rawBlob(keyhaven, user, 'keyring').split('|');
+  await generateKeypair(page, 'second', 'Ed25519');
+  await keepKeypairDialogClosed(page);
+  await synced(page);
+
+  // Junk: a valid keyring of another account, under another passphrase,
+  // at a higher revision than this browser has seen.
+  const stranger = await (await context(browser, keyhaven.url)).newPage();
+  const strangerName = await startAccount(stranger, 'stranger');
+  for (const name of ['j1', 'j2', 'j3', 'j4']) {
+    await generateKeypair(stranger, name, 'Ed25519');
+    await keepKeypairDialogClosed(stranger);
+  }
+  await synced(stranger);
+  const [junk] = rawBlob(keyhaven, strangerName, 'keyring').split('|');
+
+  writeBlob(keyhaven, user, 'keyring', junk);
+  await comeBack(page);
+  const replaced = notice(page, 'Keyring replaced on the server');
+  await expect(replaced).toBeVisible();
+  // This browser's keyring is intact.
+  await downloads(page, 2, () => widget(page, 'SSH Keypairs').getByRole('button', { name: 'Download second' }).click());
+
+  writeBlob(keyhaven, user, 'keyring', old);
+  await comeBack(page);
+  await expect(notice(page, 'Possible rollback')).toContainText(/older keyring \(revision \d+\)/);
+  await expect(replaced).toHaveCount(0);
+  // And the server still has the replayed copy: nothing was pushed over it.
+  expect(rawBlob(keyhaven, user, 'keyring').split('|')[0]).toBe(old);
+});
