@@ -177,7 +177,17 @@ impl AppState {
             .add_recovery_code_with_kek(params, recovery_salt, &recovery_kek, now, &mut OsRng)
             .map_err(|e| e.to_string())?;
         let id = unlocked.keyring().id();
-        unlocked.continue_after(self.highest.get_value());
+        // After the highest revision proven, and any the server showed:
+        // other browsers must see this keyring as newer, not rolled back.
+        let shown = self
+            .held
+            .with_untracked(|h| h.as_ref().map(|(k, _)| k.revision()))
+            .into_iter()
+            .chain(self.conflict.with_untracked(|c| {
+                c.as_ref()
+                    .and_then(|c| c.server.as_ref().map(Keyring::revision))
+            }));
+        unlocked.continue_after(shown.fold(self.highest.get_value(), u64::max));
         self.keyring_reset_here.set_value(false);
         unlocked.seal(&mut OsRng);
         self.keyring.set(Some(unlocked.keyring().clone()));
@@ -231,6 +241,61 @@ impl AppState {
         self.keyring_tag.set(Some(tag));
         self.keyring_pending.set(false);
         self.opened(unlocked);
+        Ok(())
+    }
+
+    /// "Unlock the server's keyring": its passphrase proves the keyring the
+    /// server has instead of this browser's (reset and re-created, or its
+    /// passphrase changed, on another device), and it is adopted. When it
+    /// is the same keyring under a new key, this browser's changes not
+    /// synced yet are carried over and the metadata it had verified is
+    /// sealed under the new key.
+    pub async fn unlock_server_keyring(&self, passphrase: SecretString) -> Result<(), String> {
+        let (held, tag) = self
+            .held
+            .get_untracked()
+            .ok_or("The server's keyring is this browser's again: nothing to unlock.")?;
+        let mut theirs = open(&held, &passphrase).await.map_err(|e| e.to_string())?;
+        let pending = self.keyring_pending.get_untracked();
+        let mut metadata = self.metadata.get_untracked();
+        let device = self.device();
+        let carried = self.with_unlocked(|ours| {
+            let verified = metadata.verified(ours);
+            let report = theirs.absorb(ours, &mut OsRng)?;
+            metadata.reseal(&verified, &theirs, now_ms(), &device, &mut OsRng);
+            Ok::<_, CoreError>(report)
+        });
+        let carried_any = match carried {
+            Some(Ok(report)) => !report.taken.is_empty(),
+            Some(Err(_)) if pending => {
+                self.notices.update(|n| n.push(NOT_CARRIED.into()));
+                false
+            }
+            None if pending => {
+                return Err(
+                    "Unlock this browser's copy first (with the passphrase it had), so its \
+                    changes not synced yet can be carried over."
+                        .into(),
+                );
+            }
+            _ => false,
+        };
+        let view = if carried_any {
+            theirs.seal(&mut OsRng);
+            theirs.keyring().clone()
+        } else {
+            held
+        };
+        self.metadata.set(metadata);
+        self.metadata_pending.set(true);
+        self.keyring_reset_here.set_value(false);
+        self.held.set(None);
+        self.conflict.set(None);
+        self.keyring.set(Some(view));
+        self.keyring_tag.set(Some(tag));
+        self.keyring_pending.set(carried_any);
+        self.opened(theirs);
+        self.persist().await;
         Ok(())
     }
 
@@ -449,6 +514,7 @@ impl AppState {
         let recovery_kek = kdf::derive(&secret, &recovery_salt, params).await?;
         let now = now_ms();
         let mut metadata = self.metadata.get_untracked();
+        let device = self.device();
         self.unlocked_keyring
             .try_update_value(|u| {
                 u.as_mut().map(|u| {
@@ -461,9 +527,7 @@ impl AppState {
                         now,
                         &mut OsRng,
                     )?;
-                    for (kind, id) in verified {
-                        metadata.seal(kind, &id, u, &mut OsRng);
-                    }
+                    metadata.reseal(&verified, u, now, &device, &mut OsRng);
                     Ok::<_, CoreError>(())
                 })
             })
@@ -492,6 +556,10 @@ impl AppState {
         }
     }
 }
+
+const NOT_CARRIED: &str = "The keyring was reset on another device, so the changes made to it in \
+    this browser and not synced yet could not be carried over. Systems, keypairs' public keys and \
+    connections are unchanged.";
 
 /// Why a keyring copy did not open.
 enum UnlockError {

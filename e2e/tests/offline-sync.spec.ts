@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { addManualConnection, downloads, generateKeypair, row, unlock, widget } from './credentials';
-import { addSystem, createAccount, signIn, uniqueName } from './helpers';
+import { addSystem, createAccount, PASSPHRASE, signIn, uniqueName } from './helpers';
 import {
   comeBack, context, hostKey, keepKeypairDialogClosed, later, openBackupCredentials, secondBrowser, server, startAccount,
   stopAfterEach, synced,
@@ -176,11 +176,20 @@ test('the same connection edited in two browsers: the later edit wins and the ot
   await synced(other);
 
   await comeBack(page);
-  await expect(page.getByRole('alert')).toHaveText(/Your edit to SSH Connection “shared” was replaced by a later edit made on another device\./);
+  const replaced = page.getByRole('alert').filter({ hasText: 'Your edit to' });
+  await expect(replaced).toHaveText(/Your edit to SSH Connection “shared” was replaced by a later edit made on another device\./);
   await expect(row(page, 'SSH Connections', 'shared')).toContainText('10.0.0.9:22');
   await expect(row(other, 'SSH Connections', 'shared')).toContainText('10.0.0.9:22');
   await expect(other.getByRole('alert')).toHaveCount(0);
-  await page.getByRole('alert').getByRole('button', { name: 'Dismiss' }).click();
+  await replaced.getByRole('button', { name: 'Dismiss' }).click();
+  // The other browser's edit was made while its keyring was locked: here
+  // it is not confirmed until that browser unlocks and seals it.
+  const unconfirmed = page.getByRole('alert').filter({ hasText: 'SSH Connection “shared” is not confirmed with your keyring' });
+  await expect(unconfirmed).toContainText('Host: 10.0.0.9');
+  await other.reload();
+  await unlock(other);
+  await synced(other);
+  await comeBack(page);
   await expect(page.getByRole('alert')).toHaveCount(0);
 });
 
@@ -242,6 +251,63 @@ test('the server restarted mid-test, even killed right after a write: nothing ac
   await signIn(fresh, user);
   const systems = fresh.getByRole('region', { name: 'TrueNAS Systems' });
   for (const name of ['s1', 's2', 's3']) await expect(systems.getByRole('row').filter({ hasText: `${name}.lan` })).toHaveCount(1);
+});
+
+test("the passphrase changed on another browser while this one had a change offline: unlocking the server's keyring carries it over", async ({ page, context: first, browser }) => {
+  const user = await startAccount(page);
+  await synced(page);
+  const other = await secondBrowser(browser, user);
+  await other.reload();
+  await unlock(other);
+
+  // This browser makes a keypair offline; the other changes the passphrase.
+  await first.setOffline(true);
+  await generateKeypair(page, 'made-offline', 'Ed25519');
+  await keepKeypairDialogClosed(page);
+  const NEW = 'a passphrase changed elsewhere';
+  await other.getByRole('link', { name: 'Back to the dashboard' }).click();
+  await other.getByRole('link', { name: 'Keyring' }).click();
+  await other.getByRole('button', { name: 'Change Passphrase' }).click();
+  const change = other.getByRole('dialog', { name: 'Change Passphrase' });
+  await change.getByLabel('New Passphrase').fill(NEW);
+  await change.getByLabel('Confirm').fill(NEW);
+  await change.getByRole('button', { name: 'Ok' }).click();
+  await other.getByRole('dialog', { name: 'Recovery Code' }).getByRole('button', { name: 'Done' }).click({ timeout: 30_000 });
+  await synced(other);
+
+  // Back online: the server's keyring is under a key this browser lacks.
+  await first.setOffline(false);
+  const replaced = page.getByRole('alert').filter({ hasText: 'Keyring replaced on the server' });
+  await expect(replaced).toBeVisible();
+  await replaced.getByRole('button', { name: "Unlock the server's keyring" }).click();
+  const dialog = page.getByRole('dialog', { name: "Unlock the server's keyring" });
+  await dialog.getByLabel('Passphrase').fill(PASSPHRASE);
+  await dialog.getByRole('button', { name: 'OK' }).click();
+  await expect(dialog.getByRole('alert')).toContainText('Wrong passphrase', { timeout: 30_000 });
+  await dialog.getByLabel('Passphrase').fill(NEW);
+  await dialog.getByRole('button', { name: 'OK' }).click();
+  await expect(dialog).toBeHidden({ timeout: 30_000 });
+  await expect(replaced).toHaveCount(0);
+  await synced(page);
+
+  // The other browser gets the keypair made offline, verified, and its
+  // private key; neither browser has anything to warn about.
+  await other.getByRole('link', { name: 'Back to Dashboard' }).click();
+  await openBackupCredentials(other);
+  await comeBack(other);
+  await expect(row(other, 'SSH Keypairs', 'made-offline')).toHaveCount(1);
+  await downloads(other, 2, () => widget(other, 'SSH Keypairs').getByRole('button', { name: 'Download made-offline' }).click());
+  await expect(other.getByRole('alert')).toHaveCount(0);
+  await expect(page.getByRole('alert')).toHaveCount(0);
+
+  // A fresh sign-in: only the new passphrase opens the keyring.
+  const fresh = await (await context(browser)).newPage();
+  await signIn(fresh, user);
+  const prompt = fresh.getByRole('dialog', { name: 'Unlock Keyring' });
+  await prompt.getByLabel('Passphrase').fill(PASSPHRASE);
+  await prompt.getByRole('button', { name: 'OK' }).click();
+  await expect(prompt.getByRole('alert')).toContainText('Wrong passphrase', { timeout: 30_000 });
+  await unlock(fresh, NEW);
 });
 
 test("two tabs offline: neither writes over the other's unsynced edit, and closing one loses nothing", async ({ browser }) => {
@@ -325,8 +391,8 @@ test('a new release: the user is told, and the page moves to it only when they a
   rmSync(`${worker}.gz`, { force: true });
   // Last-Modified has one-second resolution, and this copy may be less than
   // a second old; a real release lands later than the one it replaces.
-  const later = new Date(Date.now() + 5_000);
-  utimesSync(worker, later, later);
+  const releasedAt = new Date(Date.now() + 5_000);
+  utimesSync(worker, releasedAt, releasedAt);
 
   await page.reload();
   const banner = page.getByText('A new version of Keyhaven is ready.');

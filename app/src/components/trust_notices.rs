@@ -7,8 +7,10 @@ use keyhaven_core::{
     model::{Finding, Trust},
     sync::Conflict,
 };
-use leptos::{prelude::*, task::spawn_local};
+use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
+use secrecy::SecretString;
 
+use super::{Busy, Dialog, ErrorLine, FormActions};
 use crate::{state::AppState, trust};
 
 /// The keyring conflict, with Restore from this browser / Use the server's
@@ -29,9 +31,15 @@ pub fn KeyringConflictNotice() -> impl IntoView {
     let adopt = move |_| {
         spawn_local(async move { state.adopt_server_keyring().await });
     };
+    // Locked, the Unlock Keyring prompt tries the server's copy too;
+    // unlocked, its own dialog carries this browser's changes over.
+    let asking = RwSignal::new(false);
     let unlock_theirs = move |_| {
-        state.lock();
-        state.unlock_dismissed.set(false);
+        if state.unlocked.get_untracked() {
+            asking.set(true);
+        } else {
+            state.unlock_dismissed.set(false);
+        }
     };
     move || {
         let conflict = state.conflict.get()?;
@@ -60,8 +68,45 @@ pub fn KeyringConflictNotice() -> impl IntoView {
                     </Show>
                 </p>
                 {move || error.get().map(|e| view! { <p>{e}</p> })}
+                <Show when=move || asking.get()>
+                    <UnlockServerKeyring close=Callback::new(move |()| asking.set(false))/>
+                </Show>
             </div>
         })
+    }
+}
+
+/// The passphrase of the keyring the server has now.
+#[component]
+fn UnlockServerKeyring(close: Callback<()>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let passphrase = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        busy.set(true);
+        error.set(None);
+        let secret = SecretString::from(passphrase.get_untracked());
+        spawn_local(async move {
+            let result = state.unlock_server_keyring(secret).await;
+            busy.set(false);
+            match result {
+                Ok(()) => close.run(()),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <Dialog title="Unlock the server's keyring" on_cancel=close>
+            <p>"Enter the passphrase of the keyring the server has now (set on the other device)."</p>
+            <form on:submit=submit>
+                <label>"Passphrase" <input type="password" autocomplete="current-password" required bind:value=passphrase/></label>
+                <Busy when=busy label="Unlocking"/>
+                <ErrorLine error/>
+                <FormActions on_cancel=close submit="OK" disabled=Signal::derive(move || busy.get() || passphrase.get().is_empty())/>
+            </form>
+        </Dialog>
     }
 }
 

@@ -29,7 +29,7 @@ impl std::fmt::Display for TrueNasError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Insecure => f.write_str(
-                "Keyhaven sends API keys and passwords only over TLS (TrueNAS revokes an API key sent without it). Use the system's https:// URL.",
+                "TrueNAS revokes an API key sent without TLS, and a password would cross the network in plain text. Use the system's https:// URL.",
             ),
             Self::Unreachable { https: true } => f.write_str(
                 "unreachable, or its certificate is not trusted: open the system's URL in this browser once and accept its certificate",

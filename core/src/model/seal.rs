@@ -378,11 +378,21 @@ impl Metadata {
         Ok(())
     }
 
-    /// Seals every item that verifies under `old` again under `new` (the
-    /// data key was rotated); the others keep their findings.
-    pub fn reseal(&mut self, old: &Unlocked, new: &Unlocked, rng: &mut impl CryptoRngCore) {
-        for (kind, id) in self.verified(old) {
-            self.seal(kind, &id, new, rng);
+    /// Seals `items` (those that verified under the previous data key)
+    /// under `keyring`'s new one, as a new write of each (stamped `now`),
+    /// so the new seal wins every merge with a copy sealed under the old
+    /// key.
+    pub fn reseal(
+        &mut self,
+        items: &[(Kind, String)],
+        keyring: &Unlocked,
+        now: u64,
+        by: &str,
+        rng: &mut impl CryptoRngCore,
+    ) {
+        for (kind, id) in items {
+            with_map!(self, *kind, |map| rewrite_in(map, id, now, by));
+            self.seal(*kind, id, keyring, rng);
         }
     }
 
@@ -434,6 +444,13 @@ impl Metadata {
             .chain(connections)
             .map(|(kind, id)| (kind, id.to_owned()))
             .collect()
+    }
+}
+
+/// Writes the item again as it is (a new stamp).
+fn rewrite_in<T: Sealed>(map: &mut BTreeMap<String, Item<T>>, id: &str, now: u64, by: &str) {
+    if let Some(value) = map.get(id).and_then(|item| item.value.clone()) {
+        super::put(map, id, Some(value), now, by);
     }
 }
 

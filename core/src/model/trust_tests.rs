@@ -219,7 +219,7 @@ fn items_written_while_locked_are_sealed_only_if_unchanged() {
 }
 
 #[test]
-fn reseal_moves_verified_items_to_a_new_key_and_only_those() {
+fn reseal_moves_verified_items_to_a_new_key_and_wins_over_old_seals() {
     let old = keyring(1);
     let mut m = sealed_document(&old);
     m.connections
@@ -229,11 +229,21 @@ fn reseal_moves_verified_items_to_a_new_key_and_only_those() {
         .as_mut()
         .unwrap()
         .port = 2222;
+    let before = m.clone();
     let new = keyring(2);
-    m.reseal(&old, &new, &mut rng(6));
+    let verified = m.verified(&old);
+    assert_eq!(verified.len(), 2, "the changed connection is not carried");
+    m.reseal(&verified, &new, T0 + 10, "d1", &mut rng(6));
     assert_eq!(m.trust(Kind::System, "s1", &new), Some(Trust::Verified));
     assert_eq!(m.trust(Kind::Keypair, "k1", &new), Some(Trust::Verified));
     assert_eq!(m.trust(Kind::Connection, "c1", &new), Some(Trust::Foreign));
+    // Another device's copy still sealed under the old key loses the merge.
+    let merged = Metadata::merged(&before, &m);
+    assert_eq!(
+        merged.trust(Kind::System, "s1", &new),
+        Some(Trust::Verified)
+    );
+    assert_eq!(merged, Metadata::merged(&m, &before));
 }
 
 #[test]
