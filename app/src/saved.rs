@@ -13,8 +13,6 @@ use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbDatabase, IdbRequest, IdbTransactionMode};
 
-use crate::state::hex;
-
 const DATABASE: &str = "keyhaven";
 const STORE: &str = "account";
 const KEY: &str = "current";
@@ -50,7 +48,7 @@ impl Saved {
             "keyring_pending": self.keyring_pending,
             "highest_revision": self.highest_revision,
             "unsealed": self.unsealed.iter().map(|(kind, id, digest)| {
-                json!([*kind as u8, id, hex(digest)])
+                json!([*kind as u8, id, digest.to_vec()])
             }).collect::<Vec<_>>(),
             "synced_at": self.synced_at,
             "generation": self.generation,
@@ -95,7 +93,7 @@ impl Saved {
     }
 }
 
-/// `[kind, id, digest hex]` back into an item written while locked.
+/// `[kind, id, digest bytes]` back into an item written while locked.
 fn unsealed_item(value: &Value) -> Option<(Kind, String, PinDigest)> {
     let kind = match value[0].as_u64()? {
         1 => Kind::System,
@@ -103,15 +101,36 @@ fn unsealed_item(value: &Value) -> Option<(Kind, String, PinDigest)> {
         3 => Kind::Connection,
         _ => return None,
     };
-    let text = value[2].as_str()?;
-    let mut digest = [0u8; 32];
-    if text.len() != 64 {
-        return None;
+    let bytes: Vec<u8> = value[2]
+        .as_array()?
+        .iter()
+        .map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+        .collect::<Option<_>>()?;
+    Some((kind, value[1].as_str()?.to_owned(), bytes.try_into().ok()?))
+}
+
+/// The highest keyring revision this browser has proven for an account.
+/// It lives in localStorage, beside the saved copy rather than in it,
+/// because signing out deletes the copy and must not forget this.
+pub fn highest_revision(user: &str) -> u64 {
+    local_storage()
+        .and_then(|s| s.get_item(&highest_key(user)).ok().flatten())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+pub fn remember_highest_revision(user: &str, revision: u64) {
+    if let Some(storage) = local_storage() {
+        let _ = storage.set_item(&highest_key(user), &revision.to_string());
     }
-    for (i, byte) in digest.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some((kind, value[1].as_str()?.to_owned(), digest))
+}
+
+fn highest_key(user: &str) -> String {
+    format!("keyhaven.highest-revision.{user}")
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
 }
 
 /// The saved copy for `user`, if this browser has one.

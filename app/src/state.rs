@@ -14,11 +14,12 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
     kdf,
-    net::api::{self, ApiError},
+    net::api::{self, ApiError, KEYRING},
     saved,
-    sync::{KEYRING, SyncLock},
-    trust,
 };
+
+/// Serializes syncs: one push or pull at a time, edits meanwhile queue.
+pub type SyncLock = std::sync::Arc<futures::lock::Mutex<()>>;
 
 /// The server's keyring was not taken: why, and what the server has.
 #[derive(Clone)]
@@ -48,7 +49,7 @@ pub struct AppState {
     /// The keyring holds sealed changes the server hasn't acknowledged.
     pub keyring_pending: RwSignal<bool>,
     /// The highest keyring revision proven for this account (any keyring
-    /// id; kept across sign-out, see `trust::highest_revision`).
+    /// id; kept across sign-out, see `saved::highest_revision`).
     pub(crate) highest: StoredValue<u64>,
     /// A newer server copy set aside while locked, until unlock proves it.
     pub(crate) held: RwSignal<Option<(Keyring, String)>>,
@@ -130,7 +131,7 @@ impl AppState {
         self.keyring_pending.set(false);
         self.saved_generation.set_value(0);
         self.highest
-            .set_value(username.as_deref().map_or(0, trust::highest_revision));
+            .set_value(username.as_deref().map_or(0, saved::highest_revision));
         self.held.set(None);
         self.conflict.set(None);
         self.unsealed.set_value(Vec::new());
@@ -617,10 +618,6 @@ pub fn page_scheme() -> String {
 pub fn new_id() -> String {
     let mut bytes = [0u8; 16];
     getrandom::getrandom(&mut bytes).expect("the browser has crypto.getRandomValues");
-    hex(&bytes)
-}
-
-pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -15,31 +15,26 @@
 //! unreadable or unverifiable keyring is a conflict the user settles
 //! ("Restore from this browser", or knowingly adopt the server's).
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use keyhaven_core::{
     keyring::Keyring,
-    model::{Kind, Metadata, Replaced},
+    model::{Metadata, Replaced},
     sync::{self as decide, Conflict, Local, Server, Step},
 };
 use leptos::prelude::*;
 
 use crate::{
-    net::api::{self, ApiError},
+    net::api::{self, ApiError, KEYRING, METADATA},
     saved::{self, Saved},
     state::{AppState, KeyringConflict, now_ms},
     tabs, trust,
 };
 
-pub const METADATA: &str = "metadata";
-pub const KEYRING: &str = "keyring";
 /// Merge-and-retry rounds before giving up on a contended write.
 const MAX_ATTEMPTS: usize = 5;
 /// How often an open app looks for changes made elsewhere.
 const PULL_EVERY: Duration = Duration::from_secs(30);
-
-/// Serializes syncs: one push or pull at a time, edits meanwhile queue.
-pub type SyncLock = Arc<futures::lock::Mutex<()>>;
 
 impl AppState {
     /// Opens the account: this browser's copy at once, then the server's.
@@ -226,10 +221,8 @@ impl AppState {
     /// fetch's; the inner one says the keyring was not taken (a conflict,
     /// or waiting for unlock).
     async fn fetch_keyring(&self) -> Result<Result<(), ApiError>, ApiError> {
-        Ok(match api::get_blob(KEYRING).await? {
-            Some((bytes, tag)) => self.integrate_keyring(Some((&bytes, tag))),
-            None => self.integrate_keyring(None),
-        })
+        let blob = api::get_blob(KEYRING).await?;
+        Ok(self.integrate_keyring(blob))
     }
 
     /// Folds the server's metadata into this browser's; what remains only
@@ -245,10 +238,12 @@ impl AppState {
             .refused
             .iter()
             .map(|(kind, id, why)| {
-                let name = self.metadata.with_untracked(|m| item_name(m, *kind, id));
+                let name = self
+                    .metadata
+                    .with_untracked(|m| m.name(*kind, id).unwrap_or(id).to_owned());
                 format!(
                     "The Keyhaven server's copy of {} was refused: {why}. This browser's copy is kept.",
-                    trust::describe(*kind, &name.unwrap_or_else(|| id.clone()))
+                    trust::describe(*kind, &name)
                 )
             })
             .collect();
@@ -272,9 +267,9 @@ impl AppState {
     }
 
     /// Takes in the server's keyring (`None`: it has none) as core decides.
-    fn integrate_keyring(&self, server: Option<(&[u8], String)>) -> Result<(), ApiError> {
+    fn integrate_keyring(&self, server: Option<(Vec<u8>, String)>) -> Result<(), ApiError> {
         let (remote, tag) = match server {
-            Some((bytes, tag)) => (Some(Keyring::parse(bytes)), Some(tag)),
+            Some((bytes, tag)) => (Some(Keyring::parse(&bytes)), Some(tag)),
             None => (None, None),
         };
         let local = self.keyring.get_untracked();
@@ -426,7 +421,7 @@ impl AppState {
                 // The user chose this revision: it is the new baseline.
                 self.highest.set_value(keyring.revision());
                 if let Some(user) = self.user.get_untracked().flatten() {
-                    trust::remember_highest_revision(&user, keyring.revision());
+                    saved::remember_highest_revision(&user, keyring.revision());
                 }
                 self.take_keyring(keyring, tag);
             }
@@ -450,7 +445,7 @@ impl AppState {
         let highest = self.highest.get_value().max(keyring.revision());
         self.highest.set_value(highest);
         if let Some(user) = self.user.get_untracked().flatten() {
-            trust::remember_highest_revision(&user, highest);
+            saved::remember_highest_revision(&user, highest);
         }
     }
 
@@ -639,26 +634,15 @@ pub fn start(state: AppState) {
 /// "Your edit to SSH Connection “nas2” was replaced by a later edit made
 /// on another device."
 fn replaced_notice(replaced: &Replaced) -> String {
-    let what = match replaced.kind {
-        Kind::System => "TrueNAS system",
-        Kind::Keypair => "SSH Keypair",
-        Kind::Connection => "SSH Connection",
-    };
     let by = if replaced.deleted {
         "was replaced: it was deleted later on another device"
     } else {
         "was replaced by a later edit made on another device"
     };
-    format!("Your edit to {what} “{}” {by}.", replaced.name)
-}
-
-/// An item's name, for notices.
-fn item_name(metadata: &Metadata, kind: Kind, id: &str) -> Option<String> {
-    match kind {
-        Kind::System => metadata.system(id).map(|s| s.name.clone()),
-        Kind::Keypair => metadata.keypair(id).map(|k| k.name.clone()),
-        Kind::Connection => metadata.connection(id).map(|c| c.name.clone()),
-    }
+    format!(
+        "Your edit to {} {by}.",
+        trust::describe(replaced.kind, &replaced.name)
+    )
 }
 
 fn too_contended() -> ApiError {

@@ -140,29 +140,6 @@ impl AppState {
     }
 }
 
-/// The highest keyring revision this browser has proven for an account,
-/// kept in localStorage so that signing out doesn't forget it.
-pub fn highest_revision(user: &str) -> u64 {
-    storage()
-        .and_then(|s| s.get_item(&highest_key(user)).ok().flatten())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-pub fn remember_highest_revision(user: &str, revision: u64) {
-    if let Some(storage) = storage() {
-        let _ = storage.set_item(&highest_key(user), &revision.to_string());
-    }
-}
-
-fn highest_key(user: &str) -> String {
-    format!("keyhaven.highest-revision.{user}")
-}
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
-}
-
 /// "System “nas1”" and the like, for notices.
 pub fn describe(kind: Kind, name: &str) -> String {
     let what = match kind {

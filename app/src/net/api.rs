@@ -5,6 +5,10 @@
 use gloo_net::http::{Request, Response};
 use keyhaven_core::api::{BlobInfo, Credentials, ErrorBody, WhoAmI};
 
+/// The account's two blobs: the metadata document and the keyring.
+pub const METADATA: &str = "metadata";
+pub const KEYRING: &str = "keyring";
+
 /// A failed call, with a message for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {

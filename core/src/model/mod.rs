@@ -162,6 +162,15 @@ impl Metadata {
         remove(&mut self.connections, id, now, by)
     }
 
+    /// A live item's name, whatever its kind.
+    pub fn name(&self, kind: Kind, id: &str) -> Option<&str> {
+        match kind {
+            Kind::System => self.system(id).map(|s| s.name.as_str()),
+            Kind::Keypair => self.keypair(id).map(|k| k.name.as_str()),
+            Kind::Connection => self.connection(id).map(|c| c.name.as_str()),
+        }
+    }
+
     /// The connections that use a keypair (TrueNAS deletes them with it).
     pub fn connections_using(&self, keypair_id: &str) -> Vec<(&str, &Connection)> {
         self.connections()
