@@ -236,11 +236,7 @@ impl AppState {
                 has keyring changes not synced yet: unlock with the previous passphrase to keep them."
                 .into());
         }
-        self.held.set(None);
-        self.conflict.set(None);
-        self.keyring.set(Some(held));
-        self.keyring_tag.set(Some(tag));
-        self.keyring_pending.set(false);
+        self.replace_keyring(Some(held), Some(tag), false);
         self.opened(unlocked);
         Ok(())
     }
@@ -289,12 +285,7 @@ impl AppState {
         };
         self.metadata.set(metadata);
         self.metadata_pending.set(true);
-        self.keyring_reset_here.set_value(false);
-        self.held.set(None);
-        self.conflict.set(None);
-        self.keyring.set(Some(view));
-        self.keyring_tag.set(Some(tag));
-        self.keyring_pending.set(carried_any);
+        self.replace_keyring(Some(view), Some(tag), carried_any);
         self.opened(theirs);
         self.persist().await;
         Ok(())
@@ -316,6 +307,23 @@ impl AppState {
             }
             let _ = state.sync(true).await;
         });
+    }
+
+    /// This browser's copy of the keyring becomes `keyring` (with the
+    /// server's `tag` for it, and whether it holds changes the server
+    /// lacks); whatever differed on the server is settled by it.
+    pub(crate) fn replace_keyring(
+        &self,
+        keyring: Option<Keyring>,
+        tag: Option<String>,
+        pending: bool,
+    ) {
+        self.keyring_reset_here.set_value(keyring.is_none());
+        self.keyring.set(keyring);
+        self.keyring_tag.set(tag);
+        self.keyring_pending.set(pending);
+        self.held.set(None);
+        self.conflict.set(None);
     }
 
     /// Forgets the data key (zeroized when dropped).
@@ -364,12 +372,7 @@ impl AppState {
             .unwrap_or_default();
         self.unsealed.update_value(|list| list.extend(verified));
         self.lock();
-        self.keyring.set(None);
-        self.keyring_tag.set(None);
-        self.keyring_pending.set(false);
-        self.held.set(None);
-        self.conflict.set(None);
-        self.keyring_reset_here.set_value(true);
+        self.replace_keyring(None, None, false);
         self.persist().await;
         Ok(())
     }

@@ -301,7 +301,7 @@ impl AppState {
             }
             Step::Take => {
                 let tag = tag.expect("a present keyring has a tag");
-                self.take_keyring(remote.expect("present"), tag);
+                self.replace_keyring(remote, Some(tag), false);
                 Ok(())
             }
             Step::Hold => {
@@ -363,15 +363,6 @@ impl AppState {
         Err(failed(message))
     }
 
-    fn take_keyring(&self, remote: Keyring, tag: String) {
-        self.keyring_reset_here.set_value(false);
-        self.keyring.set(Some(remote));
-        self.keyring_tag.set(Some(tag));
-        self.keyring_pending.set(false);
-        self.held.set(None);
-        self.conflict.set(None);
-    }
-
     /// "Restore from this browser": writes this browser's copy over what
     /// the server has (or in its place, when it has none).
     pub async fn restore_keyring(&self) -> Result<(), ApiError> {
@@ -423,16 +414,9 @@ impl AppState {
                 if let Some(user) = self.user.get_untracked().flatten() {
                     saved::remember_highest_revision(&user, keyring.revision());
                 }
-                self.take_keyring(keyring, tag);
+                self.replace_keyring(Some(keyring), Some(tag), false);
             }
-            _ => {
-                self.keyring_reset_here.set_value(true);
-                self.keyring.set(None);
-                self.keyring_tag.set(None);
-                self.keyring_pending.set(false);
-                self.held.set(None);
-                self.conflict.set(None);
-            }
+            _ => self.replace_keyring(None, None, false),
         }
         self.sync_problem.set(None);
         self.persist().await;

@@ -12,5 +12,7 @@ pub mod keyring;
 pub mod model;
 pub mod ssh;
 pub mod sync;
+#[cfg(test)]
+mod testing;
 
 pub use error::Error;

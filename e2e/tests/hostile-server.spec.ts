@@ -4,7 +4,7 @@
 // tells the user, and never loses the keyring.
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Page } from '@playwright/test';
 import { addManualConnection, downloads, generateKeypair, unlock, widget } from './credentials';
 import { addSystem, createAccount, createKeyring, signIn, uniqueName } from './helpers';
 import {
@@ -65,6 +65,23 @@ function notice(page: Page, text: string) {
 /** The key material (second field) of an OpenSSH public key line. */
 function material(line: string): string {
   return line.trim().split(/\s+/)[1];
+}
+
+/** An account whose keyring was stored twice: with keypair "first"
+ * (`old`), then with "second" too (`newer`, hex as stored). */
+async function twoRevisions(browser: Browser) {
+  const keyhaven = await server();
+  const page = await (await context(browser, keyhaven.url)).newPage();
+  const user = await startAccount(page, 'hostile');
+  const stored = async (name: string) => {
+    await generateKeypair(page, name, 'Ed25519');
+    await keepKeypairDialogClosed(page);
+    await synced(page);
+    return rawBlob(keyhaven, user, 'keyring').split('|')[0];
+  };
+  const old = await stored('first');
+  const newer = await stored('second');
+  return { keyhaven, page, user, old, newer };
 }
 
 test('a system URL pointed at another host: no key or password goes there; the user restores theirs', async ({ browser }) => {
@@ -221,17 +238,7 @@ test('the keyring row deleted: every browser keeps its copy, and one puts it bac
 });
 
 test('an older keyring restored into the database: refused across sign-out; restore or knowingly adopt', async ({ browser }) => {
-  const keyhaven = await server();
-  const page = await (await context(browser, keyhaven.url)).newPage();
-  const user = await startAccount(page, 'hostile');
-  await generateKeypair(page, 'first', 'Ed25519');
-  await keepKeypairDialogClosed(page);
-  await synced(page);
-  const [old] = rawBlob(keyhaven, user, 'keyring').split('|');
-  await generateKeypair(page, 'second', 'Ed25519');
-  await keepKeypairDialogClosed(page);
-  await synced(page);
-  const [newer] = rawBlob(keyhaven, user, 'keyring').split('|');
+  const { keyhaven, page, user, old, newer } = await twoRevisions(browser);
 
   writeBlob(keyhaven, user, 'keyring', old);
   await comeBack(page);
@@ -261,16 +268,7 @@ test('an older keyring restored into the database: refused across sign-out; rest
 });
 
 test('a junk keyring served once, then the old one: the old one is still refused', async ({ browser }) => {
-  const keyhaven = await server();
-  const page = await (await context(browser, keyhaven.url)).newPage();
-  const user = await startAccount(page, 'hostile');
-  await generateKeypair(page, 'first', 'Ed25519');
-  await keepKeypairDialogClosed(page);
-  await synced(page);
-  const [old] = rawBlob(keyhaven, user, 'keyring').split('|');
-  await generateKeypair(page, 'second', 'Ed25519');
-  await keepKeypairDialogClosed(page);
-  await synced(page);
+  const { keyhaven, page, user, old } = await twoRevisions(browser);
 
   // Junk: a valid keyring of another account, under another passphrase,
   // at a higher revision than this browser has seen.

@@ -1,27 +1,11 @@
 //! Sealed metadata and hostile values: what a server that rewrites the
 //! metadata document can and can't get past.
 
-use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
-use secrecy::SecretString;
-
 use super::*;
-use crate::keyring::{KdfParams, Keyring, Unlocked};
-
-const FAST: KdfParams = KdfParams {
-    memory_kib: 64,
-    passes: 1,
-    lanes: 1,
+use crate::{
+    keyring::Unlocked,
+    testing::{T0, keyring, rng},
 };
-const T0: u64 = 1_763_700_000_000;
-
-fn rng(seed: u64) -> ChaCha20Rng {
-    ChaCha20Rng::seed_from_u64(seed)
-}
-
-fn keyring(seed: u64) -> Unlocked {
-    let passphrase = SecretString::from("correct horse battery staple".to_owned());
-    Keyring::create("home lab", &passphrase, FAST, T0, &mut rng(seed)).unwrap()
-}
 
 fn system(url: &str) -> System {
     System {

@@ -1,24 +1,10 @@
-use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
 use secrecy::SecretString;
 
 use super::*;
-use crate::keyring::{EntryValue, KdfParams, Unlocked};
-
-const FAST: KdfParams = KdfParams {
-    memory_kib: 64,
-    passes: 1,
-    lanes: 1,
+use crate::{
+    keyring::{EntryValue, Unlocked},
+    testing::{T0, keyring as unlocked, rng},
 };
-const T0: u64 = 1_763_700_000_000;
-
-fn rng(seed: u64) -> ChaCha20Rng {
-    ChaCha20Rng::seed_from_u64(seed)
-}
-
-fn unlocked(seed: u64) -> Unlocked {
-    let passphrase = SecretString::from("correct horse battery staple".to_owned());
-    Keyring::create("home lab", &passphrase, FAST, T0, &mut rng(seed)).unwrap()
-}
 
 /// A stored copy at `revision` (seals until it gets there).
 fn sealed(keyring: &mut Unlocked, revision: u64) -> Keyring {
