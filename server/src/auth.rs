@@ -7,7 +7,7 @@ use axum::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::{AppState, Error, now_ms};
+use crate::{AppState, Error, hashing::HashGate, now_ms};
 
 pub const COOKIE: &str = "keyhaven_session";
 
@@ -25,24 +25,28 @@ fn password_config() -> argon2::Config<'static> {
     }
 }
 
-/// Hashes a password off the async worker threads (it takes tens of ms).
-pub async fn hash_password(password: String) -> Result<String, Error> {
+/// Hashes a password off the async worker threads (it takes tens of ms),
+/// when the gate gives it a turn.
+pub async fn hash_password(gate: &HashGate, password: String) -> Result<String, Error> {
     let password = zeroize::Zeroizing::new(password);
-    tokio::task::spawn_blocking(move || {
+    gate.run(move || {
         let salt = random_bytes::<16>();
         argon2::hash_encoded(password.as_bytes(), &salt, &password_config())
-            .map_err(|e| Error::Config(format!("password hashing failed: {e}")))
+            .map_err(|e| Error::Hashing(e.to_string()))
     })
-    .await
-    .map_err(|e| Error::Config(format!("password hashing task failed: {e}")))?
+    .await?
 }
 
 /// Checks a password against a PHC string off the worker threads. When
 /// there is no account, pass `None`: a dummy hash is checked instead, so an
 /// unknown user takes as long as a wrong password.
-pub async fn verify_password(hash: Option<String>, password: String) -> Result<bool, Error> {
+pub async fn verify_password(
+    gate: &HashGate,
+    hash: Option<String>,
+    password: String,
+) -> Result<bool, Error> {
     let password = zeroize::Zeroizing::new(password);
-    tokio::task::spawn_blocking(move || {
+    gate.run(move || {
         let (hash, real) = match hash {
             Some(hash) => (hash, true),
             None => (dummy_hash().to_owned(), false),
@@ -51,7 +55,6 @@ pub async fn verify_password(hash: Option<String>, password: String) -> Result<b
         ok && real
     })
     .await
-    .map_err(|e| Error::Config(format!("password check task failed: {e}")))
 }
 
 fn dummy_hash() -> &'static str {
@@ -101,7 +104,7 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 }
 
 /// `Set-Cookie` for a new session (or, with `None`, one that clears it).
-/// `Secure` when the request came over https (directly or via a proxy that
+/// `Secure` when the request came over https (through a trusted proxy that
 /// says so) or the operator asked for it.
 pub fn session_cookie(token: Option<&str>, max_age_secs: i64, secure: bool) -> HeaderValue {
     let (value, max_age) = match token {
@@ -113,13 +116,6 @@ pub fn session_cookie(token: Option<&str>, max_age_secs: i64, secure: bool) -> H
         "{COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
     ))
     .expect("the cookie is ASCII")
-}
-
-pub fn request_is_https(headers: &HeaderMap) -> bool {
-    headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
 /// The signed-in account behind a request; 401 without a live session.

@@ -42,6 +42,21 @@ pub struct Config {
     #[arg(long, env = "KEYHAVEN_NO_SIGNUP")]
     pub no_signup: bool,
 
+    /// Accounts one client address may create per hour.
+    #[arg(long, env = "KEYHAVEN_SIGNUPS_PER_HOUR", default_value_t = 5)]
+    pub signups_per_hour: u32,
+
+    /// Only clients in this network may create accounts (repeatable;
+    /// comma-separated in the environment variable): for a server open to
+    /// the internet whose users sign up from the LAN or a VPN.
+    #[arg(
+        long = "signup-allow",
+        env = "KEYHAVEN_SIGNUP_ALLOW",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    pub signup_allow: Vec<IpNet>,
+
     /// Largest blob one write may store, in bytes.
     #[arg(long, env = "KEYHAVEN_MAX_BLOB_BYTES", default_value_t = 1024 * 1024)]
     pub max_blob_bytes: usize,
@@ -58,10 +73,22 @@ pub struct Config {
     #[arg(long, env = "KEYHAVEN_SESSION_MAX_HOURS", default_value_t = 30 * 24)]
     pub session_max_hours: u64,
 
-    /// Mark the session cookie `Secure` even when no proxy says the request
-    /// came over https (it is marked when `X-Forwarded-Proto: https`).
+    /// Mark the session cookie `Secure` even when no trusted proxy says the
+    /// request came over https.
     #[arg(long, env = "KEYHAVEN_SECURE_COOKIES")]
     pub secure_cookies: bool,
+
+    /// A reverse proxy in this network: its `X-Forwarded-For` and
+    /// `X-Forwarded-Proto` headers are believed (repeatable; comma-separated
+    /// in the environment variable). Without it, the socket's address is
+    /// the client's.
+    #[arg(
+        long = "trusted-proxy",
+        env = "KEYHAVEN_TRUSTED_PROXY",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl Config {

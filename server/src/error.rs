@@ -31,6 +31,15 @@ pub enum Error {
         message: String,
     },
 
+    /// Too much work at once (password hashes): retry after this many
+    /// seconds. 503, not 429: it is the server's capacity, not the client.
+    #[error("busy")]
+    Busy { retry_after_secs: u64 },
+
+    /// Hashing a password failed: a server fault, not the storage's.
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+
     /// The database did not answer or failed. Details go to the log, never
     /// to the client.
     #[error("storage error: {0}")]
@@ -116,6 +125,28 @@ impl IntoResponse for Error {
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
                 return response;
+            }
+            Error::Busy { retry_after_secs } => {
+                let mut response = (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(ErrorBody::new(
+                        "busy",
+                        "The server is busy checking other sign-ins. Try again in a moment.",
+                    )),
+                )
+                    .into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                return response;
+            }
+            error @ Error::Hashing(_) => {
+                tracing::error!(%error, "password hashing failure");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "The server failed to check the password. Try again; if it keeps failing, tell its operator.".to_owned(),
+                )
             }
             error @ (Error::Store(_) | Error::Migrate(_) | Error::Config(_)) => {
                 tracing::error!(%error, "storage failure");

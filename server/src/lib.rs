@@ -2,11 +2,15 @@
 //! tests run it in-process and `main.rs` only parses flags and listens.
 
 mod auth;
+mod client;
 pub mod config;
 mod error;
+mod hashing;
 mod headers;
 mod json;
 mod limiter;
+mod rate;
+mod request_log;
 mod routes;
 pub mod scan;
 mod sessions;
@@ -29,6 +33,8 @@ pub struct AppState {
     pub dist: PathBuf,
     pub settings: Arc<Settings>,
     limiter: Arc<limiter::SignInLimiter>,
+    signups: Arc<rate::RateWindow<std::net::IpAddr>>,
+    hashes: Arc<hashing::HashGate>,
     scanner: Arc<scan::Scanner>,
     sessions: Arc<sessions::SessionCache>,
 }
@@ -42,6 +48,10 @@ pub struct Settings {
     pub session_idle_ms: i64,
     pub session_max_ms: i64,
     pub secure_cookies: bool,
+    /// Proxies whose `X-Forwarded-*` headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// When not empty, only clients in these networks may sign up.
+    pub signup_allow: Vec<ipnet::IpNet>,
 }
 
 impl AppState {
@@ -56,8 +66,16 @@ impl AppState {
                 session_idle_ms: config.session_idle_minutes.saturating_mul(60_000) as i64,
                 session_max_ms: config.session_max_hours.saturating_mul(3_600_000) as i64,
                 secure_cookies: config.secure_cookies,
+                trusted_proxies: config.trusted_proxies.clone(),
+                signup_allow: config.signup_allow.clone(),
             }),
             limiter: Arc::default(),
+            signups: Arc::new(rate::RateWindow::new(
+                config.signups_per_hour,
+                3_600_000,
+                "Too many new accounts from your address. Wait {minutes} minutes and try again.",
+            )),
+            hashes: Arc::new(hashing::HashGate::for_this_machine()),
             scanner: Arc::new(scan::Scanner::new(config.scan_allow.clone())),
             sessions: Arc::default(),
         }
@@ -67,7 +85,7 @@ impl AppState {
 /// The whole service: the JSON API under `/api/v1`, the app for every other
 /// path, and the security headers on every response.
 pub fn app(state: AppState) -> Router {
-    let api = routes::router(state.settings.max_blob_bytes);
+    let api = routes::router(state.settings.max_blob_bytes).layer(request_log::layer());
     Router::new()
         .nest("/api", api)
         .fallback_service(spa::service(&state.dist))

@@ -4,6 +4,13 @@ use keyhaven_server::{AppState, Config, app, store};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
+// glibc's malloc raises its mmap threshold after the first 19 MiB password
+// hash is freed, then keeps later ones in its arenas: a burst of 96
+// sign-ins peaked at 832 MiB though only two hashes ever ran at once.
+// mimalloc gives that memory back (72 MiB peak for the same burst).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()

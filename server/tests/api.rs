@@ -95,10 +95,31 @@ async fn accounts_are_created_signed_in_and_unique(backend: Backend) {
         (StatusCode::BAD_REQUEST, "invalid_username".into())
     );
 
-    // Behind a TLS-terminating proxy the cookie is Secure.
-    let proxied = client()
+    // X-Forwarded-Proto from a client that is not a trusted proxy is
+    // ignored: the cookie is not Secure.
+    let forged = client()
         .post(server.api("/accounts"))
         .header("x-forwarded-proto", "https")
+        .json(&json!({"username": "carol", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !forged.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Secure")
+    );
+
+    // Behind a trusted TLS-terminating proxy the cookie is Secure.
+    let proxied_server = TestServer::start_with(backend, |config| {
+        config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let proxied = client()
+        .post(proxied_server.api("/accounts"))
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-for", "203.0.113.9")
         .json(&json!({"username": "carol", "password": PASSWORD}))
         .send()
         .await

@@ -209,6 +209,9 @@ fn e2e(ws: &Workspace) -> anyhow::Result<(u64, u64, bool)> {
             // The tests' sshd listens on loopback, which scans refuse by default.
             "--scan-allow".into(),
             "127.0.0.1/32".into(),
+            // Every test signs up from this one address.
+            "--signups-per-hour".into(),
+            "100000".into(),
         ],
     )?;
     eprintln!("    server at {}, data in {}", server.url, data.display());

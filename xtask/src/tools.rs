@@ -25,6 +25,9 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("postgresql", "/usr/lib/postgresql"),
     // The e2e rollback test replays an old blob into the server's database.
     ("sqlite3", "/usr/bin/sqlite3"),
+    // Scan-refusal tests run in a network namespace with only loopback up.
+    ("iproute2", "/bin/ip"),
+    ("util-linux", "/usr/bin/unshare"),
 ];
 
 /// The wasm target, Trunk, wasm-bindgen and wasm-opt.

@@ -1,14 +1,12 @@
-use std::net::SocketAddr;
-
 use axum::{
-    extract::{ConnectInfo, State},
-    http::{HeaderMap, StatusCode, header},
+    extract::State,
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
 use keyhaven_core::api::{Credentials, WhoAmI};
 
 use super::session::start_session;
-use crate::{AppState, Error, auth, json::Json, now_ms};
+use crate::{AppState, Error, auth, client::Client, json::Json, now_ms};
 
 pub const MIN_PASSWORD: usize = 10;
 pub const MAX_PASSWORD: usize = 1024;
@@ -16,8 +14,7 @@ pub const MAX_PASSWORD: usize = 1024;
 /// `POST /api/v1/accounts`: creates an account and signs it in.
 pub async fn create(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    client: Client,
     Json(credentials): Json<Credentials>,
 ) -> Result<Response, Error> {
     if state.settings.no_signup {
@@ -27,14 +24,23 @@ pub async fn create(
             "This server does not take new accounts. Ask its operator for one.",
         ));
     }
+    let allowed = &state.settings.signup_allow;
+    if !allowed.is_empty() && !allowed.iter().any(|net| net.contains(&client.addr)) {
+        return Err(Error::api(
+            StatusCode::FORBIDDEN,
+            "signup_not_allowed",
+            "This server takes new accounts only from its operator's networks. Ask its operator for one.",
+        ));
+    }
     let username = normalize_username(&credentials.username)?;
     check_password(&credentials.password)?;
+    state.signups.count(client.addr, now_ms())?;
     // Account creation costs a hash: count it like a sign-in attempt so it
     // can't be used to burn CPU at speed.
-    let delay = state.limiter.check(&username, peer.ip(), now_ms())?;
-    tokio::time::sleep(delay).await;
+    let attempt = state.limiter.reserve(&username, client.addr, now_ms())?;
+    tokio::time::sleep(attempt.delay).await;
 
-    let hash = auth::hash_password(credentials.password.clone()).await?;
+    let hash = auth::hash_password(&state.hashes, credentials.password.clone()).await?;
     let Some(account) = state
         .store
         .create_account(&username, &hash, now_ms())
@@ -46,8 +52,9 @@ pub async fn create(
             "That user name is taken. Choose another, or sign in.",
         ));
     };
+    state.limiter.succeeded(attempt);
     tracing::info!(%username, "account created");
-    let cookie = start_session(&state, account, &headers).await?;
+    let cookie = start_session(&state, account, client).await?;
     Ok((
         StatusCode::CREATED,
         [(header::SET_COOKIE, cookie)],

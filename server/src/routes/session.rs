@@ -1,20 +1,17 @@
-use std::net::SocketAddr;
-
 use axum::{
-    extract::{ConnectInfo, State},
+    extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use keyhaven_core::api::{Credentials, WhoAmI};
 
 use super::accounts::normalize_username;
-use crate::{AppState, Error, auth, json::Json, now_ms};
+use crate::{AppState, Error, auth, client::Client, json::Json, now_ms};
 
 /// `POST /api/v1/session`: signs in; 204 and a session cookie.
 pub async fn create(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    client: Client,
     Json(credentials): Json<Credentials>,
 ) -> Result<Response, Error> {
     let wrong = || {
@@ -27,8 +24,8 @@ pub async fn create(
     // A malformed name can't have an account: answer exactly like a wrong
     // password (after the same work), so names can't be probed.
     let username = normalize_username(&credentials.username).unwrap_or_default();
-    let delay = state.limiter.check(&username, peer.ip(), now_ms())?;
-    tokio::time::sleep(delay).await;
+    let attempt = state.limiter.reserve(&username, client.addr, now_ms())?;
+    tokio::time::sleep(attempt.delay).await;
 
     let account = if username.is_empty() {
         None
@@ -36,14 +33,14 @@ pub async fn create(
         state.store.account_by_name(&username).await?
     };
     let (id, hash) = account.map_or((None, None), |(id, hash)| (Some(id), Some(hash)));
-    let ok = auth::verify_password(hash, credentials.password.clone()).await?;
+    let ok = auth::verify_password(&state.hashes, hash, credentials.password.clone()).await?;
     let (true, Some(id)) = (ok, id) else {
-        state.limiter.record_failure(&username, peer.ip(), now_ms());
-        tracing::info!(%username, peer = %peer.ip(), "failed sign-in");
+        // The reservation stands: it was a failure.
+        tracing::info!(%username, client = %client.addr, "failed sign-in");
         return Err(wrong());
     };
-    state.limiter.record_success(&username);
-    let cookie = start_session(&state, id, &headers).await?;
+    state.limiter.succeeded(attempt);
+    let cookie = start_session(&state, id, client).await?;
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
 }
 
@@ -51,7 +48,7 @@ pub async fn create(
 pub async fn start_session(
     state: &AppState,
     account: i64,
-    headers: &HeaderMap,
+    client: Client,
 ) -> Result<HeaderValue, Error> {
     let now = now_ms();
     let limits = &state.settings;
@@ -65,7 +62,7 @@ pub async fn start_session(
     Ok(auth::session_cookie(
         Some(&token),
         limits.session_max_ms / 1000,
-        limits.secure_cookies || auth::request_is_https(headers),
+        limits.secure_cookies || client.https,
     ))
 }
 
@@ -78,13 +75,17 @@ pub async fn get(account: auth::Account) -> axum::Json<WhoAmI> {
 
 /// `DELETE /api/v1/session`: signs out; the session is deleted on the
 /// server too, and the cookie cleared.
-pub async fn delete(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
+pub async fn delete(
+    State(state): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
     if let Some(token) = auth::session_token(&headers) {
         let hash = auth::token_hash(&token);
         state.sessions.forget(&hash);
         state.store.delete_session(&hash).await?;
     }
-    let secure = state.settings.secure_cookies || auth::request_is_https(&headers);
+    let secure = state.settings.secure_cookies || client.https;
     Ok((
         StatusCode::NO_CONTENT,
         [(header::SET_COOKIE, auth::session_cookie(None, 0, secure))],

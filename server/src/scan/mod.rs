@@ -16,22 +16,77 @@ use russh::keys::HashAlg;
 pub use policy::{is_allowed, is_restricted};
 use ssh::Failure;
 
-use crate::Error;
+use crate::{Error, rate::RateWindow};
 
 /// Scans an account may start per minute.
 const SCANS_PER_MINUTE: u32 = 30;
+/// Scans running at once, per account and on the whole server: a scan
+/// holds a handful of sockets for up to its timeout.
+pub const SCANS_AT_ONCE_PER_ACCOUNT: u32 = 4;
+const SCANS_AT_ONCE: usize = 32;
 
 pub struct Scanner {
     allow: Vec<IpNet>,
-    recent: Mutex<HashMap<i64, (i64, u32)>>,
+    recent: RateWindow<i64>,
+    running: Mutex<HashMap<i64, u32>>,
+    slots: tokio::sync::Semaphore,
+}
+
+/// A running scan's place; freed when dropped.
+struct Running<'a> {
+    scanner: &'a Scanner,
+    account: i64,
+    _slot: tokio::sync::SemaphorePermit<'a>,
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        let mut running = self.scanner.running.lock().expect("not poisoned");
+        if let Some(count) = running.get_mut(&self.account) {
+            *count -= 1;
+            if *count == 0 {
+                running.remove(&self.account);
+            }
+        }
+    }
 }
 
 impl Scanner {
     pub fn new(allow: Vec<IpNet>) -> Self {
         Self {
             allow,
-            recent: Mutex::new(HashMap::new()),
+            recent: RateWindow::new(
+                SCANS_PER_MINUTE,
+                60_000,
+                "Too many host-key scans. Wait a minute and try again.",
+            ),
+            running: Mutex::new(HashMap::new()),
+            slots: tokio::sync::Semaphore::new(SCANS_AT_ONCE),
         }
+    }
+
+    /// A place for one more running scan, or 429.
+    fn start(&self, account: i64) -> Result<Running<'_>, Error> {
+        let busy = |message: &str| Error::TooManyRequests {
+            retry_after_secs: 5,
+            message: message.to_owned(),
+        };
+        let slot = self.slots.try_acquire().map_err(|_| {
+            busy("The server is running many host-key scans. Try again in a few seconds.")
+        })?;
+        let mut running = self.running.lock().expect("not poisoned");
+        let count = running.entry(account).or_insert(0);
+        if *count >= SCANS_AT_ONCE_PER_ACCOUNT {
+            return Err(busy(
+                "Several host-key scans of yours are still running. Wait for them, then try again.",
+            ));
+        }
+        *count += 1;
+        Ok(Running {
+            scanner: self,
+            account,
+            _slot: slot,
+        })
     }
 
     /// Every host key `request.host` offers, or a distinct error: invalid
@@ -44,7 +99,8 @@ impl Scanner {
         now_ms: i64,
     ) -> Result<ScanResult, Error> {
         let host = policy::validate(request)?;
-        self.count(account, now_ms)?;
+        let _running = self.start(account)?;
+        self.recent.count(account, now_ms)?;
         let timeout = Duration::from_secs(request.timeout_secs);
         let address = policy::resolve(&host, request.port, &self.allow, timeout).await?;
 
@@ -89,20 +145,6 @@ impl Scanner {
         } else {
             not_ssh(&host)
         })
-    }
-
-    fn count(&self, account: i64, now_ms: i64) -> Result<(), Error> {
-        let mut recent = self.recent.lock().expect("not poisoned");
-        recent.retain(|_, (since, _)| now_ms - *since < 60_000);
-        let (_, count) = recent.entry(account).or_insert((now_ms, 0));
-        if *count >= SCANS_PER_MINUTE {
-            return Err(Error::TooManyRequests {
-                retry_after_secs: 60,
-                message: "Too many host-key scans. Wait a minute and try again.".into(),
-            });
-        }
-        *count += 1;
-        Ok(())
     }
 }
 

@@ -3,7 +3,7 @@
 //! checked address itself, so a second DNS answer (rebinding) can't slip a
 //! forbidden target past the check.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use axum::http::StatusCode;
 use ipnet::IpNet;
@@ -52,11 +52,42 @@ pub fn validate(request: &ScanRequest) -> Result<String, Error> {
     Ok(host.to_owned())
 }
 
-/// Loopback, link-local (cloud metadata lives there), multicast,
-/// broadcast and unspecified addresses are not scan targets unless the
-/// operator allowed them. LAN addresses are the normal case.
+/// Cloud metadata services that are not link-local (169.254.169.254 is).
+const METADATA_V4: [Ipv4Addr; 3] = [
+    Ipv4Addr::new(100, 100, 100, 200), // Alibaba Cloud
+    Ipv4Addr::new(192, 0, 0, 192),     // Oracle Cloud
+    Ipv4Addr::new(168, 63, 129, 16),   // Azure's wire server
+];
+const METADATA_V6: [Ipv6Addr; 1] = [
+    Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254), // AWS (IPv6)
+];
+
+/// The address an IPv6 form stands for when it carries an IPv4 address:
+/// IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d`, NAT64
+/// `64:ff9b::a.b.c.d` and 6to4 `2002:AABB:CCDD::`. Checked as that IPv4
+/// address, so no spelling reaches what its twin can't.
+pub fn canonical(ip: IpAddr) -> IpAddr {
+    let IpAddr::V6(v6) = ip.to_canonical() else {
+        return ip.to_canonical();
+    };
+    let s = v6.segments();
+    let v4 = |hi: u16, lo: u16| IpAddr::V4(Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo)));
+    match s {
+        // IPv4-compatible, except :: and ::1 themselves.
+        [0, 0, 0, 0, 0, 0, hi, lo] if (hi, lo) > (0, 1) => v4(hi, lo),
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => v4(hi, lo),
+        [0x2002, hi, lo, ..] => v4(hi, lo),
+        _ => IpAddr::V6(v6),
+    }
+}
+
+/// Loopback, link-local (cloud metadata lives there), cloud metadata
+/// addresses, multicast, broadcast and unspecified addresses are not scan
+/// targets unless the operator allowed them, nor IPv6 forms that hide where
+/// they lead (site-local, Teredo, local-use NAT64). LAN addresses are the
+/// normal case.
 pub fn is_restricted(ip: IpAddr) -> bool {
-    match ip.to_canonical() {
+    match canonical(ip) {
         IpAddr::V4(v4) => {
             v4.is_loopback()
                 || v4.is_link_local()
@@ -64,18 +95,24 @@ pub fn is_restricted(ip: IpAddr) -> bool {
                 || v4.is_broadcast()
                 || v4.is_unspecified()
                 || v4.octets()[0] == 0
+                || METADATA_V4.contains(&v4)
         }
         IpAddr::V6(v6) => {
+            let s = v6.segments();
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfe80 // link-local
+                || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
+                || (s[0], s[1]) == (0x2001, 0) // Teredo
+                || (s[0], s[1], s[2]) == (0x64, 0xff9b, 1) // local-use NAT64
+                || METADATA_V6.contains(&v6)
         }
     }
 }
 
 pub fn is_allowed(ip: IpAddr, allow: &[IpNet]) -> bool {
-    let ip = ip.to_canonical();
+    let ip = canonical(ip);
     !is_restricted(ip) || allow.iter().any(|net| net.contains(&ip))
 }
 
@@ -110,11 +147,11 @@ pub async fn resolve(
             "target_not_allowed",
             format!(
                 "{host} resolves to {}, which this server does not scan (loopback, link-local, multicast and unspecified addresses need the operator's --scan-allow).",
-                refused.ip().to_canonical()
+                canonical(refused.ip())
             ),
         ));
     }
-    Ok(SocketAddr::new(first.ip().to_canonical(), port))
+    Ok(SocketAddr::new(canonical(first.ip()), port))
 }
 
 pub fn timed_out(host: &str) -> Error {
@@ -163,6 +200,55 @@ mod tests {
         ] {
             assert!(is_allowed(ip(s), &[]), "{s} should be allowed");
         }
+    }
+
+    #[test]
+    fn ipv6_forms_of_an_ipv4_address_are_judged_as_that_address() {
+        for twin in [
+            "127.0.0.1",
+            "169.254.169.254",
+            "100.100.100.200",
+            "0.1.2.3",
+            "10.0.0.5",
+            "192.168.1.10",
+            "8.8.8.8",
+        ] {
+            let v4: Ipv4Addr = twin.parse().unwrap();
+            let [a, b, c, d] = v4.octets();
+            let (hi, lo) = (u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d]));
+            for form in [
+                format!("::ffff:{twin}"),
+                format!("::{twin}"),
+                format!("64:ff9b::{twin}"),
+                format!("2002:{hi:x}:{lo:x}::1"),
+            ] {
+                assert_eq!(canonical(ip(&form)), IpAddr::V4(v4), "{form}");
+                assert_eq!(
+                    is_allowed(ip(&form), &[]),
+                    is_allowed(ip(twin), &[]),
+                    "{form}"
+                );
+            }
+        }
+        // An allowed network covers every spelling of its addresses.
+        let allow: Vec<IpNet> = vec!["127.0.0.0/8".parse().unwrap()];
+        assert!(is_allowed(ip("64:ff9b::7f00:1"), &allow));
+    }
+
+    #[test]
+    fn metadata_site_local_and_opaque_ipv6_forms_are_refused() {
+        for s in [
+            "fd00:ec2::254",
+            "fec0::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "64:ff9b:1::a00:5",
+            "192.0.0.192",
+            "168.63.129.16",
+        ] {
+            assert!(!is_allowed(ip(s), &[]), "{s} should be refused");
+        }
+        // Other unique-local addresses are LANs.
+        assert!(is_allowed(ip("fd00:ec2::253"), &[]));
     }
 
     #[test]

@@ -8,9 +8,11 @@
 /// slowest writes wait hundreds of milliseconds under load).
 ///
 /// Sum of the sizes of an account's other blobs plus the new one must stay
-/// within the quota. (Two concurrent writes to *different* blobs of one
-/// account can each pass this check; the quota is an abuse limit, so that
-/// slack of one blob is accepted rather than serializing all writes.)
+/// within the quota. A write first locks its account's row (a no-op
+/// update, in the same transaction), so concurrent writes of one account
+/// take turns and each quota check sees the others' committed blobs; writes
+/// of different accounts don't wait for each other. (SQLite has one writer
+/// anyway; PostgreSQL's READ COMMITTED needs the lock.)
 macro_rules! sql_store {
     ($store:ty) => {
         #[async_trait::async_trait]
@@ -166,6 +168,11 @@ macro_rules! sql_store {
                 quota: i64,
             ) -> Result<$crate::store::PutOutcome, $crate::Error> {
                 let size = data.len() as i64;
+                let mut tx = self.writer().begin().await?;
+                sqlx::query("UPDATE accounts SET created_ms = created_ms WHERE id = $1")
+                    .bind(account)
+                    .execute(&mut *tx)
+                    .await?;
                 let written = match precondition {
                     $crate::store::Precondition::Create => sqlx::query(
                         "INSERT INTO blobs (account_id, name, tag, data, updated_ms)
@@ -180,7 +187,7 @@ macro_rules! sql_store {
                     .bind(now_ms)
                     .bind(size)
                     .bind(quota)
-                    .execute(self.writer())
+                    .execute(&mut *tx)
                     .await?,
                     $crate::store::Precondition::Match(tag) => sqlx::query(
                         "UPDATE blobs SET tag = $3, data = $4, updated_ms = $5
@@ -196,9 +203,10 @@ macro_rules! sql_store {
                     .bind(size)
                     .bind(quota)
                     .bind(tag)
-                    .execute(self.writer())
+                    .execute(&mut *tx)
                     .await?,
                 };
+                tx.commit().await?;
                 if written.rows_affected() == 1 {
                     return Ok($crate::store::PutOutcome::Stored);
                 }

@@ -47,6 +47,10 @@ impl TestServer {
             data.path().to_str().unwrap(),
             "--dist",
             data.path().join("dist").to_str().unwrap(),
+            // Tests sign up many accounts from one address; the ones about
+            // the throttle set their own.
+            "--signups-per-hour",
+            "100000",
         ])
         .unwrap();
         let mut cluster = None;

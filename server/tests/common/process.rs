@@ -15,6 +15,7 @@ pub fn start_server(data: &Path, configure: impl FnOnce(&mut Command)) -> (Child
         .arg(data)
         .arg("--dist")
         .arg(data.join("no-app"))
+        .args(["--signups-per-hour", "100000"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     configure(&mut command);

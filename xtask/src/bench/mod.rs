@@ -58,7 +58,13 @@ pub fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
     let server = start_server(
         ws,
         &binary,
-        &["--data-dir".into(), data.display().to_string()],
+        &[
+            "--data-dir".into(),
+            data.display().to_string(),
+            // The bench creates dozens of accounts from one address.
+            "--signups-per-hour".into(),
+            "100000".into(),
+        ],
     )?;
     let addr = server.url.trim_start_matches("http://").to_owned();
 
