@@ -79,14 +79,26 @@ pub fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
 
     step("Server load on SQLite (wrk, 64 connections)");
     rows.extend(server_load(ws, &addr, "SQLite")?);
+    step("Sign-ins on SQLite (wrk, below and past the hashing cap)");
+    rows.extend(sign_in_load(ws, &addr, "SQLite")?);
     server.stop();
     let _ = std::fs::remove_dir_all(&data);
 
     step("Server load on PostgreSQL (wrk, 64 connections)");
     let postgres = Postgres::start()?;
-    let server = start_server(ws, &binary, &["--database-url".into(), postgres.url()])?;
+    let server = start_server(
+        ws,
+        &binary,
+        &[
+            "--database-url".into(),
+            postgres.url(),
+            "--signups-per-hour".into(),
+            "100000".into(),
+        ],
+    )?;
     let addr = server.url.trim_start_matches("http://").to_owned();
     rows.extend(server_load(ws, &addr, "PostgreSQL")?);
+    rows.extend(sign_in_load(ws, &addr, "PostgreSQL")?);
     server.stop();
     drop(postgres);
     drop(sshd);
@@ -473,6 +485,89 @@ fn server_load(ws: &Workspace, addr: &str, backend: &str) -> anyhow::Result<Vec<
         ));
     }
     Ok(rows)
+}
+
+/// Sign-ins with the right password: below the hashing gate's cap (64
+/// connections) and past it (256: the waiting room is 64 per core), where
+/// the share answered 503 is the point.
+fn sign_in_load(ws: &Workspace, addr: &str, backend: &str) -> anyhow::Result<Vec<Row>> {
+    let user = format!("signin-{}-{backend}", std::process::id());
+    http::create_account(addr, &user, BENCH_PASSWORD)?;
+    let script = ws.root.join("xtask/bench/signin.lua");
+    let wrk = |connections: u32| -> anyhow::Result<(f64, f64, f64)> {
+        let output = Command::new("wrk")
+            .args([
+                "-t2",
+                &format!("-c{connections}"),
+                "-d5s",
+                "--latency",
+                "-s",
+            ])
+            .arg(&script)
+            .arg(format!("http://{addr}"))
+            .env("KH_USER", &user)
+            .env("KH_PASSWORD", BENCH_PASSWORD)
+            .output()
+            .context("running wrk")?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        let (rate, p99) =
+            parse_wrk(&text).with_context(|| format!("reading wrk's output:\n{text}"))?;
+        let count = |prefix: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.trim().strip_prefix(prefix))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0.0)
+        };
+        let total = text
+            .lines()
+            .find_map(|l| l.trim().split_once(" requests in "))
+            .and_then(|(n, _)| n.trim().parse::<f64>().ok())
+            .unwrap_or(0.0);
+        let refused = count("Non-2xx or 3xx responses:");
+        let share = if total > 0.0 {
+            refused / total * 100.0
+        } else {
+            0.0
+        };
+        if connections <= 64 && refused > 0.0 {
+            bail!("sign-ins below the cap were refused:\n{text}");
+        }
+        Ok((rate * (1.0 - share / 100.0), p99, share))
+    };
+    let below = (0..WRK_RUNS)
+        .map(|_| wrk(64))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let past = (0..WRK_RUNS)
+        .map(|_| wrk(256))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(vec![
+        Row::new(
+            format!("sign-in, {backend}, 64 connections"),
+            "req/s",
+            below.iter().map(|r| r.0).collect(),
+        ),
+        Row::new(
+            format!("sign-in, {backend}, p99 latency"),
+            "ms",
+            below.iter().map(|r| r.1).collect(),
+        ),
+        Row::new(
+            format!("sign-in past the cap, {backend}, 256 connections (204s)"),
+            "req/s",
+            past.iter().map(|r| r.0).collect(),
+        ),
+        Row::new(
+            format!("sign-in past the cap, {backend}, p99 latency"),
+            "ms",
+            past.iter().map(|r| r.1).collect(),
+        ),
+        Row::new(
+            format!("sign-in past the cap, {backend}, answered 503"),
+            "%",
+            past.iter().map(|r| r.2).collect(),
+        ),
+    ])
 }
 
 /// Requests per second and the 99th percentile latency (ms).
