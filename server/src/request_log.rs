@@ -36,7 +36,7 @@ fn span(request: &Request) -> Span {
 fn answered(response: &Response, latency: Duration, _span: &Span) {
     tracing::info!(
         status = response.status().as_u16(),
-        latency_ms = latency.as_secs_f64() * 1000.0,
+        latency_us = latency.as_micros() as u64,
         "answered"
     );
 }

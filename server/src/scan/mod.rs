@@ -23,7 +23,7 @@ const SCANS_PER_MINUTE: u32 = 30;
 /// Scans running at once, per account and on the whole server: a scan
 /// holds a handful of sockets for up to its timeout.
 pub const SCANS_AT_ONCE_PER_ACCOUNT: u32 = 4;
-const SCANS_AT_ONCE: usize = 32;
+const SCANS_AT_ONCE: usize = 128;
 
 pub struct Scanner {
     allow: Vec<IpNet>,

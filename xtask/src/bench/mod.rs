@@ -397,8 +397,8 @@ fn scans(addr: &str, port: u16) -> anyhow::Result<Vec<Row>> {
         })
         .collect::<anyhow::Result<Vec<f64>>>()?;
 
-    // 100 at once: 20 accounts × 5 (an account may start 30 scans a minute).
-    let cookies = (0..20)
+    // 100 at once: 25 accounts × 4 (an account may run 4 scans at once).
+    let cookies = (0..25)
         .map(|n| {
             http::create_account(
                 addr,
@@ -413,7 +413,7 @@ fn scans(addr: &str, port: u16) -> anyhow::Result<Vec<Row>> {
         std::thread::scope(|scope| -> anyhow::Result<()> {
             let handles: Vec<_> = cookies
                 .iter()
-                .flat_map(|c| std::iter::repeat_n(c, 5))
+                .flat_map(|c| std::iter::repeat_n(c, 4))
                 .map(|cookie| scope.spawn(|| scan(cookie)))
                 .collect();
             for handle in handles {
