@@ -61,9 +61,12 @@ pub fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
         &[
             "--data-dir".into(),
             data.display().to_string(),
-            // The bench creates dozens of accounts from one address.
+            // The bench creates hundreds of accounts from one address, and
+            // its sign-in load names a client per request (as a proxy does).
             "--signups-per-hour".into(),
             "100000".into(),
+            "--trusted-proxy".into(),
+            "127.0.0.1/32".into(),
         ],
     )?;
     let addr = server.url.trim_start_matches("http://").to_owned();
@@ -94,6 +97,8 @@ pub fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
             postgres.url(),
             "--signups-per-hour".into(),
             "100000".into(),
+            "--trusted-proxy".into(),
+            "127.0.0.1/32".into(),
         ],
     )?;
     let addr = server.url.trim_start_matches("http://").to_owned();
@@ -491,8 +496,13 @@ fn server_load(ws: &Workspace, addr: &str, backend: &str) -> anyhow::Result<Vec<
 /// connections) and past it (256: the waiting room is 64 per core), where
 /// the share answered 503 is the point.
 fn sign_in_load(ws: &Workspace, addr: &str, backend: &str) -> anyhow::Result<Vec<Row>> {
-    let user = format!("signin-{}-{backend}", std::process::id());
-    http::create_account(addr, &user, BENCH_PASSWORD)?;
+    let users: Vec<String> = (0..256)
+        .map(|n| format!("signin-{}-{backend}-{n}", std::process::id()))
+        .collect();
+    for user in &users {
+        http::create_account(addr, user, BENCH_PASSWORD)?;
+    }
+    let users = users.join(",");
     let script = ws.root.join("xtask/bench/signin.lua");
     let wrk = |connections: u32| -> anyhow::Result<(f64, f64, f64)> {
         let output = Command::new("wrk")
@@ -505,7 +515,7 @@ fn sign_in_load(ws: &Workspace, addr: &str, backend: &str) -> anyhow::Result<Vec
             ])
             .arg(&script)
             .arg(format!("http://{addr}"))
-            .env("KH_USER", &user)
+            .env("KH_USERS", &users)
             .env("KH_PASSWORD", BENCH_PASSWORD)
             .output()
             .context("running wrk")?;
