@@ -168,46 +168,66 @@ macro_rules! sql_store {
                 quota: i64,
             ) -> Result<$crate::store::PutOutcome, $crate::Error> {
                 let size = data.len() as i64;
-                let mut tx = self.writer().begin().await?;
-                sqlx::query("UPDATE accounts SET created_ms = created_ms WHERE id = $1")
-                    .bind(account)
-                    .execute(&mut *tx)
-                    .await?;
-                let written = match precondition {
-                    $crate::store::Precondition::Create => sqlx::query(
-                        "INSERT INTO blobs (account_id, name, tag, data, updated_ms)
-                         SELECT $1, $2, $3, $4, $5
-                         WHERE (SELECT COALESCE(SUM(LENGTH(data)), 0) FROM blobs WHERE account_id = $1) + $6 <= $7
-                         ON CONFLICT (account_id, name) DO NOTHING",
-                    )
-                    .bind(account)
-                    .bind(name)
-                    .bind(new_tag)
-                    .bind(data)
-                    .bind(now_ms)
-                    .bind(size)
-                    .bind(quota)
-                    .execute(&mut *tx)
-                    .await?,
-                    $crate::store::Precondition::Match(tag) => sqlx::query(
-                        "UPDATE blobs SET tag = $3, data = $4, updated_ms = $5
-                         WHERE account_id = $1 AND name = $2 AND tag = $8
-                         AND (SELECT COALESCE(SUM(LENGTH(data)), 0) FROM blobs
-                              WHERE account_id = $1 AND name <> $2) + $6 <= $7",
-                    )
-                    .bind(account)
-                    .bind(name)
-                    .bind(new_tag)
-                    .bind(data)
-                    .bind(now_ms)
-                    .bind(size)
-                    .bind(quota)
-                    .bind(tag)
-                    .execute(&mut *tx)
-                    .await?,
-                };
-                tx.commit().await?;
-                if written.rows_affected() == 1 {
+                // The transaction runs in a task of its own: a request
+                // dropped mid-way (the client went away) must not drop the
+                // transaction mid-flight, which could hand its connection
+                // back to the pool still inside it.
+                let pool = self.writer().clone();
+                let (name_owned, tag_owned, data_owned, new_tag_owned) = (
+                    name.to_owned(),
+                    match precondition {
+                        $crate::store::Precondition::Create => None,
+                        $crate::store::Precondition::Match(tag) => Some(tag.to_owned()),
+                    },
+                    data.to_vec(),
+                    new_tag.to_owned(),
+                );
+                let rows = tokio::spawn(async move {
+                    let mut tx = pool.begin().await?;
+                    sqlx::query("UPDATE accounts SET created_ms = created_ms WHERE id = $1")
+                        .bind(account)
+                        .execute(&mut *tx)
+                        .await?;
+                    let written = match tag_owned {
+                        None => sqlx::query(
+                            "INSERT INTO blobs (account_id, name, tag, data, updated_ms)
+                             SELECT $1, $2, $3, $4, $5
+                             WHERE (SELECT COALESCE(SUM(LENGTH(data)), 0) FROM blobs WHERE account_id = $1) + $6 <= $7
+                             ON CONFLICT (account_id, name) DO NOTHING",
+                        )
+                        .bind(account)
+                        .bind(&name_owned)
+                        .bind(&new_tag_owned)
+                        .bind(&data_owned)
+                        .bind(now_ms)
+                        .bind(size)
+                        .bind(quota)
+                        .execute(&mut *tx)
+                        .await?,
+                        Some(tag) => sqlx::query(
+                            "UPDATE blobs SET tag = $3, data = $4, updated_ms = $5
+                             WHERE account_id = $1 AND name = $2 AND tag = $8
+                             AND (SELECT COALESCE(SUM(LENGTH(data)), 0) FROM blobs
+                                  WHERE account_id = $1 AND name <> $2) + $6 <= $7",
+                        )
+                        .bind(account)
+                        .bind(&name_owned)
+                        .bind(&new_tag_owned)
+                        .bind(&data_owned)
+                        .bind(now_ms)
+                        .bind(size)
+                        .bind(quota)
+                        .bind(tag)
+                        .execute(&mut *tx)
+                        .await?,
+                    };
+                    tx.commit().await?;
+                    Ok::<u64, sqlx::Error>(written.rows_affected())
+                })
+                .await
+                .map_err(|e| $crate::Error::Config(format!("the write task failed: {e}")))??;
+                let written = rows;
+                if written == 1 {
                     return Ok($crate::store::PutOutcome::Stored);
                 }
                 // Not written: either the precondition failed or the quota.
