@@ -182,51 +182,45 @@ macro_rules! sql_store {
                     data.to_vec(),
                     new_tag.to_owned(),
                 );
-                let rows = tokio::spawn(async move {
+                let written = tokio::spawn(async move {
                     let mut tx = pool.begin().await?;
                     sqlx::query("UPDATE accounts SET created_ms = created_ms WHERE id = $1")
                         .bind(account)
                         .execute(&mut *tx)
                         .await?;
-                    let written = match tag_owned {
-                        None => sqlx::query(
+                    // Create, or replace the version `tag` names; either
+                    // way only within the quota.
+                    let sql = match tag_owned {
+                        None => {
                             "INSERT INTO blobs (account_id, name, tag, data, updated_ms)
                              SELECT $1, $2, $3, $4, $5
                              WHERE (SELECT COALESCE(SUM(LENGTH(data)), 0) FROM blobs WHERE account_id = $1) + $6 <= $7
-                             ON CONFLICT (account_id, name) DO NOTHING",
-                        )
-                        .bind(account)
-                        .bind(&name_owned)
-                        .bind(&new_tag_owned)
-                        .bind(&data_owned)
-                        .bind(now_ms)
-                        .bind(size)
-                        .bind(quota)
-                        .execute(&mut *tx)
-                        .await?,
-                        Some(tag) => sqlx::query(
+                             ON CONFLICT (account_id, name) DO NOTHING"
+                        }
+                        Some(_) => {
                             "UPDATE blobs SET tag = $3, data = $4, updated_ms = $5
                              WHERE account_id = $1 AND name = $2 AND tag = $8
                              AND (SELECT COALESCE(SUM(LENGTH(data)), 0) FROM blobs
-                                  WHERE account_id = $1 AND name <> $2) + $6 <= $7",
-                        )
+                                  WHERE account_id = $1 AND name <> $2) + $6 <= $7"
+                        }
+                    };
+                    let mut query = sqlx::query(sql)
                         .bind(account)
                         .bind(&name_owned)
                         .bind(&new_tag_owned)
                         .bind(&data_owned)
                         .bind(now_ms)
                         .bind(size)
-                        .bind(quota)
-                        .bind(tag)
-                        .execute(&mut *tx)
-                        .await?,
-                    };
+                        .bind(quota);
+                    if let Some(tag) = &tag_owned {
+                        query = query.bind(tag);
+                    }
+                    let written = query.execute(&mut *tx).await?;
                     tx.commit().await?;
                     Ok::<u64, sqlx::Error>(written.rows_affected())
                 })
                 .await
                 .map_err(|e| $crate::Error::Config(format!("the write task failed: {e}")))??;
-                let written = rows;
                 if written == 1 {
                     return Ok($crate::store::PutOutcome::Stored);
                 }
