@@ -23,9 +23,51 @@ pub struct Config {
     #[arg(long, env = "KEYHAVEN_DATABASE_URL")]
     pub database_url: Option<String>,
 
-    /// Directory holding the built app (Trunk's output).
-    #[arg(long, env = "KEYHAVEN_DIST", default_value = "./dist")]
-    pub dist: PathBuf,
+    /// Directory holding the built app (Trunk's output). Without it, the app
+    /// built into this binary is served (or `./dist` when none was).
+    #[arg(long, env = "KEYHAVEN_DIST")]
+    pub dist: Option<PathBuf>,
+
+    /// Serve HTTPS with this certificate chain (PEM). Reloaded on SIGHUP
+    /// and when the file changes.
+    #[arg(
+        long,
+        env = "KEYHAVEN_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of `--tls-cert`.
+    #[arg(
+        long,
+        env = "KEYHAVEN_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+
+    /// Serve HTTPS with a certificate made for `--tls-name` on first start
+    /// and kept in the data directory; its SHA-256 fingerprint is printed.
+    #[arg(long, env = "KEYHAVEN_TLS_SELF_SIGNED", conflicts_with = "tls_cert")]
+    pub tls_self_signed: bool,
+
+    /// A host name or IP address the self-signed certificate is for
+    /// (repeatable; comma-separated in the environment variable). Default:
+    /// this machine's host name, localhost, 127.0.0.1 and ::1.
+    #[arg(
+        long = "tls-name",
+        env = "KEYHAVEN_TLS_NAME",
+        value_name = "NAME",
+        value_delimiter = ',',
+        requires = "tls_self_signed"
+    )]
+    pub tls_names: Vec<String>,
+
+    /// With TLS on, also listen here for plain `http://` and redirect it to
+    /// `https://` (the TLS port redirects plain HTTP by itself).
+    #[arg(long, env = "KEYHAVEN_HTTP_REDIRECT_LISTEN", value_name = "ADDR")]
+    pub http_redirect_listen: Option<SocketAddr>,
 
     /// Let host-key scans reach addresses in this network even though they
     /// are loopback, link-local, multicast or unspecified (repeatable;
@@ -92,6 +134,11 @@ pub struct Config {
 }
 
 impl Config {
+    /// Whether the server itself speaks TLS.
+    pub fn tls(&self) -> bool {
+        self.tls_cert.is_some() || self.tls_self_signed
+    }
+
     /// The SQLite URL used when no `--database-url` is given.
     pub fn effective_database_url(&self) -> String {
         match &self.database_url {
@@ -113,11 +160,44 @@ mod tests {
         let config = Config::try_parse_from(["keyhaven-server"]).unwrap();
         assert_eq!(config.listen, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(config.data_dir, PathBuf::from("./data"));
+        assert_eq!(config.dist, None);
+        assert!(!config.tls());
         assert_eq!(
             config.effective_database_url(),
             "sqlite://./data/keyhaven.sqlite3"
         );
         assert!(!config.no_signup);
+    }
+
+    #[test]
+    fn tls_flags_come_in_working_sets() {
+        let parse = |args: &[&str]| {
+            Config::try_parse_from(std::iter::once("keyhaven-server").chain(args.iter().copied()))
+        };
+        assert!(
+            parse(&["--tls-cert", "c.pem", "--tls-key", "k.pem"])
+                .unwrap()
+                .tls()
+        );
+        assert!(
+            parse(&["--tls-self-signed", "--tls-name", "nas.lan"])
+                .unwrap()
+                .tls()
+        );
+        // A certificate without its key, a name without self-signing, or
+        // both kinds of certificate at once are mistakes, not a choice.
+        assert!(parse(&["--tls-cert", "c.pem"]).is_err());
+        assert!(parse(&["--tls-name", "nas.lan"]).is_err());
+        assert!(
+            parse(&[
+                "--tls-self-signed",
+                "--tls-cert",
+                "c.pem",
+                "--tls-key",
+                "k.pem"
+            ])
+            .is_err()
+        );
     }
 
     #[test]

@@ -48,6 +48,10 @@ pub enum Error {
     #[error("storage error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 
+    /// The TLS certificate or key could not be read, made or used.
+    #[error("{0}")]
+    Tls(String),
+
     /// Bad server configuration, found at start-up.
     #[error("{0}")]
     Config(String),
@@ -148,7 +152,7 @@ impl IntoResponse for Error {
                     "The server failed to check the password. Try again; if it keeps failing, tell its operator.".to_owned(),
                 )
             }
-            error @ (Error::Store(_) | Error::Migrate(_) | Error::Config(_)) => {
+            error @ (Error::Store(_) | Error::Migrate(_) | Error::Config(_) | Error::Tls(_)) => {
                 tracing::error!(%error, "storage failure");
                 (
                     StatusCode::SERVICE_UNAVAILABLE,

@@ -4,6 +4,7 @@
 mod auth;
 mod client;
 pub mod config;
+pub mod embedded;
 mod error;
 mod hashing;
 mod headers;
@@ -16,21 +17,28 @@ pub mod scan;
 mod sessions;
 mod spa;
 pub mod store;
+pub mod tls;
 
-use std::{path::PathBuf, sync::Arc};
+use std::sync::Arc;
 
-use axum::{Router, middleware};
+use axum::{
+    Router,
+    http::{HeaderValue, header},
+    middleware,
+};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use config::Config;
 pub use error::Error;
+pub use spa::AppFiles;
 pub use store::Store;
 
 /// What every request handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
-    /// The built app (Trunk's `dist/`).
-    pub dist: PathBuf,
+    /// The built app.
+    pub app_files: AppFiles,
     pub settings: Arc<Settings>,
     limiter: Arc<limiter::SignInLimiter>,
     signups: Arc<rate::RateWindow<std::net::IpAddr>>,
@@ -48,6 +56,8 @@ pub struct Settings {
     pub session_idle_ms: i64,
     pub session_max_ms: i64,
     pub secure_cookies: bool,
+    /// The server speaks TLS itself: cookies are `Secure`, and HSTS is sent.
+    pub tls: bool,
     /// Proxies whose `X-Forwarded-*` headers are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// When not empty, only clients in these networks may sign up.
@@ -58,14 +68,15 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, config: &Config) -> Self {
         Self {
             store,
-            dist: config.dist.clone(),
+            app_files: AppFiles::Dir(config.dist.clone().unwrap_or_else(|| "./dist".into())),
             settings: Arc::new(Settings {
                 no_signup: config.no_signup,
                 max_blob_bytes: config.max_blob_bytes,
                 account_quota_bytes: config.account_quota_bytes,
                 session_idle_ms: config.session_idle_minutes.saturating_mul(60_000) as i64,
                 session_max_ms: config.session_max_hours.saturating_mul(3_600_000) as i64,
-                secure_cookies: config.secure_cookies,
+                secure_cookies: config.secure_cookies || config.tls(),
+                tls: config.tls(),
                 trusted_proxies: config.trusted_proxies.clone(),
                 signup_allow: config.signup_allow.clone(),
             }),
@@ -83,14 +94,26 @@ impl AppState {
 }
 
 /// The whole service: the JSON API under `/api/v1`, the app for every other
-/// path, and the security headers on every response.
+/// path, and the security headers on every response (HSTS too when the
+/// server speaks TLS).
 pub fn app(state: AppState) -> Router {
     let api = routes::router(state.settings.max_blob_bytes).layer(request_log::layer());
-    Router::new()
+    let router = Router::new()
         .nest("/api", api)
-        .fallback_service(spa::service(&state.dist))
-        .layer(middleware::from_fn(headers::security_headers))
-        .with_state(state)
+        .fallback_service(spa::service(&state.app_files))
+        .layer(middleware::from_fn(headers::security_headers));
+    let router = if state.settings.tls {
+        // A year, and not `includeSubDomains`: other hosts under the LAN's
+        // domain are none of Keyhaven's business. Browsers ignore it over
+        // a certificate they were told to click through.
+        router.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ))
+    } else {
+        router
+    };
+    router.with_state(state)
 }
 
 /// Milliseconds since the Unix epoch.

@@ -1,8 +1,9 @@
-//! Serving the built app: files from `dist/` (brotli/gzip variants that the
-//! build wrote beside them when the client accepts them), and `index.html`
-//! for deep links such as `/keyring`, so a reload on any route works.
+//! Serving the built app: files from `dist/` or built into the binary
+//! (brotli/gzip variants that the build wrote beside them when the client
+//! accepts them), and `index.html` for deep links such as `/keyring`, so a
+//! reload on any route works.
 
-use std::{convert::Infallible, path::Path};
+use std::{convert::Infallible, path::PathBuf};
 
 use axum::{
     body::Body,
@@ -13,11 +14,57 @@ use axum::{
 use tower::{ServiceExt, service_fn, util::BoxCloneSyncService};
 use tower_http::services::{ServeDir, ServeFile};
 
-use crate::Error;
+use crate::{Error, embedded};
 
 pub type SpaService = BoxCloneSyncService<Request, Response, Infallible>;
 
-pub fn service(dist: &Path) -> SpaService {
+/// Where the built app comes from.
+#[derive(Debug, Clone)]
+pub enum AppFiles {
+    /// Trunk's output on disk (`--dist`, or `./dist`).
+    Dir(PathBuf),
+    /// Built into the binary (`build.rs`).
+    Embedded(&'static [embedded::EmbeddedFile]),
+}
+
+impl AppFiles {
+    /// Whether there is an app to serve at all.
+    pub fn has_app(&self) -> bool {
+        match self {
+            Self::Dir(dist) => dist.join("index.html").is_file(),
+            Self::Embedded(files) => embedded::find(files, "/").is_some(),
+        }
+    }
+}
+
+pub fn service(files: &AppFiles) -> SpaService {
+    match files {
+        AppFiles::Dir(dist) => from_dir(dist),
+        AppFiles::Embedded(files) => from_binary(files),
+    }
+}
+
+fn from_binary(files: &'static [embedded::EmbeddedFile]) -> SpaService {
+    BoxCloneSyncService::new(service_fn(move |request: Request| async move {
+        let method = request.method();
+        if method != Method::GET && method != Method::HEAD {
+            return Ok(Error::not_found().into_response());
+        }
+        let path = request.uri().path();
+        let file = embedded::find(files, path).or_else(|| {
+            is_deep_link(path)
+                .then(|| embedded::find(files, "/"))
+                .flatten()
+        });
+        Ok(match file {
+            Some(file) => embedded::respond(file, method, request.headers()),
+            None if is_deep_link(path) => app_not_built(),
+            None => Error::not_found().into_response(),
+        })
+    }))
+}
+
+fn from_dir(dist: &std::path::Path) -> SpaService {
     let files = ServeDir::new(dist)
         .precompressed_br()
         .precompressed_gzip()

@@ -119,3 +119,69 @@ async fn unknown_api_routes_are_json_404s() {
     let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(json["error"]["code"], "not_found");
 }
+
+/// The app as `build.rs` builds it into the binary.
+static EMBEDDED: &[keyhaven_server::embedded::EmbeddedFile] = &[
+    keyhaven_server::embedded::EmbeddedFile {
+        path: "/index.html",
+        body: INDEX.as_bytes(),
+        brotli: None,
+        gzip: None,
+        etag: "\"00000000000000aa\"",
+    },
+    keyhaven_server::embedded::EmbeddedFile {
+        path: "/keyhaven-app-0123456789abcdef_bg.wasm",
+        body: b"\0asm\x01\0\0\0",
+        brotli: Some(b"brotli"),
+        gzip: None,
+        etag: "\"00000000000000bb\"",
+    },
+];
+
+#[tokio::test]
+async fn the_app_built_into_the_binary_is_served_like_the_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::try_parse_from([
+        "keyhaven-server",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+    ])
+    .unwrap();
+    let store = store::open(&config.effective_database_url()).await.unwrap();
+    let mut state = AppState::new(store, &config);
+    state.app_files = keyhaven_server::AppFiles::Embedded(EMBEDDED);
+    let app = app(state);
+
+    for path in ["/", "/keyring", "/credentials/backup"] {
+        let (status, headers, body) = get(&app, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(body, INDEX.as_bytes(), "{path}");
+        assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
+        assert!(headers.contains_key(header::CONTENT_SECURITY_POLICY));
+    }
+    let wasm = "/keyhaven-app-0123456789abcdef_bg.wasm";
+    let response = app
+        .clone()
+        .oneshot(
+            Request::get(wasm)
+                .header(header::ACCEPT_ENCODING, "gzip, br")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.headers()[header::CONTENT_ENCODING], "br");
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/wasm");
+    assert_eq!(
+        response.headers()[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    let (status, _, _) = get(&app, "/missing.js").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let post = app
+        .clone()
+        .oneshot(Request::post("/").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(post.status(), StatusCode::NOT_FOUND);
+}

@@ -2,6 +2,7 @@
 //! file or a real PostgreSQL started here, and a real sshd.
 #![allow(dead_code)]
 
+pub mod https;
 pub mod postgres;
 pub mod process;
 pub mod sshd;
