@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { widget } from './credentials';
 import { createAccount, createKeyring, signIn, uniqueName } from './helpers';
-import { startServer, type Server } from './server';
+import { startServer, type Server, type ServerOptions } from './server';
 import { startSim, type Sim } from './sim';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -24,7 +24,7 @@ export function later(cleanup: () => Promise<void> | void) {
   cleanups.push(cleanup);
 }
 
-export async function server(options: { dist?: string } = {}): Promise<Server> {
+export async function server(options: ServerOptions = {}): Promise<Server> {
   const started = await startServer(options);
   later(async () => {
     await started.kill();

@@ -1,6 +1,7 @@
 // A Keyhaven server of a test's own (the suite's shared one can't be
 // restarted or have its database edited under other tests): the same
-// binary and built app `cargo xtask test` uses, its own SQLite file.
+// binary `cargo xtask test` uses, serving the app built into it (or
+// `dist`, a release of a test's own), its own SQLite file.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,6 @@ export interface Server {
   url: string;
   port: number;
   dataDir: string;
-  dist: string;
   /** Kills the process outright (no graceful shutdown: a crash). */
   kill(): Promise<void>;
   /** Starts it again on the same port and data. */
@@ -25,23 +25,38 @@ function env(name: string): string {
   return value;
 }
 
-export async function startServer(options: { dist?: string } = {}): Promise<Server> {
+export interface ServerOptions {
+  /** A built app to serve instead of the one in the binary. */
+  dist?: string;
+  /** More flags (`--tls-self-signed`, …). */
+  args?: string[];
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<Server> {
   const binary = env('KEYHAVEN_SERVER_BIN');
-  const dist = options.dist ?? env('KEYHAVEN_DIST');
   const dataDir = mkdtempSync(join(tmpdir(), 'keyhaven-e2e-server-'));
   const port = await freePort();
   let child: ChildProcess;
+  let url = '';
   const launch = async () => {
     // Tests sign up many accounts from this one address.
-    const args = ['--dist', dist, '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--signups-per-hour', '100000'];
+    const args = ['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--signups-per-hour', '100000'];
+    if (options.dist) args.push('--dist', options.dist);
+    args.push(...(options.args ?? []));
+    // Started in its data directory, where no `dist/` is: without `--dist`
+    // the app can only come from the binary itself.
     child = spawn(binary, args, {
+      cwd: dataDir,
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, RUST_LOG: 'warn' },
     });
     await new Promise<void>((resolve, reject) => {
       const lines = createInterface({ input: child.stdout! });
       lines.on('line', (line) => {
-        if (line.startsWith('Keyhaven listening on ')) resolve();
+        if (line.startsWith('Keyhaven listening on ')) {
+          url = line.slice('Keyhaven listening on '.length).trim();
+          resolve();
+        }
       });
       child.once('exit', (code) => reject(new Error(`keyhaven-server exited (${code})`)));
     });
@@ -53,7 +68,7 @@ export async function startServer(options: { dist?: string } = {}): Promise<Serv
       child.once('exit', () => resolve());
       child.kill('SIGKILL');
     });
-  return { url: `http://127.0.0.1:${port}`, port, dataDir, dist, kill, restart: launch };
+  return { url, port, dataDir, kill, restart: launch };
 }
 
 /** Runs SQL against a server's SQLite file (sqlite3 CLI). */

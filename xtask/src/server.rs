@@ -15,21 +15,22 @@ use crate::{Workspace, step};
 pub struct RunningServer {
     child: Child,
     pub url: String,
+    /// With TLS on, the certificate's SHA-256 fingerprint it printed.
+    pub fingerprint: Option<String>,
 }
 
 impl RunningServer {
-    /// Starts the server and waits until it prints the address it listens on.
+    /// Starts the server and waits until it prints the address it listens
+    /// on. It serves the app built into it (`build.rs` embeds `dist/`).
     pub fn start(ws: &Workspace, binary: &Path, args: &[String]) -> anyhow::Result<Self> {
         let mut child = Command::new(binary)
             .current_dir(&ws.root)
-            .arg("--dist")
-            .arg(ws.dist())
             .args(args)
             .stdout(Stdio::piped())
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;
         let stdout = child.stdout.take().expect("stdout is piped");
-        let (url, stdout) = match read_url(stdout) {
+        let (url, fingerprint, stdout) = match read_url(stdout) {
             Ok(found) => found,
             Err(error) => {
                 let _ = child.kill();
@@ -41,7 +42,11 @@ impl RunningServer {
         std::thread::spawn(move || {
             let _ = std::io::copy(&mut BufReader::new(stdout), &mut std::io::sink());
         });
-        Ok(Self { child, url })
+        Ok(Self {
+            child,
+            url,
+            fingerprint,
+        })
     }
 
     /// SIGTERM (graceful shutdown), then SIGKILL if it hangs.
@@ -59,9 +64,12 @@ impl RunningServer {
     }
 }
 
-fn read_url(stdout: ChildStdout) -> anyhow::Result<(String, ChildStdout)> {
+/// Reads up to the `Keyhaven listening on <url>` line, echoing what comes
+/// before it and keeping the TLS fingerprint.
+fn read_url(stdout: ChildStdout) -> anyhow::Result<(String, Option<String>, ChildStdout)> {
     let mut reader = BufReader::new(stdout);
     let mut line = String::new();
+    let mut fingerprint = None;
     loop {
         line.clear();
         if reader.read_line(&mut line)? == 0 {
@@ -74,7 +82,10 @@ fn read_url(stdout: ChildStdout) -> anyhow::Result<(String, ChildStdout)> {
             if !rest.is_empty() {
                 print!("{}", String::from_utf8_lossy(&rest));
             }
-            return Ok((url, stdout));
+            return Ok((url, fingerprint, stdout));
+        }
+        if let Some(found) = line.trim().strip_prefix("TLS certificate SHA-256 fingerprint: ") {
+            fingerprint = Some(found.to_owned());
         }
         print!("{line}");
     }
@@ -92,10 +103,21 @@ pub fn serve_foreground(
     ctrlc::set_handler(|| {}).context("installing the Ctrl-C handler")?;
     step("Starting keyhaven-server (data in ./data/)");
     let server = RunningServer::start(ws, binary, flags)?;
-    eprintln!(
-        "\n    Keyhaven is running at {}\n    Press Ctrl-C to stop it.\n",
-        server.url
-    );
+    eprintln!("\n    Keyhaven is running at {}", server.url);
+    match &server.fingerprint {
+        Some(fingerprint) => eprintln!(
+            "    Its TLS certificate's SHA-256 fingerprint is\n    {fingerprint}\n    \
+             (check that your browser shows the same before you trust it)"
+        ),
+        None if !server.url.starts_with("http://127.") && !server.url.starts_with("http://[::1]") => {
+            eprintln!(
+                "    Over plain http, browsers on other machines turn off RSA keys and offline\n    \
+                 use: add --tls-self-signed (or --tls-cert/--tls-key) for https://"
+            )
+        }
+        None => {}
+    }
+    eprintln!("    Press Ctrl-C to stop it.\n");
     let mut child = server.child;
     let status = child.wait()?;
     Ok(if status.success() {

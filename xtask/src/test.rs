@@ -50,6 +50,14 @@ pub fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
     tools::ensure_test_tools(ws)?;
     let mut tally = Tally::default();
 
+    // First: the server binary every later step builds carries `dist/`
+    // (build.rs), and the e2e suite runs that binary without `--dist`.
+    let app_built = build::app(ws);
+    if let Err(error) = &app_built {
+        eprintln!("xtask: the app did not build: {error:#}");
+    }
+    tally.record("app build (Trunk)", 0, 0, app_built.is_ok());
+
     check(
         ws,
         &mut tally,
@@ -181,10 +189,9 @@ fn parse_test_result(line: &str) -> Option<(u64, u64)> {
     Some((count(" passed")?, count(" failed")?))
 }
 
-/// Builds the release app and the server, starts the server on a free port
-/// with a temporary data directory, and runs Playwright against it.
+/// Starts the server (with the app built into it) on a free port with a
+/// temporary data directory, and runs Playwright against it.
 fn e2e(ws: &Workspace) -> anyhow::Result<(u64, u64, bool)> {
-    build::app(ws)?;
     // `cargo test --workspace` just built the server binary for its own
     // tests; `cargo build -p` would unify features differently and rebuild.
     let binary = ws.target.join("debug/keyhaven-server");
@@ -224,6 +231,7 @@ fn e2e(ws: &Workspace) -> anyhow::Result<(u64, u64, bool)> {
         // For tests that need a server of their own (restarted, its
         // database edited, a new release served).
         .env("KEYHAVEN_SERVER_BIN", &binary)
+        // For a test that serves a release of its own (a copy of this one).
         .env("KEYHAVEN_DIST", ws.dist())
         .env("KEYHAVEN_CHROMIUM_ARGS", CHROMIUM_ARGS.join(" "))
         .env("PLAYWRIGHT_JSON_OUTPUT_NAME", &report)

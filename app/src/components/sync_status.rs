@@ -1,12 +1,16 @@
 //! What the user is told about offline use and syncing: the top bar's sync
-//! status, and the banners above every screen (offline, server unreachable,
+//! status, and the banners above every screen (not a secure connection,
+//! offline, server unreachable,
 //! a sync problem, the keyring or metadata changed on the server
 //! (`trust_notices.rs`), edits replaced elsewhere, a new release ready).
 
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::trust_notices::{KeyringConflictNotice, TrustNotices};
+use super::{
+    insecure_context::InsecureContextBanner,
+    trust_notices::{KeyringConflictNotice, TrustNotices},
+};
 use crate::state::AppState;
 
 /// "Changes not synced yet" or "Synced 14:02:31", for the top bar.
@@ -36,6 +40,7 @@ pub fn Banners() -> impl IntoView {
     let state = expect_context::<AppState>();
     let signed_in = move || state.loaded.get();
     view! {
+        <InsecureContextBanner/>
         <UpdateReady/>
         <Show when=move || !state.online.get()>
             <p class="banner" aria-live="polite">
