@@ -5,6 +5,7 @@
 mod bench;
 mod build;
 mod cmd;
+mod dist;
 mod server;
 mod service_worker;
 mod test;
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
         Some("build") => build_app(),
         Some("test") => test::run(&Workspace::locate()),
         Some("bench") => bench::run(&Workspace::locate()),
+        Some("dist") => dist::run(&Workspace::locate()),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
@@ -29,7 +31,8 @@ fn main() -> ExitCode {
                  run [SERVER FLAGS]  build the app and serve it with an SQLite file under ./data/\n  \
                  build               build the app into dist/ (as run does), without serving\n  \
                  test                every test: clippy, Rust, wasm in Chromium, e2e\n  \
-                 bench               every benchmark beside its anchor; writes target/bench/report.md"
+                 bench               every benchmark beside its anchor; writes target/bench/report.md\n  \
+                 dist                the release binary (app built in), a systemd unit and how to deploy: target/keyhaven-dist/"
             );
             return ExitCode::from(2);
         }

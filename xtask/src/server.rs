@@ -84,7 +84,10 @@ fn read_url(stdout: ChildStdout) -> anyhow::Result<(String, Option<String>, Chil
             }
             return Ok((url, fingerprint, stdout));
         }
-        if let Some(found) = line.trim().strip_prefix("TLS certificate SHA-256 fingerprint: ") {
+        if let Some(found) = line
+            .trim()
+            .strip_prefix("TLS certificate SHA-256 fingerprint: ")
+        {
             fingerprint = Some(found.to_owned());
         }
         print!("{line}");
@@ -109,7 +112,9 @@ pub fn serve_foreground(
             "    Its TLS certificate's SHA-256 fingerprint is\n    {fingerprint}\n    \
              (check that your browser shows the same before you trust it)"
         ),
-        None if !server.url.starts_with("http://127.") && !server.url.starts_with("http://[::1]") => {
+        None if !server.url.starts_with("http://127.")
+            && !server.url.starts_with("http://[::1]") =>
+        {
             eprintln!(
                 "    Over plain http, browsers on other machines turn off RSA keys and offline\n    \
                  use: add --tls-self-signed (or --tls-cert/--tls-key) for https://"
