@@ -419,9 +419,11 @@ impl AppState {
             })
             .flatten()
             .ok_or("Unlock the keyring first.")?;
-        self.keyring.set(Some(view));
+        // Shown once saved, as metadata edits are (`save_then_show_metadata`).
+        self.keyring.update_untracked(|k| *k = Some(view));
         self.keyring_pending.set(true);
         self.persist().await;
+        self.keyring.notify();
         self.sync(false).await.map_err(|e| e.to_string())
     }
 

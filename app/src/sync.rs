@@ -77,10 +77,17 @@ impl AppState {
         let mut after = before.clone();
         edit(&mut after, now_ms(), &device);
         self.seal_written(&before, &mut after);
-        self.metadata.set(after);
+        self.save_then_show_metadata(after).await;
+        self.sync(false).await
+    }
+
+    /// Makes `metadata` this browser's copy, and shows it only once it is
+    /// saved: a reload the moment the screen changed must find the change.
+    pub(crate) async fn save_then_show_metadata(&self, metadata: Metadata) {
+        self.metadata.update_untracked(|m| *m = metadata);
         self.metadata_pending.set(true);
         self.persist().await;
-        self.sync(false).await
+        self.metadata.notify();
     }
 
     /// Pushes what is pending (and first pulls, with `pull`); an

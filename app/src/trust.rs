@@ -91,9 +91,7 @@ impl AppState {
         self.with_unlocked(|keyring| change(&mut metadata, keyring, now_ms(), &device))
             .ok_or("Unlock the keyring first.")?
             .map_err(|e| e.to_string())?;
-        self.metadata.set(metadata);
-        self.metadata_pending.set(true);
-        self.persist().await;
+        self.save_then_show_metadata(metadata).await;
         self.sync(false).await.map_err(|e| e.to_string())
     }
 
