@@ -1,5 +1,7 @@
-//! Account passwords (Argon2id PHC strings), session tokens and cookies, and
-//! the [`Account`] extractor that every signed-in route takes.
+//! Account passwords (Argon2id PHC strings) and what a user name and a
+//! password must be, sessions (tokens, cookies, starting one), and the
+//! [`Account`] extractor that every signed-in route takes. Sign-up and
+//! sign-in (`routes/accounts.rs`, `routes/session.rs`) both build on it.
 
 use axum::{
     extract::FromRequestParts,
@@ -7,9 +9,12 @@ use axum::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::{AppState, Error, hashing::HashGate, now_ms};
+use crate::{AppState, Error, client::Client, hashing::HashGate, now_ms};
 
 pub const COOKIE: &str = "keyhaven_session";
+
+pub const MIN_PASSWORD: usize = 10;
+pub const MAX_PASSWORD: usize = 1024;
 
 /// Argon2id with OWASP's first recommended setting (19 MiB, 2 passes, one
 /// lane): strong, and about 30 ms here, so sign-in stays quick.
@@ -164,9 +169,84 @@ impl FromRequestParts<AppState> for Account {
     }
 }
 
+/// Trimmed and lower-cased; 1–64 of `a-z 0-9 . _ -`, starting with a letter
+/// or digit.
+pub fn normalize_username(input: &str) -> Result<String, Error> {
+    let username = input.trim().to_ascii_lowercase();
+    let ok = (1..=64).contains(&username.len())
+        && username.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if ok {
+        Ok(username)
+    } else {
+        Err(Error::bad_request(
+            "invalid_username",
+            "A user name is 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit.",
+        ))
+    }
+}
+
+pub fn check_password(password: &str) -> Result<(), Error> {
+    let length = password.chars().count();
+    if length < MIN_PASSWORD {
+        return Err(Error::bad_request(
+            "weak_password",
+            format!("Use a password of at least {MIN_PASSWORD} characters."),
+        ));
+    }
+    if password.len() > MAX_PASSWORD {
+        return Err(Error::bad_request(
+            "invalid_password",
+            format!("A password can be at most {MAX_PASSWORD} bytes long."),
+        ));
+    }
+    Ok(())
+}
+
+/// Stores a new session and returns the cookie that carries it.
+pub async fn start_session(
+    state: &AppState,
+    account: i64,
+    client: Client,
+) -> Result<HeaderValue, Error> {
+    let now = now_ms();
+    let limits = &state.settings;
+    // Opportunistic clean-up: sign-ins are rare enough to afford it.
+    state
+        .store
+        .delete_expired_sessions(now - limits.session_idle_ms, now - limits.session_max_ms)
+        .await?;
+    let (token, hash) = new_session_token();
+    state.store.create_session(&hash, account, now).await?;
+    Ok(session_cookie(
+        Some(&token),
+        limits.session_max_ms / 1000,
+        limits.secure_cookies || client.https,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_names_are_normalized_and_checked() {
+        assert_eq!(normalize_username("  Ana.Admin ").unwrap(), "ana.admin");
+        for bad in ["", "-ana", "ana smith", "ana@example", &"a".repeat(65), "ä"] {
+            assert!(normalize_username(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn short_passwords_are_refused_with_a_reason() {
+        let Err(Error::Api { message, .. }) = check_password("short") else {
+            panic!("accepted a short password");
+        };
+        assert!(message.contains("at least 10"));
+        assert!(check_password("long enough!").is_ok());
+    }
 
     #[test]
     fn the_session_cookie_is_strict_and_http_only() {

@@ -43,10 +43,7 @@ pub enum Error {
     /// The database did not answer or failed. Details go to the log, never
     /// to the client.
     #[error("storage error: {0}")]
-    Store(#[from] sqlx::Error),
-
-    #[error("storage error: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Store(#[from] crate::store::StoreError),
 
     /// The TLS certificate or key could not be read, made or used.
     #[error("{0}")]
@@ -152,7 +149,7 @@ impl IntoResponse for Error {
                     "The server failed to check the password. Try again; if it keeps failing, tell its operator.".to_owned(),
                 )
             }
-            error @ (Error::Store(_) | Error::Migrate(_) | Error::Config(_) | Error::Tls(_)) => {
+            error @ (Error::Store(_) | Error::Config(_) | Error::Tls(_)) => {
                 tracing::error!(%error, "storage failure");
                 (
                     StatusCode::SERVICE_UNAVAILABLE,

@@ -5,11 +5,13 @@ use axum::{
 };
 use keyhaven_core::api::{Credentials, WhoAmI};
 
-use super::session::start_session;
-use crate::{AppState, Error, auth, client::Client, json::Json, now_ms};
-
-pub const MIN_PASSWORD: usize = 10;
-pub const MAX_PASSWORD: usize = 1024;
+use crate::{
+    AppState, Error,
+    auth::{self, check_password, normalize_username, start_session},
+    client::Client,
+    json::Json,
+    now_ms,
+};
 
 /// `POST /api/v1/accounts`: creates an account and signs it in.
 pub async fn create(
@@ -61,62 +63,4 @@ pub async fn create(
         axum::Json(WhoAmI { username }),
     )
         .into_response())
-}
-
-/// Trimmed and lower-cased; 1–64 of `a-z 0-9 . _ -`, starting with a letter
-/// or digit.
-pub fn normalize_username(input: &str) -> Result<String, Error> {
-    let username = input.trim().to_ascii_lowercase();
-    let ok = (1..=64).contains(&username.len())
-        && username.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && username
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
-    if ok {
-        Ok(username)
-    } else {
-        Err(Error::bad_request(
-            "invalid_username",
-            "A user name is 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit.",
-        ))
-    }
-}
-
-fn check_password(password: &str) -> Result<(), Error> {
-    let length = password.chars().count();
-    if length < MIN_PASSWORD {
-        return Err(Error::bad_request(
-            "weak_password",
-            format!("Use a password of at least {MIN_PASSWORD} characters."),
-        ));
-    }
-    if password.len() > MAX_PASSWORD {
-        return Err(Error::bad_request(
-            "invalid_password",
-            format!("A password can be at most {MAX_PASSWORD} bytes long."),
-        ));
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn user_names_are_normalized_and_checked() {
-        assert_eq!(normalize_username("  Ana.Admin ").unwrap(), "ana.admin");
-        for bad in ["", "-ana", "ana smith", "ana@example", &"a".repeat(65), "ä"] {
-            assert!(normalize_username(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn short_passwords_are_refused_with_a_reason() {
-        let Err(Error::Api { message, .. }) = check_password("short") else {
-            panic!("accepted a short password");
-        };
-        assert!(message.contains("at least 10"));
-        assert!(check_password("long enough!").is_ok());
-    }
 }

@@ -13,7 +13,7 @@ use crate::{
     AppState, Error,
     auth::{self, Account},
     now_ms,
-    store::{DeleteOutcome, Precondition, PutOutcome},
+    store::{BlobWrite, DeleteOutcome, Precondition, PutOutcome},
 };
 
 /// `GET /api/v1/blobs`.
@@ -95,7 +95,15 @@ pub async fn put(
     let quota = state.settings.account_quota_bytes as i64;
     match state
         .store
-        .put_blob(account.id, &name, precondition, &body, &tag, now, quota)
+        .put_blob(BlobWrite {
+            account: account.id,
+            name: &name,
+            precondition,
+            data: &body,
+            new_tag: &tag,
+            now_ms: now,
+            quota,
+        })
         .await?
     {
         PutOutcome::Stored => {

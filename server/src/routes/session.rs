@@ -1,12 +1,17 @@
 use axum::{
     extract::State,
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use keyhaven_core::api::{Credentials, WhoAmI};
 
-use super::accounts::normalize_username;
-use crate::{AppState, Error, auth, client::Client, json::Json, now_ms};
+use crate::{
+    AppState, Error,
+    auth::{self, normalize_username, start_session},
+    client::Client,
+    json::Json,
+    now_ms,
+};
 
 /// `POST /api/v1/session`: signs in; 204 and a session cookie.
 pub async fn create(
@@ -42,28 +47,6 @@ pub async fn create(
     state.limiter.succeeded(attempt);
     let cookie = start_session(&state, id, client).await?;
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
-}
-
-/// Stores a new session and returns the cookie that carries it.
-pub async fn start_session(
-    state: &AppState,
-    account: i64,
-    client: Client,
-) -> Result<HeaderValue, Error> {
-    let now = now_ms();
-    let limits = &state.settings;
-    // Opportunistic clean-up: sign-ins are rare enough to afford it.
-    state
-        .store
-        .delete_expired_sessions(now - limits.session_idle_ms, now - limits.session_max_ms)
-        .await?;
-    let (token, hash) = auth::new_session_token();
-    state.store.create_session(&hash, account, now).await?;
-    Ok(auth::session_cookie(
-        Some(&token),
-        limits.session_max_ms / 1000,
-        limits.secure_cookies || client.https,
-    ))
 }
 
 /// `GET /api/v1/session`: who is signed in (401 when nobody).

@@ -8,6 +8,7 @@
 
 #[macro_use]
 mod sql;
+mod error;
 mod postgres;
 mod sqlite;
 
@@ -15,7 +16,7 @@ use std::{path::Path, sync::Arc};
 
 use async_trait::async_trait;
 
-use crate::Error;
+pub use error::StoreError;
 
 pub type AccountId = i64;
 
@@ -41,6 +42,20 @@ pub enum Precondition<'a> {
     Create,
     /// `If-Match: <tag>`: the blob must exist with this tag.
     Match(&'a str),
+}
+
+/// One blob write, as [`Store::put_blob`] takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct BlobWrite<'a> {
+    pub account: AccountId,
+    pub name: &'a str,
+    pub precondition: Precondition<'a>,
+    pub data: &'a [u8],
+    /// The tag the blob gets.
+    pub new_tag: &'a str,
+    pub now_ms: i64,
+    /// Bytes all of the account's blobs may take, this one included.
+    pub quota: i64,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -71,7 +86,7 @@ pub struct SessionAccount {
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Succeeds when the database answers a trivial query.
-    async fn ping(&self) -> Result<(), Error>;
+    async fn ping(&self) -> Result<(), StoreError>;
 
     /// `None` when the user name is taken.
     async fn create_account(
@@ -79,17 +94,20 @@ pub trait Store: Send + Sync + 'static {
         username: &str,
         password_hash: &str,
         now_ms: i64,
-    ) -> Result<Option<AccountId>, Error>;
+    ) -> Result<Option<AccountId>, StoreError>;
 
     /// The account id and password hash for a user name.
-    async fn account_by_name(&self, username: &str) -> Result<Option<(AccountId, String)>, Error>;
+    async fn account_by_name(
+        &self,
+        username: &str,
+    ) -> Result<Option<(AccountId, String)>, StoreError>;
 
     async fn create_session(
         &self,
         token_hash: &[u8],
         account: AccountId,
         now_ms: i64,
-    ) -> Result<(), Error>;
+    ) -> Result<(), StoreError>;
 
     /// The session's account if it was last seen at or after `idle_since`
     /// and created at or after `created_since`.
@@ -98,11 +116,11 @@ pub trait Store: Send + Sync + 'static {
         token_hash: &[u8],
         idle_since: i64,
         created_since: i64,
-    ) -> Result<Option<SessionAccount>, Error>;
+    ) -> Result<Option<SessionAccount>, StoreError>;
 
-    async fn touch_session(&self, token_hash: &[u8], now_ms: i64) -> Result<(), Error>;
+    async fn touch_session(&self, token_hash: &[u8], now_ms: i64) -> Result<(), StoreError>;
 
-    async fn delete_session(&self, token_hash: &[u8]) -> Result<(), Error>;
+    async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError>;
 
     /// Removes sessions idle since before `idle_since` or created before
     /// `created_since`.
@@ -110,44 +128,34 @@ pub trait Store: Send + Sync + 'static {
         &self,
         idle_since: i64,
         created_since: i64,
-    ) -> Result<(), Error>;
+    ) -> Result<(), StoreError>;
 
-    async fn list_blobs(&self, account: AccountId) -> Result<Vec<BlobMeta>, Error>;
+    async fn list_blobs(&self, account: AccountId) -> Result<Vec<BlobMeta>, StoreError>;
 
-    async fn get_blob(&self, account: AccountId, name: &str) -> Result<Option<Blob>, Error>;
+    async fn get_blob(&self, account: AccountId, name: &str) -> Result<Option<Blob>, StoreError>;
 
-    /// Writes a blob if `precondition` holds and the account's blobs stay
-    /// within `quota` bytes; atomically, so of two writers holding the same
-    /// tag exactly one wins.
-    #[allow(clippy::too_many_arguments)]
-    async fn put_blob(
-        &self,
-        account: AccountId,
-        name: &str,
-        precondition: Precondition<'_>,
-        data: &[u8],
-        new_tag: &str,
-        now_ms: i64,
-        quota: i64,
-    ) -> Result<PutOutcome, Error>;
+    /// Writes a blob if its precondition holds and the account's blobs
+    /// stay within the quota; atomically, so of two writers holding the
+    /// same tag exactly one wins.
+    async fn put_blob(&self, write: BlobWrite<'_>) -> Result<PutOutcome, StoreError>;
 
     async fn delete_blob(
         &self,
         account: AccountId,
         name: &str,
         tag: &str,
-    ) -> Result<DeleteOutcome, Error>;
+    ) -> Result<DeleteOutcome, StoreError>;
 }
 
 /// Opens the store a URL names (`sqlite://…` or `postgres://…`) and brings its
 /// schema up to date.
-pub async fn open(url: &str) -> Result<Arc<dyn Store>, Error> {
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(postgres::PgStore::open(url).await?))
     } else if let Some(path) = url.strip_prefix("sqlite://") {
         Ok(Arc::new(sqlite::SqliteStore::open(Path::new(path)).await?))
     } else {
-        Err(Error::Config(format!(
+        Err(StoreError::Open(format!(
             "unsupported database URL {:?}: use sqlite://PATH or postgres://…",
             redact_url(url)
         )))

@@ -17,7 +17,7 @@ macro_rules! sql_store {
     ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::Store for $store {
-            async fn ping(&self) -> Result<(), $crate::Error> {
+            async fn ping(&self) -> Result<(), $crate::store::StoreError> {
                 sqlx::query("SELECT 1").execute(&self.pool).await?;
                 Ok(())
             }
@@ -27,7 +27,7 @@ macro_rules! sql_store {
                 username: &str,
                 password_hash: &str,
                 now_ms: i64,
-            ) -> Result<Option<$crate::store::AccountId>, $crate::Error> {
+            ) -> Result<Option<$crate::store::AccountId>, $crate::store::StoreError> {
                 let id: Option<(i64,)> = sqlx::query_as(
                     "INSERT INTO accounts (username, password_hash, created_ms) VALUES ($1, $2, $3)
                      ON CONFLICT (username) DO NOTHING RETURNING id",
@@ -43,7 +43,7 @@ macro_rules! sql_store {
             async fn account_by_name(
                 &self,
                 username: &str,
-            ) -> Result<Option<($crate::store::AccountId, String)>, $crate::Error> {
+            ) -> Result<Option<($crate::store::AccountId, String)>, $crate::store::StoreError> {
                 Ok(sqlx::query_as("SELECT id, password_hash FROM accounts WHERE username = $1")
                     .bind(username)
                     .fetch_optional(&self.pool)
@@ -55,7 +55,7 @@ macro_rules! sql_store {
                 token_hash: &[u8],
                 account: $crate::store::AccountId,
                 now_ms: i64,
-            ) -> Result<(), $crate::Error> {
+            ) -> Result<(), $crate::store::StoreError> {
                 sqlx::query(
                     "INSERT INTO sessions (token_hash, account_id, created_ms, last_seen_ms)
                      VALUES ($1, $2, $3, $3)",
@@ -73,7 +73,7 @@ macro_rules! sql_store {
                 token_hash: &[u8],
                 idle_since: i64,
                 created_since: i64,
-            ) -> Result<Option<$crate::store::SessionAccount>, $crate::Error> {
+            ) -> Result<Option<$crate::store::SessionAccount>, $crate::store::StoreError> {
                 let row: Option<(i64, String, i64)> = sqlx::query_as(
                     "SELECT s.account_id, a.username, s.last_seen_ms
                      FROM sessions s JOIN accounts a ON a.id = s.account_id
@@ -91,7 +91,7 @@ macro_rules! sql_store {
                 }))
             }
 
-            async fn touch_session(&self, token_hash: &[u8], now_ms: i64) -> Result<(), $crate::Error> {
+            async fn touch_session(&self, token_hash: &[u8], now_ms: i64) -> Result<(), $crate::store::StoreError> {
                 sqlx::query("UPDATE sessions SET last_seen_ms = $1 WHERE token_hash = $2")
                     .bind(now_ms)
                     .bind(token_hash)
@@ -100,7 +100,7 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn delete_session(&self, token_hash: &[u8]) -> Result<(), $crate::Error> {
+            async fn delete_session(&self, token_hash: &[u8]) -> Result<(), $crate::store::StoreError> {
                 sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
                     .bind(token_hash)
                     .execute(self.writer())
@@ -112,7 +112,7 @@ macro_rules! sql_store {
                 &self,
                 idle_since: i64,
                 created_since: i64,
-            ) -> Result<(), $crate::Error> {
+            ) -> Result<(), $crate::store::StoreError> {
                 sqlx::query("DELETE FROM sessions WHERE last_seen_ms < $1 OR created_ms < $2")
                     .bind(idle_since)
                     .bind(created_since)
@@ -124,7 +124,7 @@ macro_rules! sql_store {
             async fn list_blobs(
                 &self,
                 account: $crate::store::AccountId,
-            ) -> Result<Vec<$crate::store::BlobMeta>, $crate::Error> {
+            ) -> Result<Vec<$crate::store::BlobMeta>, $crate::store::StoreError> {
                 let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
                     "SELECT name, tag, CAST(LENGTH(data) AS BIGINT), updated_ms FROM blobs
                      WHERE account_id = $1 ORDER BY name",
@@ -147,7 +147,7 @@ macro_rules! sql_store {
                 &self,
                 account: $crate::store::AccountId,
                 name: &str,
-            ) -> Result<Option<$crate::store::Blob>, $crate::Error> {
+            ) -> Result<Option<$crate::store::Blob>, $crate::store::StoreError> {
                 let row: Option<(String, Vec<u8>)> =
                     sqlx::query_as("SELECT tag, data FROM blobs WHERE account_id = $1 AND name = $2")
                         .bind(account)
@@ -159,14 +159,17 @@ macro_rules! sql_store {
 
             async fn put_blob(
                 &self,
-                account: $crate::store::AccountId,
-                name: &str,
-                precondition: $crate::store::Precondition<'_>,
-                data: &[u8],
-                new_tag: &str,
-                now_ms: i64,
-                quota: i64,
-            ) -> Result<$crate::store::PutOutcome, $crate::Error> {
+                write: $crate::store::BlobWrite<'_>,
+            ) -> Result<$crate::store::PutOutcome, $crate::store::StoreError> {
+                let $crate::store::BlobWrite {
+                    account,
+                    name,
+                    precondition,
+                    data,
+                    new_tag,
+                    now_ms,
+                    quota,
+                } = write;
                 let size = data.len() as i64;
                 // The transaction runs in a task of its own: a request
                 // dropped mid-way (the client went away) must not drop the
@@ -219,8 +222,7 @@ macro_rules! sql_store {
                     tx.commit().await?;
                     Ok::<u64, sqlx::Error>(written.rows_affected())
                 })
-                .await
-                .map_err(|e| $crate::Error::Config(format!("the write task failed: {e}")))??;
+                .await??;
                 if written == 1 {
                     return Ok($crate::store::PutOutcome::Stored);
                 }
@@ -242,7 +244,7 @@ macro_rules! sql_store {
                 account: $crate::store::AccountId,
                 name: &str,
                 tag: &str,
-            ) -> Result<$crate::store::DeleteOutcome, $crate::Error> {
+            ) -> Result<$crate::store::DeleteOutcome, $crate::store::StoreError> {
                 let deleted =
                     sqlx::query("DELETE FROM blobs WHERE account_id = $1 AND name = $2 AND tag = $3")
                         .bind(account)
@@ -265,7 +267,7 @@ macro_rules! sql_store {
                 &self,
                 account: $crate::store::AccountId,
                 name: &str,
-            ) -> Result<Option<String>, $crate::Error> {
+            ) -> Result<Option<String>, $crate::store::StoreError> {
                 let row: Option<(String,)> =
                     sqlx::query_as("SELECT tag FROM blobs WHERE account_id = $1 AND name = $2")
                         .bind(account)

@@ -5,7 +5,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
-use crate::Error;
+use super::StoreError;
 
 pub struct SqliteStore {
     /// Readers (WAL lets them run beside the writer).
@@ -15,10 +15,10 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    pub async fn open(path: &Path) -> Result<Self, Error> {
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
-                Error::Config(format!(
+                StoreError::Open(format!(
                     "can't create the data directory {}: {e}",
                     dir.display()
                 ))
