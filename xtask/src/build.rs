@@ -14,12 +14,6 @@ use crate::{
     step,
 };
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Profile {
-    Debug,
-    Release,
-}
-
 /// `trunk build --release` into `dist/`, then brotli and gzip copies of
 /// every text and wasm file beside it, which the server sends to browsers
 /// that accept them (compressing once here beats compressing per request).
@@ -45,24 +39,17 @@ pub fn app(ws: &Workspace) -> anyhow::Result<Vec<(String, usize, usize, usize)>>
     Ok(sizes)
 }
 
-/// `cargo build -p keyhaven-server`; returns the binary's path.
-pub fn server(ws: &Workspace, profile: Profile) -> anyhow::Result<PathBuf> {
-    step(match profile {
-        Profile::Release => "Building keyhaven-server (release)",
-        Profile::Debug => "Building keyhaven-server",
-    });
-    let mut cargo = command(&ws.root, "cargo", &ws.root);
-    cargo.args(["build", "--package", "keyhaven-server"]);
-    if profile == Profile::Release {
-        cargo.arg("--release");
-    }
-    cmd::run(&mut cargo)?;
-    let dir = if profile == Profile::Release {
-        "release"
-    } else {
-        "debug"
-    };
-    Ok(ws.target.join(dir).join("keyhaven-server"))
+/// `cargo build --release -p keyhaven-server` (carrying the app built just
+/// before, see server/build.rs); returns the binary's path.
+pub fn release_server(ws: &Workspace) -> anyhow::Result<PathBuf> {
+    step("Building keyhaven-server (release)");
+    cmd::run(command(&ws.root, "cargo", &ws.root).args([
+        "build",
+        "--release",
+        "--package",
+        "keyhaven-server",
+    ]))?;
+    Ok(ws.target.join("release/keyhaven-server"))
 }
 
 const COMPRESSIBLE: &[&str] = &[

@@ -11,7 +11,7 @@ use crate::{Workspace, build, step, tools};
 pub fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
     tools::ensure_build_tools(ws)?;
     build::app(ws)?;
-    let binary = build::server(ws, build::Profile::Release)?;
+    let binary = build::release_server(ws)?;
     step("Writing the deployment folder");
     let out = ws.target.join("keyhaven-dist");
     fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;

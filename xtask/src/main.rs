@@ -21,7 +21,13 @@ fn main() -> ExitCode {
             .strip_prefix(&["--".to_owned()])
             .unwrap_or(&args[1..])),
         Some("build") => build_app(),
-        Some("test") => test::run(&Workspace::locate()),
+        Some("test") => match test::Selection::parse(&args[1..]) {
+            Ok(selection) => test::run(&Workspace::locate(), &selection),
+            Err(message) => {
+                eprintln!("xtask test: {message}");
+                return ExitCode::from(2);
+            }
+        },
         Some("bench") => bench::run(&Workspace::locate()),
         Some("dist") => dist::run(&Workspace::locate()),
         _ => {
@@ -30,7 +36,9 @@ fn main() -> ExitCode {
                  commands:\n  \
                  run [SERVER FLAGS]  build the app and serve it with an SQLite file under ./data/\n  \
                  build               build the app into dist/ (as run does), without serving\n  \
-                 test                every test: clippy, Rust, wasm in Chromium, e2e\n  \
+                 test                every test: fmt, clippy, Rust, wasm in Chromium, e2e\n  \
+                   --only SUITE,…    just these (fmt, clippy, rust, wasm, e2e)\n  \
+                   -- ARGS           for Playwright: spec files, -g TITLE\n  \
                  bench               every benchmark beside its anchor; writes target/bench/report.md\n  \
                  dist                the release binary (app built in), a systemd unit and how to deploy: target/keyhaven-dist/"
             );
@@ -52,7 +60,7 @@ fn run(server_flags: &[String]) -> anyhow::Result<ExitCode> {
     let ws = Workspace::locate();
     tools::ensure_build_tools(&ws)?;
     build::app(&ws)?;
-    let server = build::server(&ws, build::Profile::Release)?;
+    let server = build::release_server(&ws)?;
     server::serve_foreground(&ws, &server, server_flags)
 }
 

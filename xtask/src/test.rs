@@ -9,7 +9,12 @@ use std::{
 
 use anyhow::Context;
 
-use crate::{Workspace, build, cmd::command, server::RunningServer, step, tools};
+use crate::{
+    Workspace, build,
+    cmd::{self, command},
+    server::RunningServer,
+    step, tools,
+};
 
 /// Chromium flags for running as root in a container with no network
 /// beyond the package registries.
@@ -46,27 +51,139 @@ impl Tally {
     }
 }
 
-pub fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
+/// A suite `cargo xtask test --only` can pick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Suite {
+    Fmt,
+    Clippy,
+    Rust,
+    Wasm,
+    E2e,
+}
+
+impl Suite {
+    const ALL: [Suite; 5] = [
+        Suite::Fmt,
+        Suite::Clippy,
+        Suite::Rust,
+        Suite::Wasm,
+        Suite::E2e,
+    ];
+
+    fn named(name: &str) -> Option<Self> {
+        Some(match name {
+            "fmt" => Self::Fmt,
+            "clippy" => Self::Clippy,
+            "rust" => Self::Rust,
+            "wasm" => Self::Wasm,
+            "e2e" => Self::E2e,
+            _ => return None,
+        })
+    }
+}
+
+/// What `cargo xtask test [--only SUITE,…] [-- PLAYWRIGHT ARGS]` asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Selection {
+    pub suites: Vec<Suite>,
+    /// Passed to `playwright test`: spec files, `-g <title>`, ….
+    pub e2e_args: Vec<String>,
+}
+
+impl Selection {
+    pub fn parse(args: &[String]) -> Result<Self, String> {
+        let (ours, e2e_args) = match args.iter().position(|a| a == "--") {
+            Some(at) => (&args[..at], args[at + 1..].to_vec()),
+            None => (args, Vec::new()),
+        };
+        let mut suites = Vec::new();
+        let mut rest = ours.iter();
+        while let Some(arg) = rest.next() {
+            let names = match arg.strip_prefix("--only=") {
+                Some(names) => names,
+                None if arg == "--only" => rest.next().ok_or("--only needs a suite")?,
+                None => return Err(format!("unknown argument {arg:?}")),
+            };
+            for name in names.split(',') {
+                suites.push(Suite::named(name).ok_or_else(|| {
+                    format!("unknown suite {name:?}: choose from fmt, clippy, rust, wasm, e2e")
+                })?);
+            }
+        }
+        if suites.is_empty() {
+            suites = Suite::ALL.to_vec();
+        }
+        if !e2e_args.is_empty() && !suites.contains(&Suite::E2e) {
+            return Err("arguments after -- are for the e2e suite, which is not selected".into());
+        }
+        Ok(Self { suites, e2e_args })
+    }
+
+    fn has(&self, suite: Suite) -> bool {
+        self.suites.contains(&suite)
+    }
+}
+
+pub fn run(ws: &Workspace, selection: &Selection) -> anyhow::Result<ExitCode> {
     tools::ensure_test_tools(ws)?;
     let mut tally = Tally::default();
 
-    // First: the server binary every later step builds carries `dist/`
-    // (build.rs), and the e2e suite runs that binary without `--dist`.
-    let app_built = build::app(ws);
-    if let Err(error) = &app_built {
-        eprintln!("xtask: the app did not build: {error:#}");
+    if selection.has(Suite::E2e) {
+        // First: the server binary every later step builds carries `dist/`
+        // (build.rs), and the e2e suite runs that binary without `--dist`.
+        let app_built = build::app(ws);
+        if let Err(error) = &app_built {
+            eprintln!("xtask: the app did not build: {error:#}");
+        }
+        tally.record("app build (Trunk)", 0, 0, app_built.is_ok());
     }
-    tally.record("app build (Trunk)", 0, 0, app_built.is_ok());
+    if selection.has(Suite::Fmt) {
+        check(
+            ws,
+            &mut tally,
+            "cargo fmt --check",
+            &["fmt", "--all", "--check"],
+        );
+    }
+    if selection.has(Suite::Clippy) {
+        clippy(ws, &mut tally);
+    }
+    if selection.has(Suite::Rust) {
+        step("Rust tests: cargo test --workspace");
+        let mut cargo = command(&ws.root, "cargo", &ws.root);
+        cargo.args(["test", "--workspace"]);
+        let (passed, failed, ok) = run_counting(&mut cargo)?;
+        tally.record("cargo test", passed, failed, ok);
+    }
+    if selection.has(Suite::Wasm) {
+        wasm(ws, &mut tally)?;
+    }
+    if selection.has(Suite::E2e) {
+        match e2e(ws, &selection.e2e_args) {
+            Ok((passed, failed, ok)) => tally.record("e2e (Playwright)", passed, failed, ok),
+            Err(error) => {
+                eprintln!("xtask: e2e could not run: {error:#}");
+                tally.record("e2e (Playwright)", 0, 0, false);
+            }
+        }
+    }
 
+    eprintln!("\nSummary");
+    for line in &tally.steps {
+        eprintln!("{line}");
+    }
+    println!("{} passed, {} failed", tally.passed, tally.failed);
+    Ok(if tally.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn clippy(ws: &Workspace, tally: &mut Tally) {
     check(
         ws,
-        &mut tally,
-        "cargo fmt --check",
-        &["fmt", "--all", "--check"],
-    );
-    check(
-        ws,
-        &mut tally,
+        tally,
         "clippy (native)",
         &[
             "clippy",
@@ -79,7 +196,7 @@ pub fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
     );
     check(
         ws,
-        &mut tally,
+        tally,
         "clippy (wasm32)",
         &[
             "clippy",
@@ -95,13 +212,9 @@ pub fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
             "warnings",
         ],
     );
+}
 
-    step("Rust tests: cargo test --workspace");
-    let mut cargo = command(&ws.root, "cargo", &ws.root);
-    cargo.args(["test", "--workspace"]);
-    let (passed, failed, ok) = run_counting(&mut cargo)?;
-    tally.record("cargo test", passed, failed, ok);
-
+fn wasm(ws: &Workspace, tally: &mut Tally) -> anyhow::Result<()> {
     step("wasm tests in headless Chromium (wasm-bindgen-test)");
     let mut wasm = command(&ws.root, "cargo", &ws.root);
     wasm.args([
@@ -128,25 +241,7 @@ pub fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
     .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
     let (passed, failed, ok) = run_counting(&mut wasm)?;
     tally.record("wasm tests", passed, failed, ok);
-
-    match e2e(ws) {
-        Ok((passed, failed, ok)) => tally.record("e2e (Playwright)", passed, failed, ok),
-        Err(error) => {
-            eprintln!("xtask: e2e could not run: {error:#}");
-            tally.record("e2e (Playwright)", 0, 0, false);
-        }
-    }
-
-    eprintln!("\nSummary");
-    for line in &tally.steps {
-        eprintln!("{line}");
-    }
-    println!("{} passed, {} failed", tally.passed, tally.failed);
-    Ok(if tally.failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(())
 }
 
 /// A step with no test count: it passes or it doesn't.
@@ -191,15 +286,18 @@ fn parse_test_result(line: &str) -> Option<(u64, u64)> {
 
 /// Starts the server (with the app built into it) on a free port with a
 /// temporary data directory, and runs Playwright against it.
-fn e2e(ws: &Workspace) -> anyhow::Result<(u64, u64, bool)> {
-    // `cargo test --workspace` just built the server binary for its own
-    // tests; `cargo build -p` would unify features differently and rebuild.
+fn e2e(ws: &Workspace, playwright_args: &[String]) -> anyhow::Result<(u64, u64, bool)> {
+    // The server and the simulator as `cargo test --workspace` builds them
+    // (nothing to do after the Rust suite ran; `cargo build -p` would
+    // unify features differently and rebuild them).
+    step("Building the server and the TrueNAS simulator for the e2e tests");
+    cmd::run(command(&ws.root, "cargo", &ws.root).args([
+        "test",
+        "--workspace",
+        "--no-run",
+        "--quiet",
+    ]))?;
     let binary = ws.target.join("debug/keyhaven-server");
-    let binary = if binary.exists() {
-        binary
-    } else {
-        build::server(ws, build::Profile::Debug)?
-    };
     let data = std::env::temp_dir().join(format!("keyhaven-e2e-{}", std::process::id()));
     std::fs::create_dir_all(&data)?;
     let report = data.join("playwright-report.json");
@@ -224,6 +322,7 @@ fn e2e(ws: &Workspace) -> anyhow::Result<(u64, u64, bool)> {
     eprintln!("    server at {}, data in {}", server.url, data.display());
     let status = command(&ws.root, "npx", &ws.root.join("e2e"))
         .args(["playwright", "test"])
+        .args(playwright_args)
         .env("KEYHAVEN_URL", &server.url)
         .env("KEYHAVEN_DATA_DIR", &data)
         // Built by `cargo test --workspace` (it has tests of its own).
@@ -252,7 +351,31 @@ fn read_playwright_report(path: &PathBuf) -> Option<(u64, u64)> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_test_result;
+    use super::{Selection, Suite, parse_test_result};
+
+    fn parse(args: &[&str]) -> Result<Selection, String> {
+        Selection::parse(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn only_picks_suites_and_the_rest_goes_to_playwright() {
+        assert_eq!(parse(&[]).unwrap().suites, Suite::ALL.to_vec());
+        assert_eq!(
+            parse(&["--only", "fmt,clippy"]).unwrap().suites,
+            vec![Suite::Fmt, Suite::Clippy]
+        );
+        let e2e = parse(&["--only=e2e", "--", "https.spec.ts", "-g", "banner"]).unwrap();
+        assert_eq!(e2e.suites, vec![Suite::E2e]);
+        assert_eq!(e2e.e2e_args, ["https.spec.ts", "-g", "banner"]);
+        assert!(
+            parse(&["--only", "unit"])
+                .unwrap_err()
+                .contains("unknown suite")
+        );
+        assert!(parse(&["--only"]).is_err());
+        assert!(parse(&["--only", "rust", "--", "x.spec.ts"]).is_err());
+        assert!(parse(&["--fast"]).is_err());
+    }
 
     #[test]
     fn reads_libtest_summaries() {

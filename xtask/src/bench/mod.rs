@@ -34,7 +34,7 @@ const BENCH_PASSPHRASE: &str = "benchmark keyring passphrase";
 pub fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
     tools::ensure_bench_tools(ws)?;
     let sizes = build::app(ws)?;
-    let binary = build::server(ws, build::Profile::Release)?;
+    let binary = build::release_server(ws)?;
     let mut rows = Vec::new();
 
     step("App size: the wasm the browser downloads");
