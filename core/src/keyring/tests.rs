@@ -2,6 +2,7 @@ use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::*;
+use sha2::{Digest, Sha256};
 
 /// Tiny Argon2 settings: the tests are about the format, not the KDF cost.
 const FAST: KdfParams = KdfParams {
@@ -613,7 +614,7 @@ fn format_v1_known_answer() {
 mod merge_properties {
     use proptest::prelude::*;
 
-    use super::super::{Entry, merge_entries};
+    use super::super::{Entry, merge::merge_entries};
     use std::collections::BTreeMap;
 
     fn arb_entries() -> impl Strategy<Value = BTreeMap<String, Entry>> {
