@@ -168,14 +168,14 @@ impl AppState {
         let salt = random16();
         let kek = kdf::derive(passphrase.expose_secret().as_bytes(), &salt, params).await?;
         let now = now_ms();
-        let mut unlocked = Keyring::create_with_kek(name, params, salt, &kek, now, &mut OsRng)
+        let mut unlocked = Keyring::create(name, params, salt, &kek, now, &mut OsRng)
             .map_err(|e| e.to_string())?;
         let code = RecoveryCode::generate(&mut OsRng);
         let secret = Keyring::recovery_code_secret(code.expose()).map_err(|e| e.to_string())?;
         let recovery_salt = random16();
         let recovery_kek = kdf::derive(&secret, &recovery_salt, params).await?;
         unlocked
-            .add_recovery_code_with_kek(params, recovery_salt, &recovery_kek, now, &mut OsRng)
+            .add_recovery_code(params, recovery_salt, &recovery_kek, now, &mut OsRng)
             .map_err(|e| e.to_string())?;
         let id = unlocked.keyring().id();
         // After the highest revision proven, and any the server showed:
@@ -497,7 +497,7 @@ impl AppState {
             .ok_or("This keyring has no recovery code.")?;
         let kek = kdf::derive(&secret, &salt, params).await?;
         let unlocked = keyring
-            .unlock_with_kek(SlotKind::RecoveryCode, &kek)
+            .unlock(SlotKind::RecoveryCode, &kek)
             .map_err(|e| e.to_string())?;
         self.opened(unlocked);
         self.change_passphrase(new_passphrase).await
@@ -525,14 +525,8 @@ impl AppState {
             .try_update_value(|u| {
                 u.as_mut().map(|u| {
                     let verified = metadata.verified(u);
-                    u.change_passphrase_with_kek(params, salt, &kek, now, &mut OsRng)?;
-                    u.add_recovery_code_with_kek(
-                        params,
-                        recovery_salt,
-                        &recovery_kek,
-                        now,
-                        &mut OsRng,
-                    )?;
+                    u.change_passphrase(params, salt, &kek, now, &mut OsRng)?;
+                    u.add_recovery_code(params, recovery_salt, &recovery_kek, now, &mut OsRng)?;
                     metadata.reseal(&verified, u, now, &device, &mut OsRng);
                     Ok::<_, CoreError>(())
                 })
@@ -591,7 +585,7 @@ async fn open(keyring: &Keyring, passphrase: &SecretString) -> Result<Unlocked, 
         .await
         .map_err(UnlockError::Kdf)?;
     keyring
-        .unlock_with_kek(SlotKind::Passphrase, &kek)
+        .unlock(SlotKind::Passphrase, &kek)
         .map_err(UnlockError::Core)
 }
 

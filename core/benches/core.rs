@@ -46,8 +46,14 @@ mod native {
             })
         });
         let passphrase = SecretString::from("correct horse battery staple".to_owned());
-        let mut keyring =
-            Keyring::create("bench", &passphrase, KdfParams::DEFAULT, 0, &mut OsRng).unwrap();
+        let mut keyring = Keyring::create_with_passphrase(
+            "bench",
+            &passphrase,
+            KdfParams::DEFAULT,
+            0,
+            &mut OsRng,
+        )
+        .unwrap();
         for n in 0..100 {
             keyring
                 .set(&format!("api-key/s{n}"), &api_key(n), 0, &mut OsRng)
@@ -57,7 +63,7 @@ mod native {
         group.bench_function("unlock and read 100 entries", |b| {
             b.iter(|| {
                 let keyring = Keyring::parse(&bytes).unwrap();
-                let unlocked = keyring.unlock(&passphrase).unwrap();
+                let unlocked = keyring.unlock_with_passphrase(&passphrase).unwrap();
                 for id in keyring.entry_ids() {
                     unlocked.get(id).unwrap();
                 }
@@ -73,7 +79,8 @@ mod native {
             lanes: 1,
         };
         let passphrase = SecretString::from("p".to_owned());
-        let mut keyring = Keyring::create("bench", &passphrase, fast, 0, &mut OsRng).unwrap();
+        let mut keyring =
+            Keyring::create_with_passphrase("bench", &passphrase, fast, 0, &mut OsRng).unwrap();
         keyring
             .set("api-key/a", &api_key(1), 0, &mut OsRng)
             .unwrap();

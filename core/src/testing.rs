@@ -21,5 +21,5 @@ pub fn rng(seed: u64) -> ChaCha20Rng {
 /// A new keyring, unlocked; `seed` makes its id and key.
 pub fn keyring(seed: u64) -> Unlocked {
     let passphrase = SecretString::from("correct horse battery staple".to_owned());
-    Keyring::create("home lab", &passphrase, FAST, T0, &mut rng(seed)).unwrap()
+    Keyring::create_with_passphrase("home lab", &passphrase, FAST, T0, &mut rng(seed)).unwrap()
 }

@@ -51,13 +51,17 @@ fn a_keyring_made_in_the_browser_round_trips() {
         lanes: 1,
     };
     let passphrase = SecretString::from("p".to_owned());
-    let mut keyring = Keyring::create("browser", &passphrase, fast, 1, &mut OsRng).unwrap();
+    let mut keyring =
+        Keyring::create_with_passphrase("browser", &passphrase, fast, 1, &mut OsRng).unwrap();
     let value = EntryValue::SshPrivateKey {
         openssh: SecretString::from("key".to_owned()),
     };
     keyring.set("ssh-private/k", &value, 1, &mut OsRng).unwrap();
     let bytes = keyring.seal(&mut OsRng);
-    let reopened = Keyring::parse(&bytes).unwrap().unlock(&passphrase).unwrap();
+    let reopened = Keyring::parse(&bytes)
+        .unwrap()
+        .unlock_with_passphrase(&passphrase)
+        .unwrap();
     match reopened.get("ssh-private/k").unwrap() {
         Some(EntryValue::SshPrivateKey { openssh }) => assert_eq!(openssh.expose_secret(), "key"),
         other => panic!("{other:?}"),

@@ -60,6 +60,7 @@ mod format;
 mod kdf;
 mod merge;
 mod metadata_seal;
+mod passphrase;
 mod recovery;
 mod rekey;
 mod unlocked;
@@ -69,7 +70,6 @@ use std::collections::BTreeMap;
 
 use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce, aead::AeadInPlace};
 use rand_core::CryptoRngCore;
-use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 pub use entry::{EntryValue, api_key_id, ssh_private_key_id};
@@ -160,23 +160,10 @@ impl std::fmt::Debug for Keyring {
 }
 
 impl Keyring {
-    /// A new keyring protected by `passphrase`, unlocked. Nothing is stored
-    /// until [`Unlocked::seal`].
+    /// A new keyring, unlocked, whose passphrase slot wraps the data key
+    /// with `kek`: the passphrase derived (in the app, in a Web Worker)
+    /// with `params` and `salt`. Nothing is stored until [`Unlocked::seal`].
     pub fn create(
-        name: &str,
-        passphrase: &SecretString,
-        params: KdfParams,
-        now_ms: u64,
-        rng: &mut impl CryptoRngCore,
-    ) -> Result<Unlocked, Error> {
-        let salt = random(rng);
-        let kek = kdf::derive(passphrase.expose_secret().as_bytes(), &salt, params)?;
-        Self::create_with_kek(name, params, salt, &kek, now_ms, rng)
-    }
-
-    /// Like [`Keyring::create`], with the passphrase already derived (in a
-    /// Web Worker) with `params` and `salt`.
-    pub fn create_with_kek(
         name: &str,
         params: KdfParams,
         salt: [u8; 16],
@@ -262,34 +249,15 @@ impl Keyring {
         }
     }
 
-    /// Unlocks with a passphrase (derives the key here; in the browser,
-    /// derive in a worker and call [`Keyring::unlock_with_kek`]).
-    pub fn unlock(&self, passphrase: &SecretString) -> Result<Unlocked, Error> {
-        let (params, salt) = self
-            .kdf_input(SlotKind::Passphrase)
-            .ok_or_else(|| Error::Damaged("it has no passphrase slot".into()))?;
-        let kek = kdf::derive(passphrase.expose_secret().as_bytes(), &salt, params)?;
-        self.unlock_with_kek(SlotKind::Passphrase, &kek)
-    }
-
-    /// Unlocks with the recovery code; set a new passphrase right after.
-    pub fn unlock_with_recovery_code(&self, code: &str) -> Result<Unlocked, Error> {
-        let raw = recovery::parse(code)?;
-        let (params, salt) = self
-            .kdf_input(SlotKind::RecoveryCode)
-            .ok_or(Error::NoRecoveryCode)?;
-        let kek = kdf::derive(&raw, &salt, params)?;
-        self.unlock_with_kek(SlotKind::RecoveryCode, &kek)
-    }
-
     /// The bytes a recovery code is derived from (for deriving in a worker).
     pub fn recovery_code_secret(code: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
         recovery::parse(code)
     }
 
-    /// Unwraps the data key with a key derived for `kind`'s slot, then
-    /// checks the manifest against the entries present.
-    pub fn unlock_with_kek(&self, kind: SlotKind, kek: &Kek) -> Result<Unlocked, Error> {
+    /// Unwraps the data key with a key derived for `kind`'s slot (its
+    /// [`Keyring::kdf_input`]), then checks the manifest against the
+    /// entries present.
+    pub fn unlock(&self, kind: SlotKind, kek: &Kek) -> Result<Unlocked, Error> {
         let slot = self.slot(kind).ok_or(match kind {
             SlotKind::Passphrase => Error::Damaged("it has no passphrase slot".into()),
             SlotKind::RecoveryCode => Error::NoRecoveryCode,

@@ -15,7 +15,7 @@ impl Unlocked {
     /// passphrase's and the recovery code's) is gone, so an old copy of the
     /// keyring and the old passphrase open nothing written from now on.
     /// Add a new recovery code afterwards; seal to store.
-    pub fn change_passphrase_with_kek(
+    pub fn change_passphrase(
         &mut self,
         params: KdfParams,
         salt: [u8; 16],

@@ -39,7 +39,9 @@ fn api_key_of(value: Option<EntryValue>) -> (String, String) {
 /// recovery code; returns its bytes and the recovery code.
 fn sample(seed: u64) -> (Vec<u8>, String) {
     let mut rng = rng(seed);
-    let mut k = Keyring::create("home lab", &secret(PASSPHRASE), FAST, T0, &mut rng).unwrap();
+    let mut k =
+        Keyring::create_with_passphrase("home lab", &secret(PASSPHRASE), FAST, T0, &mut rng)
+            .unwrap();
     k.set("api-key/nas1", &api_key("root", "1-aaaa"), T0, &mut rng)
         .unwrap();
     k.set(
@@ -61,14 +63,14 @@ fn sample(seed: u64) -> (Vec<u8>, String) {
     k.set("api-key/old", &api_key("root", "9-zzzz"), T0 + 3, &mut rng)
         .unwrap();
     assert!(k.remove("api-key/old", T0 + 4));
-    let code = k.add_recovery_code(FAST, T0, &mut rng).unwrap();
+    let code = k.new_recovery_code(FAST, T0, &mut rng).unwrap();
     (k.seal(&mut rng), code.expose().to_owned())
 }
 
 /// Parses, unlocks with the passphrase and reads every entry.
 fn open_all(bytes: &[u8]) -> Result<(), Error> {
     let keyring = Keyring::parse(bytes)?;
-    let unlocked = keyring.unlock(&secret(PASSPHRASE))?;
+    let unlocked = keyring.unlock_with_passphrase(&secret(PASSPHRASE))?;
     for id in keyring.entry_ids() {
         unlocked.get(id)?;
     }
@@ -96,7 +98,7 @@ fn round_trip_keeps_every_value() {
     );
     assert_eq!(keyring.to_bytes(), bytes, "parse → serialize is exact");
 
-    let unlocked = keyring.unlock(&secret(PASSPHRASE)).unwrap();
+    let unlocked = keyring.unlock_with_passphrase(&secret(PASSPHRASE)).unwrap();
     assert_eq!(
         api_key_of(unlocked.get("api-key/nas2").unwrap()),
         ("admin".into(), "2-bbbb".into())
@@ -120,7 +122,7 @@ fn secrets_never_appear_in_the_stored_bytes_or_debug_output() {
     }
     let unlocked = Keyring::parse(&bytes)
         .unwrap()
-        .unlock(&secret(PASSPHRASE))
+        .unlock_with_passphrase(&secret(PASSPHRASE))
         .unwrap();
     let debug = format!("{unlocked:?} {:?}", unlocked.get("api-key/nas1").unwrap());
     assert!(!debug.contains("1-aaaa"), "{debug}");
@@ -133,12 +135,12 @@ fn a_wrong_passphrase_has_its_own_error() {
     let keyring = Keyring::parse(&bytes).unwrap();
     assert_eq!(
         keyring
-            .unlock(&secret("correct horse battery stable"))
+            .unlock_with_passphrase(&secret("correct horse battery stable"))
             .unwrap_err(),
         Error::WrongPassphrase
     );
     // Nothing changed: the right one still works.
-    assert!(keyring.unlock(&secret(PASSPHRASE)).is_ok());
+    assert!(keyring.unlock_with_passphrase(&secret(PASSPHRASE)).is_ok());
     assert_eq!(keyring.to_bytes(), bytes);
 }
 
@@ -226,13 +228,13 @@ fn an_entry_moved_to_another_id_fails() {
     // The manifest no longer matches...
     let moved = Keyring::parse(&keyring.to_bytes()).unwrap();
     assert!(matches!(
-        moved.unlock(&secret(PASSPHRASE)),
+        moved.unlock_with_passphrase(&secret(PASSPHRASE)),
         Err(Error::Tampered(_))
     ));
     // ...and even past the manifest, the entry's own binding fails.
     let key = Keyring::parse(&bytes)
         .unwrap()
-        .unlock(&secret(PASSPHRASE))
+        .unlock_with_passphrase(&secret(PASSPHRASE))
         .unwrap()
         .key;
     let unlocked = Unlocked {
@@ -256,7 +258,7 @@ fn an_entry_moved_into_another_keyring_fails() {
         .insert("api-key/nas1".into(), a.entries["api-key/nas1"].clone());
     let b = Keyring::parse(&b.to_bytes()).unwrap();
     assert!(matches!(
-        b.unlock(&secret(PASSPHRASE)),
+        b.unlock_with_passphrase(&secret(PASSPHRASE)),
         Err(Error::Tampered(_))
     ));
 }
@@ -269,7 +271,10 @@ fn a_dropped_entry_or_tombstone_is_detected() {
         keyring.entries.remove(id);
         let dropped = Keyring::parse(&keyring.to_bytes()).unwrap();
         assert!(
-            matches!(dropped.unlock(&secret(PASSPHRASE)), Err(Error::Tampered(_))),
+            matches!(
+                dropped.unlock_with_passphrase(&secret(PASSPHRASE)),
+                Err(Error::Tampered(_))
+            ),
             "dropping {id} went unnoticed"
         );
     }
@@ -281,7 +286,7 @@ fn a_replayed_older_revision_is_detected() {
     let mut rng = rng(99);
     let mut unlocked = Keyring::parse(&old)
         .unwrap()
-        .unlock(&secret(PASSPHRASE))
+        .unlock_with_passphrase(&secret(PASSPHRASE))
         .unwrap();
     unlocked
         .set("api-key/nas1", &api_key("root", "1-new"), T0 + 10, &mut rng)
@@ -306,7 +311,7 @@ fn a_replayed_older_revision_is_detected() {
     );
     let spliced = Keyring::parse(&spliced.to_bytes()).unwrap();
     assert!(matches!(
-        spliced.unlock(&secret(PASSPHRASE)),
+        spliced.unlock_with_passphrase(&secret(PASSPHRASE)),
         Err(Error::Tampered(_))
     ));
 }
@@ -316,9 +321,9 @@ fn changing_the_passphrase_rotates_the_data_key() {
     let (bytes, code) = sample(13);
     let mut rng = rng(5);
     let before = Keyring::parse(&bytes).unwrap();
-    let mut unlocked = before.unlock(&secret(PASSPHRASE)).unwrap();
+    let mut unlocked = before.unlock_with_passphrase(&secret(PASSPHRASE)).unwrap();
     unlocked
-        .change_passphrase(&secret("new pass phrase"), FAST, T0 + 20, &mut rng)
+        .change_passphrase_to(&secret("new pass phrase"), FAST, T0 + 20, &mut rng)
         .unwrap();
     unlocked
         .set(
@@ -331,12 +336,16 @@ fn changing_the_passphrase_rotates_the_data_key() {
     let after = Keyring::parse(&unlocked.seal(&mut rng)).unwrap();
     assert_eq!(after.id(), before.id(), "the same keyring, a new key");
     assert_eq!(
-        after.unlock(&secret(PASSPHRASE)).unwrap_err(),
+        after
+            .unlock_with_passphrase(&secret(PASSPHRASE))
+            .unwrap_err(),
         Error::WrongPassphrase
     );
     assert!(!after.has_recovery_code(), "the old recovery code is gone");
     assert!(after.unlock_with_recovery_code(&code).is_err());
-    let reopened = after.unlock(&secret("new pass phrase")).unwrap();
+    let reopened = after
+        .unlock_with_passphrase(&secret("new pass phrase"))
+        .unwrap();
     assert_eq!(
         api_key_of(reopened.get("api-key/nas1").unwrap()).1,
         "1-aaaa"
@@ -355,7 +364,7 @@ fn changing_the_passphrase_rotates_the_data_key() {
     }
     // The old key opens nothing written under the new one: an old blob's
     // entry spliced in fails, and so does the new entry under the old key.
-    let mut old_key = before.unlock(&secret(PASSPHRASE)).unwrap();
+    let mut old_key = before.unlock_with_passphrase(&secret(PASSPHRASE)).unwrap();
     assert!(old_key.merge(&after).is_err());
     let mut spliced = after.clone();
     spliced.entries.insert(
@@ -374,11 +383,11 @@ fn entries_made_under_the_old_key_are_absorbed_into_the_rotated_one() {
     let mut rng = rng(6);
     let keyring = Keyring::parse(&bytes).unwrap();
     // Device B rotates; device A, still on the old key, stores a key.
-    let mut b = keyring.unlock(&secret(PASSPHRASE)).unwrap();
-    b.change_passphrase(&secret("new pass phrase"), FAST, T0 + 30, &mut rng)
+    let mut b = keyring.unlock_with_passphrase(&secret(PASSPHRASE)).unwrap();
+    b.change_passphrase_to(&secret("new pass phrase"), FAST, T0 + 30, &mut rng)
         .unwrap();
     b.seal(&mut rng);
-    let mut a = keyring.unlock(&secret(PASSPHRASE)).unwrap();
+    let mut a = keyring.unlock_with_passphrase(&secret(PASSPHRASE)).unwrap();
     a.set(
         "api-key/nas4",
         &api_key("root", "4-dddd"),
@@ -391,15 +400,18 @@ fn entries_made_under_the_old_key_are_absorbed_into_the_rotated_one() {
     let report = b.absorb(&a, &mut rng).unwrap();
     assert_eq!(report.taken, ["api-key/nas2", "api-key/nas4"]);
     let stored = Keyring::parse(&b.seal(&mut rng)).unwrap();
-    let opened = stored.unlock(&secret("new pass phrase")).unwrap();
+    let opened = stored
+        .unlock_with_passphrase(&secret("new pass phrase"))
+        .unwrap();
     assert_eq!(api_key_of(opened.get("api-key/nas4").unwrap()).1, "4-dddd");
     assert!(opened.get("api-key/nas2").unwrap().is_none());
     // Another keyring altogether is refused.
     let (other, _) = sample(22);
-    let mut stranger = Keyring::create("x", &secret(PASSPHRASE), FAST, T0, &mut rng).unwrap();
+    let mut stranger =
+        Keyring::create_with_passphrase("x", &secret(PASSPHRASE), FAST, T0, &mut rng).unwrap();
     let other = Keyring::parse(&other)
         .unwrap()
-        .unlock(&secret(PASSPHRASE))
+        .unlock_with_passphrase(&secret(PASSPHRASE))
         .unwrap();
     assert!(stranger.absorb(&other, &mut rng).is_err());
 }
@@ -407,7 +419,8 @@ fn entries_made_under_the_old_key_are_absorbed_into_the_rotated_one() {
 #[test]
 fn a_new_keyring_continues_the_accounts_revisions() {
     let mut rng = rng(8);
-    let mut k = Keyring::create("x", &secret(PASSPHRASE), FAST, T0, &mut rng).unwrap();
+    let mut k =
+        Keyring::create_with_passphrase("x", &secret(PASSPHRASE), FAST, T0, &mut rng).unwrap();
     k.continue_after(41);
     let stored = Keyring::parse(&k.seal(&mut rng)).unwrap();
     assert_eq!(stored.revision(), 42);
@@ -418,7 +431,7 @@ fn a_new_keyring_continues_the_accounts_revisions() {
 #[test]
 fn metadata_seals_open_only_for_their_place_and_key() {
     let mut rng = rng(9);
-    let k = Keyring::create("x", &secret(PASSPHRASE), FAST, T0, &mut rng).unwrap();
+    let k = Keyring::create_with_passphrase("x", &secret(PASSPHRASE), FAST, T0, &mut rng).unwrap();
     let sealed = k.seal_metadata(b"place-1", b"https://nas1.lan", &mut rng);
     assert_eq!(
         k.open_metadata(b"place-1", &sealed).unwrap().as_slice(),
@@ -426,7 +439,8 @@ fn metadata_seals_open_only_for_their_place_and_key() {
     );
     assert!(k.open_metadata(b"place-2", &sealed).is_none());
     assert!(k.open_metadata(b"place-1", &sealed[..30]).is_none());
-    let other = Keyring::create("x", &secret(PASSPHRASE), FAST, T0, &mut rng).unwrap();
+    let other =
+        Keyring::create_with_passphrase("x", &secret(PASSPHRASE), FAST, T0, &mut rng).unwrap();
     assert!(other.open_metadata(b"place-1", &sealed).is_none());
 }
 
@@ -440,13 +454,13 @@ fn the_recovery_code_unlocks_and_lets_a_new_passphrase_be_set() {
     let mut rng = rng(6);
     let mut unlocked = keyring.unlock_with_recovery_code(&typed).unwrap();
     unlocked
-        .change_passphrase(&secret("fresh start"), FAST, T0 + 30, &mut rng)
+        .change_passphrase_to(&secret("fresh start"), FAST, T0 + 30, &mut rng)
         .unwrap();
     // The passphrase change rotated the key: the old code is spent, and a
     // new one is issued.
-    let fresh_code = unlocked.add_recovery_code(FAST, T0 + 31, &mut rng).unwrap();
+    let fresh_code = unlocked.new_recovery_code(FAST, T0 + 31, &mut rng).unwrap();
     let after = Keyring::parse(&unlocked.seal(&mut rng)).unwrap();
-    assert!(after.unlock(&secret("fresh start")).is_ok());
+    assert!(after.unlock_with_passphrase(&secret("fresh start")).is_ok());
     assert_eq!(
         after.unlock_with_recovery_code(&code).unwrap_err(),
         Error::WrongRecoveryCode
@@ -470,7 +484,8 @@ fn the_recovery_code_unlocks_and_lets_a_new_passphrase_be_set() {
 #[test]
 fn a_keyring_without_a_recovery_code_says_so() {
     let mut rng = rng(15);
-    let mut k = Keyring::create("k", &secret(PASSPHRASE), FAST, T0, &mut rng).unwrap();
+    let mut k =
+        Keyring::create_with_passphrase("k", &secret(PASSPHRASE), FAST, T0, &mut rng).unwrap();
     let keyring = Keyring::parse(&k.seal(&mut rng)).unwrap();
     let code = RecoveryCode::generate(&mut rng);
     assert_eq!(
@@ -486,7 +501,7 @@ fn locking_keeps_ids_and_forgets_the_key() {
     let (bytes, _) = sample(16);
     let unlocked = Keyring::parse(&bytes)
         .unwrap()
-        .unlock(&secret(PASSPHRASE))
+        .unlock_with_passphrase(&secret(PASSPHRASE))
         .unwrap();
     let locked = unlocked.lock();
     assert_eq!(locked.entry_ids().count(), 3);
@@ -496,8 +511,8 @@ fn locking_keeps_ids_and_forgets_the_key() {
 #[test]
 fn names_and_ids_are_validated() {
     let mut rng = rng(17);
-    assert!(Keyring::create("  ", &secret("x"), FAST, T0, &mut rng).is_err());
-    let mut k = Keyring::create("ok", &secret("x"), FAST, T0, &mut rng).unwrap();
+    assert!(Keyring::create_with_passphrase("  ", &secret("x"), FAST, T0, &mut rng).is_err());
+    let mut k = Keyring::create_with_passphrase("ok", &secret("x"), FAST, T0, &mut rng).unwrap();
     for bad in ["", "API-KEY/x", "api-key/with space", &"a".repeat(129)] {
         assert!(
             k.set(bad, &api_key("root", "k"), T0, &mut rng).is_err(),
@@ -511,8 +526,8 @@ fn merge_keeps_both_sides_edits_and_the_later_of_conflicting_ones() {
     let (bytes, _) = sample(18);
     let base = Keyring::parse(&bytes).unwrap();
     let (mut rng_a, mut rng_b) = (rng(20), rng(21));
-    let mut a = base.unlock(&secret(PASSPHRASE)).unwrap();
-    let mut b = base.unlock(&secret(PASSPHRASE)).unwrap();
+    let mut a = base.unlock_with_passphrase(&secret(PASSPHRASE)).unwrap();
+    let mut b = base.unlock_with_passphrase(&secret(PASSPHRASE)).unwrap();
     a.set(
         "api-key/only-a",
         &api_key("root", "a"),
@@ -548,7 +563,7 @@ fn merge_keeps_both_sides_edits_and_the_later_of_conflicting_ones() {
     assert_eq!(report.taken, ["api-key/nas1", "api-key/only-b"]);
     let merged = Keyring::parse(&a.seal(&mut rng_a)).unwrap();
     assert_eq!(merged.revision(), 3, "above both sides");
-    let merged = merged.unlock(&secret(PASSPHRASE)).unwrap();
+    let merged = merged.unlock_with_passphrase(&secret(PASSPHRASE)).unwrap();
     assert_eq!(api_key_of(merged.get("api-key/nas1").unwrap()).1, "b-later");
     assert_eq!(api_key_of(merged.get("api-key/only-a").unwrap()).1, "a");
     assert_eq!(api_key_of(merged.get("api-key/only-b").unwrap()).1, "b");
@@ -564,7 +579,7 @@ fn merge_refuses_a_different_or_tampered_keyring() {
     let (b, _) = sample(23);
     let mut unlocked = Keyring::parse(&a)
         .unwrap()
-        .unlock(&secret(PASSPHRASE))
+        .unlock_with_passphrase(&secret(PASSPHRASE))
         .unwrap();
     assert!(matches!(
         unlocked.merge(&Keyring::parse(&b).unwrap()),
@@ -602,7 +617,7 @@ fn format_v1_known_answer() {
         .map(|i| u8::from_str_radix(&stored_hex[i..i + 2], 16).unwrap())
         .collect();
     let keyring = Keyring::parse(&stored).unwrap();
-    let unlocked = keyring.unlock(&secret(PASSPHRASE)).unwrap();
+    let unlocked = keyring.unlock_with_passphrase(&secret(PASSPHRASE)).unwrap();
     assert_eq!(
         api_key_of(unlocked.get("api-key/nas1").unwrap()),
         ("root".into(), "1-aaaa".into())

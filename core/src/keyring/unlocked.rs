@@ -7,12 +7,11 @@ use chacha20poly1305::{
     aead::{Aead, AeadInPlace, Payload},
 };
 use rand_core::CryptoRngCore;
-use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use super::{
-    AD_MANIFEST, Entry, EntryValue, KdfParams, Kek, Keyring, MAX_ENTRIES, MAX_ENTRY_BYTES,
-    RecoveryCode, Slot, SlotKind, entry, kdf, random,
+    AD_MANIFEST, Entry, EntryValue, KdfParams, Kek, Keyring, MAX_ENTRIES, MAX_ENTRY_BYTES, Slot,
+    SlotKind, entry, random,
 };
 use crate::Error;
 
@@ -140,37 +139,10 @@ impl Unlocked {
         }
     }
 
-    /// Replaces the passphrase and rotates the data key
-    /// ([`Unlocked::change_passphrase_with_kek`]).
-    pub fn change_passphrase(
-        &mut self,
-        passphrase: &SecretString,
-        params: KdfParams,
-        now_ms: u64,
-        rng: &mut impl CryptoRngCore,
-    ) -> Result<(), Error> {
-        let salt = random(rng);
-        let kek = kdf::derive(passphrase.expose_secret().as_bytes(), &salt, params)?;
-        self.change_passphrase_with_kek(params, salt, &kek, now_ms, rng)
-    }
-
-    /// Adds (or replaces) the recovery code; show the result once.
+    /// Adds (or replaces) the recovery code slot, with `kek` derived from
+    /// [`Keyring::recovery_code_secret`] of a new [`RecoveryCode`] (show it
+    /// once) with `params` and `salt`.
     pub fn add_recovery_code(
-        &mut self,
-        params: KdfParams,
-        now_ms: u64,
-        rng: &mut impl CryptoRngCore,
-    ) -> Result<RecoveryCode, Error> {
-        let code = RecoveryCode::generate(rng);
-        let salt = random(rng);
-        let kek = kdf::derive(&code.raw(), &salt, params)?;
-        self.put_slot(SlotKind::RecoveryCode, params, salt, &kek, now_ms, rng);
-        Ok(code)
-    }
-
-    /// [`Unlocked::add_recovery_code`] with the key derived elsewhere from
-    /// [`Keyring::recovery_code_secret`] of `code`.
-    pub fn add_recovery_code_with_kek(
         &mut self,
         params: KdfParams,
         salt: [u8; 16],

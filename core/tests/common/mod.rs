@@ -43,7 +43,7 @@ pub fn keyring_v1_vector_opens() {
         .collect();
     let keyring = Keyring::parse(&bytes).unwrap();
     let passphrase = SecretString::from("correct horse battery staple".to_owned());
-    let unlocked = keyring.unlock(&passphrase).unwrap();
+    let unlocked = keyring.unlock_with_passphrase(&passphrase).unwrap();
     match unlocked.get("api-key/nas2").unwrap() {
         Some(EntryValue::ApiKey { username, key }) => {
             assert_eq!(username, "admin");
@@ -54,7 +54,7 @@ pub fn keyring_v1_vector_opens() {
     assert!(keyring.unlock_with_recovery_code(code).is_ok());
     let wrong = SecretString::from("wrong".to_owned());
     assert_eq!(
-        keyring.unlock(&wrong).unwrap_err(),
+        keyring.unlock_with_passphrase(&wrong).unwrap_err(),
         keyhaven_core::Error::WrongPassphrase
     );
 }

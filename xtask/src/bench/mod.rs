@@ -141,7 +141,8 @@ fn setup_bench_account(addr: &str) -> anyhow::Result<String> {
     let username = format!("bench-{}", std::process::id());
     let cookie = http::create_account(addr, &username, BENCH_PASSWORD)?;
     let passphrase = SecretString::from(BENCH_PASSPHRASE.to_owned());
-    let mut keyring = Keyring::create("bench", &passphrase, KdfParams::DEFAULT, 0, &mut OsRng)?;
+    let mut keyring =
+        Keyring::create_with_passphrase("bench", &passphrase, KdfParams::DEFAULT, 0, &mut OsRng)?;
     for n in 0..100 {
         let value = EntryValue::ApiKey {
             username: "root".into(),
