@@ -12,9 +12,12 @@ use keyhaven_core::{
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use crate::net::{
-    api::{self, ApiError},
-    truenas::{Connection, Login, TrueNasError, login_outcome},
+use crate::{
+    error::AppError,
+    net::{
+        api::{self, ApiError},
+        truenas::{Connection, Login, TrueNasError, login_outcome},
+    },
 };
 
 /// Calls after the login; `keychaincredential.ssh_pair` may start the
@@ -46,18 +49,12 @@ pub struct Paired {
 pub enum PairError {
     /// The remote wants a one-time password: ask for it, then Save again.
     NeedOtp,
-    Failed(String),
+    Failed(AppError),
 }
 
-impl From<String> for PairError {
-    fn from(message: String) -> Self {
-        Self::Failed(message)
-    }
-}
-
-impl From<&str> for PairError {
-    fn from(message: &str) -> Self {
-        Self::Failed(message.to_owned())
+impl<E: Into<AppError>> From<E> for PairError {
+    fn from(error: E) -> Self {
+        Self::Failed(error.into())
     }
 }
 
@@ -65,8 +62,12 @@ impl From<&str> for PairError {
 /// the user's shell (and sudo, when asked), and returns the connection's
 /// host, port and host keys.
 pub async fn pair(setup: SemiAutomatic, public_key: &str) -> Result<Paired, PairError> {
-    let host = host_from_input(&setup.url).map_err(|e| e.to_string())?;
-    let at = |e: TrueNasError| format!("{}: {e}.", setup.url);
+    let host = host_from_input(&setup.url)?;
+    let at = |error: TrueNasError| AppError::AtRemote {
+        url: setup.url.clone(),
+        error,
+        hint: None,
+    };
     if !secret_transport_allowed(&setup.url) {
         // The admin password would cross the network in plain text.
         return Err(at(TrueNasError::Insecure).into());
@@ -84,7 +85,7 @@ pub async fn pair(setup: SemiAutomatic, public_key: &str) -> Result<Paired, Pair
         .map_err(at)?;
     match login_outcome(&login) {
         Login::Success => {}
-        Login::Rejected => return Err("Wrong Admin Username or Admin Password.".into()),
+        Login::Rejected => return Err(AppError::WrongAdminPassword.into()),
         Login::OtpRequired => {
             let otp = setup.otp.trim();
             if otp.is_empty() {
@@ -99,10 +100,7 @@ pub async fn pair(setup: SemiAutomatic, public_key: &str) -> Result<Paired, Pair
                 .await
                 .map_err(at)?;
             if login_outcome(&second) != Login::Success {
-                return Err(
-                    "The one-time password was not accepted. Enter the current code and Save again."
-                        .into(),
-                );
+                return Err(AppError::OtpRejected.into());
             }
         }
     }
@@ -123,12 +121,13 @@ pub async fn pair(setup: SemiAutomatic, public_key: &str) -> Result<Paired, Pair
         .as_u64()
         .and_then(|p| u16::try_from(p).ok())
         .filter(|p| *p != 0)
-        .ok_or_else(|| format!("{}: the system did not say its SSH port.", setup.url))?;
+        .ok_or_else(|| AppError::NoSshPort {
+            url: setup.url.clone(),
+        })?;
     let keys = parse_host_keys(paired["host_key"].as_str().unwrap_or_default()).map_err(|_| {
-        format!(
-            "{}: the system returned no usable SSH host key. Is its SSH service running?",
-            setup.url
-        )
+        AppError::NoUsableHostKey {
+            url: setup.url.clone(),
+        }
     })?;
     Ok(Paired {
         host,
@@ -137,17 +136,22 @@ pub async fn pair(setup: SemiAutomatic, public_key: &str) -> Result<Paired, Pair
     })
 }
 
-/// A remote error in plain words, with what to do where it helps.
-fn remote_refused(url: &str, error: &TrueNasError) -> String {
+/// A remote error, with what to do where it helps. TrueNAS says these in
+/// words only (its `ssh_pair` and `user.query` give no code to match).
+fn remote_refused(url: &str, error: &TrueNasError) -> AppError {
     let text = error.to_string();
     let hint = if text.contains("does not exist") && text.starts_with("User ") {
-        " Check Username: the user must exist on that system."
+        Some("Check Username: the user must exist on that system.")
     } else if text.starts_with("Home directory") {
-        " Give the user a home directory on that system, then Save again."
+        Some("Give the user a home directory on that system, then Save again.")
     } else {
-        ""
+        None
     };
-    format!("{url}: {text}.{hint}")
+    AppError::AtRemote {
+        url: url.to_owned(),
+        error: error.clone(),
+        hint,
+    }
 }
 
 /// As TrueNAS does: a user whose shell is `nologin` gets bash (SSH
@@ -199,17 +203,12 @@ async fn fix_remote_user(
 
 /// Discover Remote Host Key: the keys the SSH server offers, asked of the
 /// Keyhaven server.
-pub async fn discover(host: &str, port: u16, timeout_secs: u32) -> Result<Vec<HostKey>, String> {
-    let host = host_from_input(host).map_err(|e| e.to_string())?;
+pub async fn discover(host: &str, port: u16, timeout_secs: u32) -> Result<Vec<HostKey>, AppError> {
+    let host = host_from_input(host)?;
     match api::scan_host_keys(&host, port, u64::from(timeout_secs.clamp(1, 60))).await {
-        Ok(result) if result.keys.is_empty() => {
-            Err(format!("{host}:{port} offered no host key."))
-        }
+        Ok(result) if result.keys.is_empty() => Err(AppError::NoHostKeyOffered { host, port }),
         Ok(result) => Ok(result.keys),
-        Err(ApiError::Offline) => Err(
-            "Discover Remote Host Key needs the Keyhaven server, which can't be reached. Paste the keys instead."
-                .into(),
-        ),
-        Err(e) => Err(e.to_string()),
+        Err(ApiError::Offline) => Err(AppError::DiscoverOffline),
+        Err(e) => Err(e.into()),
     }
 }

@@ -12,7 +12,9 @@ use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
 use web_sys::{MessageEvent, Worker};
 use zeroize::Zeroizing;
 
-type Reply = Result<Zeroizing<Vec<u8>>, String>;
+use crate::error::AppError;
+
+type Reply = Result<Zeroizing<Vec<u8>>, AppError>;
 
 struct KdfWorker {
     worker: Worker,
@@ -27,12 +29,12 @@ thread_local! {
     static WORKER: RefCell<Option<Rc<RefCell<KdfWorker>>>> = const { RefCell::new(None) };
 }
 
-fn worker() -> Result<Rc<RefCell<KdfWorker>>, String> {
+fn worker() -> Result<Rc<RefCell<KdfWorker>>, AppError> {
     if let Some(existing) = WORKER.with(|w| w.borrow().clone()) {
         return Ok(existing);
     }
     let worker = Worker::new("/worker-boot.js")
-        .map_err(|_| "The browser refused to start the key worker.".to_owned())?;
+        .map_err(|_| AppError::Browser("The browser refused to start the key worker.".into()))?;
     let state = Rc::new(RefCell::new(KdfWorker {
         worker: worker.clone(),
         ready: false,
@@ -56,7 +58,7 @@ fn worker() -> Result<Rc<RefCell<KdfWorker>>, String> {
         };
         let id = field("id").as_f64().unwrap_or(-1.0) as u32;
         let reply = match field("error").as_string() {
-            Some(error) => Err(error),
+            Some(error) => Err(AppError::Browser(error)),
             None => Ok(Zeroizing::new(Uint8Array::new(&field("key")).to_vec())),
         };
         if let Some(sender) = state.pending.remove(&id) {
@@ -76,7 +78,7 @@ pub fn warm_up() {
 }
 
 /// Argon2id of `secret` in the worker.
-pub async fn derive(secret: &[u8], salt: &[u8; 16], params: KdfParams) -> Result<Kek, String> {
+pub async fn derive(secret: &[u8], salt: &[u8; 16], params: KdfParams) -> Result<Kek, AppError> {
     let key = request(&[
         ("kind", "argon2id".into()),
         ("secret", Uint8Array::from(secret).into()),
@@ -88,7 +90,7 @@ pub async fn derive(secret: &[u8], salt: &[u8; 16], params: KdfParams) -> Result
     .await?;
     let key: [u8; 32] = key[..]
         .try_into()
-        .map_err(|_| "The key worker sent a malformed key.".to_owned())?;
+        .map_err(|_| AppError::Browser("The key worker sent a malformed key.".into()))?;
     Ok(Kek::from_bytes(key))
 }
 
@@ -99,7 +101,7 @@ pub async fn bcrypt(
     salt: &[u8],
     rounds: u32,
     length: usize,
-) -> Result<Zeroizing<Vec<u8>>, String> {
+) -> Result<Zeroizing<Vec<u8>>, AppError> {
     request(&[
         ("kind", "bcrypt-pbkdf".into()),
         ("secret", Uint8Array::from(passphrase).into()),
@@ -133,5 +135,5 @@ async fn request(fields: &[(&str, JsValue)]) -> Reply {
     }
     receiver
         .await
-        .map_err(|_| "The key worker stopped.".to_owned())?
+        .map_err(|_| AppError::Browser("The key worker stopped.".into()))?
 }

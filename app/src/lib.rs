@@ -6,6 +6,7 @@ mod autolock;
 mod components;
 mod connections;
 mod download;
+mod error;
 mod kdf;
 mod keypairs;
 mod net;

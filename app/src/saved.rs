@@ -13,6 +13,8 @@ use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbDatabase, IdbRequest, IdbTransactionMode};
 
+use crate::error::AppError;
+
 const DATABASE: &str = "keyhaven";
 const STORE: &str = "account";
 const KEY: &str = "current";
@@ -150,7 +152,7 @@ pub async fn user() -> Option<String> {
 }
 
 /// Replaces the saved copy (any other account's goes with it).
-pub async fn store(saved: &Saved) -> Result<(), String> {
+pub async fn store(saved: &Saved) -> Result<(), AppError> {
     let value = saved.to_js().map_err(describe)?;
     run(IdbTransactionMode::Readwrite, |store| {
         store.put_with_key(&value, &KEY.into())
@@ -161,18 +163,18 @@ pub async fn store(saved: &Saved) -> Result<(), String> {
 }
 
 /// Deletes the saved copy (signing out).
-pub async fn clear() -> Result<(), String> {
+pub async fn clear() -> Result<(), AppError> {
     run(IdbTransactionMode::Readwrite, |store| store.clear())
         .await
         .map(drop)
         .map_err(describe)
 }
 
-fn describe(error: JsValue) -> String {
-    format!(
+fn describe(error: JsValue) -> AppError {
+    AppError::Browser(format!(
         "This browser's storage refused the change ({}).",
         error.as_string().unwrap_or_else(|| "IndexedDB".into())
-    )
+    ))
 }
 
 /// One request in its own transaction, finished when the transaction

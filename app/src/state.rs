@@ -13,6 +13,7 @@ use rand_core::OsRng;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
+    error::AppError,
     kdf,
     net::api::{self, ApiError, KEYRING},
     saved,
@@ -163,20 +164,17 @@ impl AppState {
         &self,
         name: &str,
         passphrase: SecretString,
-    ) -> Result<RecoveryCode, String> {
+    ) -> Result<RecoveryCode, AppError> {
         let params = KdfParams::DEFAULT;
         let salt = random16();
         let kek = kdf::derive(passphrase.expose_secret().as_bytes(), &salt, params).await?;
         let now = now_ms();
-        let mut unlocked = Keyring::create(name, params, salt, &kek, now, &mut OsRng)
-            .map_err(|e| e.to_string())?;
+        let mut unlocked = Keyring::create(name, params, salt, &kek, now, &mut OsRng)?;
         let code = RecoveryCode::generate(&mut OsRng);
-        let secret = Keyring::recovery_code_secret(code.expose()).map_err(|e| e.to_string())?;
+        let secret = Keyring::recovery_code_secret(code.expose())?;
         let recovery_salt = random16();
         let recovery_kek = kdf::derive(&secret, &recovery_salt, params).await?;
-        unlocked
-            .add_recovery_code(params, recovery_salt, &recovery_kek, now, &mut OsRng)
-            .map_err(|e| e.to_string())?;
+        unlocked.add_recovery_code(params, recovery_salt, &recovery_kek, now, &mut OsRng)?;
         let id = unlocked.keyring().id();
         // After the highest revision proven, and any the server showed:
         // other browsers must see this keyring as newer, not rolled back.
@@ -199,12 +197,9 @@ impl AppState {
         self.seal_written_while_locked();
         self.persist().await;
         // Offline, it waits to be stored like any other change.
-        self.sync(false).await.map_err(|e| e.to_string())?;
+        self.sync(false).await?;
         if self.keyring.with_untracked(|k| k.as_ref().map(Keyring::id)) != Some(id) {
-            return Err(
-                "A keyring was created for this account elsewhere meanwhile: unlock that one with its passphrase."
-                    .into(),
-            );
+            return Err(AppError::CreatedElsewhere);
         }
         Ok(code)
     }
@@ -213,11 +208,11 @@ impl AppState {
     /// This browser's copy is tried first, then a newer server copy held
     /// aside (the passphrase may have been changed on another device):
     /// the passphrase proves that copy, and it is adopted.
-    pub async fn unlock(&self, passphrase: SecretString) -> Result<(), String> {
+    pub async fn unlock(&self, passphrase: SecretString) -> Result<(), AppError> {
         let local = self.keyring.get_untracked();
         let held = self.held.get_untracked();
         if local.is_none() && held.is_none() {
-            return Err("There is no keyring yet.".into());
+            return Err(AppError::NoKeyring);
         }
         if let Some(local) = &local {
             match open(local, &passphrase).await {
@@ -225,16 +220,14 @@ impl AppState {
                     self.opened(unlocked);
                     return Ok(());
                 }
-                Err(UnlockError::Core(CoreError::WrongPassphrase)) if held.is_some() => {}
-                Err(e) => return Err(e.to_string()),
+                Err(AppError::Core(CoreError::WrongPassphrase)) if held.is_some() => {}
+                Err(e) => return Err(e),
             }
         }
         let (held, tag) = held.expect("checked above");
-        let unlocked = open(&held, &passphrase).await.map_err(|e| e.to_string())?;
+        let unlocked = open(&held, &passphrase).await?;
         if local.is_some() && self.keyring_pending.get_untracked() {
-            return Err("The keyring's passphrase was changed on another device, and this browser \
-                has keyring changes not synced yet: unlock with the previous passphrase to keep them."
-                .into());
+            return Err(AppError::PassphraseChangedElsewhere);
         }
         self.replace_keyring(Some(held), Some(tag), false);
         self.opened(unlocked);
@@ -247,12 +240,9 @@ impl AppState {
     /// is the same keyring under a new key, this browser's changes not
     /// synced yet are carried over and the metadata it had verified is
     /// sealed under the new key.
-    pub async fn unlock_server_keyring(&self, passphrase: SecretString) -> Result<(), String> {
-        let (held, tag) = self
-            .held
-            .get_untracked()
-            .ok_or("The server's keyring is this browser's again: nothing to unlock.")?;
-        let mut theirs = open(&held, &passphrase).await.map_err(|e| e.to_string())?;
+    pub async fn unlock_server_keyring(&self, passphrase: SecretString) -> Result<(), AppError> {
+        let (held, tag) = self.held.get_untracked().ok_or(AppError::NothingToUnlock)?;
+        let mut theirs = open(&held, &passphrase).await?;
         let pending = self.keyring_pending.get_untracked();
         let mut metadata = self.metadata.get_untracked();
         let device = self.device();
@@ -268,13 +258,7 @@ impl AppState {
                 self.notices.update(|n| n.push(NOT_CARRIED.into()));
                 false
             }
-            None if pending => {
-                return Err(
-                    "Unlock this browser's copy first (with the passphrase it had), so its \
-                    changes not synced yet can be carried over."
-                        .into(),
-                );
-            }
+            None if pending => return Err(AppError::UnlockThisCopyFirst),
             _ => false,
         };
         let view = if carried_any {
@@ -335,7 +319,7 @@ impl AppState {
     /// Deletes the keyring: every stored key is gone; systems stay. Needs
     /// the server (a reset can't wait in a queue: it would undo whatever
     /// another browser stores meanwhile).
-    pub async fn reset_keyring(&self) -> Result<(), String> {
+    pub async fn reset_keyring(&self) -> Result<(), AppError> {
         let lock = self.sync_lock.get_value();
         let _one_at_a_time = lock.lock().await;
         // In a conflict, what is deleted is what the server has now.
@@ -345,18 +329,13 @@ impl AppState {
         };
         if let Some(tag) = tag {
             match api::delete_blob(KEYRING, &tag).await {
-                Ok(()) | Err(ApiError::Failed { status: 404, .. }) => {}
-                Err(ApiError::Conflict { .. }) => {
-                    return Err(
-                        "The keyring changed elsewhere meanwhile. Reload and try again.".into(),
-                    );
-                }
+                Ok(()) => {}
+                Err(e) if e.is_not_found() => {}
+                Err(ApiError::Conflict { .. }) => return Err(AppError::ChangedMeanwhile),
                 Err(ApiError::Offline) => {
-                    return Err(
-                        "Resetting the keyring needs the network: try again once online.".into(),
-                    );
+                    return Err(AppError::NeedsNetwork("Resetting the keyring"));
                 }
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(e.into()),
             }
         }
         // Items verified now are sealed again under the next keyring.
@@ -391,24 +370,23 @@ impl AppState {
     }
 
     /// An entry's value, or `None`; an error when locked or tampered with.
-    pub fn entry(&self, id: &str) -> Result<Option<EntryValue>, String> {
+    pub fn entry(&self, id: &str) -> Result<Option<EntryValue>, AppError> {
         self.unlocked_keyring
-            .with_value(|u| u.as_ref().map(|u| u.get(id).map_err(|e| e.to_string())))
-            .ok_or_else(|| "locked".to_owned())?
+            .with_value(|u| u.as_ref().map(|u| u.get(id).map_err(AppError::from)))
+            .ok_or(AppError::Locked)?
     }
 
-    pub async fn store_entry(&self, id: &str, value: EntryValue) -> Result<(), String> {
+    pub async fn store_entry(&self, id: &str, value: EntryValue) -> Result<(), AppError> {
         let now = now_ms();
         self.unlocked_keyring
             .try_update_value(|u| u.as_mut().map(|u| u.set(id, &value, now, &mut OsRng)))
             .flatten()
-            .ok_or("Unlock the keyring first.")?
-            .map_err(|e| e.to_string())?;
+            .ok_or(AppError::Locked)??;
         self.save_keyring().await
     }
 
     /// Seals the changed keyring into this browser's copy and syncs it.
-    async fn save_keyring(&self) -> Result<(), String> {
+    async fn save_keyring(&self) -> Result<(), AppError> {
         let view = self
             .unlocked_keyring
             .try_update_value(|u| {
@@ -418,23 +396,23 @@ impl AppState {
                 })
             })
             .flatten()
-            .ok_or("Unlock the keyring first.")?;
+            .ok_or(AppError::Locked)?;
         // Shown once saved, as metadata edits are (`save_then_show_metadata`).
         self.keyring.update_untracked(|k| *k = Some(view));
         self.keyring_pending.set(true);
         self.persist().await;
         self.keyring.notify();
-        self.sync(false).await.map_err(|e| e.to_string())
+        self.sync(false).await
     }
 
     /// Folds another tab's copy of the same keyring into the unlocked one
     /// (verified with the data key); the result sealed, or `None` when it
     /// brought nothing new.
-    pub(crate) fn absorb_keyring(&self, theirs: &Keyring) -> Result<Option<Keyring>, String> {
+    pub(crate) fn absorb_keyring(&self, theirs: &Keyring) -> Result<Option<Keyring>, AppError> {
         self.unlocked_keyring
             .try_update_value(|u| {
                 u.as_mut().map(|u| {
-                    let report = u.merge(theirs).map_err(|e| e.to_string())?;
+                    let report = u.merge(theirs)?;
                     Ok((!report.taken.is_empty()).then(|| {
                         u.seal(&mut OsRng);
                         u.keyring().clone()
@@ -442,7 +420,7 @@ impl AppState {
                 })
             })
             .flatten()
-            .ok_or_else(|| "Unlock the keyring first.".to_owned())?
+            .ok_or(AppError::Locked)?
     }
 
     /// Folds the server's copy into the unlocked keyring (verifying it with
@@ -451,11 +429,11 @@ impl AppState {
         &self,
         remote: &Keyring,
         seal: bool,
-    ) -> Result<Option<Keyring>, String> {
+    ) -> Result<Option<Keyring>, AppError> {
         self.unlocked_keyring
             .try_update_value(|u| {
                 u.as_mut().map(|u| {
-                    u.merge(remote).map_err(|e| e.to_string())?;
+                    u.merge(remote)?;
                     Ok(seal.then(|| {
                         u.seal(&mut OsRng);
                         u.keyring().clone()
@@ -463,7 +441,7 @@ impl AppState {
                 })
             })
             .flatten()
-            .ok_or_else(|| "Unlock the keyring first.".to_owned())?
+            .ok_or(AppError::Locked)?
     }
 }
 
@@ -486,19 +464,14 @@ impl AppState {
         &self,
         code: &str,
         new_passphrase: SecretString,
-    ) -> Result<RecoveryCode, String> {
-        let keyring = self
-            .keyring
-            .get_untracked()
-            .ok_or("There is no keyring yet.")?;
-        let secret = Keyring::recovery_code_secret(code).map_err(|e| e.to_string())?;
+    ) -> Result<RecoveryCode, AppError> {
+        let keyring = self.keyring.get_untracked().ok_or(AppError::NoKeyring)?;
+        let secret = Keyring::recovery_code_secret(code)?;
         let (params, salt) = keyring
             .kdf_input(SlotKind::RecoveryCode)
-            .ok_or("This keyring has no recovery code.")?;
+            .ok_or(AppError::Core(CoreError::NoRecoveryCode))?;
         let kek = kdf::derive(&secret, &salt, params).await?;
-        let unlocked = keyring
-            .unlock(SlotKind::RecoveryCode, &kek)
-            .map_err(|e| e.to_string())?;
+        let unlocked = keyring.unlock(SlotKind::RecoveryCode, &kek)?;
         self.opened(unlocked);
         self.change_passphrase(new_passphrase).await
     }
@@ -510,12 +483,12 @@ impl AppState {
     pub async fn change_passphrase(
         &self,
         new_passphrase: SecretString,
-    ) -> Result<RecoveryCode, String> {
+    ) -> Result<RecoveryCode, AppError> {
         let params = KdfParams::DEFAULT;
         let salt = random16();
         let kek = kdf::derive(new_passphrase.expose_secret().as_bytes(), &salt, params).await?;
         let code = RecoveryCode::generate(&mut OsRng);
-        let secret = Keyring::recovery_code_secret(code.expose()).map_err(|e| e.to_string())?;
+        let secret = Keyring::recovery_code_secret(code.expose())?;
         let recovery_salt = random16();
         let recovery_kek = kdf::derive(&secret, &recovery_salt, params).await?;
         let now = now_ms();
@@ -532,8 +505,7 @@ impl AppState {
                 })
             })
             .flatten()
-            .ok_or("Unlock the keyring first.")?
-            .map_err(|e| e.to_string())?;
+            .ok_or(AppError::Locked)??;
         self.metadata.set(metadata);
         self.metadata_pending.set(true);
         self.save_keyring().await?;
@@ -542,13 +514,13 @@ impl AppState {
 
     /// Removes an entry (a tombstone, so the removal syncs); nothing to do
     /// when there is no such entry.
-    pub async fn remove_entry(&self, id: &str) -> Result<(), String> {
+    pub async fn remove_entry(&self, id: &str) -> Result<(), AppError> {
         let now = now_ms();
         let removed = self
             .unlocked_keyring
             .try_update_value(|u| u.as_mut().map(|u| u.remove(id, now)))
             .flatten()
-            .ok_or("Unlock the keyring first: the system's API key is stored in it.")?;
+            .ok_or(AppError::Locked)?;
         if removed {
             self.save_keyring().await
         } else {
@@ -561,32 +533,13 @@ const NOT_CARRIED: &str = "The keyring was reset on another device, so the chang
     this browser and not synced yet could not be carried over. Systems, keypairs' public keys and \
     connections are unchanged.";
 
-/// Why a keyring copy did not open.
-enum UnlockError {
-    Kdf(String),
-    Core(CoreError),
-}
-
-impl std::fmt::Display for UnlockError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Kdf(message) => f.write_str(message),
-            Self::Core(error) => error.fmt(f),
-        }
-    }
-}
-
 /// Derives the passphrase's key (in the worker) and opens `keyring`.
-async fn open(keyring: &Keyring, passphrase: &SecretString) -> Result<Unlocked, UnlockError> {
+async fn open(keyring: &Keyring, passphrase: &SecretString) -> Result<Unlocked, AppError> {
     let (params, salt) = keyring
         .kdf_input(SlotKind::Passphrase)
-        .ok_or_else(|| UnlockError::Core(CoreError::Damaged("it has no passphrase slot".into())))?;
-    let kek = kdf::derive(passphrase.expose_secret().as_bytes(), &salt, params)
-        .await
-        .map_err(UnlockError::Kdf)?;
-    keyring
-        .unlock(SlotKind::Passphrase, &kek)
-        .map_err(UnlockError::Core)
+        .ok_or_else(|| CoreError::Damaged("it has no passphrase slot".into()))?;
+    let kek = kdf::derive(passphrase.expose_secret().as_bytes(), &salt, params).await?;
+    Ok(keyring.unlock(SlotKind::Passphrase, &kek)?)
 }
 
 fn random16() -> [u8; 16] {

@@ -25,6 +25,7 @@ use keyhaven_core::{
 use leptos::prelude::*;
 
 use crate::{
+    error::AppError,
     net::api::{self, ApiError, KEYRING, METADATA},
     saved::{self, Saved},
     state::{AppState, KeyringConflict, now_ms},
@@ -39,7 +40,7 @@ const PULL_EVERY: Duration = Duration::from_secs(30);
 impl AppState {
     /// Opens the account: this browser's copy at once, then the server's.
     /// Fails only when neither can be had.
-    pub async fn load(&self) -> Result<(), ApiError> {
+    pub async fn load(&self) -> Result<(), AppError> {
         let Some(user) = self.user.get_untracked().flatten() else {
             return Ok(());
         };
@@ -71,7 +72,7 @@ impl AppState {
     pub async fn update_metadata(
         &self,
         edit: impl Fn(&mut Metadata, u64, &str),
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AppError> {
         let device = self.device();
         let before = self.metadata.get_untracked();
         let mut after = before.clone();
@@ -92,14 +93,14 @@ impl AppState {
 
     /// Pushes what is pending (and first pulls, with `pull`); an
     /// unreachable server is not an error here: the changes wait.
-    pub async fn sync(&self, pull: bool) -> Result<(), ApiError> {
+    pub async fn sync(&self, pull: bool) -> Result<(), AppError> {
         match self.sync_now(pull).await {
-            Err(ApiError::Offline) => Ok(()),
+            Err(error) if error.is_offline() => Ok(()),
             other => other,
         }
     }
 
-    async fn sync_now(&self, pull: bool) -> Result<(), ApiError> {
+    async fn sync_now(&self, pull: bool) -> Result<(), AppError> {
         if self.user.get_untracked().flatten().is_none() {
             return Ok(());
         }
@@ -121,7 +122,7 @@ impl AppState {
                     self.synced_at.set(Some(now_ms()));
                 }
             }
-            Err(ApiError::Offline) => {
+            Err(error) if error.is_offline() => {
                 self.reachable.set(false);
                 self.retry_later();
             }
@@ -143,7 +144,7 @@ impl AppState {
     }
 
     /// Takes in what changed on the server since this browser last looked.
-    async fn pull(&self) -> Result<(), ApiError> {
+    async fn pull(&self) -> Result<(), AppError> {
         let blobs = api::list_blobs().await?;
         let tag_of = |name: &str| blobs.iter().find(|b| b.name == name).map(|b| b.tag.clone());
         let keyring_tag = tag_of(KEYRING);
@@ -163,7 +164,7 @@ impl AppState {
         keyring
     }
 
-    async fn push_keyring(&self) -> Result<(), ApiError> {
+    async fn push_keyring(&self) -> Result<(), AppError> {
         for _ in 0..MAX_ATTEMPTS {
             if !self.keyring_pending.get_untracked() {
                 return Ok(());
@@ -174,7 +175,7 @@ impl AppState {
             };
             if self.conflict.with_untracked(Option::is_some) {
                 // The user settles it first (Restore writes over it).
-                return Err(failed(
+                return Err(AppError::KeyringConflict(
                     "The keyring on the server differs from this browser's: see the notice above."
                         .into(),
                 ));
@@ -194,13 +195,13 @@ impl AppState {
                     }
                 }
                 Err(ApiError::Conflict { .. }) => self.fetch_keyring().await??,
-                Err(other) => return Err(other),
+                Err(other) => return Err(other.into()),
             }
         }
-        Err(too_contended())
+        Err(AppError::TooContended)
     }
 
-    async fn push_metadata(&self) -> Result<(), ApiError> {
+    async fn push_metadata(&self) -> Result<(), AppError> {
         for _ in 0..MAX_ATTEMPTS {
             if !self.metadata_pending.get_untracked() {
                 return Ok(());
@@ -218,16 +219,16 @@ impl AppState {
                     Some((bytes, tag)) => self.integrate_metadata(&bytes, tag),
                     None => self.metadata_tag.set(None),
                 },
-                Err(other) => return Err(other),
+                Err(other) => return Err(other.into()),
             }
         }
-        Err(too_contended())
+        Err(AppError::TooContended)
     }
 
     /// Fetches the server's keyring and takes it in. The outer error is the
     /// fetch's; the inner one says the keyring was not taken (a conflict,
     /// or waiting for unlock).
-    async fn fetch_keyring(&self) -> Result<Result<(), ApiError>, ApiError> {
+    async fn fetch_keyring(&self) -> Result<Result<(), AppError>, AppError> {
         let blob = api::get_blob(KEYRING).await?;
         Ok(self.integrate_keyring(blob))
     }
@@ -274,7 +275,7 @@ impl AppState {
     }
 
     /// Takes in the server's keyring (`None`: it has none) as core decides.
-    fn integrate_keyring(&self, server: Option<(Vec<u8>, String)>) -> Result<(), ApiError> {
+    fn integrate_keyring(&self, server: Option<(Vec<u8>, String)>) -> Result<(), AppError> {
         let (remote, tag) = match server {
             Some((bytes, tag)) => (Some(Keyring::parse(&bytes)), Some(tag)),
             None => (None, None),
@@ -315,9 +316,7 @@ impl AppState {
                 self.held
                     .set(Some((remote.expect("present"), tag.expect("present"))));
                 if self.keyring_pending.get_untracked() {
-                    return Err(failed(
-                        "Unlock the keyring to sync the changes made to it in this browser.".into(),
-                    ));
+                    return Err(AppError::HeldUntilUnlock);
                 }
                 Ok(())
             }
@@ -354,7 +353,7 @@ impl AppState {
         conflict: Conflict,
         server: Option<Keyring>,
         server_tag: Option<String>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AppError> {
         if conflict == Conflict::Replaced
             && let (Some(keyring), Some(tag)) = (&server, &server_tag)
         {
@@ -367,19 +366,17 @@ impl AppState {
             server,
             server_tag,
         }));
-        Err(failed(message))
+        Err(AppError::KeyringConflict(message))
     }
 
     /// "Restore from this browser": writes this browser's copy over what
     /// the server has (or in its place, when it has none).
-    pub async fn restore_keyring(&self) -> Result<(), ApiError> {
+    pub async fn restore_keyring(&self) -> Result<(), AppError> {
         let Some(conflict) = self.conflict.get_untracked() else {
             return Ok(());
         };
         let Some(local) = self.keyring.get_untracked() else {
-            return Err(failed(
-                "This browser has no copy of the keyring to restore.".into(),
-            ));
+            return Err(AppError::NothingToRestore);
         };
         {
             let lock = self.sync_lock.get_value();
@@ -397,7 +394,7 @@ impl AppState {
                 }
                 // Changed again meanwhile: look again (below).
                 Err(ApiError::Conflict { .. }) => {}
-                Err(other) => return Err(other),
+                Err(other) => return Err(other.into()),
             }
         }
         self.persist().await;
@@ -475,7 +472,7 @@ impl AppState {
                     state.saved_generation.set_value(copy.generation);
                     tabs::announce();
                 }
-                Err(error) => state.sync_problem.set(Some(error)),
+                Err(error) => state.sync_problem.set(Some(error.to_string())),
             }
         })
         .await;
@@ -634,14 +631,4 @@ fn replaced_notice(replaced: &Replaced) -> String {
         "Your edit to {} {by}.",
         trust::describe(replaced.kind, &replaced.name)
     )
-}
-
-fn too_contended() -> ApiError {
-    failed(
-        "Others kept changing this at the same time; your changes are kept here. Try again.".into(),
-    )
-}
-
-fn failed(message: String) -> ApiError {
-    ApiError::Failed { status: 0, message }
 }

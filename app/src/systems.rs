@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use crate::{
+    error::AppError,
     net::truenas::{Connection, Login, TrueNasError, login_outcome},
     state::{AppState, MetadataExt},
 };
@@ -32,13 +33,13 @@ pub async fn authenticate(
     username: &str,
     password: SecretString,
     otp: Option<String>,
-) -> Result<Authenticated, String> {
+) -> Result<Authenticated, AppError> {
     let system = state
         .metadata
         .get_untracked_system(system_id)
-        .ok_or("This system is no longer registered.")?;
+        .ok_or(AppError::Gone)?;
     if !secret_transport_allowed(&system.url) {
-        return Err(TrueNasError::Insecure.to_string());
+        return Err(TrueNasError::Insecure.into());
     }
     // The password goes to the URL the user sees in the dialog; one that
     // changed outside the keyring is refused until the user decides.
@@ -48,14 +49,17 @@ pub async fn authenticate(
                 .metadata
                 .with_untracked(|m| m.trust(Kind::System, system_id, keyring))
         })
-        .ok_or("Unlock the keyring first: the new API key is stored in it.")?;
+        .ok_or(AppError::Locked)?;
     if matches!(trust, Some(Trust::Changed { .. } | Trust::Foreign)) {
-        return Err(format!(
+        return Err(AppError::Untrusted(format!(
             "{}: its URL was changed outside your keyring. Restore yours or accept the change in the notice above first.",
             system.name
-        ));
+        )));
     }
-    let fail = |e: TrueNasError| format!("{}: {e}.", system.name);
+    let fail = |error: TrueNasError| AppError::AtSystem {
+        system: system.name.clone(),
+        error,
+    };
     let connection = Connection::open(&system.url, TIMEOUT_MS)
         .await
         .map_err(fail)?;
@@ -68,7 +72,7 @@ pub async fn authenticate(
         .await
         .map_err(fail)?;
     match login_outcome(&login) {
-        Login::Rejected => return Err("Wrong Admin Username or Admin Password.".into()),
+        Login::Rejected => return Err(AppError::WrongAdminPassword),
         Login::OtpRequired => {
             let Some(otp) = otp.filter(|o| !o.trim().is_empty()) else {
                 return Ok(Authenticated::NeedOtp);
@@ -82,9 +86,7 @@ pub async fn authenticate(
                 .await
                 .map_err(fail)?;
             if login_outcome(&second) != Login::Success {
-                return Err(
-                    "The one-time password was not accepted. Enter the current code.".into(),
-                );
+                return Err(AppError::OtpRejected);
             }
         }
         Login::Success => {}
@@ -108,7 +110,7 @@ pub async fn authenticate(
         .map_err(fail)?;
     let key = created["key"]
         .as_str()
-        .ok_or_else(|| format!("{}: the system did not return a key.", system.name))?;
+        .ok_or_else(|| fail(TrueNasError::Call("the system did not return a key".into())))?;
     let key_id = created["id"].as_i64();
     let value = EntryValue::ApiKey {
         username: username.to_owned(),
@@ -124,55 +126,86 @@ pub async fn authenticate(
                 m.put_system(&id, system, now, by);
             }
         })
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     Ok(Authenticated::Done)
+}
+
+/// Why a stored key is not "Connected": the Connected column's reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotConnected {
+    #[error("no key stored")]
+    NoKey,
+    #[error("locked")]
+    Locked,
+    /// A sealed field doesn't verify; the reason names it.
+    #[error("{0}")]
+    Untrusted(String),
+    #[error("refused: an http:// URL (TrueNAS revokes keys sent without TLS)")]
+    PlainHttp,
+    #[error("key rejected or revoked: Authenticate again")]
+    Rejected,
+    #[error("the key's id on the system is unknown")]
+    UnknownKeyId,
+    #[error("{0}")]
+    TrueNas(#[from] TrueNasError),
+    #[error("{0}")]
+    Keyring(AppError),
+}
+
+impl From<AppError> for NotConnected {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::Locked => Self::Locked,
+            AppError::Untrusted(reason) => Self::Untrusted(reason),
+            AppError::TrueNas(error) => Self::TrueNas(error),
+            other => Self::Keyring(other),
+        }
+    }
 }
 
 /// Opens a connection to a system and logs in with its stored API key;
 /// the error says why not (it becomes the Connected column's reason).
-async fn login_with_stored_key(state: AppState, system_id: &str) -> Result<Connection, String> {
+async fn login_with_stored_key(
+    state: AppState,
+    system_id: &str,
+) -> Result<Connection, NotConnected> {
     let Some(EntryValue::ApiKey { username, key }) = state.entry(&api_key_id(system_id))? else {
-        return Err("no key stored".into());
+        return Err(NotConnected::NoKey);
     };
     // The key goes only to the URL this keyring sealed.
     let system = state.trusted_system(system_id)?;
     if !secret_transport_allowed(&system.url) {
-        return Err("refused: an http:// URL (TrueNAS revokes keys sent without TLS)".into());
+        return Err(NotConnected::PlainHttp);
     }
-    let connection = Connection::open(&system.url, TIMEOUT_MS)
-        .await
-        .map_err(|e| e.to_string())?;
+    let connection = Connection::open(&system.url, TIMEOUT_MS).await?;
     let login = connection
         .call(
             "auth.login_ex",
             json!([{"mechanism": "API_KEY_PLAIN", "username": username, "api_key": key.expose_secret()}]),
             TIMEOUT_MS,
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     match login_outcome(&login) {
         Login::Success => Ok(connection),
-        _ => Err("key rejected or revoked: Authenticate again".into()),
+        _ => Err(NotConnected::Rejected),
     }
 }
 
 /// Tries the stored key: `Ok(())` is "True"; the error says why "False".
-pub async fn check(state: AppState, system_id: String) -> Result<(), String> {
+pub async fn check(state: AppState, system_id: String) -> Result<(), NotConnected> {
     login_with_stored_key(state, &system_id).await.map(drop)
 }
 
 /// Deletes the system's API key on the system itself, logged in with that
 /// very key (so no password is needed).
-pub async fn delete_remote_key(state: AppState, system_id: &str) -> Result<(), String> {
+pub async fn delete_remote_key(state: AppState, system_id: &str) -> Result<(), NotConnected> {
     let key_id = state
         .trusted_system(system_id)?
         .api_key_id
-        .ok_or("the key's id on the system is unknown")?;
+        .ok_or(NotConnected::UnknownKeyId)?;
     let connection = login_with_stored_key(state, system_id).await?;
     connection
         .call("api_key.delete", json!([key_id]), TIMEOUT_MS)
-        .await
-        .map(drop)
-        .map_err(|e| e.to_string())
+        .await?;
+    Ok(())
 }

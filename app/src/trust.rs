@@ -9,7 +9,10 @@ use keyhaven_core::model::{Finding, Kind, Metadata, PinDigest, System, Trust};
 use leptos::prelude::*;
 use rand_core::OsRng;
 
-use crate::state::{AppState, now_ms};
+use crate::{
+    error::AppError,
+    state::{AppState, now_ms},
+};
 
 /// Why a secret was not sent for an item.
 fn refusal(kind: Kind, trust: Option<Trust>) -> Option<String> {
@@ -32,20 +35,20 @@ fn refusal(kind: Kind, trust: Option<Trust>) -> Option<String> {
 impl AppState {
     /// The system, if the keyring is unlocked and its URL, API user and key
     /// id are what this keyring sealed. Nothing secret goes anywhere else.
-    pub fn trusted_system(&self, id: &str) -> Result<System, String> {
+    pub fn trusted_system(&self, id: &str) -> Result<System, AppError> {
         let system = self
             .metadata
             .with_untracked(|m| m.system(id).cloned())
-            .ok_or("not registered")?;
+            .ok_or(AppError::Gone)?;
         let trust = self
             .with_unlocked(|keyring| {
                 self.metadata
                     .with_untracked(|m| m.trust(Kind::System, id, keyring))
             })
-            .ok_or("locked")?;
+            .ok_or(AppError::Locked)?;
         match refusal(Kind::System, trust) {
             None => Ok(system),
-            Some(reason) => Err(reason),
+            Some(reason) => Err(AppError::Untrusted(reason)),
         }
     }
 
@@ -61,7 +64,7 @@ impl AppState {
     }
 
     /// Accepts an item as it is now: seals it.
-    pub async fn accept_item(&self, kind: Kind, id: String) -> Result<(), String> {
+    pub async fn accept_item(&self, kind: Kind, id: String) -> Result<(), AppError> {
         self.reseal_metadata(|m, keyring, _, _| {
             m.seal(kind, &id, keyring, &mut OsRng);
             Ok(())
@@ -70,7 +73,7 @@ impl AppState {
     }
 
     /// Puts back the values this keyring sealed for a changed item.
-    pub async fn restore_item(&self, kind: Kind, id: String) -> Result<(), String> {
+    pub async fn restore_item(&self, kind: Kind, id: String) -> Result<(), AppError> {
         self.reseal_metadata(|m, keyring, now, by| {
             m.restore(kind, &id, keyring, now, by, &mut OsRng)
         })
@@ -85,14 +88,13 @@ impl AppState {
             u64,
             &str,
         ) -> Result<(), keyhaven_core::Error>,
-    ) -> Result<(), String> {
+    ) -> Result<(), AppError> {
         let device = self.device();
         let mut metadata = self.metadata.get_untracked();
         self.with_unlocked(|keyring| change(&mut metadata, keyring, now_ms(), &device))
-            .ok_or("Unlock the keyring first.")?
-            .map_err(|e| e.to_string())?;
+            .ok_or(AppError::Locked)??;
         self.save_then_show_metadata(metadata).await;
-        self.sync(false).await.map_err(|e| e.to_string())
+        self.sync(false).await
     }
 
     /// Seals what an edit wrote (`before` → `after`) when the keyring is

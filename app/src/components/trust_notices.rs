@@ -93,7 +93,7 @@ fn UnlockServerKeyring(close: Callback<()>) -> impl IntoView {
             busy.set(false);
             match result {
                 Ok(()) => close.run(()),
-                Err(e) => error.set(Some(e)),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };
@@ -140,7 +140,7 @@ fn TrustNotice(finding: Finding) -> impl IntoView {
             } else {
                 state.accept_item(kind, id).await
             };
-            error.set(result.err());
+            error.set(result.err().map(|e| e.to_string()));
         });
     };
     let act2 = act.clone();

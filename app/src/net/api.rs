@@ -9,7 +9,7 @@ use keyhaven_core::api::{BlobInfo, Credentials, ErrorBody, WhoAmI};
 pub const METADATA: &str = "metadata";
 pub const KEYRING: &str = "keyring";
 
-/// A failed call, with a message for the user.
+/// A failed call. Its `Display` is the message for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
     /// 401: not signed in (or the session ended).
@@ -18,8 +18,31 @@ pub enum ApiError {
     Conflict { current: Option<String> },
     /// The network or the server is unreachable.
     Offline,
-    /// Anything else, with the server's message.
-    Failed { status: u16, message: String },
+    /// The server refused or failed: its status, its error code and its
+    /// message for people.
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// The server answered, but not in a form this app reads (a proxy's
+    /// error page, or a server of another version).
+    BadAnswer { status: u16 },
+    /// The request could not be put together (a body that doesn't
+    /// serialize); nothing was sent.
+    Unsendable(String),
+}
+
+impl std::error::Error for ApiError {}
+
+impl ApiError {
+    /// 404: what was asked for is not there.
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            Self::Server { status: 404, .. } | Self::BadAnswer { status: 404 }
+        )
+    }
 }
 
 impl std::fmt::Display for ApiError {
@@ -30,7 +53,14 @@ impl std::fmt::Display for ApiError {
             Self::Offline => {
                 f.write_str("The Keyhaven server can't be reached. Check your connection.")
             }
-            Self::Failed { message, .. } => f.write_str(message),
+            Self::Server { message, .. } => f.write_str(message),
+            Self::Unsendable(detail) => write!(f, "This request could not be prepared: {detail}."),
+            Self::BadAnswer { status } => write!(
+                f,
+                "The Keyhaven server answered in a way this app can't read (HTTP {status}). \
+                 Reload the page; if it keeps happening, something between you and the server \
+                 (a proxy) or a server of another version is answering."
+            ),
         }
     }
 }
@@ -49,14 +79,12 @@ async fn error_of(response: Response) -> ApiError {
         Some(body) if status == 401 && body.error.code == "unauthenticated" => {
             ApiError::Unauthenticated
         }
-        Some(body) => ApiError::Failed {
+        Some(body) => ApiError::Server {
             status,
+            code: body.error.code,
             message: body.error.message,
         },
-        None => ApiError::Failed {
-            status,
-            message: format!("The server answered {status}."),
-        },
+        None => ApiError::BadAnswer { status },
     }
 }
 
@@ -68,10 +96,7 @@ fn etag(response: &Response) -> Option<String> {
 }
 
 async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, ApiError> {
-    let request = request.map_err(|e| ApiError::Failed {
-        status: 0,
-        message: e.to_string(),
-    })?;
+    let request = request.map_err(|e| ApiError::Unsendable(e.to_string()))?;
     let response = request.send().await.map_err(|_| ApiError::Offline)?;
     if (200..300).contains(&response.status()) {
         Ok(response)
@@ -80,14 +105,21 @@ async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, Api
     }
 }
 
+/// A successful answer's JSON body.
+async fn read_json<T: serde::de::DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    let status = response.status();
+    response
+        .json()
+        .await
+        .map_err(|_| ApiError::BadAnswer { status })
+}
+
 /// Who is signed in, or `None`.
 pub async fn whoami() -> Result<Option<String>, ApiError> {
-    match send(Ok(Request::get("/api/v1/session")
-        .build()
-        .map_err(|_| ApiError::Offline)?))
-    .await
-    {
-        Ok(response) => Ok(response.json::<WhoAmI>().await.ok().map(|w| w.username)),
+    match send(Request::get("/api/v1/session").build()).await {
+        Ok(response) => read_json::<WhoAmI>(response)
+            .await
+            .map(|w| Some(w.username)),
         Err(ApiError::Unauthenticated) => Ok(None),
         Err(other) => Err(other),
     }
@@ -113,8 +145,7 @@ pub async fn sign_out() -> Result<(), ApiError> {
 
 /// The account's blobs: names, tags, sizes (not their bytes).
 pub async fn list_blobs() -> Result<Vec<BlobInfo>, ApiError> {
-    let response = send(Request::get("/api/v1/blobs").build()).await?;
-    response.json().await.map_err(|_| ApiError::Offline)
+    read_json(send(Request::get("/api/v1/blobs").build()).await?).await
 }
 
 /// A blob and its tag, or `None` when the account has none by that name.
@@ -125,7 +156,7 @@ pub async fn get_blob(name: &str) -> Result<Option<(Vec<u8>, String)>, ApiError>
             let bytes = response.binary().await.map_err(|_| ApiError::Offline)?;
             Ok(Some((bytes, tag)))
         }
-        Err(ApiError::Failed { status: 404, .. }) => Ok(None),
+        Err(error) if error.is_not_found() => Ok(None),
         Err(other) => Err(other),
     }
 }
@@ -171,6 +202,5 @@ pub async fn scan_host_keys(
         port,
         timeout_secs,
     };
-    let response = send(Request::post("/api/v1/host-keys/scan").json(&request)).await?;
-    response.json().await.map_err(|_| ApiError::Offline)
+    read_json(send(Request::post("/api/v1/host-keys/scan").json(&request)).await?).await
 }

@@ -41,6 +41,8 @@ impl std::fmt::Display for TrueNasError {
     }
 }
 
+impl std::error::Error for TrueNasError {}
+
 type Pending = Rc<RefCell<HashMap<u64, oneshot::Sender<Result<Value, TrueNasError>>>>>;
 
 pub struct Connection {

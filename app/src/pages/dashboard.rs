@@ -164,7 +164,7 @@ fn Authenticate(target: RwSignal<Option<(String, String)>>) -> impl IntoView {
                     password.set(String::new());
                     target.set(None);
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };
@@ -298,7 +298,7 @@ fn RemoveSystem(target: RwSignal<Option<(String, String)>>) -> impl IntoView {
                 .keyring
                 .with_untracked(|k| k.as_ref().is_some_and(|k| k.contains(&entry)));
             if has_key && let Err(e) = state.remove_entry(&entry).await {
-                error.set(Some(e));
+                error.set(Some(e.to_string()));
                 return;
             }
             let result = state

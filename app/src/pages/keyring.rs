@@ -7,8 +7,9 @@ use std::collections::HashMap;
 
 use crate::{
     components::{Busy, Dialog, ErrorLine, FormActions},
+    error::AppError,
     state::AppState,
-    systems,
+    systems::{self, NotConnected},
 };
 
 /// `/keyring`: the systems and their encrypted API keys (seed 004).
@@ -21,7 +22,7 @@ pub fn Keyring() -> impl IntoView {
     let changing = RwSignal::new(false);
     let has_keyring = move || state.keyring.with(Option::is_some);
     // Connected: every stored key tried at once after unlock.
-    let checks = RwSignal::new(HashMap::<String, Result<(), String>>::new());
+    let checks = RwSignal::new(HashMap::<String, Result<(), NotConnected>>::new());
     Effect::new(move |_| {
         // Offline there is nothing to check against (done again on return).
         if !state.unlocked.get() || !state.online.get() {
@@ -191,7 +192,7 @@ fn ChangePassphrase(close: Callback<Option<String>>) -> impl IntoView {
             busy.set(false);
             match result {
                 Ok(code) => close.run(Some(code.expose().to_owned())),
-                Err(e) => error.set(Some(e)),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };
@@ -242,7 +243,7 @@ pub fn CreateKeyring(close: Callback<Option<String>>) -> impl IntoView {
                     confirm.set(String::new());
                     close.run(Some(code.expose().to_owned()));
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };
@@ -308,7 +309,7 @@ fn ResetKeyring(close: Callback<()>) -> impl IntoView {
             busy.set(false);
             match result {
                 Ok(()) => close.run(()),
-                Err(e) => error.set(Some(e)),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };
@@ -363,7 +364,7 @@ pub fn UnlockPrompt() -> impl IntoView {
             let result = if recovering.get_untracked() {
                 let new = new_passphrase.get_untracked();
                 if new.is_empty() || new != confirm.get_untracked() {
-                    Err("Enter the new passphrase twice, the same both times.".to_owned())
+                    Err(AppError::PassphrasesDiffer)
                 } else {
                     state
                         .recover(&code.get_untracked(), SecretString::from(new))
@@ -383,7 +384,7 @@ pub fn UnlockPrompt() -> impl IntoView {
                     }
                     recovering.set(false);
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };

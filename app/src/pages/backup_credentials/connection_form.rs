@@ -101,7 +101,7 @@ pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> im
                         changed.set(Some(keys));
                     }
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };
@@ -128,7 +128,7 @@ pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> im
         ) {
             Ok(form) => form,
             Err(e) => {
-                error.set(Some(e));
+                error.set(Some(e.to_string()));
                 if !state.is_unlocked() && keypair.get_untracked() == NEW {
                     state.unlock_dismissed.set(false);
                 }
@@ -162,7 +162,7 @@ pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> im
                             .into(),
                     ));
                 }
-                Err(PairError::Failed(e)) => error.set(Some(e)),
+                Err(PairError::Failed(e)) => error.set(Some(e.to_string())),
             }
         });
     };
@@ -384,7 +384,7 @@ async fn save(
         state
             .update_metadata(move |m, now, by| m.put_connection(&id, connection.clone(), now, by))
             .await
-            .map_err(|e| PairError::Failed(e.to_string()))
+            .map_err(PairError::from)
     }
     .await;
     if result.is_err() && generate {

@@ -37,7 +37,7 @@ pub fn DeleteKeypair(target: RwSignal<Option<String>>) -> impl IntoView {
             busy.set(false);
             match result {
                 Ok(()) => target.set(None),
-                Err(e) => error.set(Some(e)),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };
@@ -86,17 +86,18 @@ pub fn DeleteConnection(target: RwSignal<Option<String>>) -> impl IntoView {
         spawn_local(async move {
             let result = match keypair_id.filter(|_| with_keypair.get_untracked()) {
                 Some(keypair_id) => keypairs::remove(state, &keypair_id, vec![id]).await,
-                None => state
-                    .update_metadata(move |m, now, by| {
-                        m.remove_connection(&id, now, by);
-                    })
-                    .await
-                    .map_err(|e| e.to_string()),
+                None => {
+                    state
+                        .update_metadata(move |m, now, by| {
+                            m.remove_connection(&id, now, by);
+                        })
+                        .await
+                }
             };
             busy.set(false);
             match result {
                 Ok(()) => target.set(None),
-                Err(e) => error.set(Some(e)),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };

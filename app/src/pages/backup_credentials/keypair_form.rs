@@ -10,6 +10,7 @@ use secrecy::ExposeSecret;
 use super::FormTarget;
 use crate::{
     components::{Busy, Dialog, ErrorLine, FormActions},
+    error::AppError,
     kdf,
     keypairs::{self, KeyChoice},
     state::{AppState, new_id},
@@ -65,8 +66,7 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
         // works off this thread while the progress shows.
         spawn_local(async move {
             let result = keypairs::generate(choice, &comment).await.and_then(|key| {
-                let text =
-                    ssh::export_private(&key, None, &mut OsRng).map_err(|e| e.to_string())?;
+                let text = ssh::export_private(&key, None, &mut OsRng)?;
                 Ok((text, ssh::public_line(key.public_key())))
             });
             generating.set(false);
@@ -76,7 +76,7 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
                     public.set(line);
                     key_passphrase.set(String::new());
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };
@@ -135,15 +135,14 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
             let checked = read_private_key(&private_text, &passphrase)
                 .await
                 .and_then(|key| {
-                    let public = ssh::check_pair(Some(&key), Some(&public_text))
-                        .map_err(|e| e.to_string())?;
+                    let public = ssh::check_pair(Some(&key), Some(&public_text))?;
                     Ok((key, public))
                 });
             let (key, public_key) = match checked {
                 Ok(pair) => pair,
                 Err(e) => {
                     saving.set(false);
-                    error.set(Some(e));
+                    error.set(Some(e.to_string()));
                     return;
                 }
             };
@@ -162,7 +161,7 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
                     key_passphrase.set(String::new());
                     saved.set(true);
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };
@@ -180,7 +179,7 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
         if let Some((id, keypair)) = stored_keypair()
             && let Err(e) = keypairs::download_private(state, &id, &keypair)
         {
-            error.set(Some(e));
+            error.set(Some(e.to_string()));
             state.unlock_dismissed.set(false);
         }
     };
@@ -298,22 +297,20 @@ fn KeyField(
 
 /// The pasted private key, decrypted with `passphrase` when it needs one.
 /// bcrypt-pbkdf (about 150 ms here) runs in the worker, not on this thread.
-async fn read_private_key(text: &str, passphrase: &str) -> Result<PrivateKey, String> {
-    match ssh::import_private_key(text).map_err(|e| e.to_string())? {
+async fn read_private_key(text: &str, passphrase: &str) -> Result<PrivateKey, AppError> {
+    match ssh::import_private_key(text)? {
         Imported::Plain(key) => Ok(key),
         encrypted if passphrase.is_empty() => {
             drop(encrypted);
-            Err("This private key is protected by a passphrase: enter it in Private Key Passphrase.".into())
+            Err(AppError::KeyNeedsPassphrase)
         }
         encrypted => match encrypted.kdf_request() {
             Some((salt, rounds, length)) => {
                 let okm = kdf::bcrypt(passphrase.as_bytes(), &salt, rounds, length).await?;
-                encrypted
-                    .decrypt_with_kdf_output(&okm)
-                    .map_err(|e| e.to_string())
+                Ok(encrypted.decrypt_with_kdf_output(&okm)?)
             }
             // AES-GCM keys: ssh-key decrypts them itself, here.
-            None => encrypted.decrypt(passphrase).map_err(|e| e.to_string()),
+            None => Ok(encrypted.decrypt(passphrase)?),
         },
     }
 }

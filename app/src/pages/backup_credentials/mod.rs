@@ -205,7 +205,7 @@ fn KeypairsWidget(
         match keypairs::download_private(state, &id, &keypair) {
             Ok(()) => keypairs::download_public(&keypair),
             Err(e) => {
-                error.set(Some(e));
+                error.set(Some(e.to_string()));
                 state.unlock_dismissed.set(false);
             }
         }
