@@ -72,21 +72,16 @@ fn choose_encoding(
     request: &HeaderMap,
 ) -> (&'static [u8], Option<&'static str>) {
     let accepted = |name: &str| {
-        request
-            .get_all(header::ACCEPT_ENCODING)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|item| {
-                let mut parts = item.split(';').map(str::trim);
-                let coding = parts.next().unwrap_or_default();
-                let refused = parts.any(|p| {
-                    p.strip_prefix("q=")
-                        .and_then(|q| q.parse::<f32>().ok())
-                        .is_some_and(|q| q == 0.0)
-                });
-                coding.eq_ignore_ascii_case(name) && !refused
-            })
+        list_items(request, header::ACCEPT_ENCODING).any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            coding.eq_ignore_ascii_case(name) && !refused
+        })
     };
     match (file.brotli, file.gzip) {
         (Some(brotli), _) if accepted("br") => (brotli, Some("br")),
@@ -96,15 +91,19 @@ fn choose_encoding(
 }
 
 fn not_modified(request: &HeaderMap, etag: &str) -> bool {
+    list_items(request, header::IF_NONE_MATCH).any(|tag| {
+        let tag = tag.trim();
+        tag == "*" || tag.trim_start_matches("W/") == etag
+    })
+}
+
+/// The comma-separated items of every `name` header.
+fn list_items(request: &HeaderMap, name: header::HeaderName) -> impl Iterator<Item = &str> {
     request
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
+        .get_all(name)
+        .into_iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|tag| {
-            let tag = tag.trim();
-            tag == "*" || tag.trim_start_matches("W/") == etag
-        })
 }
 
 fn content_type(path: &str) -> HeaderValue {
