@@ -109,6 +109,11 @@ pub enum AppError {
     #[error("Wrong Admin Username or Admin Password.")]
     WrongAdminPassword,
 
+    #[error(
+        "The API key could not be deleted on the system ({0}). Untick the box to remove the system from Keyhaven anyway."
+    )]
+    RemoteKeyNotDeleted(Box<crate::systems::NotConnected>),
+
     #[error("The one-time password was not accepted. Enter the current code and try again.")]
     OtpRejected,
 

@@ -209,3 +209,27 @@ pub async fn delete_remote_key(state: AppState, system_id: &str) -> Result<(), N
         .await?;
     Ok(())
 }
+
+/// Removes a system from Keyhaven: with `delete_remote`, first its API key
+/// on the system itself (a failure stops here, so nothing is half done);
+/// then the key leaves the keyring and the system the metadata.
+pub async fn remove(state: AppState, id: String, delete_remote: bool) -> Result<(), AppError> {
+    if delete_remote {
+        delete_remote_key(state, &id)
+            .await
+            .map_err(|e| AppError::RemoteKeyNotDeleted(Box::new(e)))?;
+    }
+    let entry = api_key_id(&id);
+    let has_key = state
+        .keyring
+        .with_untracked(|k| k.as_ref().is_some_and(|k| k.contains(&entry)));
+    if has_key {
+        state.remove_entry(&entry).await?;
+    }
+    state
+        .update_metadata(move |m, now, by| {
+            m.remove_system(&id, now, by);
+        })
+        .await?;
+    Ok(())
+}

@@ -278,34 +278,23 @@ fn RemoveSystem(target: RwSignal<Option<(String, String)>>) -> impl IntoView {
                 .with(|m| m.system(&id).is_some_and(|s| s.api_key_id.is_some()))
     };
     let delete_remote = RwSignal::new(true);
+    // One removal at a time: a double click must not delete the key on the
+    // system twice.
+    let busy = RwSignal::new(false);
     let cancel = Callback::new(move |()| target.set(None));
     let confirm = move |_| {
         let Some((id, _)) = target.get_untracked() else {
             return;
         };
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
         spawn_local(async move {
-            if delete_remote.get_untracked()
-                && can_delete_remote()
-                && let Err(e) = systems::delete_remote_key(state, &id).await
-            {
-                error.set(Some(format!(
-                    "The API key could not be deleted on the system ({e}). Untick the box to remove the system from Keyhaven anyway."
-                )));
-                return;
-            }
-            let entry = api_key_id(&id);
-            let has_key = state
-                .keyring
-                .with_untracked(|k| k.as_ref().is_some_and(|k| k.contains(&entry)));
-            if has_key && let Err(e) = state.remove_entry(&entry).await {
-                error.set(Some(e.to_string()));
-                return;
-            }
-            let result = state
-                .update_metadata(move |m, now, by| {
-                    m.remove_system(&id, now, by);
-                })
-                .await;
+            let delete_remote = delete_remote.get_untracked() && can_delete_remote();
+            let result = systems::remove(state, id, delete_remote).await;
+            busy.set(false);
             match result {
                 Ok(()) => target.set(None),
                 Err(e) => error.set(Some(e.to_string())),
@@ -327,7 +316,7 @@ fn RemoveSystem(target: RwSignal<Option<(String, String)>>) -> impl IntoView {
             <ErrorLine error/>
             <div class="actions">
                 <button type="button" on:click=move |_| cancel.run(())>"Cancel"</button>
-                <button type="button" class="danger" on:click=confirm>"Remove"</button>
+                <button type="button" class="danger" on:click=confirm disabled=busy>"Remove"</button>
             </div>
         </Dialog>
     }

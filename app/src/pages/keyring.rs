@@ -21,28 +21,48 @@ pub fn Keyring() -> impl IntoView {
     let recovery = RwSignal::new(None::<String>);
     let changing = RwSignal::new(false);
     let has_keyring = move || state.keyring.with(Option::is_some);
-    // Connected: every stored key tried at once after unlock.
+    // Connected: every stored key tried at once after unlock, and again
+    // only when what a check depends on changes (a system's URL, user or
+    // key; the lock; the network) — not on every edit elsewhere. A result
+    // from an older round never lands over a newer one.
     let checks = RwSignal::new(HashMap::<String, Result<(), NotConnected>>::new());
-    Effect::new(move |_| {
-        // Offline there is nothing to check against (done again on return).
+    let to_check = Memo::new(move |_| {
         if !state.unlocked.get() || !state.online.get() {
-            checks.set(HashMap::new());
-            return;
+            return None;
         }
         let keyring = state.keyring.get();
-        for (id, _) in state.metadata.get().systems() {
-            if keyring
+        let stored = |id: &str| {
+            keyring
                 .as_ref()
                 .is_some_and(|k| k.contains(&api_key_id(id)))
-            {
-                let id = id.to_owned();
-                spawn_local(async move {
-                    let outcome = systems::check(state, id.clone()).await;
-                    checks.update(|c| {
-                        c.insert(id, outcome);
-                    });
-                });
-            }
+        };
+        Some(state.metadata.with(|m| {
+            m.systems()
+                .filter(|(id, _)| stored(id))
+                .map(|(id, s)| {
+                    (
+                        id.to_owned(),
+                        s.url.clone(),
+                        s.api_username.clone(),
+                        s.api_key_id,
+                    )
+                })
+                .collect::<Vec<_>>()
+        }))
+    });
+    let round = StoredValue::new(0_u64);
+    Effect::new(move |_| {
+        round.update_value(|r| *r += 1);
+        let this_round = round.get_value();
+        checks.set(HashMap::new());
+        // Offline there is nothing to check against (done again on return).
+        for (id, ..) in to_check.get().unwrap_or_default() {
+            spawn_local(async move {
+                let outcome = systems::check(state, id.clone()).await;
+                if round.try_get_value() == Some(this_round) {
+                    checks.try_update(|c| c.insert(id, outcome));
+                }
+            });
         }
     });
     let rows = move || {
