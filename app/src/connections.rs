@@ -16,7 +16,7 @@ use crate::{
     error::AppError,
     net::{
         api::{self, ApiError},
-        truenas::{Connection, Login, TrueNasError, login_outcome},
+        truenas::{Login, TrueNasError, TrueNasSession, login_outcome},
     },
 };
 
@@ -73,7 +73,9 @@ pub async fn pair(setup: SemiAutomatic, public_key: &str) -> Result<Paired, Pair
         return Err(at(TrueNasError::Insecure).into());
     }
     let timeout_ms = i32::try_from(setup.connect_timeout.saturating_mul(1000)).unwrap_or(i32::MAX);
-    let remote = Connection::open(&setup.url, timeout_ms).await.map_err(at)?;
+    let remote = TrueNasSession::open(&setup.url, timeout_ms)
+        .await
+        .map_err(at)?;
     let login = remote
         .call(
             "auth.login_ex",
@@ -158,7 +160,7 @@ fn remote_refused(url: &str, error: &TrueNasError) -> AppError {
 /// replication runs commands), and "Enable passwordless sudo for zfs
 /// commands" adds `/usr/sbin/zfs` to the user's passwordless sudo commands.
 async fn fix_remote_user(
-    remote: &Connection,
+    remote: &TrueNasSession,
     username: &str,
     sudo: bool,
 ) -> Result<(), TrueNasError> {

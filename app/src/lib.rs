@@ -51,13 +51,13 @@ pub fn App() -> impl IntoView {
             </header>
             <main class="page">
                 <components::Banners/>
-                <Routes fallback=pages::NotFound>
-                    <Route path=path!("/signin") view=pages::SignIn/>
-                    <Route path=path!("/") view=|| view! { <Protected><pages::Dashboard/></Protected> }/>
-                    <Route path=path!("/keyring") view=|| view! { <Protected><pages::Keyring/></Protected> }/>
+                <Routes fallback=pages::NotFoundPage>
+                    <Route path=path!("/signin") view=pages::SignInPage/>
+                    <Route path=path!("/") view=|| view! { <Protected><pages::DashboardPage/></Protected> }/>
+                    <Route path=path!("/keyring") view=|| view! { <Protected><pages::KeyringPage/></Protected> }/>
                     <Route
                         path=path!("/credentials/backup")
-                        view=|| view! { <Protected><pages::BackupCredentials/></Protected> }
+                        view=|| view! { <Protected><pages::BackupCredentialsPage/></Protected> }
                     />
                 </Routes>
             </main>

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::{
     error::AppError,
-    net::truenas::{Connection, Login, TrueNasError, login_outcome},
+    net::truenas::{Login, TrueNasError, TrueNasSession, login_outcome},
     state::{AppState, MetadataExt},
 };
 
@@ -60,7 +60,7 @@ pub async fn authenticate(
         system: system.name.clone(),
         error,
     };
-    let connection = Connection::open(&system.url, TIMEOUT_MS)
+    let connection = TrueNasSession::open(&system.url, TIMEOUT_MS)
         .await
         .map_err(fail)?;
     let login = connection
@@ -168,7 +168,7 @@ impl From<AppError> for NotConnected {
 async fn login_with_stored_key(
     state: AppState,
     system_id: &str,
-) -> Result<Connection, NotConnected> {
+) -> Result<TrueNasSession, NotConnected> {
     let Some(EntryValue::ApiKey { username, key }) = state.entry(&api_key_id(system_id))? else {
         return Err(NotConnected::NoKey);
     };
@@ -177,7 +177,7 @@ async fn login_with_stored_key(
     if !secret_transport_allowed(&system.url) {
         return Err(NotConnected::PlainHttp);
     }
-    let connection = Connection::open(&system.url, TIMEOUT_MS).await?;
+    let connection = TrueNasSession::open(&system.url, TIMEOUT_MS).await?;
     let login = connection
         .call(
             "auth.login_ex",

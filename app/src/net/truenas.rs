@@ -45,14 +45,14 @@ impl std::error::Error for TrueNasError {}
 
 type Pending = Rc<RefCell<HashMap<u64, oneshot::Sender<Result<Value, TrueNasError>>>>>;
 
-pub struct Connection {
+pub struct TrueNasSession {
     socket: WebSocket,
     pending: Pending,
     next_id: RefCell<u64>,
     _on_message: Closure<dyn Fn(MessageEvent)>,
 }
 
-impl Drop for Connection {
+impl Drop for TrueNasSession {
     fn drop(&mut self) {
         let _ = self.socket.close();
     }
@@ -78,9 +78,9 @@ async fn within<T>(
     }
 }
 
-impl Connection {
+impl TrueNasSession {
     /// Opens `wss://HOST/api/current` (or `ws://` for an `http://` URL).
-    pub async fn open(base_url: &str, timeout_ms: i32) -> Result<Connection, TrueNasError> {
+    pub async fn open(base_url: &str, timeout_ms: i32) -> Result<TrueNasSession, TrueNasError> {
         let https = base_url.starts_with("https://");
         let url = format!(
             "{}/api/current",
@@ -144,7 +144,7 @@ impl Connection {
         socket.set_onclose(None);
         drop((open_handler, error_handler));
         opened?;
-        Ok(Connection {
+        Ok(TrueNasSession {
             socket,
             pending,
             next_id: RefCell::new(0),

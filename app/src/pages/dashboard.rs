@@ -13,7 +13,7 @@ use crate::{
 
 /// `/`: the registered TrueNAS systems, and the way to the other screens.
 #[component]
-pub fn Dashboard() -> impl IntoView {
+pub fn DashboardPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let adding = RwSignal::new(false);
     let removing = RwSignal::new(None::<(String, String)>);

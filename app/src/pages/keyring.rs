@@ -14,7 +14,7 @@ use crate::{
 
 /// `/keyring`: the systems and their encrypted API keys (seed 004).
 #[component]
-pub fn Keyring() -> impl IntoView {
+pub fn KeyringPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let creating = RwSignal::new(false);
     let resetting = RwSignal::new(false);

@@ -6,8 +6,8 @@ mod keyring;
 mod not_found;
 mod signin;
 
-pub use backup_credentials::BackupCredentials;
-pub use dashboard::Dashboard;
-pub use keyring::{CreateKeyring, Keyring, RecoveryCodeDialog, UnlockPrompt};
-pub use not_found::NotFound;
-pub use signin::SignIn;
+pub use backup_credentials::BackupCredentialsPage;
+pub use dashboard::DashboardPage;
+pub use keyring::{CreateKeyring, KeyringPage, RecoveryCodeDialog, UnlockPrompt};
+pub use not_found::NotFoundPage;
+pub use signin::SignInPage;

@@ -6,7 +6,7 @@ use crate::{components::ErrorLine, net::api, state::AppState};
 
 /// `/signin`: sign in to this Keyhaven server, or create an account.
 #[component]
-pub fn SignIn() -> impl IntoView {
+pub fn SignInPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let creating = RwSignal::new(false);
     let username = RwSignal::new(String::new());

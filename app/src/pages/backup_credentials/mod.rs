@@ -24,7 +24,7 @@ use keypair_form::KeypairForm;
 pub type FormTarget = RwSignal<Option<Option<String>>>;
 
 #[component]
-pub fn BackupCredentials() -> impl IntoView {
+pub fn BackupCredentialsPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let keypair_form: FormTarget = RwSignal::new(None);
     let connection_form: FormTarget = RwSignal::new(None);
