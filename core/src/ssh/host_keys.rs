@@ -56,3 +56,36 @@ pub fn format_host_keys(keys: &[PublicKey]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// What a Discover Remote Host Key answer means for the keys the form holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Discovered {
+    /// Nothing held yet, or the very same keys (in any order, with any
+    /// comments): take the answer.
+    Take,
+    /// Other keys than the ones held: a reinstalled remote, or someone in
+    /// between. Show both, and replace only on the user's word.
+    Changed,
+}
+
+/// Compares the keys held (`held`, the field's text) with the ones the
+/// remote offered now.
+pub fn judge_discovered(held: &str, offered: &str) -> Discovered {
+    if held.trim().is_empty() {
+        return Discovered::Take;
+    }
+    let same = parse_host_keys(held)
+        .ok()
+        .zip(parse_host_keys(offered).ok())
+        .is_some_and(|(old, new)| {
+            old.len() == new.len()
+                && new
+                    .iter()
+                    .all(|n| old.iter().any(|o| o.key_data() == n.key_data()))
+        });
+    if same {
+        Discovered::Take
+    } else {
+        Discovered::Changed
+    }
+}

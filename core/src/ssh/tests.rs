@@ -177,6 +177,23 @@ fn host_keys_are_read_from_every_usual_form() {
     assert!(error.contains("Line 2"), "{error}");
     assert!(parse_host_keys("# only comments\n").is_err());
     assert!(parse_host_keys(&format!("@revoked * {a}")).is_err());
+
+    // Discover Remote Host Key: the same keys in another order or form are
+    // taken; one key more, fewer or other is a change the user decides on.
+    assert_eq!(judge_discovered("", &a), Discovered::Take);
+    assert_eq!(
+        judge_discovered(&format!("{a}\n{b}"), &format!("10.0.0.5 {b}\n10.0.0.5 {a}")),
+        Discovered::Take
+    );
+    assert_eq!(
+        judge_discovered(&a, &format!("{a}\n{b}")),
+        Discovered::Changed
+    );
+    assert_eq!(
+        judge_discovered(&format!("{a}\n{b}"), &a),
+        Discovered::Changed
+    );
+    assert_eq!(judge_discovered(&a, &b), Discovered::Changed);
 }
 
 // Native only: the wasm build has no RSA key generation.

@@ -6,7 +6,7 @@ use keyhaven_core::{
     model::{
         Connection, check_connect_timeout, check_port, host_from_input, normalize_truenas_url,
     },
-    ssh::{format_host_keys, parse_host_keys},
+    ssh::{self, Discovered, format_host_keys, parse_host_keys},
 };
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use secrecy::SecretString;
@@ -85,20 +85,9 @@ pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> im
                         .map(|k| k.public_key.clone())
                         .collect::<Vec<_>>()
                         .join("\n");
-                    let before = host_keys.get_untracked();
-                    let same = parse_host_keys(&before)
-                        .ok()
-                        .zip(parse_host_keys(&lines).ok())
-                        .is_some_and(|(old, new)| {
-                            old.len() == new.len()
-                                && new
-                                    .iter()
-                                    .all(|n| old.iter().any(|o| o.key_data() == n.key_data()))
-                        });
-                    if before.trim().is_empty() || same {
-                        host_keys.set(lines);
-                    } else {
-                        changed.set(Some(keys));
+                    match ssh::judge_discovered(&host_keys.get_untracked(), &lines) {
+                        Discovered::Take => host_keys.set(lines),
+                        Discovered::Changed => changed.set(Some(keys)),
                     }
                 }
                 Err(e) => error.set(Some(e.to_string())),
