@@ -6,6 +6,7 @@
 //! deletion leaves a tombstone, so two copies merge item by item
 //! ([`Metadata::merge`]).
 
+mod connection_form;
 mod hostile;
 mod merge;
 mod seal;
@@ -15,6 +16,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use connection_form::{CheckedConnection, ConnectionForm, KeyringState};
 pub use hostile::MAX_CLOCK_SKEW_MS;
 pub use merge::{Kind, MergeReport, Replaced};
 pub use seal::{Finding, PinDigest, Pinned, Sealed, Trust};

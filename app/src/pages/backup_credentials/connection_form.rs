@@ -3,10 +3,8 @@
 
 use keyhaven_core::{
     api::HostKey,
-    model::{
-        Connection, check_connect_timeout, check_port, host_from_input, normalize_truenas_url,
-    },
-    ssh::{self, Discovered, format_host_keys, parse_host_keys},
+    model::{Connection, ConnectionForm, KeyringState, check_port},
+    ssh::{self, Discovered},
 };
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use secrecy::SecretString;
@@ -18,6 +16,7 @@ use super::{
 use crate::{
     components::{Busy, Dialog, ErrorLine, FormActions, OtpField},
     connections::{self, PairError, SemiAutomatic},
+    error::AppError,
     keypairs::{self, KeyChoice},
     state::{AppState, new_id, page_scheme},
 };
@@ -280,63 +279,36 @@ struct Checked {
     generate: bool,
 }
 
-fn read_form(state: AppState, id: Option<String>, form: FormValues) -> Result<Checked, String> {
-    let name = form.name.trim().to_owned();
-    state.metadata.with_untracked(|m| -> Result<(), String> {
-        m.check_credential_name(&name, id.as_deref()).map_err(|e| format!("Name: {e}"))?;
-        if form.keypair == NEW {
-            m.check_credential_name(&format!("{name} Key"), None)
-                .map_err(|_| format!("Generate New makes the keypair \"{name} Key\", a name already in use. Rename it, or choose it as Private Key."))?;
-        } else if m.keypair(&form.keypair).is_none() {
-            return Err("Private Key: choose a saved keypair or Generate New.".into());
-        }
-        Ok(())
-    })?;
-    let username = form.username.trim().to_owned();
-    if username.is_empty() {
-        return Err("Username is required".into());
-    }
-    let connect_timeout = check_connect_timeout(&form.timeout).map_err(|e| e.to_string())?;
-    let generate = form.keypair == NEW;
-    if generate && state.keyring.with_untracked(Option::is_none) {
-        return Err("Generate New stores the private key in the keyring: create a keyring first (Keyring screen).".into());
-    }
-    if generate && !state.is_unlocked() {
-        return Err("Generate New stores the private key in the keyring: unlock it first.".into());
-    }
-    let mut connection = Connection {
-        name,
-        host: String::new(),
-        port: 22,
-        username,
-        keypair_id: if generate { new_id() } else { form.keypair },
-        remote_host_keys: String::new(),
-        connect_timeout,
+fn read_form(state: AppState, id: Option<String>, form: FormValues) -> Result<Checked, AppError> {
+    let values = ConnectionForm {
+        name: form.name,
+        semi_automatic: form.semi,
+        url: form.url,
+        admin_username: form.admin_username,
+        admin_password_given: !form.admin_password.is_empty(),
+        username: form.username,
+        keypair: (form.keypair != NEW).then_some(form.keypair),
+        host: form.host,
+        port: form.port,
+        host_keys: form.host_keys,
+        timeout: form.timeout,
     };
-    let mut url = String::new();
-    if form.semi {
-        url = normalize_truenas_url(&form.url, &page_scheme())
-            .map_err(|e| format!("TrueNAS URL: {e}"))?;
-        if form.admin_username.trim().is_empty() {
-            return Err("Admin Username is required".into());
-        }
-        if form.admin_password.is_empty() {
-            return Err("Admin Password is required".into());
-        }
-    } else {
-        connection.host = host_from_input(&form.host).map_err(|e| e.to_string())?;
-        connection.port = check_port(&form.port).map_err(|e| e.to_string())?;
-        if form.host_keys.trim().is_empty() {
-            return Err("Remote Host Key is required: click Discover Remote Host Key, or paste the remote's keys.".into());
-        }
-        let keys = parse_host_keys(&form.host_keys).map_err(|e| e.to_string())?;
-        connection.remote_host_keys = format_host_keys(&keys);
+    let keyring = KeyringState {
+        exists: state.keyring.with_untracked(Option::is_some),
+        unlocked: state.is_unlocked(),
+    };
+    let checked = state.metadata.with_untracked(|m| {
+        m.check_connection_form(&values, id.as_deref(), keyring, &page_scheme())
+    })?;
+    let mut connection = checked.connection;
+    if checked.generate {
+        connection.keypair_id = new_id();
     }
     Ok(Checked {
         id: id.unwrap_or_else(new_id),
-        url,
+        url: checked.url.unwrap_or_default(),
         connection,
-        generate,
+        generate: checked.generate,
     })
 }
 
