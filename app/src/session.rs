@@ -8,7 +8,7 @@ use crate::{
     components::ErrorLine,
     net::api::{self, ApiError},
     saved,
-    state::AppState,
+    state::{AppState, Session},
 };
 
 /// Renders `children` once the session is known to be live and the
@@ -20,8 +20,8 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         let navigate = navigate.clone();
-        match state.user.get() {
-            None => spawn_local(async move {
+        match state.session.get() {
+            Session::Unknown => spawn_local(async move {
                 match api::whoami().await {
                     Ok(user) => state.signed_in(user),
                     // Offline, whoever this browser keeps a copy for.
@@ -32,19 +32,19 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
                     Err(e) => error.set(Some(e.to_string())),
                 }
             }),
-            Some(None) => navigate("/signin", Default::default()),
-            Some(Some(_)) if !state.loaded.get_untracked() => spawn_local(async move {
+            Session::SignedOut => navigate("/signin", Default::default()),
+            Session::SignedIn(_) if !state.loaded.get_untracked() => spawn_local(async move {
                 if let Err(e) = state.load().await {
                     error.set(Some(e.to_string()));
                 }
             }),
-            Some(Some(_)) => {}
+            Session::SignedIn(_) => {}
         }
     });
     view! {
         <ErrorLine error/>
         <Show
-            when=move || state.loaded.get() && matches!(state.user.get(), Some(Some(_)))
+            when=move || state.loaded.get() && state.session.with(|s| s.user().is_some())
             fallback=move || view! { <p class="loading" aria-busy="true">"Loading…"</p> }
         >
             {children()}
@@ -73,8 +73,8 @@ pub fn Account() -> impl IntoView {
         });
     };
     view! {
-        <Show when=move || matches!(state.user.get(), Some(Some(_)))>
-            <span class="user">{move || state.user.get().flatten()}</span>
+        <Show when=move || state.session.with(|s| s.user().is_some())>
+            <span class="user">{move || state.session.with(|s| s.user().map(str::to_owned))}</span>
             <Show when=move || confirming.get()>
                 <span class="sync-status" role="alert">"Changes not synced yet will be lost."</span>
             </Show>

@@ -32,11 +32,28 @@ pub struct KeyringConflict {
     pub server_tag: Option<String>,
 }
 
+/// Who this tab works for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Session {
+    /// Not asked yet (the server, or offline this browser's saved copy).
+    Unknown,
+    SignedOut,
+    SignedIn(String),
+}
+
+impl Session {
+    /// The signed-in user's name.
+    pub fn user(&self) -> Option<&str> {
+        match self {
+            Self::SignedIn(user) => Some(user),
+            Self::Unknown | Self::SignedOut => None,
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 pub struct AppState {
-    /// `None` until the session was checked; then `Some(None)` when nobody
-    /// is signed in.
-    pub user: RwSignal<Option<Option<String>>>,
+    pub session: RwSignal<Session>,
     pub metadata: RwSignal<Metadata>,
     pub(crate) metadata_tag: RwSignal<Option<String>>,
     /// This browser has metadata edits the server hasn't acknowledged.
@@ -63,9 +80,11 @@ pub struct AppState {
     pub(crate) keyring_reset_here: StoredValue<bool>,
     /// The saved copy's generation this tab last wrote or took in.
     pub(crate) saved_generation: StoredValue<u64>,
-    /// Whether the keyring is unlocked; the key itself is below.
-    pub unlocked: RwSignal<bool>,
-    unlocked_keyring: StoredValue<Option<Unlocked>>,
+    /// Whether the keyring is unlocked (derived from the key below).
+    pub unlocked: Memo<bool>,
+    /// The unlocked keyring: the data key, in this tab's memory only
+    /// (zeroized when it is dropped: on lock, sign-out or close).
+    unlocked_keyring: RwSignal<Option<Unlocked>>,
     /// The user closed the Unlock Keyring dialog for this session.
     pub unlock_dismissed: RwSignal<bool>,
     /// The keyring locked itself after the idle time.
@@ -86,8 +105,9 @@ pub struct AppState {
 
 impl AppState {
     pub fn new() -> Self {
+        let unlocked_keyring = RwSignal::new(None::<Unlocked>);
         Self {
-            user: RwSignal::new(None),
+            session: RwSignal::new(Session::Unknown),
             metadata: RwSignal::new(Metadata::default()),
             metadata_tag: RwSignal::new(None),
             metadata_pending: RwSignal::new(false),
@@ -102,8 +122,8 @@ impl AppState {
             unsealed: StoredValue::new(Vec::new()),
             keyring_reset_here: StoredValue::new(false),
             saved_generation: StoredValue::new(0),
-            unlocked: RwSignal::new(false),
-            unlocked_keyring: StoredValue::new(None),
+            unlocked: Memo::new(move |_| unlocked_keyring.with(Option::is_some)),
+            unlocked_keyring,
             unlock_dismissed: RwSignal::new(false),
             auto_locked: RwSignal::new(false),
             online: RwSignal::new(true),
@@ -116,6 +136,11 @@ impl AppState {
         }
     }
 
+    /// The signed-in user's name (untracked).
+    pub fn user(&self) -> Option<String> {
+        self.session.with_untracked(|s| s.user().map(str::to_owned))
+    }
+
     /// This browser's id, stamped on its edits.
     pub fn device(&self) -> String {
         self.device.get_value()
@@ -123,7 +148,10 @@ impl AppState {
 
     pub fn signed_in(&self, username: Option<String>) {
         self.lock();
-        self.user.set(Some(username.clone()));
+        self.session.set(match &username {
+            Some(user) => Session::SignedIn(user.clone()),
+            None => Session::SignedOut,
+        });
         self.metadata.set(Metadata::default());
         self.metadata_tag.set(None);
         self.metadata_pending.set(false);
@@ -192,8 +220,7 @@ impl AppState {
         self.keyring.set(Some(unlocked.keyring().clone()));
         self.keyring_tag.set(None);
         self.keyring_pending.set(true);
-        self.unlocked_keyring.set_value(Some(unlocked));
-        self.unlocked.set(true);
+        self.unlocked_keyring.set(Some(unlocked));
         self.seal_written_while_locked();
         self.persist().await;
         // Offline, it waits to be stored like any other change.
@@ -280,8 +307,7 @@ impl AppState {
     /// (a held copy is merged now that it can be verified).
     fn opened(&self, unlocked: Unlocked) {
         self.saw_revision(unlocked.keyring());
-        self.unlocked_keyring.set_value(Some(unlocked));
-        self.unlocked.set(true);
+        self.unlocked_keyring.set(Some(unlocked));
         self.auto_locked.set(false);
         let sealed = self.seal_written_while_locked();
         let state = *self;
@@ -312,8 +338,7 @@ impl AppState {
 
     /// Forgets the data key (zeroized when dropped).
     pub fn lock(&self) {
-        self.unlocked_keyring.set_value(None);
-        self.unlocked.set(false);
+        self.unlocked_keyring.set(None);
     }
 
     /// Deletes the keyring: every stored key is gone; systems stay. Needs
@@ -366,20 +391,20 @@ impl AppState {
 
     /// Runs `f` with the unlocked keyring; `None` when locked.
     pub(crate) fn with_unlocked<R>(&self, f: impl FnOnce(&Unlocked) -> R) -> Option<R> {
-        self.unlocked_keyring.with_value(|u| u.as_ref().map(f))
+        self.unlocked_keyring.with_untracked(|u| u.as_ref().map(f))
     }
 
     /// An entry's value, or `None`; an error when locked or tampered with.
     pub fn entry(&self, id: &str) -> Result<Option<EntryValue>, AppError> {
         self.unlocked_keyring
-            .with_value(|u| u.as_ref().map(|u| u.get(id).map_err(AppError::from)))
+            .with_untracked(|u| u.as_ref().map(|u| u.get(id).map_err(AppError::from)))
             .ok_or(AppError::Locked)?
     }
 
     pub async fn store_entry(&self, id: &str, value: EntryValue) -> Result<(), AppError> {
         let now = now_ms();
         self.unlocked_keyring
-            .try_update_value(|u| u.as_mut().map(|u| u.set(id, &value, now, &mut OsRng)))
+            .try_update(|u| u.as_mut().map(|u| u.set(id, &value, now, &mut OsRng)))
             .flatten()
             .ok_or(AppError::Locked)??;
         self.save_keyring().await
@@ -389,7 +414,7 @@ impl AppState {
     async fn save_keyring(&self) -> Result<(), AppError> {
         let view = self
             .unlocked_keyring
-            .try_update_value(|u| {
+            .try_update(|u| {
                 u.as_mut().map(|u| {
                     u.seal(&mut OsRng);
                     u.keyring().clone()
@@ -410,7 +435,7 @@ impl AppState {
     /// brought nothing new.
     pub(crate) fn absorb_keyring(&self, theirs: &Keyring) -> Result<Option<Keyring>, AppError> {
         self.unlocked_keyring
-            .try_update_value(|u| {
+            .try_update(|u| {
                 u.as_mut().map(|u| {
                     let report = u.merge(theirs)?;
                     Ok((!report.taken.is_empty()).then(|| {
@@ -431,7 +456,7 @@ impl AppState {
         seal: bool,
     ) -> Result<Option<Keyring>, AppError> {
         self.unlocked_keyring
-            .try_update_value(|u| {
+            .try_update(|u| {
                 u.as_mut().map(|u| {
                     u.merge(remote)?;
                     Ok(seal.then(|| {
@@ -495,7 +520,7 @@ impl AppState {
         let mut metadata = self.metadata.get_untracked();
         let device = self.device();
         self.unlocked_keyring
-            .try_update_value(|u| {
+            .try_update(|u| {
                 u.as_mut().map(|u| {
                     let verified = metadata.verified(u);
                     u.change_passphrase(params, salt, &kek, now, &mut OsRng)?;
@@ -518,7 +543,7 @@ impl AppState {
         let now = now_ms();
         let removed = self
             .unlocked_keyring
-            .try_update_value(|u| u.as_mut().map(|u| u.remove(id, now)))
+            .try_update(|u| u.as_mut().map(|u| u.remove(id, now)))
             .flatten()
             .ok_or(AppError::Locked)?;
         if removed {

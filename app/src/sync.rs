@@ -41,7 +41,7 @@ impl AppState {
     /// Opens the account: this browser's copy at once, then the server's.
     /// Fails only when neither can be had.
     pub async fn load(&self) -> Result<(), AppError> {
-        let Some(user) = self.user.get_untracked().flatten() else {
+        let Some(user) = self.user() else {
             return Ok(());
         };
         let saved = saved::load(&user).await;
@@ -101,7 +101,7 @@ impl AppState {
     }
 
     async fn sync_now(&self, pull: bool) -> Result<(), AppError> {
-        if self.user.get_untracked().flatten().is_none() {
+        if self.user().is_none() {
             return Ok(());
         }
         let lock = self.sync_lock.get_value();
@@ -415,7 +415,7 @@ impl AppState {
             (Some(keyring), Some(tag)) => {
                 // The user chose this revision: it is the new baseline.
                 self.highest.set_value(keyring.revision());
-                if let Some(user) = self.user.get_untracked().flatten() {
+                if let Some(user) = self.user() {
                     saved::remember_highest_revision(&user, keyring.revision());
                 }
                 self.replace_keyring(Some(keyring), Some(tag), false);
@@ -432,7 +432,7 @@ impl AppState {
     pub(crate) fn saw_revision(&self, keyring: &Keyring) {
         let highest = self.highest.get_value().max(keyring.revision());
         self.highest.set_value(highest);
-        if let Some(user) = self.user.get_untracked().flatten() {
+        if let Some(user) = self.user() {
             saved::remember_highest_revision(&user, highest);
         }
     }
@@ -442,7 +442,7 @@ impl AppState {
     /// tab writes over another's unsynced edit), and the other tabs are
     /// told.
     pub(crate) async fn persist(&self) {
-        let Some(user) = self.user.get_untracked().flatten() else {
+        let Some(user) = self.user() else {
             return;
         };
         let state = *self;
@@ -480,7 +480,7 @@ impl AppState {
 
     /// Another tab changed the saved copy: take it in.
     pub(crate) async fn reload_saved(&self) {
-        let Some(user) = self.user.get_untracked().flatten() else {
+        let Some(user) = self.user() else {
             return;
         };
         let state = *self;
