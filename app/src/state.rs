@@ -17,7 +17,17 @@ use crate::{
     kdf,
     net::api::{self, ApiError, KEYRING},
     saved,
+    sync::SyncKind,
 };
+
+/// What follows merging the server's keyring into the unlocked one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterMerge {
+    /// This browser has changes the server lacks: seal the result to push.
+    SealToPush,
+    /// Nothing of ours to push: the server's copy stands.
+    Keep,
+}
 
 /// Serializes syncs: one push or pull at a time, edits meanwhile queue.
 pub type SyncLock = std::sync::Arc<futures::lock::Mutex<()>>;
@@ -224,7 +234,7 @@ impl AppState {
         self.seal_written_while_locked();
         self.persist().await;
         // Offline, it waits to be stored like any other change.
-        self.sync(false).await?;
+        self.sync(SyncKind::Push).await?;
         if self.keyring.with_untracked(|k| k.as_ref().map(Keyring::id)) != Some(id) {
             return Err(AppError::CreatedElsewhere);
         }
@@ -315,7 +325,7 @@ impl AppState {
             if sealed {
                 state.persist().await;
             }
-            let _ = state.sync(true).await;
+            let _ = state.sync(SyncKind::PullThenPush).await;
         });
     }
 
@@ -427,7 +437,7 @@ impl AppState {
         self.keyring_pending.set(true);
         self.persist().await;
         self.keyring.notify();
-        self.sync(false).await
+        self.sync(SyncKind::Push).await
     }
 
     /// Folds another tab's copy of the same keyring into the unlocked one
@@ -449,17 +459,18 @@ impl AppState {
     }
 
     /// Folds the server's copy into the unlocked keyring (verifying it with
-    /// the data key); with `seal`, returns the result sealed for pushing.
+    /// the data key); with [`AfterMerge::SealToPush`], returns the result
+    /// sealed for pushing.
     pub(crate) fn merge_unlocked(
         &self,
         remote: &Keyring,
-        seal: bool,
+        after: AfterMerge,
     ) -> Result<Option<Keyring>, AppError> {
         self.unlocked_keyring
             .try_update(|u| {
                 u.as_mut().map(|u| {
                     u.merge(remote)?;
-                    Ok(seal.then(|| {
+                    Ok((after == AfterMerge::SealToPush).then(|| {
                         u.seal(&mut OsRng);
                         u.keyring().clone()
                     }))

@@ -28,7 +28,7 @@ use crate::{
     error::AppError,
     net::api::{self, ApiError, KEYRING, METADATA},
     saved::{self, Saved},
-    state::{AppState, KeyringConflict, now_ms},
+    state::{AfterMerge, AppState, KeyringConflict, now_ms},
     tabs, trust,
 };
 
@@ -36,6 +36,15 @@ use crate::{
 const MAX_ATTEMPTS: usize = 5;
 /// How often an open app looks for changes made elsewhere.
 const PULL_EVERY: Duration = Duration::from_secs(30);
+
+/// How much a sync does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncKind {
+    /// Push what is pending (after an edit).
+    Push,
+    /// Look at the server's copies first (focus, reconnect, unlock, the timer).
+    PullThenPush,
+}
 
 impl AppState {
     /// Opens the account: this browser's copy at once, then the server's.
@@ -53,7 +62,7 @@ impl AppState {
         if let Some(saved) = saved {
             self.restore(saved);
         }
-        match self.sync_now(true).await {
+        match self.sync_now(SyncKind::PullThenPush).await {
             // Without the server this browser's copy opens; its problems
             // show in the sync status. A keyring conflict is the server's
             // answer, not its absence: the account opens and says so.
@@ -79,7 +88,7 @@ impl AppState {
         edit(&mut after, now_ms(), &device);
         self.seal_written(&before, &mut after);
         self.save_then_show_metadata(after).await;
-        self.sync(false).await
+        self.sync(SyncKind::Push).await
     }
 
     /// Makes `metadata` this browser's copy, and shows it only once it is
@@ -91,23 +100,23 @@ impl AppState {
         self.metadata.notify();
     }
 
-    /// Pushes what is pending (and first pulls, with `pull`); an
-    /// unreachable server is not an error here: the changes wait.
-    pub async fn sync(&self, pull: bool) -> Result<(), AppError> {
-        match self.sync_now(pull).await {
+    /// Pushes what is pending (pulling first, with [`SyncKind::PullThenPush`]);
+    /// an unreachable server is not an error here: the changes wait.
+    pub async fn sync(&self, kind: SyncKind) -> Result<(), AppError> {
+        match self.sync_now(kind).await {
             Err(error) if error.is_offline() => Ok(()),
             other => other,
         }
     }
 
-    async fn sync_now(&self, pull: bool) -> Result<(), AppError> {
+    async fn sync_now(&self, kind: SyncKind) -> Result<(), AppError> {
         if self.user().is_none() {
             return Ok(());
         }
         let lock = self.sync_lock.get_value();
         let _one_at_a_time = lock.lock().await;
         let result = async {
-            if pull {
+            if kind == SyncKind::PullThenPush {
                 self.pull().await?;
             }
             self.push_keyring().await?;
@@ -324,7 +333,12 @@ impl AppState {
                 let remote = remote.expect("present");
                 let tag = tag.expect("present");
                 let pending = self.keyring_pending.get_untracked();
-                match self.merge_unlocked(&remote, pending) {
+                let after = if pending {
+                    AfterMerge::SealToPush
+                } else {
+                    AfterMerge::Keep
+                };
+                match self.merge_unlocked(&remote, after) {
                     Ok(merged) => {
                         self.keyring_tag.set(Some(tag));
                         self.saw_revision(&remote);
@@ -398,7 +412,7 @@ impl AppState {
             }
         }
         self.persist().await;
-        self.sync(true).await
+        self.sync(SyncKind::PullThenPush).await
     }
 
     /// Knowingly takes what the server has: no keyring (it was reset), or
@@ -587,7 +601,7 @@ impl AppState {
             move || {
                 state.retrying.set_value(false);
                 leptos::task::spawn_local(async move {
-                    let _ = state.sync(false).await;
+                    let _ = state.sync(SyncKind::Push).await;
                 });
             },
             Duration::from_secs(3),
@@ -600,7 +614,7 @@ pub fn start(state: AppState) {
     let pull = move || {
         if state.loaded.get_untracked() && state.online.get_untracked() {
             leptos::task::spawn_local(async move {
-                let _ = state.sync(true).await;
+                let _ = state.sync(SyncKind::PullThenPush).await;
             });
         }
     };

@@ -12,6 +12,7 @@ use rand_core::OsRng;
 use crate::{
     error::AppError,
     state::{AppState, now_ms},
+    sync::SyncKind,
 };
 
 /// Why a secret was not sent for an item.
@@ -94,7 +95,7 @@ impl AppState {
         self.with_unlocked(|keyring| change(&mut metadata, keyring, now_ms(), &device))
             .ok_or(AppError::Locked)??;
         self.save_then_show_metadata(metadata).await;
-        self.sync(false).await
+        self.sync(SyncKind::Push).await
     }
 
     /// Seals what an edit wrote (`before` → `after`) when the keyring is
