@@ -4,6 +4,7 @@ mod actions;
 mod dialog;
 mod insecure_context;
 mod status;
+mod submit;
 mod sync_status;
 mod trust_notices;
 
@@ -11,4 +12,5 @@ pub use actions::FormActions;
 pub use dialog::Dialog;
 pub use insecure_context::is_secure_context;
 pub use status::{Busy, ErrorLine, OtpField};
+pub use submit::Submit;
 pub use sync_status::{Banners, SyncStatus};

@@ -6,7 +6,7 @@ use keyhaven_core::keyring::api_key_id;
 use secrecy::SecretString;
 
 use crate::{
-    components::{Busy, Dialog, ErrorLine, FormActions, OtpField},
+    components::{Busy, Dialog, ErrorLine, FormActions, OtpField, Submit},
     state::{AppState, new_id, page_scheme},
     systems::{self, Authenticated},
 };
@@ -278,28 +278,22 @@ fn RemoveSystem(target: RwSignal<Option<(String, String)>>) -> impl IntoView {
                 .with(|m| m.system(&id).is_some_and(|s| s.api_key_id.is_some()))
     };
     let delete_remote = RwSignal::new(true);
+    let cancel = Callback::new(move |()| target.set(None));
     // One removal at a time: a double click must not delete the key on the
     // system twice.
-    let busy = RwSignal::new(false);
-    let cancel = Callback::new(move |()| target.set(None));
-    let confirm = move |_| {
-        let Some((id, _)) = target.get_untracked() else {
-            return;
-        };
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
+    let submit = Submit::new(
+        error,
+        move |id: String| async move {
             let delete_remote = delete_remote.get_untracked() && can_delete_remote();
-            let result = systems::remove(state, id, delete_remote).await;
-            busy.set(false);
-            match result {
-                Ok(()) => target.set(None),
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        });
+            systems::remove(state, id, delete_remote).await
+        },
+        move |()| target.set(None),
+    );
+    let busy = submit.pending();
+    let confirm = move |_| {
+        if let Some((id, _)) = target.get_untracked() {
+            submit.run(id);
+        }
     };
     view! {
         <Dialog title="Remove System" on_cancel=cancel>

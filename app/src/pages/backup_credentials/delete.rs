@@ -2,10 +2,10 @@
 //! in use takes its connections with it, after saying so; a connection can
 //! take its keypair with it.
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 
 use crate::{
-    components::{Dialog, ErrorLine},
+    components::{Dialog, ErrorLine, Submit},
     keypairs,
     state::AppState,
 };
@@ -25,22 +25,19 @@ pub fn DeleteKeypair(target: RwSignal<Option<String>>) -> impl IntoView {
     });
     users.sort_by_key(|(_, name)| name.to_lowercase());
     let confirmed = RwSignal::new(false);
-    let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let cancel = Callback::new(move |()| target.set(None));
     let connection_ids: Vec<String> = users.iter().map(|(id, _)| id.clone()).collect();
-    let delete = move |()| {
-        let (id, connections) = (id.clone(), connection_ids.clone());
-        busy.set(true);
-        spawn_local(async move {
-            let result = keypairs::remove(state, &id, connections).await;
-            busy.set(false);
-            match result {
-                Ok(()) => target.set(None),
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        });
-    };
+    let submit = Submit::new(
+        error,
+        move |()| {
+            let (id, connections) = (id.clone(), connection_ids.clone());
+            async move { keypairs::remove(state, &id, connections).await }
+        },
+        move |()| target.set(None),
+    );
+    let busy = submit.pending();
+    let delete = move |()| submit.run(());
     let in_use = !users.is_empty();
     view! {
         <Dialog title="Delete SSH Keypair" on_cancel=cancel>
@@ -76,31 +73,30 @@ pub fn DeleteConnection(target: RwSignal<Option<String>>) -> impl IntoView {
     });
     let with_keypair = RwSignal::new(false);
     let confirmed = RwSignal::new(false);
-    let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let cancel = Callback::new(move |()| target.set(None));
     let offer_keypair = keypair_id.is_some() && !shared;
-    let delete = move |()| {
-        let (id, keypair_id) = (id.clone(), keypair_id.clone());
-        busy.set(true);
-        spawn_local(async move {
-            let result = match keypair_id.filter(|_| with_keypair.get_untracked()) {
-                Some(keypair_id) => keypairs::remove(state, &keypair_id, vec![id]).await,
-                None => {
-                    state
-                        .update_metadata(move |m, now, by| {
-                            m.remove_connection(&id, now, by);
-                        })
-                        .await
+    let submit = Submit::new(
+        error,
+        move |()| {
+            let (id, keypair_id) = (id.clone(), keypair_id.clone());
+            async move {
+                match keypair_id.filter(|_| with_keypair.get_untracked()) {
+                    Some(keypair_id) => keypairs::remove(state, &keypair_id, vec![id]).await,
+                    None => {
+                        state
+                            .update_metadata(move |m, now, by| {
+                                m.remove_connection(&id, now, by);
+                            })
+                            .await
+                    }
                 }
-            };
-            busy.set(false);
-            match result {
-                Ok(()) => target.set(None),
-                Err(e) => error.set(Some(e.to_string())),
             }
-        });
-    };
+        },
+        move |()| target.set(None),
+    );
+    let busy = submit.pending();
+    let delete = move |()| submit.run(());
     view! {
         <Dialog title="Delete SSH Connection" on_cancel=cancel>
             <p>"Are you sure you want to delete the " <strong>{name}</strong> " SSH Connection?"</p>
@@ -119,7 +115,7 @@ pub fn DeleteConnection(target: RwSignal<Option<String>>) -> impl IntoView {
 #[component]
 fn ConfirmDelete(
     confirmed: RwSignal<bool>,
-    busy: RwSignal<bool>,
+    busy: Memo<bool>,
     error: RwSignal<Option<String>>,
     cancel: Callback<()>,
     delete: Callback<()>,
