@@ -13,7 +13,7 @@ pub fn ErrorLine(error: RwSignal<Option<String>>) -> impl IntoView {
 /// Progress for long work (key derivation, a TrueNAS login): a labelled
 /// indeterminate bar and a sentence, while `when` holds.
 #[component]
-pub fn Busy(when: RwSignal<bool>, label: &'static str) -> impl IntoView {
+pub fn Busy(#[prop(into)] when: Signal<bool>, label: &'static str) -> impl IntoView {
     view! {
         <Show when=move || when.get()>
             <p class="progress" role="status">

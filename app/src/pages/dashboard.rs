@@ -1,5 +1,5 @@
 use keyhaven_core::model::{System, normalize_truenas_url};
-use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
+use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_router::components::A;
 
 use keyhaven_core::keyring::api_key_id;
@@ -141,32 +141,30 @@ fn Authenticate(target: RwSignal<Option<(String, String)>>) -> impl IntoView {
     let password = RwSignal::new(String::new());
     let otp = RwSignal::new(String::new());
     let needs_otp = RwSignal::new(false);
-    let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let close = Callback::new(move |()| target.set(None));
+    let authenticate = Submit::new(
+        error,
+        move |id: String| async move {
+            let secret = SecretString::from(password.get_untracked());
+            let code = needs_otp.get_untracked().then(|| otp.get_untracked());
+            let user = username.get_untracked().trim().to_owned();
+            systems::authenticate(state, &id, &user, secret, code).await
+        },
+        move |outcome| match outcome {
+            Authenticated::NeedOtp => needs_otp.set(true),
+            Authenticated::Done => {
+                password.set(String::new());
+                target.set(None);
+            }
+        },
+    );
+    let busy = authenticate.pending();
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
-        let Some((id, _)) = target.get_untracked() else {
-            return;
-        };
-        busy.set(true);
-        error.set(None);
-        let secret = SecretString::from(password.get_untracked());
-        let code = needs_otp.get_untracked().then(|| otp.get_untracked());
-        spawn_local(async move {
-            let result =
-                systems::authenticate(state, &id, username.get_untracked().trim(), secret, code)
-                    .await;
-            busy.set(false);
-            match result {
-                Ok(Authenticated::NeedOtp) => needs_otp.set(true),
-                Ok(Authenticated::Done) => {
-                    password.set(String::new());
-                    target.set(None);
-                }
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        });
+        if let Some((id, _)) = target.get_untracked() {
+            authenticate.run(id);
+        }
     };
     view! {
         <Dialog title="Authenticate" on_cancel=close>
@@ -209,7 +207,17 @@ fn AddSystem(close: Callback<()>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let url = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let save = Submit::new(
+        error,
+        move |system: System| async move {
+            let id = new_id();
+            state
+                .update_metadata(move |m, now, by| m.put_system(&id, system.clone(), now, by))
+                .await
+        },
+        move |()| close.run(()),
+    );
+    let busy = save.pending();
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         let metadata = state.metadata.get_untracked();
@@ -225,23 +233,11 @@ fn AddSystem(close: Callback<()>) -> impl IntoView {
                 return;
             }
         };
-        busy.set(true);
-        spawn_local(async move {
-            let id = new_id();
-            let system = System {
-                name: name_value,
-                url: url_value,
-                api_username: None,
-                api_key_id: None,
-            };
-            let result = state
-                .update_metadata(move |m, now, by| m.put_system(&id, system.clone(), now, by))
-                .await;
-            busy.set(false);
-            match result {
-                Ok(()) => close.run(()),
-                Err(e) => error.set(Some(e.to_string())),
-            }
+        save.run(System {
+            name: name_value,
+            url: url_value,
+            api_username: None,
+            api_key_id: None,
         });
     };
     view! {

@@ -1,4 +1,4 @@
-use keyhaven_core::keyring::api_key_id;
+use keyhaven_core::keyring::{RecoveryCode, api_key_id};
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use leptos_router::components::A;
 use secrecy::SecretString;
@@ -6,7 +6,7 @@ use secrecy::SecretString;
 use std::collections::HashMap;
 
 use crate::{
-    components::{Busy, Dialog, ErrorLine, FormActions},
+    components::{Busy, Dialog, ErrorLine, FormActions, Submit},
     error::AppError,
     state::AppState,
     systems::{self, NotConnected},
@@ -196,25 +196,23 @@ fn ChangePassphrase(close: Callback<Option<String>>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let passphrase = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let change = Submit::new(
+        error,
+        move |()| async move {
+            let secret = SecretString::from(passphrase.get_untracked());
+            state.change_passphrase(secret).await
+        },
+        move |code: RecoveryCode| close.run(Some(code.expose().to_owned())),
+    );
+    let busy = change.pending();
     let ready =
         move || !busy.get() && !passphrase.get().is_empty() && passphrase.get() == confirm.get();
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
-        if !ready() {
-            return;
+        if ready() {
+            change.run(());
         }
-        busy.set(true);
-        let secret = SecretString::from(passphrase.get_untracked());
-        spawn_local(async move {
-            let result = state.change_passphrase(secret).await;
-            busy.set(false);
-            match result {
-                Ok(code) => close.run(Some(code.expose().to_owned())),
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        });
     };
     view! {
         <Dialog title="Change Passphrase" on_cancel=Callback::new(move |()| close.run(None))>
@@ -238,8 +236,20 @@ pub fn CreateKeyring(close: Callback<Option<String>>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let passphrase = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let create = Submit::new(
+        error,
+        move |()| async move {
+            let secret = SecretString::from(passphrase.get_untracked());
+            state.create_keyring(&name.get_untracked(), secret).await
+        },
+        move |code: RecoveryCode| {
+            passphrase.set(String::new());
+            confirm.set(String::new());
+            close.run(Some(code.expose().to_owned()));
+        },
+    );
+    let busy = create.pending();
     let ready = move || {
         !busy.get()
             && !name.get().trim().is_empty()
@@ -248,24 +258,9 @@ pub fn CreateKeyring(close: Callback<Option<String>>) -> impl IntoView {
     };
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
-        if !ready() {
-            return;
+        if ready() {
+            create.run(());
         }
-        busy.set(true);
-        error.set(None);
-        let secret = SecretString::from(passphrase.get_untracked());
-        spawn_local(async move {
-            let result = state.create_keyring(&name.get_untracked(), secret).await;
-            busy.set(false);
-            match result {
-                Ok(code) => {
-                    passphrase.set(String::new());
-                    confirm.set(String::new());
-                    close.run(Some(code.expose().to_owned()));
-                }
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        });
     };
     view! {
         <Dialog title="Create Keyring Passphrase" on_cancel=Callback::new(move |()| close.run(None))>
@@ -321,18 +316,13 @@ pub fn RecoveryCodeDialog(code: RwSignal<Option<String>>) -> impl IntoView {
 fn ResetKeyring(close: Callback<()>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
-    let confirm = move |_| {
-        busy.set(true);
-        spawn_local(async move {
-            let result = state.reset_keyring().await;
-            busy.set(false);
-            match result {
-                Ok(()) => close.run(()),
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        });
-    };
+    let reset = Submit::new(
+        error,
+        move |()| async move { state.reset_keyring().await },
+        move |()| close.run(()),
+    );
+    let busy = reset.pending();
+    let confirm = move |_| reset.run(());
     view! {
         <Dialog title="Reset Keyring" on_cancel=close>
             <p>
