@@ -10,7 +10,7 @@ use keyhaven_core::{
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use secrecy::SecretString;
 
-use super::{Busy, Dialog, ErrorLine, FormActions};
+use super::{Busy, Dialog, ErrorLine, FormActions, Submit};
 use crate::{state::AppState, trust};
 
 /// The keyring conflict, with Restore from this browser / Use the server's
@@ -18,16 +18,14 @@ use crate::{state::AppState, trust};
 #[component]
 pub fn KeyringConflictNotice() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    let restore = move |_| {
-        busy.set(true);
-        spawn_local(async move {
-            let result = state.restore_keyring().await;
-            busy.set(false);
-            error.set(result.err().map(|e| e.to_string()));
-        });
-    };
+    let restoring = Submit::new(
+        error,
+        move |()| async move { state.restore_keyring().await },
+        |()| {},
+    );
+    let busy = restoring.pending();
+    let restore = move |_| restoring.run(());
     let adopt = move |_| {
         spawn_local(async move { state.adopt_server_keyring().await });
     };
@@ -81,21 +79,19 @@ pub fn KeyringConflictNotice() -> impl IntoView {
 fn UnlockServerKeyring(close: Callback<()>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let passphrase = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let unlock = Submit::new(
+        error,
+        move |()| async move {
+            let secret = SecretString::from(passphrase.get_untracked());
+            state.unlock_server_keyring(secret).await
+        },
+        move |()| close.run(()),
+    );
+    let busy = unlock.pending();
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
-        busy.set(true);
-        error.set(None);
-        let secret = SecretString::from(passphrase.get_untracked());
-        spawn_local(async move {
-            let result = state.unlock_server_keyring(secret).await;
-            busy.set(false);
-            match result {
-                Ok(()) => close.run(()),
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        });
+        unlock.run(());
     };
     view! {
         <Dialog title="Unlock the server's keyring" on_cancel=close>
@@ -126,24 +122,35 @@ pub fn TrustNotices() -> impl IntoView {
     }
 }
 
+/// What the user decided about an item changed outside the keyring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    /// Write the sealed values back.
+    RestoreMine,
+    /// Seal the values as they are now.
+    Accept,
+}
+
 #[component]
 fn TrustNotice(finding: Finding) -> impl IntoView {
     let state = expect_context::<AppState>();
     let error = RwSignal::new(None::<String>);
     let what = trust::describe(finding.kind, &finding.name);
     let (kind, id) = (finding.kind, finding.id.clone());
-    let act = move |restore: bool| {
-        let id = id.clone();
-        spawn_local(async move {
-            let result = if restore {
-                state.restore_item(kind, id).await
-            } else {
-                state.accept_item(kind, id).await
-            };
-            error.set(result.err().map(|e| e.to_string()));
-        });
-    };
-    let act2 = act.clone();
+    let decide = Submit::new(
+        error,
+        move |decision: Decision| {
+            let id = id.clone();
+            async move {
+                match decision {
+                    Decision::RestoreMine => state.restore_item(kind, id).await,
+                    Decision::Accept => state.accept_item(kind, id).await,
+                }
+            }
+        },
+        |()| {},
+    );
+    let busy = decide.pending();
     let (sentence, rows, can_restore) = match &finding.trust {
         Trust::Changed { trusted, now } => (
             " was changed outside your keyring. Keyhaven sends nothing for it until you decide.",
@@ -181,12 +188,13 @@ fn TrustNotice(finding: Finding) -> impl IntoView {
             </ul>
             <p class="actions">
                 <Show when=move || can_restore>
-                    <button type="button" on:click={
-                        let act = act.clone();
-                        move |_| act(true)
-                    }>"Restore mine"</button>
+                    <button type="button" disabled=busy on:click=move |_| decide.run(Decision::RestoreMine)>
+                        "Restore mine"
+                    </button>
                 </Show>
-                <button type="button" on:click=move |_| act2(false)>{accept_label}</button>
+                <button type="button" disabled=busy on:click=move |_| decide.run(Decision::Accept)>
+                    {accept_label}
+                </button>
             </p>
             {move || error.get().map(|e| view! { <p>{e}</p> })}
         </div>
