@@ -18,6 +18,7 @@ use crate::{
     net::api::{self, ApiError, KEYRING},
     saved,
     sync::SyncKind,
+    tabs,
 };
 
 /// What follows merging the server's keyring into the unlocked one.
@@ -190,7 +191,12 @@ impl AppState {
         let _one_at_a_time = lock.lock().await;
         let _ = api::sign_out().await;
         self.signed_in(None);
-        let _ = saved::clear().await;
+        // Under the saved copy's lock: a save that began before sign-out
+        // finishes first, and finds nobody signed in (see `persist`).
+        tabs::exclusive(async {
+            let _ = saved::clear().await;
+        })
+        .await;
     }
 }
 

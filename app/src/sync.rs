@@ -410,8 +410,10 @@ impl AppState {
                 Err(ApiError::Conflict { .. }) => {}
                 Err(other) => return Err(other.into()),
             }
+            // Saved before the lock is let go: a sign-out waiting for it
+            // must find this done, not racing its clearing of the copy.
+            self.persist().await;
         }
-        self.persist().await;
         self.sync(SyncKind::PullThenPush).await
     }
 
@@ -461,6 +463,11 @@ impl AppState {
         };
         let state = *self;
         tabs::exclusive(async move {
+            // Signed out (or in as someone else) while waiting for the lock:
+            // this copy must not come back.
+            if state.user().as_deref() != Some(user.as_str()) {
+                return;
+            }
             let mut generation = state.saved_generation.get_value();
             if let Some(theirs) = saved::load(&user).await {
                 generation = generation.max(theirs.generation);
