@@ -114,10 +114,9 @@ async fn plain_http_is_redirected_on_the_tls_port_and_the_redirect_port() {
         .send()
         .await
         .unwrap();
-    assert_eq!(same_port.status(), StatusCode::PERMANENT_REDIRECT);
-    assert_eq!(
-        same_port.headers()[header::LOCATION],
-        format!("https://127.0.0.1:{port}/keyring?tab=1").as_str()
+    redirects_to(
+        &same_port,
+        &format!("https://127.0.0.1:{port}/keyring?tab=1"),
     );
     // Plain http never reaches the app: no cookie, no API.
     let api = plain
@@ -126,7 +125,7 @@ async fn plain_http_is_redirected_on_the_tls_port_and_the_redirect_port() {
         .send()
         .await
         .unwrap();
-    assert_eq!(api.status(), StatusCode::PERMANENT_REDIRECT);
+    redirects_to(&api, &format!("https://127.0.0.1:{port}/api/v1/accounts"));
     assert!(api.headers().get(header::SET_COOKIE).is_none());
 
     let other_port = plain
@@ -135,11 +134,13 @@ async fn plain_http_is_redirected_on_the_tls_port_and_the_redirect_port() {
         .send()
         .await
         .unwrap();
-    assert_eq!(other_port.status(), StatusCode::PERMANENT_REDIRECT);
-    assert_eq!(
-        other_port.headers()[header::LOCATION],
-        format!("https://keyhaven.test:{port}/signin").as_str()
-    );
+    redirects_to(&other_port, &format!("https://keyhaven.test:{port}/signin"));
+}
+
+/// A permanent redirect (the method kept) to `location`.
+fn redirects_to(response: &reqwest::Response, location: &str) {
+    assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(response.headers()[header::LOCATION], location);
 }
 
 /// A certificate for 127.0.0.1 named `name` (the client tells trusted
