@@ -117,15 +117,11 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
             return;
         }
         if state.keyring.with_untracked(Option::is_none) {
-            error.set(Some(
-                "Create a keyring first (Keyring screen): the private key is stored in it.".into(),
-            ));
+            error.set(Some(AppError::NoKeyring.to_string()));
             return;
         }
         if !state.is_unlocked() {
-            error.set(Some(
-                "Unlock the keyring first: the private key is stored in it.".into(),
-            ));
+            error.set(Some(AppError::Locked.to_string()));
             state.unlock_dismissed.set(false);
             return;
         }
