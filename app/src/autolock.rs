@@ -41,9 +41,9 @@ pub fn start(state: AppState) {
     }
     let check = Closure::<dyn Fn()>::new(move || {
         let idle_ms = now_ms().saturating_sub(last_activity.get_value());
-        if state.unlocked.get_untracked() && idle_ms >= u64::from(minutes()) * 60_000 {
+        if state.vault.unlocked.get_untracked() && idle_ms >= u64::from(minutes()) * 60_000 {
             state.lock();
-            state.auto_locked.set(true);
+            state.prompts.auto_locked.set(true);
         }
     });
     let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(

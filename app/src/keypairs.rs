@@ -133,11 +133,12 @@ pub async fn save(
 pub async fn remove(state: AppState, id: &str, connections: Vec<String>) -> Result<(), AppError> {
     let entry = ssh_private_key_id(id);
     if state
+        .vault
         .keyring
         .with_untracked(|k| k.as_ref().is_some_and(|k| k.contains(&entry)))
     {
         if !state.is_unlocked() {
-            state.unlock_dismissed.set(false);
+            state.prompts.unlock_dismissed.set(false);
             return Err(AppError::Locked);
         }
         state.remove_entry(&entry).await?;

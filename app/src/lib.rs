@@ -35,6 +35,10 @@ use state::AppState;
 pub fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
+    // Parts on their own, for views that read only one concern.
+    provide_context(state.vault);
+    provide_context(state.status);
+    provide_context(state.prompts);
     autolock::start(state);
     online::start(state);
     sync::start(state);

@@ -10,9 +10,9 @@ pub fn start(state: AppState) {
     let Some(window) = web_sys::window() else {
         return;
     };
-    state.online.set(window.navigator().on_line());
+    state.status.online.set(window.navigator().on_line());
     for (event, value) in [("online", true), ("offline", false)] {
         // Listens as long as the page lives.
-        let _ = window_event_listener_untyped(event, move |_| state.online.set(value));
+        let _ = window_event_listener_untyped(event, move |_| state.status.online.set(value));
     }
 }

@@ -33,18 +33,20 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
                 }
             }),
             Session::SignedOut => navigate("/signin", Default::default()),
-            Session::SignedIn(_) if !state.loaded.get_untracked() => spawn_local(async move {
-                if let Err(e) = state.load().await {
-                    error.set(Some(e.to_string()));
-                }
-            }),
+            Session::SignedIn(_) if !state.status.loaded.get_untracked() => {
+                spawn_local(async move {
+                    if let Err(e) = state.load().await {
+                        error.set(Some(e.to_string()));
+                    }
+                })
+            }
             Session::SignedIn(_) => {}
         }
     });
     view! {
         <ErrorLine error/>
         <Show
-            when=move || state.loaded.get() && state.session.with(|s| s.user().is_some())
+            when=move || state.status.loaded.get() && state.session.with(|s| s.user().is_some())
             fallback=move || view! { <p class="loading" aria-busy="true">"Loading…"</p> }
         >
             {children()}

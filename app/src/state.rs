@@ -62,44 +62,39 @@ impl Session {
     }
 }
 
+/// Everything a screen can read, grouped by concern. All parts are `Copy`
+/// handles to signals, so a page takes the part it uses (they are provided
+/// as contexts of their own, see `App`).
 #[derive(Clone, Copy)]
 pub struct AppState {
     pub session: RwSignal<Session>,
     pub metadata: RwSignal<Metadata>,
-    pub(crate) metadata_tag: RwSignal<Option<String>>,
-    /// This browser has metadata edits the server hasn't acknowledged.
-    pub metadata_pending: RwSignal<bool>,
-    /// Whether the metadata was loaded for the signed-in account.
-    pub loaded: RwSignal<bool>,
     device: StoredValue<String>,
+    pub vault: Vault,
+    pub status: Status,
+    pub prompts: Prompts,
+    pub(crate) book: SyncBook,
+}
+
+/// The keyring as this tab has it, and whether it is unlocked.
+#[derive(Clone, Copy)]
+pub struct Vault {
     /// The stored keyring (ids and name readable; values encrypted).
     pub keyring: RwSignal<Option<Keyring>>,
-    pub(crate) keyring_tag: RwSignal<Option<String>>,
-    /// The keyring holds sealed changes the server hasn't acknowledged.
-    pub keyring_pending: RwSignal<bool>,
-    /// The highest keyring revision proven for this account (any keyring
-    /// id; kept across sign-out, see `saved::highest_revision`).
-    pub(crate) highest: StoredValue<u64>,
-    /// A newer server copy set aside while locked, until unlock proves it.
-    pub(crate) held: RwSignal<Option<(Keyring, String)>>,
-    /// The server's keyring was not taken; the user decides.
-    pub conflict: RwSignal<Option<KeyringConflict>>,
-    /// Items this browser wrote while locked, to seal at the next unlock.
-    pub(crate) unsealed: StoredValue<Vec<(Kind, String, PinDigest)>>,
-    /// This tab reset (or knowingly dropped) the keyring: another tab's
-    /// saved copy of it is not taken back in (see `tabs`).
-    pub(crate) keyring_reset_here: StoredValue<bool>,
-    /// The saved copy's generation this tab last wrote or took in.
-    pub(crate) saved_generation: StoredValue<u64>,
     /// Whether the keyring is unlocked (derived from the key below).
     pub unlocked: Memo<bool>,
     /// The unlocked keyring: the data key, in this tab's memory only
     /// (zeroized when it is dropped: on lock, sign-out or close).
     unlocked_keyring: RwSignal<Option<Unlocked>>,
-    /// The user closed the Unlock Keyring dialog for this session.
-    pub unlock_dismissed: RwSignal<bool>,
-    /// The keyring locked itself after the idle time.
-    pub auto_locked: RwSignal<bool>,
+    /// The server's keyring was not taken; the user decides.
+    pub conflict: RwSignal<Option<KeyringConflict>>,
+}
+
+/// What the top bar says about syncing.
+#[derive(Clone, Copy)]
+pub struct Status {
+    /// Whether the metadata was loaded for the signed-in account.
+    pub loaded: RwSignal<bool>,
     /// The browser has a network (see `online`).
     pub online: RwSignal<bool>,
     /// The Keyhaven server answered the last sync.
@@ -108,10 +103,42 @@ pub struct AppState {
     pub synced_at: RwSignal<Option<u64>>,
     /// Why changes aren't reaching the server, when that isn't the network.
     pub sync_problem: RwSignal<Option<String>>,
+    /// This browser has metadata edits the server hasn't acknowledged.
+    pub metadata_pending: RwSignal<bool>,
+    /// The keyring holds sealed changes the server hasn't acknowledged.
+    pub keyring_pending: RwSignal<bool>,
+}
+
+/// What the user is asked or told outside any one screen.
+#[derive(Clone, Copy)]
+pub struct Prompts {
+    /// The user closed the Unlock Keyring dialog for this session.
+    pub unlock_dismissed: RwSignal<bool>,
+    /// The keyring locked itself after the idle time.
+    pub auto_locked: RwSignal<bool>,
     /// Edits of this browser's that lost to later ones made elsewhere.
     pub notices: RwSignal<Vec<String>>,
-    pub(crate) sync_lock: StoredValue<SyncLock>,
-    pub(crate) retrying: StoredValue<bool>,
+}
+
+/// Sync's own bookkeeping; no view reads it.
+#[derive(Clone, Copy)]
+pub(crate) struct SyncBook {
+    pub metadata_tag: RwSignal<Option<String>>,
+    pub keyring_tag: RwSignal<Option<String>>,
+    /// The highest keyring revision proven for this account (any keyring
+    /// id; kept across sign-out, see `saved::highest_revision`).
+    pub highest: StoredValue<u64>,
+    /// A newer server copy set aside while locked, until unlock proves it.
+    pub held: RwSignal<Option<(Keyring, String)>>,
+    /// Items this browser wrote while locked, to seal at the next unlock.
+    pub unsealed: StoredValue<Vec<(Kind, String, PinDigest)>>,
+    /// This tab reset (or knowingly dropped) the keyring: another tab's
+    /// saved copy of it is not taken back in (see `tabs`).
+    pub keyring_reset_here: StoredValue<bool>,
+    /// The saved copy's generation this tab last wrote or took in.
+    pub saved_generation: StoredValue<u64>,
+    pub sync_lock: StoredValue<SyncLock>,
+    pub retrying: StoredValue<bool>,
 }
 
 impl AppState {
@@ -120,30 +147,38 @@ impl AppState {
         Self {
             session: RwSignal::new(Session::Unknown),
             metadata: RwSignal::new(Metadata::default()),
-            metadata_tag: RwSignal::new(None),
-            metadata_pending: RwSignal::new(false),
-            loaded: RwSignal::new(false),
             device: StoredValue::new(device_id()),
-            keyring: RwSignal::new(None),
-            keyring_tag: RwSignal::new(None),
-            keyring_pending: RwSignal::new(false),
-            highest: StoredValue::new(0),
-            held: RwSignal::new(None),
-            conflict: RwSignal::new(None),
-            unsealed: StoredValue::new(Vec::new()),
-            keyring_reset_here: StoredValue::new(false),
-            saved_generation: StoredValue::new(0),
-            unlocked: Memo::new(move |_| unlocked_keyring.with(Option::is_some)),
-            unlocked_keyring,
-            unlock_dismissed: RwSignal::new(false),
-            auto_locked: RwSignal::new(false),
-            online: RwSignal::new(true),
-            reachable: RwSignal::new(true),
-            synced_at: RwSignal::new(None),
-            sync_problem: RwSignal::new(None),
-            notices: RwSignal::new(Vec::new()),
-            sync_lock: StoredValue::new(SyncLock::default()),
-            retrying: StoredValue::new(false),
+            vault: Vault {
+                keyring: RwSignal::new(None),
+                unlocked: Memo::new(move |_| unlocked_keyring.with(Option::is_some)),
+                unlocked_keyring,
+                conflict: RwSignal::new(None),
+            },
+            status: Status {
+                loaded: RwSignal::new(false),
+                online: RwSignal::new(true),
+                reachable: RwSignal::new(true),
+                synced_at: RwSignal::new(None),
+                sync_problem: RwSignal::new(None),
+                metadata_pending: RwSignal::new(false),
+                keyring_pending: RwSignal::new(false),
+            },
+            prompts: Prompts {
+                unlock_dismissed: RwSignal::new(false),
+                auto_locked: RwSignal::new(false),
+                notices: RwSignal::new(Vec::new()),
+            },
+            book: SyncBook {
+                metadata_tag: RwSignal::new(None),
+                keyring_tag: RwSignal::new(None),
+                highest: StoredValue::new(0),
+                held: RwSignal::new(None),
+                unsealed: StoredValue::new(Vec::new()),
+                keyring_reset_here: StoredValue::new(false),
+                saved_generation: StoredValue::new(0),
+                sync_lock: StoredValue::new(SyncLock::default()),
+                retrying: StoredValue::new(false),
+            },
         }
     }
 
@@ -164,30 +199,31 @@ impl AppState {
             None => Session::SignedOut,
         });
         self.metadata.set(Metadata::default());
-        self.metadata_tag.set(None);
-        self.metadata_pending.set(false);
-        self.keyring.set(None);
-        self.keyring_tag.set(None);
-        self.keyring_pending.set(false);
-        self.saved_generation.set_value(0);
-        self.highest
+        self.book.metadata_tag.set(None);
+        self.status.metadata_pending.set(false);
+        self.vault.keyring.set(None);
+        self.book.keyring_tag.set(None);
+        self.status.keyring_pending.set(false);
+        self.book.saved_generation.set_value(0);
+        self.book
+            .highest
             .set_value(username.as_deref().map_or(0, saved::highest_revision));
-        self.held.set(None);
-        self.conflict.set(None);
-        self.unsealed.set_value(Vec::new());
-        self.keyring_reset_here.set_value(false);
-        self.unlock_dismissed.set(false);
-        self.synced_at.set(None);
-        self.sync_problem.set(None);
-        self.notices.set(Vec::new());
-        self.reachable.set(true);
-        self.loaded.set(false);
+        self.book.held.set(None);
+        self.vault.conflict.set(None);
+        self.book.unsealed.set_value(Vec::new());
+        self.book.keyring_reset_here.set_value(false);
+        self.prompts.unlock_dismissed.set(false);
+        self.status.synced_at.set(None);
+        self.status.sync_problem.set(None);
+        self.prompts.notices.set(Vec::new());
+        self.status.reachable.set(true);
+        self.status.loaded.set(false);
     }
 
     /// Signs out here: this browser's copy of the account goes too. (Under
     /// the sync lock, so no sync in flight writes the copy back after it.)
     pub async fn sign_out(&self) {
-        let lock = self.sync_lock.get_value();
+        let lock = self.book.sync_lock.get_value();
         let _one_at_a_time = lock.lock().await;
         let _ = api::sign_out().await;
         self.signed_in(None);
@@ -223,25 +259,31 @@ impl AppState {
         // After the highest revision proven, and any the server showed:
         // other browsers must see this keyring as newer, not rolled back.
         let shown = self
+            .book
             .held
             .with_untracked(|h| h.as_ref().map(|(k, _)| k.revision()))
             .into_iter()
-            .chain(self.conflict.with_untracked(|c| {
+            .chain(self.vault.conflict.with_untracked(|c| {
                 c.as_ref()
                     .and_then(|c| c.server.as_ref().map(Keyring::revision))
             }));
-        unlocked.continue_after(shown.fold(self.highest.get_value(), u64::max));
-        self.keyring_reset_here.set_value(false);
+        unlocked.continue_after(shown.fold(self.book.highest.get_value(), u64::max));
+        self.book.keyring_reset_here.set_value(false);
         unlocked.seal(&mut OsRng);
-        self.keyring.set(Some(unlocked.keyring().clone()));
-        self.keyring_tag.set(None);
-        self.keyring_pending.set(true);
-        self.unlocked_keyring.set(Some(unlocked));
+        self.vault.keyring.set(Some(unlocked.keyring().clone()));
+        self.book.keyring_tag.set(None);
+        self.status.keyring_pending.set(true);
+        self.vault.unlocked_keyring.set(Some(unlocked));
         self.seal_written_while_locked();
         self.persist().await;
         // Offline, it waits to be stored like any other change.
         self.sync(SyncKind::Push).await?;
-        if self.keyring.with_untracked(|k| k.as_ref().map(Keyring::id)) != Some(id) {
+        if self
+            .vault
+            .keyring
+            .with_untracked(|k| k.as_ref().map(Keyring::id))
+            != Some(id)
+        {
             return Err(AppError::CreatedElsewhere);
         }
         Ok(code)
@@ -252,8 +294,8 @@ impl AppState {
     /// aside (the passphrase may have been changed on another device):
     /// the passphrase proves that copy, and it is adopted.
     pub async fn unlock(&self, passphrase: SecretString) -> Result<(), AppError> {
-        let local = self.keyring.get_untracked();
-        let held = self.held.get_untracked();
+        let local = self.vault.keyring.get_untracked();
+        let held = self.book.held.get_untracked();
         if local.is_none() && held.is_none() {
             return Err(AppError::NoKeyring);
         }
@@ -269,7 +311,7 @@ impl AppState {
         }
         let (held, tag) = held.expect("checked above");
         let unlocked = open(&held, &passphrase).await?;
-        if local.is_some() && self.keyring_pending.get_untracked() {
+        if local.is_some() && self.status.keyring_pending.get_untracked() {
             return Err(AppError::PassphraseChangedElsewhere);
         }
         self.replace_keyring(Some(held), Some(tag), false);
@@ -284,9 +326,13 @@ impl AppState {
     /// synced yet are carried over and the metadata it had verified is
     /// sealed under the new key.
     pub async fn unlock_server_keyring(&self, passphrase: SecretString) -> Result<(), AppError> {
-        let (held, tag) = self.held.get_untracked().ok_or(AppError::NothingToUnlock)?;
+        let (held, tag) = self
+            .book
+            .held
+            .get_untracked()
+            .ok_or(AppError::NothingToUnlock)?;
         let mut theirs = open(&held, &passphrase).await?;
-        let pending = self.keyring_pending.get_untracked();
+        let pending = self.status.keyring_pending.get_untracked();
         let mut metadata = self.metadata.get_untracked();
         let device = self.device();
         let carried = self.with_unlocked(|ours| {
@@ -298,7 +344,7 @@ impl AppState {
         let carried_any = match carried {
             Some(Ok(report)) => !report.taken.is_empty(),
             Some(Err(_)) if pending => {
-                self.notices.update(|n| n.push(NOT_CARRIED.into()));
+                self.prompts.notices.update(|n| n.push(NOT_CARRIED.into()));
                 false
             }
             None if pending => return Err(AppError::UnlockThisCopyFirst),
@@ -311,7 +357,7 @@ impl AppState {
             held
         };
         self.metadata.set(metadata);
-        self.metadata_pending.set(true);
+        self.status.metadata_pending.set(true);
         self.replace_keyring(Some(view), Some(tag), carried_any);
         self.opened(theirs);
         self.persist().await;
@@ -323,8 +369,8 @@ impl AppState {
     /// (a held copy is merged now that it can be verified).
     fn opened(&self, unlocked: Unlocked) {
         self.saw_revision(unlocked.keyring());
-        self.unlocked_keyring.set(Some(unlocked));
-        self.auto_locked.set(false);
+        self.vault.unlocked_keyring.set(Some(unlocked));
+        self.prompts.auto_locked.set(false);
         let sealed = self.seal_written_while_locked();
         let state = *self;
         leptos::task::spawn_local(async move {
@@ -344,29 +390,29 @@ impl AppState {
         tag: Option<String>,
         pending: bool,
     ) {
-        self.keyring_reset_here.set_value(keyring.is_none());
-        self.keyring.set(keyring);
-        self.keyring_tag.set(tag);
-        self.keyring_pending.set(pending);
-        self.held.set(None);
-        self.conflict.set(None);
+        self.book.keyring_reset_here.set_value(keyring.is_none());
+        self.vault.keyring.set(keyring);
+        self.book.keyring_tag.set(tag);
+        self.status.keyring_pending.set(pending);
+        self.book.held.set(None);
+        self.vault.conflict.set(None);
     }
 
     /// Forgets the data key (zeroized when dropped).
     pub fn lock(&self) {
-        self.unlocked_keyring.set(None);
+        self.vault.unlocked_keyring.set(None);
     }
 
     /// Deletes the keyring: every stored key is gone; systems stay. Needs
     /// the server (a reset can't wait in a queue: it would undo whatever
     /// another browser stores meanwhile).
     pub async fn reset_keyring(&self) -> Result<(), AppError> {
-        let lock = self.sync_lock.get_value();
+        let lock = self.book.sync_lock.get_value();
         let _one_at_a_time = lock.lock().await;
         // In a conflict, what is deleted is what the server has now.
-        let tag = match self.conflict.get_untracked() {
+        let tag = match self.vault.conflict.get_untracked() {
             Some(conflict) => conflict.server_tag,
-            None => self.keyring_tag.get_untracked(),
+            None => self.book.keyring_tag.get_untracked(),
         };
         if let Some(tag) = tag {
             match api::delete_blob(KEYRING, &tag).await {
@@ -390,7 +436,9 @@ impl AppState {
                 })
             })
             .unwrap_or_default();
-        self.unsealed.update_value(|list| list.extend(verified));
+        self.book
+            .unsealed
+            .update_value(|list| list.extend(verified));
         self.lock();
         self.replace_keyring(None, None, false);
         self.persist().await;
@@ -402,24 +450,28 @@ impl AppState {
 /// with If-Match, merging with the server's copy when it changed meanwhile.
 impl AppState {
     pub fn is_unlocked(&self) -> bool {
-        self.unlocked.get_untracked()
+        self.vault.unlocked.get_untracked()
     }
 
     /// Runs `f` with the unlocked keyring; `None` when locked.
     pub(crate) fn with_unlocked<R>(&self, f: impl FnOnce(&Unlocked) -> R) -> Option<R> {
-        self.unlocked_keyring.with_untracked(|u| u.as_ref().map(f))
+        self.vault
+            .unlocked_keyring
+            .with_untracked(|u| u.as_ref().map(f))
     }
 
     /// An entry's value, or `None`; an error when locked or tampered with.
     pub fn entry(&self, id: &str) -> Result<Option<EntryValue>, AppError> {
-        self.unlocked_keyring
+        self.vault
+            .unlocked_keyring
             .with_untracked(|u| u.as_ref().map(|u| u.get(id).map_err(AppError::from)))
             .ok_or(AppError::Locked)?
     }
 
     pub async fn store_entry(&self, id: &str, value: EntryValue) -> Result<(), AppError> {
         let now = now_ms();
-        self.unlocked_keyring
+        self.vault
+            .unlocked_keyring
             .try_update(|u| u.as_mut().map(|u| u.set(id, &value, now, &mut OsRng)))
             .flatten()
             .ok_or(AppError::Locked)??;
@@ -429,6 +481,7 @@ impl AppState {
     /// Seals the changed keyring into this browser's copy and syncs it.
     async fn save_keyring(&self) -> Result<(), AppError> {
         let view = self
+            .vault
             .unlocked_keyring
             .try_update(|u| {
                 u.as_mut().map(|u| {
@@ -439,10 +492,10 @@ impl AppState {
             .flatten()
             .ok_or(AppError::Locked)?;
         // Shown once saved, as metadata edits are (`save_then_show_metadata`).
-        self.keyring.update_untracked(|k| *k = Some(view));
-        self.keyring_pending.set(true);
+        self.vault.keyring.update_untracked(|k| *k = Some(view));
+        self.status.keyring_pending.set(true);
         self.persist().await;
-        self.keyring.notify();
+        self.vault.keyring.notify();
         self.sync(SyncKind::Push).await
     }
 
@@ -450,7 +503,8 @@ impl AppState {
     /// (verified with the data key); the result sealed, or `None` when it
     /// brought nothing new.
     pub(crate) fn absorb_keyring(&self, theirs: &Keyring) -> Result<Option<Keyring>, AppError> {
-        self.unlocked_keyring
+        self.vault
+            .unlocked_keyring
             .try_update(|u| {
                 u.as_mut().map(|u| {
                     let report = u.merge(theirs)?;
@@ -472,7 +526,8 @@ impl AppState {
         remote: &Keyring,
         after: AfterMerge,
     ) -> Result<Option<Keyring>, AppError> {
-        self.unlocked_keyring
+        self.vault
+            .unlocked_keyring
             .try_update(|u| {
                 u.as_mut().map(|u| {
                     u.merge(remote)?;
@@ -507,7 +562,11 @@ impl AppState {
         code: &str,
         new_passphrase: SecretString,
     ) -> Result<RecoveryCode, AppError> {
-        let keyring = self.keyring.get_untracked().ok_or(AppError::NoKeyring)?;
+        let keyring = self
+            .vault
+            .keyring
+            .get_untracked()
+            .ok_or(AppError::NoKeyring)?;
         let secret = Keyring::recovery_code_secret(code)?;
         let (params, salt) = keyring
             .kdf_input(SlotKind::RecoveryCode)
@@ -536,7 +595,8 @@ impl AppState {
         let now = now_ms();
         let mut metadata = self.metadata.get_untracked();
         let device = self.device();
-        self.unlocked_keyring
+        self.vault
+            .unlocked_keyring
             .try_update(|u| {
                 u.as_mut().map(|u| {
                     let verified = metadata.verified(u);
@@ -549,7 +609,7 @@ impl AppState {
             .flatten()
             .ok_or(AppError::Locked)??;
         self.metadata.set(metadata);
-        self.metadata_pending.set(true);
+        self.status.metadata_pending.set(true);
         self.save_keyring().await?;
         Ok(code)
     }
@@ -559,6 +619,7 @@ impl AppState {
     pub async fn remove_entry(&self, id: &str) -> Result<(), AppError> {
         let now = now_ms();
         let removed = self
+            .vault
             .unlocked_keyring
             .try_update(|u| u.as_mut().map(|u| u.remove(id, now)))
             .flatten()

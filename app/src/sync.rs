@@ -66,12 +66,12 @@ impl AppState {
             // Without the server this browser's copy opens; its problems
             // show in the sync status. A keyring conflict is the server's
             // answer, not its absence: the account opens and says so.
-            Err(error) if !have_copy && self.conflict.with_untracked(Option::is_none) => {
+            Err(error) if !have_copy && self.vault.conflict.with_untracked(Option::is_none) => {
                 return Err(error);
             }
             _ => {}
         }
-        self.loaded.set(true);
+        self.status.loaded.set(true);
         Ok(())
     }
 
@@ -95,7 +95,7 @@ impl AppState {
     /// saved: a reload the moment the screen changed must find the change.
     pub(crate) async fn save_then_show_metadata(&self, metadata: Metadata) {
         self.metadata.update_untracked(|m| *m = metadata);
-        self.metadata_pending.set(true);
+        self.status.metadata_pending.set(true);
         self.persist().await;
         self.metadata.notify();
     }
@@ -113,7 +113,7 @@ impl AppState {
         if self.user().is_none() {
             return Ok(());
         }
-        let lock = self.sync_lock.get_value();
+        let lock = self.book.sync_lock.get_value();
         let _one_at_a_time = lock.lock().await;
         let result = async {
             if kind == SyncKind::PullThenPush {
@@ -125,21 +125,21 @@ impl AppState {
         .await;
         match &result {
             Ok(()) => {
-                self.reachable.set(true);
-                self.sync_problem.set(None);
+                self.status.reachable.set(true);
+                self.status.sync_problem.set(None);
                 if !self.pending() {
-                    self.synced_at.set(Some(now_ms()));
+                    self.status.synced_at.set(Some(now_ms()));
                 }
             }
             Err(error) if error.is_offline() => {
-                self.reachable.set(false);
+                self.status.reachable.set(false);
                 self.retry_later();
             }
             Err(error) => {
-                self.reachable.set(true);
+                self.status.reachable.set(true);
                 // A keyring conflict has its own notice.
-                if self.conflict.with_untracked(Option::is_none) {
-                    self.sync_problem.set(Some(error.to_string()));
+                if self.vault.conflict.with_untracked(Option::is_none) {
+                    self.status.sync_problem.set(Some(error.to_string()));
                 }
             }
         }
@@ -149,7 +149,7 @@ impl AppState {
 
     /// Whether this browser holds changes the server hasn't acknowledged.
     pub fn pending(&self) -> bool {
-        self.metadata_pending.get_untracked() || self.keyring_pending.get_untracked()
+        self.status.metadata_pending.get_untracked() || self.status.keyring_pending.get_untracked()
     }
 
     /// Takes in what changed on the server since this browser last looked.
@@ -158,14 +158,14 @@ impl AppState {
         let tag_of = |name: &str| blobs.iter().find(|b| b.name == name).map(|b| b.tag.clone());
         let keyring_tag = tag_of(KEYRING);
         // A refused keyring (say, rolled back) doesn't stop the metadata.
-        let keyring = if keyring_tag != self.keyring_tag.get_untracked() {
+        let keyring = if keyring_tag != self.book.keyring_tag.get_untracked() {
             self.fetch_keyring().await?
         } else {
             Ok(())
         };
         let metadata_tag = tag_of(METADATA);
         if metadata_tag.is_some()
-            && metadata_tag != self.metadata_tag.get_untracked()
+            && metadata_tag != self.book.metadata_tag.get_untracked()
             && let Some((bytes, tag)) = api::get_blob(METADATA).await?
         {
             self.integrate_metadata(&bytes, tag);
@@ -175,32 +175,33 @@ impl AppState {
 
     async fn push_keyring(&self) -> Result<(), AppError> {
         for _ in 0..MAX_ATTEMPTS {
-            if !self.keyring_pending.get_untracked() {
+            if !self.status.keyring_pending.get_untracked() {
                 return Ok(());
             }
-            let Some(view) = self.keyring.get_untracked() else {
-                self.keyring_pending.set(false);
+            let Some(view) = self.vault.keyring.get_untracked() else {
+                self.status.keyring_pending.set(false);
                 return Ok(());
             };
-            if self.conflict.with_untracked(Option::is_some) {
+            if self.vault.conflict.with_untracked(Option::is_some) {
                 // The user settles it first (Restore writes over it).
                 return Err(AppError::KeyringConflict(
                     "The keyring on the server differs from this browser's: see the notice above."
                         .into(),
                 ));
             }
-            let tag = self.keyring_tag.get_untracked();
+            let tag = self.book.keyring_tag.get_untracked();
             match api::put_blob(KEYRING, &view.to_bytes(), tag.as_deref()).await {
                 Ok(new_tag) => {
-                    self.keyring_tag.set(Some(new_tag));
+                    self.book.keyring_tag.set(Some(new_tag));
                     self.saw_revision(&view);
                     // An edit made while this write was on its way stays
                     // pending for the next round.
                     let current = self
+                        .vault
                         .keyring
                         .with_untracked(|k| k.as_ref().map(Keyring::revision));
                     if current == Some(view.revision()) {
-                        self.keyring_pending.set(false);
+                        self.status.keyring_pending.set(false);
                     }
                 }
                 Err(ApiError::Conflict { .. }) => self.fetch_keyring().await??,
@@ -212,21 +213,21 @@ impl AppState {
 
     async fn push_metadata(&self) -> Result<(), AppError> {
         for _ in 0..MAX_ATTEMPTS {
-            if !self.metadata_pending.get_untracked() {
+            if !self.status.metadata_pending.get_untracked() {
                 return Ok(());
             }
             let local = self.metadata.get_untracked();
-            let tag = self.metadata_tag.get_untracked();
+            let tag = self.book.metadata_tag.get_untracked();
             match api::put_blob(METADATA, &local.to_json(), tag.as_deref()).await {
                 Ok(new_tag) => {
-                    self.metadata_tag.set(Some(new_tag));
+                    self.book.metadata_tag.set(Some(new_tag));
                     if self.metadata.with_untracked(|m| *m == local) {
-                        self.metadata_pending.set(false);
+                        self.status.metadata_pending.set(false);
                     }
                 }
                 Err(ApiError::Conflict { .. }) => match api::get_blob(METADATA).await? {
                     Some((bytes, tag)) => self.integrate_metadata(&bytes, tag),
-                    None => self.metadata_tag.set(None),
+                    None => self.book.metadata_tag.set(None),
                 },
                 Err(other) => return Err(other.into()),
             }
@@ -247,7 +248,7 @@ impl AppState {
     /// written are refused (this browser's version stays). Tells the user
     /// about their edits that lost to a later one.
     fn integrate_metadata(&self, bytes: &[u8], tag: String) {
-        self.metadata_tag.set(Some(tag));
+        self.book.metadata_tag.set(Some(tag));
         let pulled = self
             .metadata
             .with_untracked(|local| decide::metadata::pull(local, bytes, &self.device(), now_ms()));
@@ -266,7 +267,7 @@ impl AppState {
             .collect();
         told.extend(pulled.replaced.iter().map(replaced_notice));
         self.tell(told);
-        self.metadata_pending.set(pulled.pending);
+        self.status.metadata_pending.set(pulled.pending);
         if self.metadata.with_untracked(|m| *m != pulled.merged) {
             self.metadata.set(pulled.merged);
         }
@@ -276,10 +277,10 @@ impl AppState {
     fn tell(&self, notices: Vec<String>) {
         let fresh: Vec<String> = notices
             .into_iter()
-            .filter(|n| !self.notices.with_untracked(|all| all.contains(n)))
+            .filter(|n| !self.prompts.notices.with_untracked(|all| all.contains(n)))
             .collect();
         if !fresh.is_empty() {
-            self.notices.update(|n| n.extend(fresh));
+            self.prompts.notices.update(|n| n.extend(fresh));
         }
     }
 
@@ -289,7 +290,7 @@ impl AppState {
             Some((bytes, tag)) => (Some(Keyring::parse(&bytes)), Some(tag)),
             None => (None, None),
         };
-        let local = self.keyring.get_untracked();
+        let local = self.vault.keyring.get_untracked();
         let server = match &remote {
             None => Server::Missing,
             Some(Err(_)) => Server::Unreadable,
@@ -298,22 +299,22 @@ impl AppState {
         let step = decide::decide(
             Local {
                 keyring: local.as_ref(),
-                stored: self.keyring_tag.get_untracked().is_some(),
-                pending: self.keyring_pending.get_untracked(),
+                stored: self.book.keyring_tag.get_untracked().is_some(),
+                pending: self.status.keyring_pending.get_untracked(),
                 unlocked: self.is_unlocked(),
-                highest: self.highest.get_value(),
+                highest: self.book.highest.get_value(),
             },
             server,
         );
         let remote = remote.and_then(Result::ok);
         match step {
             Step::Keep => {
-                self.keyring_tag.set(None);
+                self.book.keyring_tag.set(None);
                 Ok(())
             }
             Step::Create => {
-                self.keyring_tag.set(None);
-                self.keyring_pending.set(true);
+                self.book.keyring_tag.set(None);
+                self.status.keyring_pending.set(true);
                 Ok(())
             }
             Step::Take => {
@@ -322,9 +323,10 @@ impl AppState {
                 Ok(())
             }
             Step::Hold => {
-                self.held
+                self.book
+                    .held
                     .set(Some((remote.expect("present"), tag.expect("present"))));
-                if self.keyring_pending.get_untracked() {
+                if self.status.keyring_pending.get_untracked() {
                     return Err(AppError::HeldUntilUnlock);
                 }
                 Ok(())
@@ -332,7 +334,7 @@ impl AppState {
             Step::Merge => {
                 let remote = remote.expect("present");
                 let tag = tag.expect("present");
-                let pending = self.keyring_pending.get_untracked();
+                let pending = self.status.keyring_pending.get_untracked();
                 let after = if pending {
                     AfterMerge::SealToPush
                 } else {
@@ -340,16 +342,16 @@ impl AppState {
                 };
                 match self.merge_unlocked(&remote, after) {
                     Ok(merged) => {
-                        self.keyring_tag.set(Some(tag));
+                        self.book.keyring_tag.set(Some(tag));
                         self.saw_revision(&remote);
-                        self.held.set(None);
-                        self.conflict.set(None);
+                        self.book.held.set(None);
+                        self.vault.conflict.set(None);
                         match merged {
                             // Something of ours the server lacks: to push.
-                            Some(view) if pending => self.keyring.set(Some(view)),
+                            Some(view) if pending => self.vault.keyring.set(Some(view)),
                             _ => {
-                                self.keyring_pending.set(false);
-                                self.keyring.set(Some(remote));
+                                self.status.keyring_pending.set(false);
+                                self.vault.keyring.set(Some(remote));
                             }
                         }
                         Ok(())
@@ -372,10 +374,10 @@ impl AppState {
             && let (Some(keyring), Some(tag)) = (&server, &server_tag)
         {
             // Unlocking it with its passphrase proves it (see `unlock`).
-            self.held.set(Some((keyring.clone(), tag.clone())));
+            self.book.held.set(Some((keyring.clone(), tag.clone())));
         }
         let message = conflict.message();
-        self.conflict.set(Some(KeyringConflict {
+        self.vault.conflict.set(Some(KeyringConflict {
             conflict,
             server,
             server_tag,
@@ -386,25 +388,25 @@ impl AppState {
     /// "Restore from this browser": writes this browser's copy over what
     /// the server has (or in its place, when it has none).
     pub async fn restore_keyring(&self) -> Result<(), AppError> {
-        let Some(conflict) = self.conflict.get_untracked() else {
+        let Some(conflict) = self.vault.conflict.get_untracked() else {
             return Ok(());
         };
-        let Some(local) = self.keyring.get_untracked() else {
+        let Some(local) = self.vault.keyring.get_untracked() else {
             return Err(AppError::NothingToRestore);
         };
         {
-            let lock = self.sync_lock.get_value();
+            let lock = self.book.sync_lock.get_value();
             let _one_at_a_time = lock.lock().await;
             let tag =
                 api::put_blob(KEYRING, &local.to_bytes(), conflict.server_tag.as_deref()).await;
             match tag {
                 Ok(tag) => {
-                    self.keyring_tag.set(Some(tag));
-                    self.keyring_pending.set(false);
+                    self.book.keyring_tag.set(Some(tag));
+                    self.status.keyring_pending.set(false);
                     self.saw_revision(&local);
-                    self.held.set(None);
-                    self.conflict.set(None);
-                    self.sync_problem.set(None);
+                    self.book.held.set(None);
+                    self.vault.conflict.set(None);
+                    self.status.sync_problem.set(None);
                 }
                 // Changed again meanwhile: look again (below).
                 Err(ApiError::Conflict { .. }) => {}
@@ -420,7 +422,7 @@ impl AppState {
     /// Knowingly takes what the server has: no keyring (it was reset), or
     /// an older copy. (A replaced keyring is adopted by unlocking it.)
     pub async fn adopt_server_keyring(&self) {
-        let Some(conflict) = self.conflict.get_untracked() else {
+        let Some(conflict) = self.vault.conflict.get_untracked() else {
             return;
         };
         if !conflict.conflict.can_adopt() {
@@ -430,7 +432,7 @@ impl AppState {
         match (conflict.server, conflict.server_tag) {
             (Some(keyring), Some(tag)) => {
                 // The user chose this revision: it is the new baseline.
-                self.highest.set_value(keyring.revision());
+                self.book.highest.set_value(keyring.revision());
                 if let Some(user) = self.user() {
                     saved::remember_highest_revision(&user, keyring.revision());
                 }
@@ -438,7 +440,7 @@ impl AppState {
             }
             _ => self.replace_keyring(None, None, false),
         }
-        self.sync_problem.set(None);
+        self.status.sync_problem.set(None);
         self.persist().await;
     }
 
@@ -446,8 +448,8 @@ impl AppState {
     /// browser and accepted, verified by a merge, or unlocked), across
     /// sign-out and keyring ids.
     pub(crate) fn saw_revision(&self, keyring: &Keyring) {
-        let highest = self.highest.get_value().max(keyring.revision());
-        self.highest.set_value(highest);
+        let highest = self.book.highest.get_value().max(keyring.revision());
+        self.book.highest.set_value(highest);
         if let Some(user) = self.user() {
             saved::remember_highest_revision(&user, highest);
         }
@@ -468,7 +470,7 @@ impl AppState {
             if state.user().as_deref() != Some(user.as_str()) {
                 return;
             }
-            let mut generation = state.saved_generation.get_value();
+            let mut generation = state.book.saved_generation.get_value();
             if let Some(theirs) = saved::load(&user).await {
                 generation = generation.max(theirs.generation);
                 state.absorb_saved(theirs);
@@ -476,24 +478,25 @@ impl AppState {
             let copy = Saved {
                 user,
                 metadata: Some(state.metadata.with_untracked(Metadata::to_json)),
-                metadata_tag: state.metadata_tag.get_untracked(),
-                metadata_pending: state.metadata_pending.get_untracked(),
+                metadata_tag: state.book.metadata_tag.get_untracked(),
+                metadata_pending: state.status.metadata_pending.get_untracked(),
                 keyring: state
+                    .vault
                     .keyring
                     .with_untracked(|k| k.as_ref().map(Keyring::to_bytes)),
-                keyring_tag: state.keyring_tag.get_untracked(),
-                keyring_pending: state.keyring_pending.get_untracked(),
-                highest_revision: state.highest.get_value(),
-                unsealed: state.unsealed.get_value(),
-                synced_at: state.synced_at.get_untracked(),
+                keyring_tag: state.book.keyring_tag.get_untracked(),
+                keyring_pending: state.status.keyring_pending.get_untracked(),
+                highest_revision: state.book.highest.get_value(),
+                unsealed: state.book.unsealed.get_value(),
+                synced_at: state.status.synced_at.get_untracked(),
                 generation: generation + 1,
             };
             match saved::store(&copy).await {
                 Ok(()) => {
-                    state.saved_generation.set_value(copy.generation);
+                    state.book.saved_generation.set_value(copy.generation);
                     tabs::announce();
                 }
-                Err(error) => state.sync_problem.set(Some(error.to_string())),
+                Err(error) => state.status.sync_problem.set(Some(error.to_string())),
             }
         })
         .await;
@@ -518,11 +521,11 @@ impl AppState {
     /// its newer revision while locked), pending flags and items to seal.
     /// A keyring this tab replaced knowingly (reset) stands.
     fn absorb_saved(&self, theirs: Saved) {
-        if theirs.generation <= self.saved_generation.get_value() {
+        if theirs.generation <= self.book.saved_generation.get_value() {
             // What this tab wrote or took in already.
             return;
         }
-        self.saved_generation.set_value(theirs.generation);
+        self.book.saved_generation.set_value(theirs.generation);
         if let Some(metadata) = theirs
             .metadata
             .as_deref()
@@ -534,40 +537,41 @@ impl AppState {
                 self.metadata.set(merged);
             }
             if theirs.metadata_pending {
-                self.metadata_pending.set(true);
+                self.status.metadata_pending.set(true);
             }
         }
         let their_keyring = theirs
             .keyring
             .as_deref()
             .and_then(|b| Keyring::parse(b).ok());
-        match (self.keyring.get_untracked(), their_keyring) {
-            (None, Some(keyring)) if !self.keyring_reset_here.get_value() => {
-                self.keyring.set(Some(keyring));
-                self.keyring_tag.set(theirs.keyring_tag);
-                self.keyring_pending.set(theirs.keyring_pending);
+        match (self.vault.keyring.get_untracked(), their_keyring) {
+            (None, Some(keyring)) if !self.book.keyring_reset_here.get_value() => {
+                self.vault.keyring.set(Some(keyring));
+                self.book.keyring_tag.set(theirs.keyring_tag);
+                self.status.keyring_pending.set(theirs.keyring_pending);
             }
             (Some(ours), Some(keyring))
                 if ours.id() == keyring.id() && ours.to_bytes() != keyring.to_bytes() =>
             {
                 if self.is_unlocked() {
                     if let Ok(Some(merged)) = self.absorb_keyring(&keyring) {
-                        self.keyring.set(Some(merged));
-                        self.keyring_pending.set(true);
+                        self.vault.keyring.set(Some(merged));
+                        self.status.keyring_pending.set(true);
                     }
                 } else if keyring.revision() > ours.revision()
-                    && !self.keyring_pending.get_untracked()
+                    && !self.status.keyring_pending.get_untracked()
                 {
-                    self.keyring.set(Some(keyring));
-                    self.keyring_tag.set(theirs.keyring_tag);
-                    self.keyring_pending.set(theirs.keyring_pending);
+                    self.vault.keyring.set(Some(keyring));
+                    self.book.keyring_tag.set(theirs.keyring_tag);
+                    self.status.keyring_pending.set(theirs.keyring_pending);
                 }
             }
             _ => {}
         }
-        self.highest
+        self.book
+            .highest
             .update_value(|h| *h = (*h).max(theirs.highest_revision));
-        self.unsealed.update_value(|ours| {
+        self.book.unsealed.update_value(|ours| {
             for item in theirs.unsealed {
                 if !ours.iter().any(|(k, i, _)| (k, i) == (&item.0, &item.1)) {
                     ours.push(item);
@@ -581,32 +585,35 @@ impl AppState {
         if let Some(metadata) = saved.metadata.and_then(|b| Metadata::from_json(&b).ok()) {
             self.metadata.set(metadata);
         }
-        self.metadata_tag.set(saved.metadata_tag);
-        self.metadata_pending.set(saved.metadata_pending);
+        self.book.metadata_tag.set(saved.metadata_tag);
+        self.status.metadata_pending.set(saved.metadata_pending);
         let keyring = saved.keyring.and_then(|b| Keyring::parse(&b).ok());
-        self.keyring_pending
+        self.status
+            .keyring_pending
             .set(saved.keyring_pending && keyring.is_some());
-        self.keyring.set(keyring);
-        self.keyring_tag.set(saved.keyring_tag);
+        self.vault.keyring.set(keyring);
+        self.book.keyring_tag.set(saved.keyring_tag);
         // (Copies saved before the highest revision moved to localStorage.)
-        self.highest
+        self.book
+            .highest
             .update_value(|h| *h = (*h).max(saved.highest_revision));
-        self.unsealed.set_value(saved.unsealed);
-        self.saved_generation.set_value(saved.generation);
-        self.synced_at.set(saved.synced_at);
+        self.book.unsealed.set_value(saved.unsealed);
+        self.book.saved_generation.set_value(saved.generation);
+        self.status.synced_at.set(saved.synced_at);
     }
 
     /// After an unreachable server: try again soon (the `online` event
     /// covers a browser that knows it is offline).
     fn retry_later(&self) {
-        if !self.pending() || !self.online.get_untracked() || self.retrying.get_value() {
+        if !self.pending() || !self.status.online.get_untracked() || self.book.retrying.get_value()
+        {
             return;
         }
-        self.retrying.set_value(true);
+        self.book.retrying.set_value(true);
         let state = *self;
         set_timeout(
             move || {
-                state.retrying.set_value(false);
+                state.book.retrying.set_value(false);
                 leptos::task::spawn_local(async move {
                     let _ = state.sync(SyncKind::Push).await;
                 });
@@ -619,7 +626,7 @@ impl AppState {
 /// Pulls on focus, on reconnect and periodically while the page is open.
 pub fn start(state: AppState) {
     let pull = move || {
-        if state.loaded.get_untracked() && state.online.get_untracked() {
+        if state.status.loaded.get_untracked() && state.status.online.get_untracked() {
             leptos::task::spawn_local(async move {
                 let _ = state.sync(SyncKind::PullThenPush).await;
             });

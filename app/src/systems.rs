@@ -221,6 +221,7 @@ pub async fn remove(state: AppState, id: String, delete_remote: bool) -> Result<
     }
     let entry = api_key_id(&id);
     let has_key = state
+        .vault
         .keyring
         .with_untracked(|k| k.as_ref().is_some_and(|k| k.contains(&entry)));
     if has_key {

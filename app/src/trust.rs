@@ -56,7 +56,7 @@ impl AppState {
     /// Items that are not verified, for the notices (tracks the metadata
     /// and the lock state).
     pub fn findings(&self) -> Vec<Finding> {
-        if !self.unlocked.get() {
+        if !self.vault.unlocked.get() {
             return Vec::new();
         }
         self.metadata
@@ -113,7 +113,7 @@ impl AppState {
                 .into_iter()
                 .filter_map(|(kind, id)| after.pin_digest(kind, &id).map(|d| (kind, id, d)))
                 .collect();
-            self.unsealed.update_value(|list| {
+            self.book.unsealed.update_value(|list| {
                 list.retain(|(k, i, _)| !digests.iter().any(|(dk, di, _)| dk == k && di == i));
                 list.extend(digests);
             });
@@ -123,7 +123,7 @@ impl AppState {
     /// At unlock: seals the items this browser wrote while locked, if they
     /// are still what it wrote. Returns whether the metadata changed.
     pub(crate) fn seal_written_while_locked(&self) -> bool {
-        let written = self.unsealed.get_value();
+        let written = self.book.unsealed.get_value();
         if written.is_empty() {
             return false;
         }
@@ -134,9 +134,9 @@ impl AppState {
         if done.is_none() {
             return false;
         }
-        self.unsealed.set_value(Vec::new());
+        self.book.unsealed.set_value(Vec::new());
         self.metadata.set(metadata);
-        self.metadata_pending.set(true);
+        self.status.metadata_pending.set(true);
         true
     }
 }

@@ -11,24 +11,24 @@ use super::{
     insecure_context::InsecureContextBanner,
     trust_notices::{KeyringConflictNotice, TrustNotices},
 };
-use crate::state::AppState;
+use crate::state::{Prompts, Status};
 
 /// "Changes not synced yet" or "Synced 14:02:31", for the top bar.
 #[component]
 pub fn SyncStatus() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let status = expect_context::<Status>();
     let text = move || {
-        if state.metadata_pending.get() || state.keyring_pending.get() {
+        if status.metadata_pending.get() || status.keyring_pending.get() {
             Some("Changes not synced yet".to_owned())
         } else {
-            state
+            status
                 .synced_at
                 .get()
                 .map(|at| format!("Synced {}", clock(at)))
         }
     };
     view! {
-        <Show when=move || state.loaded.get()>
+        <Show when=move || status.loaded.get()>
             <span class="sync-status" aria-live="polite">{text}</span>
         </Show>
     }
@@ -37,31 +37,32 @@ pub fn SyncStatus() -> impl IntoView {
 /// The banners above every screen.
 #[component]
 pub fn Banners() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let signed_in = move || state.loaded.get();
+    let status = expect_context::<Status>();
+    let notices = expect_context::<Prompts>().notices;
+    let signed_in = move || status.loaded.get();
     view! {
         <InsecureContextBanner/>
         <UpdateReady/>
-        <Show when=move || !state.online.get()>
+        <Show when=move || !status.online.get()>
             <p class="banner" aria-live="polite">
                 "You're offline. Keyhaven is working from this browser's copy of your account; "
                 "changes are kept here and sync when the network returns."
             </p>
         </Show>
-        <Show when=move || state.online.get() && !state.reachable.get() && signed_in()>
+        <Show when=move || status.online.get() && !status.reachable.get() && signed_in()>
             <p class="banner" aria-live="polite">
                 "The Keyhaven server can't be reached. Changes are kept in this browser and sync when it answers."
             </p>
         </Show>
         <KeyringConflictNotice/>
         <TrustNotices/>
-        <Show when=move || state.sync_problem.get().is_some()>
+        <Show when=move || status.sync_problem.get().is_some()>
             <p class="banner warning" role="alert">
-                "Not synced: " {move || state.sync_problem.get()}
+                "Not synced: " {move || status.sync_problem.get()}
             </p>
         </Show>
         <For
-            each=move || state.notices.get().into_iter().enumerate()
+            each=move || notices.get().into_iter().enumerate()
             key=|(i, notice)| (*i, notice.clone())
             let((i, notice))
         >
@@ -70,7 +71,7 @@ pub fn Banners() -> impl IntoView {
                 " "
                 <button
                     type="button"
-                    on:click=move |_| state.notices.update(|n| {
+                    on:click=move |_| notices.update(|n| {
                         if i < n.len() {
                             n.remove(i);
                         }

@@ -33,21 +33,21 @@ pub fn KeyringConflictNotice() -> impl IntoView {
     // unlocked, its own dialog carries this browser's changes over.
     let asking = RwSignal::new(false);
     let unlock_theirs = move |_| {
-        if state.unlocked.get_untracked() {
+        if state.vault.unlocked.get_untracked() {
             asking.set(true);
         } else {
-            state.unlock_dismissed.set(false);
+            state.prompts.unlock_dismissed.set(false);
         }
     };
     move || {
-        let conflict = state.conflict.get()?;
+        let conflict = state.vault.conflict.get()?;
         let title = match conflict.conflict {
             Conflict::Older { .. } => "Possible rollback: ",
             Conflict::Missing => "Keyring missing on the server: ",
             Conflict::Unreadable => "Keyring damaged on the server: ",
             Conflict::Replaced => "Keyring replaced on the server: ",
         };
-        let have_copy = state.keyring.with(Option::is_some);
+        let have_copy = state.vault.keyring.with(Option::is_some);
         let replaced = conflict.conflict == Conflict::Replaced;
         Some(view! {
             <div class="banner warning" role="alert">

@@ -56,13 +56,13 @@ pub fn DashboardPage() -> impl IntoView {
                                     <button
                                         type="button"
                                         aria-label=format!("Authenticate {}", system.name)
-                                        prop:disabled=move || !state.online.get()
-                                        title=move || (!state.online.get()).then_some(OFFLINE_AUTHENTICATE)
+                                        prop:disabled=move || !state.status.online.get()
+                                        title=move || (!state.status.online.get()).then_some(OFFLINE_AUTHENTICATE)
                                         on:click={
                                             let (id, name) = (id.clone(), system.name.clone());
                                             move |_| {
                                                 let target = Some((id.clone(), name.clone()));
-                                                if state.keyring.with(Option::is_none) {
+                                                if state.vault.keyring.with(Option::is_none) {
                                                     creating_for.set(target);
                                                 } else {
                                                     authenticating.set(target);
@@ -72,7 +72,7 @@ pub fn DashboardPage() -> impl IntoView {
                                     >
                                         {
                                             let id = id.clone();
-                                            move || if state.keyring.with(|k| k.as_ref().is_some_and(|k| k.contains(&api_key_id(&id)))) {
+                                            move || if state.vault.keyring.with(|k| k.as_ref().is_some_and(|k| k.contains(&api_key_id(&id)))) {
                                                 "Authenticate again"
                                             } else {
                                                 "Authenticate"
@@ -95,7 +95,7 @@ pub fn DashboardPage() -> impl IntoView {
                         </For>
                     </tbody>
                 </table>
-                <Show when=move || !state.online.get()>
+                <Show when=move || !state.status.online.get()>
                     <p class="hint">{OFFLINE_AUTHENTICATE}</p>
                 </Show>
             </Show>
@@ -173,15 +173,15 @@ fn Authenticate(target: RwSignal<Option<(String, String)>>) -> impl IntoView {
                 " at " <strong>{move || target.get().and_then(|(id, _)| state.metadata.with(|m| m.system(&id).map(|s| s.url.clone())))}</strong>
                 " once: Keyhaven creates an API key there and keeps it in your keyring. The password is not stored."
             </p>
-            <Show when=move || state.keyring.with(Option::is_none)>
+            <Show when=move || state.vault.keyring.with(Option::is_none)>
                 <p class="error" role="alert">
                     "There is no keyring yet. " <A href="/keyring">"Create Keyring"</A> " first: the API key is stored in it."
                 </p>
             </Show>
-            <Show when=move || state.keyring.with(Option::is_some) && !state.unlocked.get()>
+            <Show when=move || state.vault.keyring.with(Option::is_some) && !state.vault.unlocked.get()>
                 <p class="error" role="alert">
                     "The keyring is locked. "
-                    <button type="button" class="link" on:click=move |_| state.unlock_dismissed.set(false)>"Unlock"</button>
+                    <button type="button" class="link" on:click=move |_| state.prompts.unlock_dismissed.set(false)>"Unlock"</button>
                     " it first: the API key is stored in it."
                 </p>
             </Show>
@@ -191,8 +191,8 @@ fn Authenticate(target: RwSignal<Option<(String, String)>>) -> impl IntoView {
                 <OtpField when=needs_otp otp/>
                 <Busy when=busy label="Authenticating"/>
                 <ErrorLine error/>
-                <FormActions on_cancel=close submit="Authenticate" disabled=Signal::derive(move || busy.get() || !state.unlocked.get() || password.get().is_empty() || !state.online.get())/>
-                <Show when=move || !state.online.get()>
+                <FormActions on_cancel=close submit="Authenticate" disabled=Signal::derive(move || busy.get() || !state.vault.unlocked.get() || password.get().is_empty() || !state.status.online.get())/>
+                <Show when=move || !state.status.online.get()>
                     <p class="hint">{OFFLINE_AUTHENTICATE}</p>
                 </Show>
             </form>
@@ -265,8 +265,9 @@ fn RemoveSystem(target: RwSignal<Option<(String, String)>>) -> impl IntoView {
         let Some((id, _)) = target.get() else {
             return false;
         };
-        state.unlocked.get()
+        state.vault.unlocked.get()
             && state
+                .vault
                 .keyring
                 .with(|k| k.as_ref().is_some_and(|k| k.contains(&api_key_id(&id))))
             && state

@@ -20,17 +20,17 @@ pub fn KeyringPage() -> impl IntoView {
     let resetting = RwSignal::new(false);
     let recovery = RwSignal::new(None::<String>);
     let changing = RwSignal::new(false);
-    let has_keyring = move || state.keyring.with(Option::is_some);
+    let has_keyring = move || state.vault.keyring.with(Option::is_some);
     // Connected: every stored key tried at once after unlock, and again
     // only when what a check depends on changes (a system's URL, user or
     // key; the lock; the network) — not on every edit elsewhere. A result
     // from an older round never lands over a newer one.
     let checks = RwSignal::new(HashMap::<String, Result<(), NotConnected>>::new());
     let to_check = Memo::new(move |_| {
-        if !state.unlocked.get() || !state.online.get() {
+        if !state.vault.unlocked.get() || !state.status.online.get() {
             return None;
         }
-        let keyring = state.keyring.get();
+        let keyring = state.vault.keyring.get();
         let stored = |id: &str| {
             keyring
                 .as_ref()
@@ -66,9 +66,9 @@ pub fn KeyringPage() -> impl IntoView {
         }
     });
     let rows = move || {
-        let keyring = state.keyring.get();
-        let unlocked = state.unlocked.get();
-        let online = state.online.get();
+        let keyring = state.vault.keyring.get();
+        let unlocked = state.vault.unlocked.get();
+        let online = state.status.online.get();
         let checks = checks.get();
         let mut rows: Vec<(String, &'static str, String)> = state
             .metadata
@@ -112,9 +112,9 @@ pub fn KeyringPage() -> impl IntoView {
                 }
             >
                 <Show
-                    when=move || state.unlocked.get()
+                    when=move || state.vault.unlocked.get()
                     fallback=move || view! {
-                        <button type="button" on:click=move |_| state.unlock_dismissed.set(false)>"Unlock"</button>
+                        <button type="button" on:click=move |_| state.prompts.unlock_dismissed.set(false)>"Unlock"</button>
                     }
                 >
                     <button type="button" on:click=move |_| changing.set(true)>"Change Passphrase"</button>
@@ -123,7 +123,7 @@ pub fn KeyringPage() -> impl IntoView {
                         on:click=move |_| {
                             state.lock();
                             // Locked on purpose: don't ask for the passphrase right away.
-                            state.unlock_dismissed.set(true);
+                            state.prompts.unlock_dismissed.set(true);
                         }
                     >
                         "Lock"
@@ -133,13 +133,13 @@ pub fn KeyringPage() -> impl IntoView {
             </Show>
         </div>
         <p class="hint">
-            {move || match (state.keyring.get().map(|k| k.name().to_owned()), state.unlocked.get()) {
+            {move || match (state.vault.keyring.get().map(|k| k.name().to_owned()), state.vault.unlocked.get()) {
                 (None, _) => "No keyring yet. Create Keyring sets the passphrase that encrypts your systems' API keys.".to_owned(),
                 (Some(name), true) => format!("Keyring \u{201c}{name}\u{201d} is unlocked."),
                 (Some(name), false) => format!("Keyring \u{201c}{name}\u{201d} is locked."),
             }}
         </p>
-        <Show when=move || state.auto_locked.get() && !state.unlocked.get()>
+        <Show when=move || state.prompts.auto_locked.get() && !state.vault.unlocked.get()>
             <p class="notice" role="status">"The keyring locked itself after the idle time; its key was wiped from memory."</p>
         </Show>
         <label class="inline">
@@ -342,7 +342,6 @@ fn ResetKeyring(close: Callback<()>) -> impl IntoView {
 pub fn UnlockPrompt() -> impl IntoView {
     let state = expect_context::<AppState>();
     let passphrase = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let recovering = RwSignal::new(false);
     // The new recovery code a recovery issues (the used one is spent).
@@ -351,57 +350,52 @@ pub fn UnlockPrompt() -> impl IntoView {
     let new_passphrase = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let open = move || {
-        state.keyring.with(Option::is_some)
-            && !state.unlocked.get()
-            && !state.unlock_dismissed.get()
+        state.vault.keyring.with(Option::is_some)
+            && !state.vault.unlocked.get()
+            && !state.prompts.unlock_dismissed.get()
     };
     Effect::new(move |_| {
         if open() {
             crate::kdf::warm_up();
         }
     });
-    let cancel = Callback::new(move |()| state.unlock_dismissed.set(true));
+    let cancel = Callback::new(move |()| state.prompts.unlock_dismissed.set(true));
+    let unlock = Submit::new(
+        error,
+        move |()| async move {
+            if !recovering.get_untracked() {
+                return state
+                    .unlock(SecretString::from(passphrase.get_untracked()))
+                    .await;
+            }
+            let new = new_passphrase.get_untracked();
+            if new.is_empty() || new != confirm.get_untracked() {
+                return Err(AppError::PassphrasesDiffer);
+            }
+            let fresh = state
+                .recover(&code.get_untracked(), SecretString::from(new))
+                .await?;
+            recovered.set(Some(fresh.expose().to_owned()));
+            Ok(())
+        },
+        move |()| {
+            for field in [passphrase, code, new_passphrase, confirm] {
+                field.set(String::new());
+            }
+            recovering.set(false);
+        },
+    );
+    let busy = unlock.pending();
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
-        if busy.get_untracked()
-            || (!recovering.get_untracked() && passphrase.get_untracked().is_empty())
-        {
-            return;
+        if recovering.get_untracked() || !passphrase.get_untracked().is_empty() {
+            unlock.run(());
         }
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            let result = if recovering.get_untracked() {
-                let new = new_passphrase.get_untracked();
-                if new.is_empty() || new != confirm.get_untracked() {
-                    Err(AppError::PassphrasesDiffer)
-                } else {
-                    state
-                        .recover(&code.get_untracked(), SecretString::from(new))
-                        .await
-                        .map(|fresh| recovered.set(Some(fresh.expose().to_owned())))
-                }
-            } else {
-                state
-                    .unlock(SecretString::from(passphrase.get_untracked()))
-                    .await
-            };
-            busy.set(false);
-            match result {
-                Ok(()) => {
-                    for field in [passphrase, code, new_passphrase, confirm] {
-                        field.set(String::new());
-                    }
-                    recovering.set(false);
-                }
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        });
     };
     view! {
         <Show when=open>
             <Dialog title="Unlock Keyring" on_cancel=cancel>
-                <Show when=move || state.auto_locked.get()>
+                <Show when=move || state.prompts.auto_locked.get()>
                     <p class="notice">"The keyring locked itself after the idle time."</p>
                 </Show>
                 <p>"Enter the keyring passphrase to unlock API access to every system it covers."</p>

@@ -1,8 +1,12 @@
 use keyhaven_core::api::Credentials;
-use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
+use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_router::hooks::use_navigate;
 
-use crate::{components::ErrorLine, net::api, state::AppState};
+use crate::{
+    components::{ErrorLine, Submit},
+    net::api,
+    state::AppState,
+};
 
 /// `/signin`: sign in to this Keyhaven server, or create an account.
 #[component]
@@ -13,47 +17,42 @@ pub fn SignInPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
     let navigate = use_navigate();
 
     let mismatch =
         move || creating.get() && !confirm.get().is_empty() && confirm.get() != password.get();
     let ready = move || {
-        !busy.get()
-            && !username.get().trim().is_empty()
+        !username.get().trim().is_empty()
             && !password.get().is_empty()
             && (!creating.get() || confirm.get() == password.get())
     };
 
+    let sign_in = Submit::new(
+        error,
+        move |credentials: Credentials| async move {
+            if creating.get_untracked() {
+                api::create_account(&credentials).await?;
+            } else {
+                api::sign_in(&credentials).await?;
+            }
+            Ok(credentials.username.to_lowercase())
+        },
+        move |user: String| {
+            password.set(String::new());
+            confirm.set(String::new());
+            state.signed_in(Some(user));
+            navigate("/", Default::default());
+        },
+    );
+    let busy = sign_in.pending();
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
-        if !ready() {
-            return;
+        if ready() {
+            sign_in.run(Credentials {
+                username: username.get_untracked().trim().to_owned(),
+                password: password.get_untracked(),
+            });
         }
-        let credentials = Credentials {
-            username: username.get_untracked().trim().to_owned(),
-            password: password.get_untracked(),
-        };
-        let navigate = navigate.clone();
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            let result = if creating.get_untracked() {
-                api::create_account(&credentials).await
-            } else {
-                api::sign_in(&credentials).await
-            };
-            busy.set(false);
-            match result {
-                Ok(()) => {
-                    password.set(String::new());
-                    confirm.set(String::new());
-                    state.signed_in(Some(credentials.username.to_lowercase()));
-                    navigate("/", Default::default());
-                }
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        });
     };
 
     view! {
@@ -87,7 +86,7 @@ pub fn SignInPage() -> impl IntoView {
                 </Show>
                 <ErrorLine error/>
                 <div class="actions">
-                    <button type="submit" class="primary" prop:disabled=move || !ready()>
+                    <button type="submit" class="primary" prop:disabled=move || busy.get() || !ready()>
                         {move || match (creating.get(), busy.get()) {
                             (_, true) => "Please wait…",
                             (true, false) => "Create account",

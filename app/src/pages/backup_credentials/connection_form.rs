@@ -118,7 +118,7 @@ pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> im
             Err(e) => {
                 error.set(Some(e.to_string()));
                 if !state.is_unlocked() && keypair.get_untracked() == NEW {
-                    state.unlock_dismissed.set(false);
+                    state.prompts.unlock_dismissed.set(false);
                 }
                 return;
             }
@@ -225,12 +225,12 @@ pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> im
                     <div class="inline-fields">
                         <button
                             type="button"
-                            prop:disabled=move || discovering.get() || !state.online.get() || host.get().trim().is_empty()
+                            prop:disabled=move || discovering.get() || !state.status.online.get() || host.get().trim().is_empty()
                             on:click=discover
                         >
                             "Discover Remote Host Key"
                         </button>
-                        <Show when=move || !state.online.get()>
+                        <Show when=move || !state.status.online.get()>
                             <span class="hint">"Offline: discovering host keys needs the network."</span>
                         </Show>
                     </div>
@@ -245,8 +245,8 @@ pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> im
                 </details>
                 <Busy when=saving label=if editing { "Saving" } else { "Saving the connection" }/>
                 <ErrorLine error/>
-                <FormActions on_cancel=close submit="Save" disabled=Signal::derive(move || saving.get() || name.get().trim().is_empty() || (semi() && !state.online.get()))/>
-                <Show when=move || semi() && !state.online.get()>
+                <FormActions on_cancel=close submit="Save" disabled=Signal::derive(move || saving.get() || name.get().trim().is_empty() || (semi() && !state.status.online.get()))/>
+                <Show when=move || semi() && !state.status.online.get()>
                     <p class="hint">"Offline: the semi-automatic setup talks to the remote system. Choose Manual to save without it."</p>
                 </Show>
             </form>
@@ -294,7 +294,7 @@ fn read_form(state: AppState, id: Option<String>, form: FormValues) -> Result<Ch
         timeout: form.timeout,
     };
     let keyring = KeyringState {
-        exists: state.keyring.with_untracked(Option::is_some),
+        exists: state.vault.keyring.with_untracked(Option::is_some),
         unlocked: state.is_unlocked(),
     };
     let checked = state.metadata.with_untracked(|m| {

@@ -38,7 +38,7 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
 
     // Editing: the stored private key shows once the keyring is unlocked.
     Effect::new(move |_| {
-        if state.unlocked.get()
+        if state.vault.unlocked.get()
             && let Some(id) = id.get()
             && private.get_untracked().is_empty()
             && let Ok(key) = keypairs::private_key(state, &id)
@@ -55,7 +55,7 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
             kdf::warm_up();
         }
     });
-    let locked = move || state.keyring.with(Option::is_some) && !state.unlocked.get();
+    let locked = move || state.vault.keyring.with(Option::is_some) && !state.vault.unlocked.get();
 
     let generate = move |_| {
         error.set(None);
@@ -116,13 +116,13 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
             }
             return;
         }
-        if state.keyring.with_untracked(Option::is_none) {
+        if state.vault.keyring.with_untracked(Option::is_none) {
             error.set(Some(AppError::NoKeyring.to_string()));
             return;
         }
         if !state.is_unlocked() {
             error.set(Some(AppError::Locked.to_string()));
-            state.unlock_dismissed.set(false);
+            state.prompts.unlock_dismissed.set(false);
             return;
         }
         let passphrase = key_passphrase.get_untracked();
@@ -176,7 +176,7 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
             && let Err(e) = keypairs::download_private(state, &id, &keypair)
         {
             error.set(Some(e.to_string()));
-            state.unlock_dismissed.set(false);
+            state.prompts.unlock_dismissed.set(false);
         }
     };
     let download_public = move |_| {
@@ -199,7 +199,7 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
             <Show when=locked>
                 <p class="notice">
                     "The keyring is locked: unlock it to see, generate or store private keys. "
-                    <button type="button" class="link" on:click=move |_| state.unlock_dismissed.set(false)>"Unlock"</button>
+                    <button type="button" class="link" on:click=move |_| state.prompts.unlock_dismissed.set(false)>"Unlock"</button>
                 </p>
             </Show>
             <form on:submit=submit>
@@ -328,7 +328,7 @@ fn rename(
     };
     if public_text.trim() != keypair.public_key.trim() {
         error.set(Some("Unlock the keyring to change the keys.".into()));
-        state.unlock_dismissed.set(false);
+        state.prompts.unlock_dismissed.set(false);
         return;
     }
     keypair.name = name;

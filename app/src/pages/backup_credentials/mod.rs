@@ -37,7 +37,7 @@ pub fn BackupCredentialsPage() -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let open = move |form: FormTarget, id: Option<String>| {
         notice.set(None);
-        if id.is_none() && state.keyring.with_untracked(Option::is_none) {
+        if id.is_none() && state.vault.keyring.with_untracked(Option::is_none) {
             creating_keyring_for.set(Some(form));
         } else {
             form.set(Some(id));
@@ -206,7 +206,7 @@ fn KeypairsWidget(
             Ok(()) => keypairs::download_public(&keypair),
             Err(e) => {
                 error.set(Some(e.to_string()));
-                state.unlock_dismissed.set(false);
+                state.prompts.unlock_dismissed.set(false);
             }
         }
     };
