@@ -8,6 +8,7 @@ use keyhaven_core::{
     api::HostKey,
     model::{host_from_input, secret_transport_allowed},
     ssh::{format_host_keys, parse_host_keys},
+    truenas::refusal_hint,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
@@ -16,7 +17,7 @@ use crate::{
     error::AppError,
     net::{
         api::{self, ApiError},
-        truenas::{Login, TrueNasError, TrueNasSession, login_outcome},
+        truenas::{Login, RpcError, TrueNasError, TrueNasSession, login_outcome},
     },
 };
 
@@ -138,16 +139,11 @@ pub async fn pair(setup: SemiAutomatic, public_key: &str) -> Result<Paired, Pair
     })
 }
 
-/// A remote error, with what to do where it helps. TrueNAS says these in
-/// words only (its `ssh_pair` and `user.query` give no code to match).
+/// A remote error, with what to do where it helps.
 fn remote_refused(url: &str, error: &TrueNasError) -> AppError {
-    let text = error.to_string();
-    let hint = if text.contains("does not exist") && text.starts_with("User ") {
-        Some("Check Username: the user must exist on that system.")
-    } else if text.starts_with("Home directory") {
-        Some("Give the user a home directory on that system, then Save again.")
-    } else {
-        None
+    let hint = match error {
+        TrueNasError::Call(RpcError::Call { reason, .. }) => refusal_hint(reason),
+        _ => None,
     };
     AppError::AtRemote {
         url: url.to_owned(),
@@ -172,7 +168,7 @@ async fn fix_remote_user(
         )
         .await?;
     let Some(user) = users.as_array().and_then(|u| u.first()) else {
-        return Err(TrueNasError::Call(format!(
+        return Err(TrueNasError::refused(format!(
             "User {username} does not exist"
         )));
     };

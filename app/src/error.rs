@@ -145,6 +145,14 @@ pub enum AppError {
 
     #[error("This private key is protected by a passphrase: enter it in Private Key Passphrase.")]
     KeyNeedsPassphrase,
+
+    /// A locked keyring lets a keypair be renamed, not its keys changed.
+    #[error("Unlock the keyring to change the keys.")]
+    KeysNeedUnlock,
+
+    /// The SSH Keypairs form was saved without a private key.
+    #[error("You must specify a key")]
+    NoKey,
 }
 
 impl AppError {

@@ -6,7 +6,7 @@
 use keyhaven_core::{
     keyring::{EntryValue, ssh_private_key_id},
     model::Keypair,
-    ssh::{self, KeyKind, PrivateKey, PublicKey},
+    ssh::{self, Imported, KeyKind, PrivateKey, PublicKey},
 };
 use leptos::prelude::*;
 use rand_core::OsRng;
@@ -15,7 +15,11 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use zeroize::Zeroizing;
 
-use crate::{error::AppError, state::AppState};
+use crate::{
+    error::AppError,
+    kdf,
+    state::{AppState, new_id},
+};
 
 /// The choices of the Generate Keypair key type menu.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +129,121 @@ pub async fn save(
     state
         .update_metadata(move |m, now, by| m.put_keypair(&id, record.clone(), now, by))
         .await
+}
+
+/// What the SSH Keypairs form holds when Save is pressed.
+pub struct KeypairInput {
+    /// The keypair edited; none for a new one.
+    pub id: Option<String>,
+    pub name: String,
+    /// The private key as pasted, imported or generated (may be empty).
+    pub private: SecretString,
+    /// Its passphrase, when it is an encrypted OpenSSH key.
+    pub passphrase: SecretString,
+    pub public: String,
+}
+
+/// A saved keypair, as the form shows it afterwards.
+pub struct SavedKeypair {
+    pub id: String,
+    /// The private key as stored (decrypted, OpenSSH); none for a rename.
+    pub private: Option<SecretString>,
+    pub public: String,
+}
+
+/// Saves the SSH Keypairs form: checks the name and that the keys are a
+/// pair, then stores them. With the keyring locked, an existing keypair can
+/// only be renamed (its keys are sealed); the unlock prompt opens for the
+/// rest.
+pub async fn save_form(state: AppState, form: KeypairInput) -> Result<SavedKeypair, AppError> {
+    let name = form.name.trim();
+    state
+        .metadata
+        .with_untracked(|m| m.check_credential_name(name, form.id.as_deref()))?;
+    if form.private.expose_secret().trim().is_empty() {
+        return match form.id {
+            Some(id) if !state.is_unlocked() => {
+                rename(state, &id, name, &form.public).await?;
+                Ok(SavedKeypair {
+                    id,
+                    private: None,
+                    public: form.public,
+                })
+            }
+            _ => Err(ssh::check_pair(None, Some(&form.public))
+                .err()
+                .map_or(AppError::NoKey, AppError::from)),
+        };
+    }
+    if state.vault.keyring.with_untracked(Option::is_none) {
+        return Err(AppError::NoKeyring);
+    }
+    if !state.is_unlocked() {
+        state.prompts.unlock_dismissed.set(false);
+        return Err(AppError::Locked);
+    }
+    let key = read_private_key(
+        form.private.expose_secret(),
+        form.passphrase.expose_secret(),
+    )
+    .await?;
+    let public = ssh::check_pair(Some(&key), Some(&form.public))?;
+    let id = form.id.unwrap_or_else(new_id);
+    save(state, &id, name, Some(&key), &public).await?;
+    Ok(SavedKeypair {
+        id,
+        // Stored decrypted: the form shows what is stored.
+        private: ssh::export_private(&key, None, &mut OsRng).ok(),
+        public: ssh::public_line(&public),
+    })
+}
+
+/// Renames a keypair without touching its keys (all a locked keyring
+/// allows).
+async fn rename(state: AppState, id: &str, name: &str, public: &str) -> Result<(), AppError> {
+    let Some(mut keypair) = state.metadata.with_untracked(|m| m.keypair(id).cloned()) else {
+        return Err(AppError::Gone);
+    };
+    if public.trim() != keypair.public_key.trim() {
+        state.prompts.unlock_dismissed.set(false);
+        return Err(AppError::KeysNeedUnlock);
+    }
+    keypair.name = name.to_owned();
+    let id = id.to_owned();
+    state
+        .update_metadata(move |m, now, by| m.put_keypair(&id, keypair.clone(), now, by))
+        .await
+}
+
+/// A pasted private key, decrypted with `passphrase` when it needs one.
+/// bcrypt-pbkdf (about 150 ms here) runs in the worker, not on this thread.
+pub async fn read_private_key(text: &str, passphrase: &str) -> Result<PrivateKey, AppError> {
+    match ssh::import_private_key(text)? {
+        Imported::Plain(key) => Ok(key),
+        encrypted if passphrase.is_empty() => {
+            drop(encrypted);
+            Err(AppError::KeyNeedsPassphrase)
+        }
+        encrypted => match encrypted.kdf_request() {
+            Some((salt, rounds, length)) => {
+                let okm = kdf::bcrypt(passphrase.as_bytes(), &salt, rounds, length).await?;
+                Ok(encrypted.decrypt_with_kdf_output(&okm)?)
+            }
+            // AES-GCM keys: ssh-key decrypts them itself, here.
+            None => Ok(encrypted.decrypt(passphrase)?),
+        },
+    }
+}
+
+/// A new keypair for the form: the private key as OpenSSH text and the
+/// public line.
+pub async fn generate_for_form(
+    choice: KeyChoice,
+    comment: &str,
+) -> Result<(SecretString, String), AppError> {
+    let key = generate(choice, comment).await?;
+    let text = ssh::export_private(&key, None, &mut OsRng)?;
+    Ok((text, ssh::public_line(key.public_key())))
 }
 
 /// Deletes a keypair and the `connections` using it: its private key

@@ -108,9 +108,11 @@ pub async fn authenticate(
         )
         .await
         .map_err(fail)?;
-    let key = created["key"]
-        .as_str()
-        .ok_or_else(|| fail(TrueNasError::Call("the system did not return a key".into())))?;
+    let key = created["key"].as_str().ok_or_else(|| {
+        fail(TrueNasError::Unexpected(
+            "no key in api_key.create's answer",
+        ))
+    })?;
     let key_id = created["id"].as_i64();
     let value = EntryValue::ApiKey {
         username: username.to_owned(),

@@ -14,5 +14,6 @@ pub mod ssh;
 pub mod sync;
 #[cfg(test)]
 mod testing;
+pub mod truenas;
 
 pub use error::Error;

@@ -7,6 +7,7 @@ use futures::{
     channel::oneshot,
     future::{Either, select},
 };
+pub use keyhaven_core::truenas::{Login, RpcError, login_outcome};
 use serde_json::{Value, json};
 use wasm_bindgen::{JsCast, prelude::Closure};
 use web_sys::{MessageEvent, WebSocket};
@@ -22,7 +23,19 @@ pub enum TrueNasError {
     },
     TimedOut,
     /// The system answered with an error.
-    Call(String),
+    Call(RpcError),
+    /// The system answered, but not what its API promises.
+    Unexpected(&'static str),
+}
+
+impl TrueNasError {
+    /// A refusal in TrueNAS's own words, for checks made here on its behalf.
+    pub fn refused(reason: String) -> Self {
+        Self::Call(RpcError::Call {
+            errname: None,
+            reason,
+        })
+    }
 }
 
 impl std::fmt::Display for TrueNasError {
@@ -36,7 +49,8 @@ impl std::fmt::Display for TrueNasError {
             ),
             Self::Unreachable { https: false } => f.write_str("unreachable"),
             Self::TimedOut => f.write_str("timed out"),
-            Self::Call(message) => f.write_str(message),
+            Self::Call(error) => error.fmt(f),
+            Self::Unexpected(what) => write!(f, "the system's answer was not understood ({what})"),
         }
     }
 }
@@ -111,22 +125,10 @@ impl TrueNasSession {
             let Some(text) = event.data().as_string() else {
                 return;
             };
-            let Ok(reply) = serde_json::from_str::<Value>(&text) else {
+            let Some((id, outcome)) = keyhaven_core::truenas::reply(&text) else {
                 return;
             };
-            let Some(id) = reply.get("id").and_then(Value::as_u64) else {
-                return;
-            };
-            let outcome = match reply.get("error") {
-                Some(error) => Err(TrueNasError::Call(
-                    error["data"]["reason"]
-                        .as_str()
-                        .or(error["message"].as_str())
-                        .unwrap_or("the system refused the request")
-                        .to_owned(),
-                )),
-                None => Ok(reply.get("result").cloned().unwrap_or(Value::Null)),
-            };
+            let outcome = outcome.map_err(TrueNasError::Call);
             if let Some(tx) = replies.borrow_mut().remove(&id) {
                 let _ = tx.send(outcome);
             }
@@ -175,21 +177,5 @@ impl TrueNasSession {
                 .unwrap_or(Err(TrueNasError::Unreachable { https: false }))
         })
         .await
-    }
-}
-
-/// What a login attempt came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Login {
-    Success,
-    OtpRequired,
-    Rejected,
-}
-
-pub fn login_outcome(result: &Value) -> Login {
-    match result["response_type"].as_str() {
-        Some("SUCCESS") => Login::Success,
-        Some("OTP_REQUIRED") => Login::OtpRequired,
-        _ => Login::Rejected,
     }
 }

@@ -2,18 +2,16 @@
 //! Keypair, Private Key, Public Key, Save; once saved, Download Private Key
 //! and Download Public Key.
 
-use keyhaven_core::ssh::{self, Imported, PrivateKey};
+use keyhaven_core::ssh::{self, Imported};
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
-use rand_core::OsRng;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::FormTarget;
 use crate::{
-    components::{Busy, Dialog, ErrorLine, FormActions},
-    error::AppError,
+    components::{Busy, Dialog, ErrorLine, FormActions, Submit},
     kdf,
-    keypairs::{self, KeyChoice},
-    state::{AppState, new_id},
+    keypairs::{self, KeyChoice, KeypairInput, SavedKeypair},
+    state::AppState,
 };
 
 #[component]
@@ -29,8 +27,6 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
     let private = RwSignal::new(String::new());
     let key_passphrase = RwSignal::new(String::new());
     let kind = RwSignal::new(KeyChoice::Ed25519);
-    let generating = RwSignal::new(false);
-    let saving = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let saved = RwSignal::new(false);
     let copied = RwSignal::new(false);
@@ -57,109 +53,47 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
     });
     let locked = move || state.vault.keyring.with(Option::is_some) && !state.vault.unlocked.get();
 
-    let generate = move |_| {
-        error.set(None);
-        saved.set(false);
-        generating.set(true);
-        let (choice, comment) = (kind.get_untracked(), name.get_untracked().trim().to_owned());
-        // Ed25519 and ECDSA take milliseconds; RSA waits for WebCrypto, which
-        // works off this thread while the progress shows.
-        spawn_local(async move {
-            let result = keypairs::generate(choice, &comment).await.and_then(|key| {
-                let text = ssh::export_private(&key, None, &mut OsRng)?;
-                Ok((text, ssh::public_line(key.public_key())))
-            });
-            generating.set(false);
-            match result {
-                Ok((text, line)) => {
-                    private.set(text.expose_secret().to_owned());
-                    public.set(line);
-                    key_passphrase.set(String::new());
-                }
-                Err(e) => error.set(Some(e.to_string())),
+    // Ed25519 and ECDSA take milliseconds; RSA waits for WebCrypto, which
+    // works off this thread while the progress shows.
+    let generate = Submit::new(
+        error,
+        move |(choice, comment): (KeyChoice, String)| async move {
+            keypairs::generate_for_form(choice, &comment).await
+        },
+        move |(text, line): (SecretString, String)| {
+            private.set(text.expose_secret().to_owned());
+            public.set(line);
+            key_passphrase.set(String::new());
+        },
+    );
+    let generating = generate.pending();
+    let save = Submit::new(
+        error,
+        move |()| async move {
+            let form = KeypairInput {
+                id: id.get_untracked(),
+                name: name.get_untracked(),
+                private: SecretString::from(private.get_untracked()),
+                passphrase: SecretString::from(key_passphrase.get_untracked()),
+                public: public.get_untracked(),
+            };
+            keypairs::save_form(state, form).await
+        },
+        move |done: SavedKeypair| {
+            id.set(Some(done.id));
+            if let Some(text) = done.private {
+                private.set(text.expose_secret().to_owned());
             }
-        });
-    };
-
+            public.set(done.public);
+            key_passphrase.set(String::new());
+            saved.set(true);
+        },
+    );
+    let saving = save.pending();
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
-        error.set(None);
         saved.set(false);
-        let current = id.get_untracked();
-        let name_value = name.get_untracked().trim().to_owned();
-        if let Err(e) = state
-            .metadata
-            .with_untracked(|m| m.check_credential_name(&name_value, current.as_deref()))
-        {
-            error.set(Some(e.to_string()));
-            return;
-        }
-        let private_text = private.get_untracked();
-        let public_text = public.get_untracked();
-        if private_text.trim().is_empty() {
-            match current {
-                // Locked: the name can change, the keys can't.
-                Some(current) if !state.is_unlocked() => rename(
-                    state,
-                    current,
-                    name_value,
-                    &public_text,
-                    saving,
-                    saved,
-                    error,
-                ),
-                _ => error.set(Some(
-                    ssh::check_pair(None, Some(&public_text))
-                        .err()
-                        .map_or_else(|| "You must specify a key".into(), |e| e.to_string()),
-                )),
-            }
-            return;
-        }
-        if state.vault.keyring.with_untracked(Option::is_none) {
-            error.set(Some(AppError::NoKeyring.to_string()));
-            return;
-        }
-        if !state.is_unlocked() {
-            error.set(Some(AppError::Locked.to_string()));
-            state.prompts.unlock_dismissed.set(false);
-            return;
-        }
-        let passphrase = key_passphrase.get_untracked();
-        saving.set(true);
-        spawn_local(async move {
-            let checked = read_private_key(&private_text, &passphrase)
-                .await
-                .and_then(|key| {
-                    let public = ssh::check_pair(Some(&key), Some(&public_text))?;
-                    Ok((key, public))
-                });
-            let (key, public_key) = match checked {
-                Ok(pair) => pair,
-                Err(e) => {
-                    saving.set(false);
-                    error.set(Some(e.to_string()));
-                    return;
-                }
-            };
-            let keypair_id = current.unwrap_or_else(new_id);
-            let result =
-                keypairs::save(state, &keypair_id, &name_value, Some(&key), &public_key).await;
-            saving.set(false);
-            match result {
-                Ok(()) => {
-                    id.set(Some(keypair_id));
-                    // Stored decrypted: show what is stored.
-                    if let Ok(text) = ssh::export_private(&key, None, &mut OsRng) {
-                        private.set(text.expose_secret().to_owned());
-                    }
-                    public.set(ssh::public_line(&public_key));
-                    key_passphrase.set(String::new());
-                    saved.set(true);
-                }
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        });
+        save.run(());
     };
 
     let stored_keypair = move || {
@@ -211,7 +145,10 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
                             {KeyChoice::ALL.map(|c| view! { <option value=c.label() selected=c == KeyChoice::Ed25519>{c.label()}</option> })}
                         </select>
                     </label>
-                    <button type="button" prop:disabled=move || generating.get() || saving.get() on:click=generate>
+                    <button type="button" prop:disabled=move || generating.get() || saving.get() on:click=move |_| {
+                        saved.set(false);
+                        generate.run((kind.get_untracked(), name.get_untracked().trim().to_owned()));
+                    }>
                         "Generate Keypair"
                     </button>
                 </div>
@@ -289,58 +226,4 @@ fn KeyField(
             </label>
         </div>
     }
-}
-
-/// The pasted private key, decrypted with `passphrase` when it needs one.
-/// bcrypt-pbkdf (about 150 ms here) runs in the worker, not on this thread.
-async fn read_private_key(text: &str, passphrase: &str) -> Result<PrivateKey, AppError> {
-    match ssh::import_private_key(text)? {
-        Imported::Plain(key) => Ok(key),
-        encrypted if passphrase.is_empty() => {
-            drop(encrypted);
-            Err(AppError::KeyNeedsPassphrase)
-        }
-        encrypted => match encrypted.kdf_request() {
-            Some((salt, rounds, length)) => {
-                let okm = kdf::bcrypt(passphrase.as_bytes(), &salt, rounds, length).await?;
-                Ok(encrypted.decrypt_with_kdf_output(&okm)?)
-            }
-            // AES-GCM keys: ssh-key decrypts them itself, here.
-            None => Ok(encrypted.decrypt(passphrase)?),
-        },
-    }
-}
-
-/// Renames a keypair without touching its keys (all a locked keyring
-/// allows).
-fn rename(
-    state: AppState,
-    id: String,
-    name: String,
-    public_text: &str,
-    saving: RwSignal<bool>,
-    saved: RwSignal<bool>,
-    error: RwSignal<Option<String>>,
-) {
-    let Some(mut keypair) = state.metadata.with_untracked(|m| m.keypair(&id).cloned()) else {
-        error.set(Some("This keypair was deleted meanwhile.".into()));
-        return;
-    };
-    if public_text.trim() != keypair.public_key.trim() {
-        error.set(Some("Unlock the keyring to change the keys.".into()));
-        state.prompts.unlock_dismissed.set(false);
-        return;
-    }
-    keypair.name = name;
-    saving.set(true);
-    spawn_local(async move {
-        let result = state
-            .update_metadata(move |m, now, by| m.put_keypair(&id, keypair.clone(), now, by))
-            .await;
-        saving.set(false);
-        match result {
-            Ok(()) => saved.set(true),
-            Err(e) => error.set(Some(e.to_string())),
-        }
-    });
 }

@@ -1,0 +1,256 @@
+//! What a TrueNAS system's answers mean: JSON-RPC 2.0 replies and errors,
+//! login outcomes, and the hints its word-only refusals deserve. The app
+//! does the talking (a WebSocket from the browser); this decides.
+
+use serde_json::Value;
+
+/// A JSON-RPC error from a TrueNAS system, as its middleware sends them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RpcError {
+    /// `-32602`: the arguments failed validation, field by field.
+    Invalid(Vec<FieldError>),
+    /// `-32001`: the call failed; `reason` says why in words.
+    Call {
+        errname: Option<String>,
+        reason: String,
+    },
+    /// Anything else (method missing, bad request, not authenticated…).
+    Other { code: i64, message: String },
+}
+
+/// One entry of `-32602`'s `data.extra`: `[attribute, message, errno]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Dotted, prefixed by the call's schema (`keychain_credential_create.name`).
+    pub attribute: String,
+    pub message: String,
+}
+
+impl FieldError {
+    /// The attribute without the schema prefix: `name`, `attributes.host`.
+    pub fn field(&self) -> &str {
+        self.attribute
+            .split_once('.')
+            .map_or(self.attribute.as_str(), |(_, field)| field)
+    }
+}
+
+impl std::fmt::Display for RpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Invalid(fields) if fields.is_empty() => f.write_str("invalid arguments"),
+            Self::Invalid(fields) => {
+                let mut first = true;
+                for error in fields {
+                    if !first {
+                        f.write_str("; ")?;
+                    }
+                    first = false;
+                    match error.field() {
+                        "" => f.write_str(&error.message)?,
+                        field => write!(f, "{field}: {}", error.message)?,
+                    }
+                }
+                Ok(())
+            }
+            Self::Call { reason, .. } => f.write_str(reason),
+            Self::Other { message, .. } => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for RpcError {}
+
+impl RpcError {
+    /// Reads a reply's `error` object. Unknown shapes still give a message.
+    pub fn from_error(error: &Value) -> Self {
+        let code = error["code"].as_i64().unwrap_or(0);
+        let data = &error["data"];
+        let reason = data["reason"]
+            .as_str()
+            .or(error["message"].as_str())
+            .unwrap_or("the system refused the request")
+            .to_owned();
+        match code {
+            -32602 => Self::Invalid(
+                data["extra"]
+                    .as_array()
+                    .map(|extra| extra.iter().filter_map(field_error).collect())
+                    .filter(|fields: &Vec<FieldError>| !fields.is_empty())
+                    .unwrap_or_else(|| {
+                        vec![FieldError {
+                            attribute: String::new(),
+                            message: reason,
+                        }]
+                    }),
+            ),
+            -32001 => Self::Call {
+                errname: data["errname"].as_str().map(str::to_owned),
+                reason,
+            },
+            _ => Self::Other {
+                code,
+                message: reason,
+            },
+        }
+    }
+
+    /// A message for one field (`name`, `attributes.host`…), when the
+    /// system named it.
+    pub fn for_field(&self, field: &str) -> Option<&str> {
+        match self {
+            Self::Invalid(fields) => fields
+                .iter()
+                .find(|e| e.field() == field)
+                .map(|e| e.message.as_str()),
+            _ => None,
+        }
+    }
+}
+
+fn field_error(entry: &Value) -> Option<FieldError> {
+    let entry = entry.as_array()?;
+    Some(FieldError {
+        attribute: entry.first()?.as_str()?.to_owned(),
+        message: entry.get(1)?.as_str()?.to_owned(),
+    })
+}
+
+/// A JSON-RPC reply: its id and its outcome. `None` for what isn't a reply
+/// (a notification, or text that isn't JSON-RPC).
+pub fn reply(text: &str) -> Option<(u64, Result<Value, RpcError>)> {
+    let reply: Value = serde_json::from_str(text).ok()?;
+    let id = reply.get("id")?.as_u64()?;
+    let outcome = match reply.get("error") {
+        Some(error) => Err(RpcError::from_error(error)),
+        None => Ok(reply.get("result").cloned().unwrap_or(Value::Null)),
+    };
+    Some((id, outcome))
+}
+
+/// What a login attempt came to (`auth.login_ex`'s `response_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Login {
+    Success,
+    OtpRequired,
+    /// `AUTH_ERR`, `EXPIRED`, `DENIED`, `REDIRECT` or anything unknown: no
+    /// session either way.
+    Rejected,
+}
+
+pub fn login_outcome(result: &Value) -> Login {
+    match result["response_type"].as_str() {
+        Some("SUCCESS") => Login::Success,
+        Some("OTP_REQUIRED") => Login::OtpRequired,
+        _ => Login::Rejected,
+    }
+}
+
+/// What to do about a refusal of the semi-automatic setup's calls
+/// (`ssh_pair`, `user.query`). TrueNAS says these in words only: no code
+/// tells a missing user from a missing home directory.
+pub fn refusal_hint(reason: &str) -> Option<&'static str> {
+    if reason.starts_with("User ") && reason.contains("does not exist") {
+        Some("Check Username: the user must exist on that system.")
+    } else if reason.starts_with("Home directory") {
+        Some("Give the user a home directory on that system, then Save again.")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_validation_error_names_each_field_without_the_schema() {
+        let text = json!({"jsonrpc": "2.0", "id": 7, "error": {"code": -32602, "message": "Invalid params",
+            "data": {"error": 22, "errname": "EINVAL", "reason": "[EINVAL] keychain_credential_create.name: Name must be unique",
+                     "extra": [["keychain_credential_create.name", "Name must be unique", 22],
+                               ["keychain_credential_create.attributes.host", "Host is required", 22]]}}})
+        .to_string();
+        let (id, outcome) = reply(&text).unwrap();
+        assert_eq!(id, 7);
+        let error = outcome.unwrap_err();
+        assert_eq!(error.for_field("name"), Some("Name must be unique"));
+        assert_eq!(error.for_field("attributes.host"), Some("Host is required"));
+        assert_eq!(error.for_field("port"), None);
+        assert_eq!(
+            error.to_string(),
+            "name: Name must be unique; attributes.host: Host is required"
+        );
+    }
+
+    #[test]
+    fn a_call_error_says_its_reason() {
+        let error = RpcError::from_error(&json!({"code": -32001, "message": "Method call error",
+            "data": {"error": 22, "errname": "EINVAL", "reason": "This credential is used and no cascade option is specified", "extra": null}}));
+        assert_eq!(
+            error,
+            RpcError::Call {
+                errname: Some("EINVAL".into()),
+                reason: "This credential is used and no cascade option is specified".into()
+            }
+        );
+        assert_eq!(error.for_field("name"), None);
+    }
+
+    #[test]
+    fn other_errors_and_odd_shapes_still_give_a_message() {
+        let missing = RpcError::from_error(&json!({"code": -32601, "message": "Method not found"}));
+        assert_eq!(missing.to_string(), "Method not found");
+        let bare = RpcError::from_error(&json!({"code": -32602, "message": "Invalid params"}));
+        assert_eq!(bare.to_string(), "Invalid params");
+        assert_eq!(
+            RpcError::from_error(&json!(null)).to_string(),
+            "the system refused the request"
+        );
+    }
+
+    #[test]
+    fn results_notifications_and_junk() {
+        let ok = json!({"jsonrpc": "2.0", "id": 3, "result": {"hostname": "nas1"}}).to_string();
+        assert_eq!(reply(&ok), Some((3, Ok(json!({"hostname": "nas1"})))));
+        let void = json!({"jsonrpc": "2.0", "id": 4}).to_string();
+        assert_eq!(reply(&void), Some((4, Ok(Value::Null))));
+        let event = json!({"jsonrpc": "2.0", "method": "collection_update", "params": {}});
+        assert_eq!(reply(&event.to_string()), None);
+        assert_eq!(reply("not json"), None);
+    }
+
+    #[test]
+    fn logins() {
+        assert_eq!(
+            login_outcome(&json!({"response_type": "SUCCESS"})),
+            Login::Success
+        );
+        assert_eq!(
+            login_outcome(&json!({"response_type": "OTP_REQUIRED"})),
+            Login::OtpRequired
+        );
+        for other in ["AUTH_ERR", "EXPIRED", "DENIED", "REDIRECT"] {
+            assert_eq!(
+                login_outcome(&json!({"response_type": other})),
+                Login::Rejected
+            );
+        }
+        assert_eq!(login_outcome(&json!(true)), Login::Rejected);
+    }
+
+    #[test]
+    fn refusals_get_the_hint_that_fits() {
+        assert_eq!(
+            refusal_hint("User backup does not exist"),
+            Some("Check Username: the user must exist on that system.")
+        );
+        assert_eq!(
+            refusal_hint("Home directory /nonexistent does not exist"),
+            Some("Give the user a home directory on that system, then Save again.")
+        );
+        assert_eq!(refusal_hint("Group backup does not exist"), None);
+        assert_eq!(refusal_hint("Permission denied"), None);
+    }
+}
