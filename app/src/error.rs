@@ -114,6 +114,12 @@ pub enum AppError {
     )]
     RemoteKeyNotDeleted(Box<crate::systems::NotConnected>),
 
+    /// The remote uses two-factor authentication and no code was given.
+    #[error(
+        "This system uses two-factor authentication: enter the One-Time Password (if necessary) and Save again."
+    )]
+    OtpNeeded,
+
     #[error("The one-time password was not accepted. Enter the current code and try again.")]
     OtpRejected,
 

@@ -24,11 +24,16 @@ pub fn Busy(#[prop(into)] when: Signal<bool>, label: &'static str) -> impl IntoV
     }
 }
 
-/// "One-Time Password (if necessary)", shown once a system asked for it.
+/// "One-Time Password (if necessary)": shown while `when` holds (once a
+/// system asked for it), or always when `when` is not given (seed 000's
+/// Semi-automatic form lists it up front).
 #[component]
-pub fn OtpField(when: RwSignal<bool>, otp: RwSignal<String>) -> impl IntoView {
+pub fn OtpField(
+    #[prop(optional)] when: Option<RwSignal<bool>>,
+    otp: RwSignal<String>,
+) -> impl IntoView {
     view! {
-        <Show when=move || when.get()>
+        <Show when=move || when.is_none_or(|w| w.get())>
             <label>
                 "One-Time Password (if necessary)"
                 <input type="text" inputmode="numeric" autocomplete="one-time-code" bind:value=otp/>

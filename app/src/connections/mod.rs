@@ -2,7 +2,11 @@
 //! from the browser as TrueNAS's middleware does it
 //! (`remote_ssh_semiautomatic_setup`), and host-key discovery through the
 //! Keyhaven server. The admin password and one-time password are used for
-//! one login and dropped.
+//! one login and dropped. The SSH Connections form's logic is in `form`.
+
+mod form;
+
+pub use form::{ConnectionInput, Discovery, discover_for_form, save_form};
 
 use keyhaven_core::{
     api::HostKey,
@@ -46,23 +50,10 @@ pub struct Paired {
     pub host_keys: String,
 }
 
-/// Why pairing stopped.
-pub enum PairError {
-    /// The remote wants a one-time password: ask for it, then Save again.
-    NeedOtp,
-    Failed(AppError),
-}
-
-impl<E: Into<AppError>> From<E> for PairError {
-    fn from(error: E) -> Self {
-        Self::Failed(error.into())
-    }
-}
-
 /// Logs in to the remote, has it authorize `public_key` for the user, fixes
 /// the user's shell (and sudo, when asked), and returns the connection's
 /// host, port and host keys.
-pub async fn pair(setup: SemiAutomatic, public_key: &str) -> Result<Paired, PairError> {
+pub async fn pair(setup: SemiAutomatic, public_key: &str) -> Result<Paired, AppError> {
     let host = host_from_input(&setup.url)?;
     let at = |error: TrueNasError| AppError::AtRemote {
         url: setup.url.clone(),
@@ -71,7 +62,7 @@ pub async fn pair(setup: SemiAutomatic, public_key: &str) -> Result<Paired, Pair
     };
     if !secret_transport_allowed(&setup.url) {
         // The admin password would cross the network in plain text.
-        return Err(at(TrueNasError::Insecure).into());
+        return Err(at(TrueNasError::Insecure));
     }
     let timeout_ms = i32::try_from(setup.connect_timeout.saturating_mul(1000)).unwrap_or(i32::MAX);
     let remote = TrueNasSession::open(&setup.url, timeout_ms)
@@ -88,11 +79,11 @@ pub async fn pair(setup: SemiAutomatic, public_key: &str) -> Result<Paired, Pair
         .map_err(at)?;
     match login_outcome(&login) {
         Login::Success => {}
-        Login::Rejected => return Err(AppError::WrongAdminPassword.into()),
+        Login::Rejected => return Err(AppError::WrongAdminPassword),
         Login::OtpRequired => {
             let otp = setup.otp.trim();
             if otp.is_empty() {
-                return Err(PairError::NeedOtp);
+                return Err(AppError::OtpNeeded);
             }
             let second = remote
                 .call(
@@ -103,7 +94,7 @@ pub async fn pair(setup: SemiAutomatic, public_key: &str) -> Result<Paired, Pair
                 .await
                 .map_err(at)?;
             if login_outcome(&second) != Login::Success {
-                return Err(AppError::OtpRejected.into());
+                return Err(AppError::OtpRejected);
             }
         }
     }
