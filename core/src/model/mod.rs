@@ -10,6 +10,7 @@ mod connection_form;
 mod hostile;
 mod merge;
 mod seal;
+mod trust;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -19,7 +20,8 @@ use serde::{Deserialize, Serialize};
 pub use connection_form::{CheckedConnection, ConnectionForm, KeyringState};
 pub use hostile::MAX_CLOCK_SKEW_MS;
 pub use merge::{Kind, MergeReport, Replaced};
-pub use seal::{Finding, PinDigest, Pinned, Sealed, Trust};
+pub use seal::{Pinned, Sealed};
+pub use trust::{Finding, PinDigest, Trust};
 pub use validate::{
     MAX_CONNECT_TIMEOUT, check_connect_timeout, check_port, host_from_input, normalize_truenas_url,
     secret_transport_allowed, validate_host,

@@ -12,19 +12,10 @@
 //! keyring shows both values, and the user restores theirs
 //! ([`Metadata::restore`]) or accepts the change ([`Metadata::seal`]).
 
-use std::collections::BTreeMap;
-
-use base64ct::{Base64, Encoding};
-use rand_core::CryptoRngCore;
-use sha2::{Digest, Sha256};
-
-use super::{Connection, Item, Keypair, Kind, Metadata, System};
+use super::{Connection, Keypair, Kind, System};
 use crate::{
     Error,
-    keyring::{
-        Unlocked,
-        wire::{Reader, Writer},
-    },
+    keyring::wire::{Reader, Writer},
 };
 
 /// The sealed fields of one item, labelled for the user: `("URL", …)`.
@@ -32,7 +23,7 @@ use crate::{
 pub struct Pinned(pub Vec<(String, String)>);
 
 impl Pinned {
-    fn of(fields: &[(&str, String)]) -> Self {
+    pub(super) fn of(fields: &[(&str, String)]) -> Self {
         Self(
             fields
                 .iter()
@@ -41,14 +32,14 @@ impl Pinned {
         )
     }
 
-    fn get(&self, label: &str) -> Option<&str> {
+    pub(super) fn get(&self, label: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(l, _)| l == label)
             .map(|(_, v)| v.as_str())
     }
 
-    fn encode(&self) -> Vec<u8> {
+    pub(super) fn encode(&self) -> Vec<u8> {
         let mut w = Writer::default();
         w.u16(self.0.len() as u16);
         for (label, value) in &self.0 {
@@ -57,7 +48,7 @@ impl Pinned {
         w.0
     }
 
-    fn decode(bytes: &[u8]) -> Option<Self> {
+    pub(super) fn decode(bytes: &[u8]) -> Option<Self> {
         let mut r = Reader::new(bytes);
         let count = r.u16().ok()?;
         let mut fields = Vec::with_capacity(usize::from(count).min(16));
@@ -168,304 +159,4 @@ impl Sealed for Connection {
     fn label(&self) -> &str {
         &self.name
     }
-}
-
-/// How far an item's sealed fields can be trusted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Trust {
-    /// Sealed under this keyring and unchanged since.
-    Verified,
-    /// Never sealed: written while a keyring was locked (here or on another
-    /// device), or added by someone without the keyring.
-    Unsealed,
-    /// Its fields differ from what was sealed.
-    Changed { trusted: Pinned, now: Pinned },
-    /// A seal that this keyring's key does not open: made under another
-    /// key (the passphrase was changed elsewhere) or forged.
-    Foreign,
-}
-
-/// An item that is not [`Trust::Verified`], for the user to decide on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    pub kind: Kind,
-    pub id: String,
-    pub name: String,
-    pub trust: Trust,
-    /// The item's sealed fields as they are now.
-    pub now: Pinned,
-}
-
-/// Binds a seal to its item: kind and id.
-fn place(kind: Kind, id: &str) -> Vec<u8> {
-    let mut w = Writer::default();
-    w.u8(kind as u8).str16(id);
-    w.0
-}
-
-fn trust_of<T: Sealed>(id: &str, item: &Item<T>, keyring: &Unlocked) -> Option<Trust> {
-    let value = item.value.as_ref()?;
-    let Some(seal) = &item.seal else {
-        return Some(Trust::Unsealed);
-    };
-    let trusted = Base64::decode_vec(seal)
-        .ok()
-        .and_then(|bytes| keyring.open_metadata(&place(T::KIND, id), &bytes))
-        .and_then(|plain| Pinned::decode(&plain));
-    let now = value.pinned();
-    Some(match trusted {
-        None => Trust::Foreign,
-        Some(trusted) if trusted == now => Trust::Verified,
-        Some(trusted) => Trust::Changed { trusted, now },
-    })
-}
-
-fn seal_of<T: Sealed>(
-    id: &str,
-    value: &T,
-    keyring: &Unlocked,
-    rng: &mut impl CryptoRngCore,
-) -> String {
-    let sealed = keyring.seal_metadata(&place(T::KIND, id), &value.pinned().encode(), rng);
-    Base64::encode_string(&sealed)
-}
-
-fn findings_in<T: Sealed>(
-    map: &BTreeMap<String, Item<T>>,
-    keyring: &Unlocked,
-    out: &mut Vec<Finding>,
-) {
-    for (id, item) in map {
-        let Some(value) = &item.value else { continue };
-        match trust_of(id, item, keyring) {
-            Some(Trust::Verified) | None => {}
-            Some(trust) => out.push(Finding {
-                kind: T::KIND,
-                id: id.clone(),
-                name: value.label().to_owned(),
-                now: value.pinned(),
-                trust,
-            }),
-        }
-    }
-}
-
-/// A digest of an item's sealed fields, to recognize later that an item
-/// written here while locked is still what was written.
-pub type PinDigest = [u8; 32];
-
-fn digest<T: Sealed>(value: &T) -> PinDigest {
-    Sha256::digest(value.pinned().encode()).into()
-}
-
-/// Seals the item at `id` in `map` as it is now; whether there was one.
-fn seal_in<T: Sealed>(
-    map: &mut BTreeMap<String, Item<T>>,
-    id: &str,
-    keyring: &Unlocked,
-    rng: &mut impl CryptoRngCore,
-) -> bool {
-    let Some(item) = map.get_mut(id) else {
-        return false;
-    };
-    let Some(value) = &item.value else {
-        return false;
-    };
-    item.seal = Some(seal_of(id, value, keyring, rng));
-    true
-}
-
-/// Calls `$body` with the map of `$kind`'s items, whichever kind it is.
-macro_rules! with_map {
-    ($metadata:expr, $kind:expr, |$map:ident| $body:expr) => {
-        match $kind {
-            Kind::System => {
-                let $map = &mut $metadata.systems;
-                $body
-            }
-            Kind::Keypair => {
-                let $map = &mut $metadata.keypairs;
-                $body
-            }
-            Kind::Connection => {
-                let $map = &mut $metadata.connections;
-                $body
-            }
-        }
-    };
-}
-
-impl Metadata {
-    /// How far the item's sealed fields can be trusted (`None`: no such
-    /// item, or deleted).
-    pub fn trust(&self, kind: Kind, id: &str, keyring: &Unlocked) -> Option<Trust> {
-        match kind {
-            Kind::System => trust_of(id, self.systems.get(id)?, keyring),
-            Kind::Keypair => trust_of(id, self.keypairs.get(id)?, keyring),
-            Kind::Connection => trust_of(id, self.connections.get(id)?, keyring),
-        }
-    }
-
-    /// Every live item that isn't verified.
-    pub fn findings(&self, keyring: &Unlocked) -> Vec<Finding> {
-        let mut out = Vec::new();
-        findings_in(&self.systems, keyring, &mut out);
-        findings_in(&self.keypairs, keyring, &mut out);
-        findings_in(&self.connections, keyring, &mut out);
-        out
-    }
-
-    /// Seals the item as it is now (this browser wrote it, or the user
-    /// accepted it). The stamp stays: a seal is not an edit.
-    pub fn seal(
-        &mut self,
-        kind: Kind,
-        id: &str,
-        keyring: &Unlocked,
-        rng: &mut impl CryptoRngCore,
-    ) -> bool {
-        with_map!(self, kind, |map| seal_in(map, id, keyring, rng))
-    }
-
-    /// Seals the live items whose sealed fields still have `digest`
-    /// (written here while the keyring was locked); returns the ones that
-    /// changed meanwhile, which stay unsealed.
-    pub fn seal_if_unchanged(
-        &mut self,
-        written: &[(Kind, String, PinDigest)],
-        keyring: &Unlocked,
-        rng: &mut impl CryptoRngCore,
-    ) -> Vec<(Kind, String)> {
-        let mut changed = Vec::new();
-        for (kind, id, expected) in written {
-            let same = self.pin_digest(*kind, id).as_ref() == Some(expected);
-            if same {
-                self.seal(*kind, id, keyring, rng);
-            } else if self.pin_digest(*kind, id).is_some() {
-                changed.push((*kind, id.clone()));
-            }
-        }
-        changed
-    }
-
-    /// The digest of a live item's sealed fields.
-    pub fn pin_digest(&self, kind: Kind, id: &str) -> Option<PinDigest> {
-        match kind {
-            Kind::System => self.system(id).map(digest),
-            Kind::Keypair => self.keypair(id).map(digest),
-            Kind::Connection => self.connection(id).map(digest),
-        }
-    }
-
-    /// Puts back the values that were sealed for a changed item (a new
-    /// write, so it syncs and wins over the change), sealed again.
-    pub fn restore(
-        &mut self,
-        kind: Kind,
-        id: &str,
-        keyring: &Unlocked,
-        now: u64,
-        by: &str,
-        rng: &mut impl CryptoRngCore,
-    ) -> Result<(), Error> {
-        let Some(Trust::Changed { trusted, .. }) = self.trust(kind, id, keyring) else {
-            return Err(Error::Invalid(
-                "There is no sealed earlier version of this item to restore.".into(),
-            ));
-        };
-        with_map!(self, kind, |map| restore_in(map, id, &trusted, now, by))?;
-        self.seal(kind, id, keyring, rng);
-        Ok(())
-    }
-
-    /// Seals `items` (those that verified under the previous data key)
-    /// under `keyring`'s new one, as a new write of each (stamped `now`),
-    /// so the new seal wins every merge with a copy sealed under the old
-    /// key.
-    pub fn reseal(
-        &mut self,
-        items: &[(Kind, String)],
-        keyring: &Unlocked,
-        now: u64,
-        by: &str,
-        rng: &mut impl CryptoRngCore,
-    ) {
-        for (kind, id) in items {
-            with_map!(self, *kind, |map| rewrite_in(map, id, now, by));
-            self.seal(*kind, id, keyring, rng);
-        }
-    }
-
-    /// The live items whose seals verify under `keyring`.
-    pub fn verified(&self, keyring: &Unlocked) -> Vec<(Kind, String)> {
-        self.keys()
-            .into_iter()
-            .filter(|(kind, id)| self.trust(*kind, id, keyring) == Some(Trust::Verified))
-            .collect()
-    }
-
-    /// The live items `self` wrote or changed since `before` (a new
-    /// stamp or value), to seal right away or once the keyring is unlocked.
-    pub fn changed_since(&self, before: &Metadata) -> Vec<(Kind, String)> {
-        fn changed<T: PartialEq>(
-            kind: Kind,
-            now: &BTreeMap<String, Item<T>>,
-            before: &BTreeMap<String, Item<T>>,
-            out: &mut Vec<(Kind, String)>,
-        ) {
-            for (id, item) in now {
-                let same = before.get(id).is_some_and(|old| {
-                    (old.updated, &old.by, &old.value) == (item.updated, &item.by, &item.value)
-                });
-                if item.value.is_some() && !same {
-                    out.push((kind, id.clone()));
-                }
-            }
-        }
-        let mut out = Vec::new();
-        changed(Kind::System, &self.systems, &before.systems, &mut out);
-        changed(Kind::Keypair, &self.keypairs, &before.keypairs, &mut out);
-        changed(
-            Kind::Connection,
-            &self.connections,
-            &before.connections,
-            &mut out,
-        );
-        out
-    }
-
-    /// Every live item's kind and id.
-    fn keys(&self) -> Vec<(Kind, String)> {
-        let systems = self.systems().map(|(id, _)| (Kind::System, id));
-        let keypairs = self.keypairs().map(|(id, _)| (Kind::Keypair, id));
-        let connections = self.connections().map(|(id, _)| (Kind::Connection, id));
-        systems
-            .chain(keypairs)
-            .chain(connections)
-            .map(|(kind, id)| (kind, id.to_owned()))
-            .collect()
-    }
-}
-
-/// Writes the item again as it is (a new stamp).
-fn rewrite_in<T: Sealed>(map: &mut BTreeMap<String, Item<T>>, id: &str, now: u64, by: &str) {
-    if let Some(value) = map.get(id).and_then(|item| item.value.clone()) {
-        super::put(map, id, Some(value), now, by);
-    }
-}
-
-fn restore_in<T: Sealed>(
-    map: &mut BTreeMap<String, Item<T>>,
-    id: &str,
-    trusted: &Pinned,
-    now: u64,
-    by: &str,
-) -> Result<(), Error> {
-    let mut value = map
-        .get(id)
-        .and_then(|item| item.value.clone())
-        .ok_or_else(|| Error::Invalid("That item no longer exists.".into()))?;
-    value.restore(trusted)?;
-    super::put(map, id, Some(value), now, by);
-    Ok(())
 }

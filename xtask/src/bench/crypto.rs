@@ -1,0 +1,222 @@
+//! The browser's measurements (unlock, page loads, key generation) and
+//! their native anchors (argon2 in Rust, ssh-keygen).
+
+use std::{path::Path, process::Command, time::Instant};
+
+use anyhow::{Context, bail};
+
+use super::report::Row;
+use crate::{Workspace, step};
+
+use super::{BENCH_PASSPHRASE, BENCH_PASSWORD, KEYGEN_RUNS, RUNS};
+
+pub(super) fn browser(ws: &Workspace, url: &str, username: &str) -> anyhow::Result<Vec<Row>> {
+    let output = crate::cmd::command(&ws.root, "node", &ws.root.join("e2e"))
+        .arg("bench/browser.mjs")
+        .env("KEYHAVEN_URL", url)
+        .env("BENCH_USER", username)
+        .env("BENCH_PASSWORD", BENCH_PASSWORD)
+        .env("BENCH_PASSPHRASE", BENCH_PASSPHRASE)
+        .env("BENCH_RUNS", RUNS.to_string())
+        .env("BENCH_KEYGEN_RUNS", KEYGEN_RUNS.to_string())
+        .env(
+            "KEYHAVEN_CHROMIUM_ARGS",
+            crate::test::CHROMIUM_ARGS.join(" "),
+        )
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("running e2e/bench/browser.mjs")?;
+    if !output.status.success() {
+        bail!("the browser benchmark failed");
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let json: serde_json::Value = serde_json::from_str(text.lines().last().unwrap_or_default())
+        .context("the browser benchmark's JSON")?;
+    let samples = |value: &serde_json::Value| -> Vec<f64> {
+        value
+            .as_array()
+            .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())
+            .unwrap_or_default()
+    };
+    let mut rows =
+        vec![
+        Row::new("app load to interactive sign-in, cold", "ms", samples(&json["load_cold"])),
+        Row::new(
+            "app load to interactive sign-in, warm (service worker's cache)",
+            "ms",
+            samples(&json["load_warm"]),
+        ),
+        Row::new(
+            "app load to interactive sign-in, offline (service worker alone)",
+            "ms",
+            samples(&json["load_offline"]),
+        ),
+        Row::new(
+            "unlock in browser (Argon2id 64 MiB t=3 p=4 in the app's worker + 100-entry keyring)",
+            "ms",
+            samples(&json["unlock"]),
+        )
+        .anchor("hash-wasm argon2id, same browser", samples(&json["hash_wasm"]))
+        .target("≤ 0.6× hash-wasm"),
+        Row::new(
+            "long-task observer check: a deliberate 80 ms task is seen as",
+            "ms",
+            vec![json["calibration_longest_task"].as_f64().unwrap_or(f64::NAN)],
+        ),
+        Row::new(
+            "longest main-thread task during unlock",
+            "ms",
+            vec![json["unlock_longest_task"].as_f64().unwrap_or(f64::NAN)],
+        )
+        .target("< 50 ms"),
+    ];
+    for (kind, target) in [
+        ("Ed25519", "< 5 ms"),
+        ("ECDSA", ""),
+        ("RSA 3072", "≤ 0.5× ssh-keygen"),
+        ("RSA 4096", "≤ 0.5× ssh-keygen"),
+    ] {
+        rows.push(
+            Row::new(
+                format!("keygen in browser, {kind} (as the app does it)"),
+                "ms",
+                samples(&json["keygen"][kind]),
+            )
+            .target(target),
+        );
+    }
+    rows.push(Row::new(
+        "import a passphrase-protected OpenSSH key (bcrypt-pbkdf, 16 rounds), Save to saved",
+        "ms",
+        samples(&json["import_encrypted"]),
+    ));
+    rows.push(
+        Row::new(
+            "longest main-thread task during that import",
+            "ms",
+            vec![
+                json["import_encrypted_longest_task"]
+                    .as_f64()
+                    .unwrap_or(f64::NAN),
+            ],
+        )
+        .target("< 50 ms"),
+    );
+    rows.push(
+        Row::new(
+            "longest main-thread task during RSA 4096 generation",
+            "ms",
+            vec![
+                json["keygen_longest_task"]["RSA 4096"]
+                    .as_f64()
+                    .unwrap_or(f64::NAN),
+            ],
+        )
+        .target("< 50 ms"),
+    );
+    Ok(rows)
+}
+
+/// The KDF natively (Criterion), to give the wasm/native ratio.
+pub(super) fn native_kdf(ws: &Workspace) -> anyhow::Result<Vec<Row>> {
+    step("Native Argon2id (Criterion)");
+    crate::cmd::run(crate::cmd::command(&ws.root, "cargo", &ws.root).args([
+        "bench",
+        "-p",
+        "keyhaven-core",
+        "--bench",
+        "core",
+        "--",
+        "unlock/",
+    ]))?;
+    let dir = ws.target.join("criterion/unlock");
+    let argon2 = criterion_samples(&dir.join("argon2id 64MiB t=3 p=4/new/sample.json"))?;
+    let unlock = criterion_samples(&dir.join("unlock and read 100 entries/new/sample.json"))?;
+    Ok(vec![
+        Row::new("native Argon2id 64 MiB t=3 p=4 (Criterion)", "ms", argon2),
+        Row::new("native unlock + read 100 entries (Criterion)", "ms", unlock),
+    ])
+}
+
+/// Per-iteration times (ms) from Criterion's `sample.json`.
+pub(super) fn criterion_samples(path: &Path) -> anyhow::Result<Vec<f64>> {
+    let json: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+    )?;
+    let iters = json["iters"].as_array().context("iters")?;
+    let times = json["times"].as_array().context("times")?;
+    Ok(iters
+        .iter()
+        .zip(times)
+        .filter_map(|(i, t)| Some(t.as_f64()? / i.as_f64()? / 1e6))
+        .collect())
+}
+
+/// Wall time of `program args` (a fresh process each time), in ms.
+pub(super) fn time_command(program: &str, args: &[&str], setup: impl Fn()) -> anyhow::Result<f64> {
+    setup();
+    let start = Instant::now();
+    let status = Command::new(program)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .with_context(|| format!("running {program}"))?;
+    let elapsed = start.elapsed().as_secs_f64() * 1000.0;
+    if !status.success() {
+        bail!("{program} {args:?} failed");
+    }
+    Ok(elapsed)
+}
+
+/// `ssh-keygen` for each browser key-generation row, as its anchor, and the
+/// wasm/native ratio for the KDF.
+pub(super) fn ssh_keygen_anchors(rows: &[Row]) -> anyhow::Result<Vec<Row>> {
+    step("Anchors: ssh-keygen for each key type");
+    let dir = std::env::temp_dir().join(format!("keyhaven-bench-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let key = dir.join("key");
+    let key_arg = key.display().to_string();
+    let clear = || {
+        let _ = std::fs::remove_file(&key);
+        let _ = std::fs::remove_file(dir.join("key.pub"));
+    };
+    let mut out = Vec::new();
+    for (kind, args) in [
+        ("Ed25519", vec!["-t", "ed25519"]),
+        ("ECDSA", vec!["-t", "ecdsa", "-b", "256"]),
+        ("RSA 3072", vec!["-t", "rsa", "-b", "3072"]),
+        ("RSA 4096", vec!["-t", "rsa", "-b", "4096"]),
+    ] {
+        let mut all = vec!["-q", "-N", "", "-f", &key_arg];
+        all.extend(args.iter().copied());
+        let times = (0..KEYGEN_RUNS)
+            .map(|_| time_command("ssh-keygen", &all, clear))
+            .collect::<anyhow::Result<Vec<f64>>>()?;
+        let name = format!("keygen in browser, {kind} (as the app does it)");
+        if let Some(row) = rows.iter().find(|r| r.work == name) {
+            out.push(
+                Row::new(format!("{name} vs ssh-keygen"), "ms", row.samples.clone())
+                    .anchor(format!("ssh-keygen {}", args.join(" ")), times)
+                    .target(row.target.clone()),
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let unlock = rows
+        .iter()
+        .find(|r| r.work.starts_with("unlock in browser"));
+    let native = rows.iter().find(|r| r.work.starts_with("native Argon2id"));
+    if let (Some(unlock), Some(native)) = (unlock, native) {
+        out.push(
+            Row::new(
+                "unlock in browser vs native Argon2id",
+                "ms",
+                unlock.samples.clone(),
+            )
+            .anchor("native Argon2id (Criterion)", native.samples.clone())
+            .target("≤ 1.2× native"),
+        );
+    }
+    Ok(out)
+}
