@@ -252,6 +252,8 @@ test('an older keyring restored into the database: refused across sign-out; rest
   // Replayed again, to a browser that signed out meanwhile (its copy is
   // gone, the revision it saw is not): still refused.
   await page.getByRole('button', { name: 'Sign out' }).click();
+  // Signed out for good (its copy deleted) before the page is left.
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
   writeBlob(keyhaven, user, 'keyring', old);
   await signIn(page, user);
   await expect(rollback).toBeVisible();

@@ -58,6 +58,8 @@ test('create, lock, unlock after sign-in, and reset the keyring', async ({ page 
 
   // Cancel leaves the app usable, locked; Unlock reopens the dialog.
   await page.getByRole('button', { name: 'Sign out' }).click();
+  // Signed out for good (its copy deleted) before the page is left.
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
   await signIn(page, user);
   await expect(unlock).toBeVisible();
   await unlock.getByRole('button', { name: 'Cancel' }).click();
