@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+pub mod keychain;
+
 /// A JSON-RPC error from a TrueNAS system, as its middleware sends them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RpcError {

@@ -1,6 +1,7 @@
 //! The simulator's pieces, as a library so its tests (and the e2e suite's
 //! helpers) can use the same TOTP code.
 
+pub mod keychain;
 pub mod rpc;
 pub mod state;
 pub mod totp;

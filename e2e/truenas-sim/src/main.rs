@@ -119,7 +119,7 @@ async fn serve(sim: Arc<Sim>, mut socket: WebSocket) {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        if let Some(reply) = rpc::handle(&sim, &mut session, &text, now)
+        if let Some(reply) = rpc::handle(&sim, &mut session, &text, now).await
             && socket
                 .send(Message::Text(reply.to_string().into()))
                 .await

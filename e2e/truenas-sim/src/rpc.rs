@@ -5,7 +5,11 @@ use std::io::Write;
 
 use serde_json::{Value, json};
 
-use crate::{state::Sim, totp};
+use crate::{
+    keychain,
+    state::{ReplicationTask, Sim},
+    totp,
+};
 
 /// Per-connection state: who is logged in, or who owes a one-time password.
 #[derive(Default)]
@@ -25,7 +29,7 @@ fn error(code: i64, message: &str, data: Value) -> Value {
 }
 
 /// `-32001 Method call error` with TrueNAS's errno fields.
-fn call_error(errno: i64, errname: &str, reason: &str) -> Value {
+pub(crate) fn call_error(errno: i64, errname: &str, reason: &str) -> Value {
     error(
         CALL_ERROR,
         "Method call error",
@@ -34,7 +38,7 @@ fn call_error(errno: i64, errname: &str, reason: &str) -> Value {
 }
 
 /// `-32602 Invalid params` with a validation error on one attribute.
-fn validation(attribute: &str, message: &str) -> Value {
+pub(crate) fn validation(attribute: &str, message: &str) -> Value {
     error(
         INVALID_PARAMS,
         "Invalid params",
@@ -44,7 +48,7 @@ fn validation(attribute: &str, message: &str) -> Value {
 }
 
 /// Handles one text frame; returns the reply (None for notifications).
-pub fn handle(sim: &Sim, session: &mut Session, text: &str, now_secs: u64) -> Option<Value> {
+pub async fn handle(sim: &Sim, session: &mut Session, text: &str, now_secs: u64) -> Option<Value> {
     let Ok(request) = serde_json::from_str::<Value>(text) else {
         return Some(
             json!({"jsonrpc": "2.0", "id": null, "error": error(PARSE_ERROR, "Parse error", Value::Null)}),
@@ -69,13 +73,13 @@ pub fn handle(sim: &Sim, session: &mut Session, text: &str, now_secs: u64) -> Op
         Some(Value::Array(params)) => params.clone(),
         Some(_) => return reply(Err(error(INVALID_PARAMS, "Invalid params", Value::Null))),
     };
-    let outcome = call(sim, session, method, &params, now_secs);
+    let outcome = call(sim, session, method, &params, now_secs).await;
     // A request without an id is a notification: no answer.
     id.as_ref()?;
     reply(outcome)
 }
 
-fn call(
+async fn call(
     sim: &Sim,
     session: &mut Session,
     method: &str,
@@ -93,11 +97,26 @@ fn call(
         | "api_key.query"
         | "keychaincredential.ssh_pair"
         | "user.query"
-        | "user.update" => {
+        | "user.update"
+        | "keychaincredential.query"
+        | "keychaincredential.create"
+        | "keychaincredential.update"
+        | "keychaincredential.delete"
+        | "keychaincredential.used_by"
+        | "keychaincredential.remote_ssh_host_key_scan"
+        | "replication.create"
+        | "replication.query" => {
             let Some(user) = session.user.clone() else {
                 return Err(call_error(13, "EACCES", "Not authenticated"));
             };
             authenticated(sim, &user, method, params)
+        }
+        // The one call that waits on another system.
+        "keychaincredential.remote_ssh_semiautomatic_setup" => {
+            if session.user.is_none() {
+                return Err(call_error(13, "EACCES", "Not authenticated"));
+            }
+            keychain::semiautomatic_setup(sim, params.first().unwrap_or(&Value::Null)).await
         }
         _ => Err(error(METHOD_NOT_FOUND, "Method not found", Value::Null)),
     }
@@ -199,6 +218,38 @@ fn authenticated(sim: &Sim, caller: &str, method: &str, params: &[Value]) -> Res
                 .collect(),
         )),
         "keychaincredential.ssh_pair" => ssh_pair(sim, &first),
+        "keychaincredential.query" => Ok(keychain::query(sim, &first)),
+        "keychaincredential.create" => keychain::create(sim, &first),
+        "keychaincredential.update" => keychain::update(
+            sim,
+            id_param(&first, "keychain_credentials_update.id")?,
+            params.get(1).unwrap_or(&Value::Null),
+        ),
+        "keychaincredential.delete" => keychain::delete(
+            sim,
+            id_param(&first, "keychain_credential_delete.id")?,
+            params.get(1).unwrap_or(&Value::Null),
+        ),
+        "keychaincredential.used_by" => {
+            keychain::used_by(sim, id_param(&first, "keychain_credential_used_by.id")?)
+        }
+        "keychaincredential.remote_ssh_host_key_scan" => keychain::host_key_scan(&first),
+        // Only the fields `used_by` and cascades look at.
+        "replication.create" => {
+            let mut tasks = sim.replication_tasks();
+            let task = ReplicationTask {
+                id: tasks.iter().map(|t| t.id).max().unwrap_or(0) + 1,
+                name: first["name"].as_str().unwrap_or_default().to_owned(),
+                credential: first["ssh_credentials"].as_u64(),
+                enabled: true,
+            };
+            let entry = replication_json(&task);
+            tasks.push(task);
+            Ok(entry)
+        }
+        "replication.query" => Ok(Value::Array(
+            sim.replication_tasks().iter().map(replication_json).collect(),
+        )),
         "user.query" => {
             let wanted = username_filter(&first);
             Ok(Value::Array(
@@ -229,6 +280,17 @@ fn authenticated(sim: &Sim, caller: &str, method: &str, params: &[Value]) -> Res
         }
         _ => Err(error(METHOD_NOT_FOUND, "Method not found", Value::Null)),
     }
+}
+
+fn id_param(value: &Value, attribute: &str) -> Result<u64, Value> {
+    value
+        .as_u64()
+        .ok_or_else(|| validation(attribute, "Input should be a valid integer"))
+}
+
+fn replication_json(task: &ReplicationTask) -> Value {
+    json!({"id": task.id, "name": task.name, "enabled": task.enabled,
+           "ssh_credentials": task.credential.map(|id| json!({"id": id}))})
 }
 
 /// `[["username", "=", "x"]]` → `x`.

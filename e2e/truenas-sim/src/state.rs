@@ -29,6 +29,34 @@ pub struct ApiKey {
     pub hash: [u8; 32],
 }
 
+/// A keychain credential: `SSH_KEY_PAIR` or `SSH_CREDENTIALS`, its
+/// attributes as TrueNAS stores them.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    pub id: u64,
+    pub name: String,
+    pub kind: String,
+    pub attributes: serde_json::Value,
+}
+
+impl Credential {
+    /// As `keychaincredential.query` returns it to a full admin.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({"id": self.id, "name": self.name, "type": self.kind,
+                           "attributes": self.attributes})
+    }
+}
+
+/// A replication task, only as far as `used_by` and cascades see it.
+#[derive(Debug, Clone)]
+pub struct ReplicationTask {
+    pub id: u64,
+    pub name: String,
+    /// The SSH connection it uses.
+    pub credential: Option<u64>,
+    pub enabled: bool,
+}
+
 pub struct Sim {
     pub hostname: String,
     pub ssh_port: u16,
@@ -38,6 +66,8 @@ pub struct Sim {
     pub authorized_keys: Option<PathBuf>,
     users: Mutex<Vec<User>>,
     keys: Mutex<Vec<ApiKey>>,
+    credentials: Mutex<Vec<Credential>>,
+    replication: Mutex<Vec<ReplicationTask>>,
 }
 
 impl Sim {
@@ -55,6 +85,8 @@ impl Sim {
             authorized_keys,
             users: Mutex::new(users),
             keys: Mutex::new(Vec::new()),
+            credentials: Mutex::new(Vec::new()),
+            replication: Mutex::new(Vec::new()),
         }
     }
 
@@ -64,6 +96,14 @@ impl Sim {
 
     pub fn keys(&self) -> MutexGuard<'_, Vec<ApiKey>> {
         self.keys.lock().expect("not poisoned")
+    }
+
+    pub fn credentials(&self) -> MutexGuard<'_, Vec<Credential>> {
+        self.credentials.lock().expect("not poisoned")
+    }
+
+    pub fn replication_tasks(&self) -> MutexGuard<'_, Vec<ReplicationTask>> {
+        self.replication.lock().expect("not poisoned")
     }
 
     pub fn user(&self, username: &str) -> Option<User> {
