@@ -152,6 +152,33 @@ pub enum AppError {
     #[error("This private key is protected by a passphrase: enter it in Private Key Passphrase.")]
     KeyNeedsPassphrase,
 
+    /// A system of the keyring can't be reached or logged in to with its
+    /// stored key.
+    #[error("{system}: {reason}")]
+    SystemUnavailable {
+        system: String,
+        reason: Box<crate::systems::NotConnected>,
+    },
+
+    /// A system refused a keychain call's fields (by the form's labels).
+    #[error("{system}: {fields}")]
+    InvalidOnSystem { system: String, fields: String },
+
+    /// Installing would create a credential whose name is taken there.
+    #[error("{system}: nothing was installed: {plan}.")]
+    NameTakenOnSystem { system: String, plan: String },
+
+    #[error("Choose the SSH keypair this connection uses (Private Key).")]
+    ChooseKeypair,
+
+    #[error("Keyhaven already holds this key, as the SSH keypair “{name}”.")]
+    AlreadyInKeyhaven { name: String },
+
+    #[error(
+        "The system did not show this keypair's private key (only a full admin's API key sees it)."
+    )]
+    PrivateKeyNotShown,
+
     /// A locked keyring lets a keypair be renamed, not its keys changed.
     #[error("Unlock the keyring to change the keys.")]
     KeysNeedUnlock,

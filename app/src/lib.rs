@@ -8,6 +8,7 @@ mod connections;
 mod download;
 mod error;
 mod kdf;
+mod keychain;
 mod keypairs;
 mod net;
 mod online;

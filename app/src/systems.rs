@@ -167,7 +167,7 @@ impl From<AppError> for NotConnected {
 
 /// Opens a connection to a system and logs in with its stored API key;
 /// the error says why not (it becomes the Connected column's reason).
-async fn login_with_stored_key(
+pub(crate) async fn login_with_stored_key(
     state: AppState,
     system_id: &str,
 ) -> Result<TrueNasSession, NotConnected> {

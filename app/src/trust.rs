@@ -5,7 +5,7 @@
 //! secret leaves for it. The user decides on every item that changed
 //! outside the keyring: restore theirs, or accept the change.
 
-use keyhaven_core::model::{Finding, Kind, Metadata, PinDigest, System, Trust};
+use keyhaven_core::model::{Connection, Finding, Kind, Metadata, PinDigest, System, Trust};
 use leptos::prelude::*;
 use rand_core::OsRng;
 
@@ -49,6 +49,26 @@ impl AppState {
             .ok_or(AppError::Locked)?;
         match refusal(Kind::System, trust) {
             None => Ok(system),
+            Some(reason) => Err(AppError::Untrusted(reason)),
+        }
+    }
+
+    /// The connection, if the keyring is unlocked and its host, port, user
+    /// and host keys are what this keyring sealed (before a system is told
+    /// to replicate there).
+    pub fn trusted_connection(&self, id: &str) -> Result<Connection, AppError> {
+        let connection = self
+            .metadata
+            .with_untracked(|m| m.connection(id).cloned())
+            .ok_or(AppError::Gone)?;
+        let trust = self
+            .with_unlocked(|keyring| {
+                self.metadata
+                    .with_untracked(|m| m.trust(Kind::Connection, id, keyring))
+            })
+            .ok_or(AppError::Locked)?;
+        match refusal(Kind::Connection, trust) {
+            None => Ok(connection),
             Some(reason) => Err(AppError::Untrusted(reason)),
         }
     }

@@ -146,7 +146,7 @@ fn remote_refused(url: &str, error: &TrueNasError) -> AppError {
 /// As TrueNAS does: a user whose shell is `nologin` gets bash (SSH
 /// replication runs commands), and "Enable passwordless sudo for zfs
 /// commands" adds `/usr/sbin/zfs` to the user's passwordless sudo commands.
-async fn fix_remote_user(
+pub(crate) async fn fix_remote_user(
     remote: &TrueNasSession,
     username: &str,
     sudo: bool,

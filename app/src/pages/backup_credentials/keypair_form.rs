@@ -188,7 +188,7 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
 
 /// A key textarea with a file import beside its label.
 #[component]
-fn KeyField(
+pub(super) fn KeyField(
     label: &'static str,
     value: RwSignal<String>,
     placeholder: impl Fn() -> &'static str + Send + Sync + 'static,

@@ -1,11 +1,16 @@
 //! `/credentials/backup`: the SSH Connections and SSH Keypairs widgets
-//! (seed 000), their forms and their delete dialogs.
+//! (seed 000), their forms and their delete dialogs, for the credentials
+//! kept in Keyhaven or, with a system chosen in "Credentials on", that
+//! system's own (`system/`).
 
 mod connection_form;
 mod delete;
 mod host_keys;
 mod icons;
+mod install;
 mod keypair_form;
+mod placement;
+mod system;
 
 use keyhaven_core::{
     model::{Connection, Keypair},
@@ -18,7 +23,10 @@ use crate::{components::ErrorLine, keypairs, state::AppState};
 
 use connection_form::ConnectionForm;
 use delete::{DeleteConnection, DeleteKeypair};
+use install::{InstallDialog, Installing};
 use keypair_form::KeypairForm;
+use placement::{Placements, Scope};
+use system::SystemCredentials;
 
 /// Which form is open: `Some(None)` adds, `Some(Some(id))` edits.
 pub type FormTarget = RwSignal<Option<Option<String>>>;
@@ -35,6 +43,10 @@ pub fn BackupCredentialsPage() -> impl IntoView {
     let recovery = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let notice = RwSignal::new(None::<String>);
+    // "Keyhaven", or a system of the keyring whose own credentials show.
+    let scope = RwSignal::new(None::<String>);
+    let installing = RwSignal::new(None::<Installing>);
+    let placements = Placements::new(state);
     let open = move |form: FormTarget, id: Option<String>| {
         notice.set(None);
         if id.is_none() && state.vault.keyring.with_untracked(Option::is_none) {
@@ -49,22 +61,38 @@ pub fn BackupCredentialsPage() -> impl IntoView {
                 <span class="material-icon">"arrow_back"</span>
             </A>
             <h1>"Backup Credentials"</h1>
+            <span class="spacer"></span>
+            <Scope scope notice/>
         </div>
         <Show when=move || notice.with(Option::is_some)>
             <p class="notice" role="status">{move || notice.get()}</p>
         </Show>
-        <ErrorLine error/>
-        <div class="widgets">
-            <ConnectionsWidget
-                open=Callback::new(move |id| open(connection_form, id))
-                delete=Callback::new(move |id| deleting_connection.set(Some(id)))
-            />
-            <KeypairsWidget
-                open=Callback::new(move |id| open(keypair_form, id))
-                delete=Callback::new(move |id| deleting_keypair.set(Some(id)))
-                error
-            />
-        </div>
+        <Show
+            when=move || scope.with(Option::is_none)
+            fallback=move || view! {
+                {move || scope.get().map(|system_id| view! { <SystemCredentials system_id notice/> })}
+            }
+        >
+            <ErrorLine error/>
+            <div class="widgets">
+                <ConnectionsWidget
+                    open=Callback::new(move |id| open(connection_form, id))
+                    delete=Callback::new(move |id| deleting_connection.set(Some(id)))
+                    install=Callback::new(move |what| installing.set(Some(what)))
+                    placements
+                />
+                <KeypairsWidget
+                    open=Callback::new(move |id| open(keypair_form, id))
+                    delete=Callback::new(move |id| deleting_keypair.set(Some(id)))
+                    install=Callback::new(move |what| installing.set(Some(what)))
+                    placements
+                    error
+                />
+            </div>
+        </Show>
+        <Show when=move || installing.with(Option::is_some)>
+            <InstallDialog target=installing done=Callback::new(move |()| placements.reload())/>
+        </Show>
         <Show when=move || keypair_form.with(Option::is_some)>
             <KeypairForm target=keypair_form/>
         </Show>
@@ -107,7 +135,7 @@ fn sorted<T: Clone>(
 /// A widget of the screen: its title, Add, and its list or a line saying
 /// it is empty.
 #[component]
-fn Widget(
+pub(super) fn Widget(
     title: &'static str,
     empty: &'static str,
     is_empty: Signal<bool>,
@@ -131,14 +159,14 @@ fn Widget(
 
 /// An item's name, a link that opens its form.
 #[component]
-fn NameLink(id: String, name: String, open: Callback<Option<String>>) -> impl IntoView {
+pub(super) fn NameLink(id: String, name: String, open: Callback<Option<String>>) -> impl IntoView {
     view! {
         <button type="button" class="link" on:click=move |_| open.run(Some(id.clone()))>{name}</button>
     }
 }
 
 #[component]
-fn DeleteButton(id: String, name: String, delete: Callback<String>) -> impl IntoView {
+pub(super) fn DeleteButton(id: String, name: String, delete: Callback<String>) -> impl IntoView {
     view! {
         <button
             type="button"
@@ -152,8 +180,27 @@ fn DeleteButton(id: String, name: String, delete: Callback<String>) -> impl Into
     }
 }
 
+/// "Install": opens Install on Systems for the item.
 #[component]
-fn ConnectionsWidget(open: Callback<Option<String>>, delete: Callback<String>) -> impl IntoView {
+fn InstallButton(name: String, what: Installing, install: Callback<Installing>) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            aria-label=format!("Install {name} on systems")
+            on:click=move |_| install.run(what.clone())
+        >
+            "Install"
+        </button>
+    }
+}
+
+#[component]
+fn ConnectionsWidget(
+    open: Callback<Option<String>>,
+    delete: Callback<String>,
+    install: Callback<Installing>,
+    placements: Placements,
+) -> impl IntoView {
     let state = expect_context::<AppState>();
     let connections = move || {
         state.metadata.with(|m| {
@@ -176,7 +223,20 @@ fn ConnectionsWidget(open: Callback<Option<String>>, delete: Callback<String>) -
                     <span class="hint">
                         {format!("{}@{}:{}", connection.username, connection.host, connection.port)}
                     </span>
+                    <span class="hint placement">{
+                        let connection = connection.clone();
+                        move || placements.of_connection(&connection)
+                    }</span>
                     <span class="spacer"></span>
+                    <InstallButton
+                        name=connection.name.clone()
+                        what=Installing {
+                            name: connection.name.clone(),
+                            keypair: connection.keypair_id.clone(),
+                            connection: Some(id.clone()),
+                        }
+                        install
+                    />
                     <DeleteButton id name=connection.name delete/>
                 </li>
             </For>
@@ -188,6 +248,8 @@ fn ConnectionsWidget(open: Callback<Option<String>>, delete: Callback<String>) -
 fn KeypairsWidget(
     open: Callback<Option<String>>,
     delete: Callback<String>,
+    install: Callback<Installing>,
+    placements: Placements,
     error: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -222,7 +284,16 @@ fn KeypairsWidget(
                     <NameLink id=id.clone() name=keypair.name.clone() open/>
                     <span class="hint">{key_label(&keypair)}</span>
                     <code class="fingerprint">{keypair.fingerprint.clone()}</code>
+                    <span class="hint placement">{
+                        let public = keypair.public_key.clone();
+                        move || placements.of_keypair(&public)
+                    }</span>
                     <span class="spacer"></span>
+                    <InstallButton
+                        name=keypair.name.clone()
+                        what=Installing { name: keypair.name.clone(), keypair: id.clone(), connection: None }
+                        install
+                    />
                     <button
                         type="button"
                         class="icon-button"

@@ -1,0 +1,105 @@
+//! The SSH Keypairs form on a system: the same fields as Keyhaven's; Generate
+//! Keypair runs in this browser, Save creates or updates the keypair in the
+//! system's keychain (which checks the pair, and refuses encrypted keys, as
+//! TrueNAS does).
+
+use std::rc::Rc;
+
+use keyhaven_core::truenas::keychain::Keychain;
+use leptos::{ev::SubmitEvent, prelude::*};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{super::keypair_form::KeyField, SystemTarget};
+use crate::{
+    components::{Busy, Dialog, ErrorLine, FormActions, Submit},
+    keychain::OnSystem,
+    keypairs::{self, KeyChoice},
+    state::AppState,
+};
+
+#[component]
+pub fn SystemKeypairForm(
+    system: String,
+    target: SystemTarget,
+    keychain: Rc<Keychain>,
+    changed: Callback<Option<String>>,
+) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let editing = target.get_untracked().flatten();
+    let stored = editing.and_then(|id| keychain.keypair(id));
+    let name = RwSignal::new(stored.map(|k| k.name.clone()).unwrap_or_default());
+    let private = RwSignal::new(
+        stored
+            .and_then(|k| k.private_key.as_ref())
+            .map(|k| k.expose_secret().to_owned())
+            .unwrap_or_default(),
+    );
+    let public = RwSignal::new(stored.map(|k| k.public_key.clone()).unwrap_or_default());
+    let kind = RwSignal::new(KeyChoice::Ed25519);
+    let error = RwSignal::new(None::<String>);
+    let system = StoredValue::new(system);
+    let close = Callback::new(move |()| target.set(None));
+    let generate = Submit::new(
+        error,
+        move |(choice, comment): (KeyChoice, String)| async move {
+            keypairs::generate_for_form(choice, &comment).await
+        },
+        move |(text, line): (SecretString, String)| {
+            private.set(text.expose_secret().to_owned());
+            public.set(line);
+        },
+    );
+    let generating = generate.pending();
+    let save = Submit::new(
+        error,
+        move |()| async move {
+            let on = OnSystem::open(state, &system.get_value()).await?;
+            let name = name.get_untracked().trim().to_owned();
+            let private = SecretString::from(private.get_untracked());
+            let given = !private.expose_secret().trim().is_empty();
+            let public = public.get_untracked().trim().to_owned();
+            match editing {
+                Some(id) => {
+                    on.update_keypair(id, &name, given.then_some(&private), &public)
+                        .await
+                }
+                None => on.create_keypair(&name, &private, &public).await.map(drop),
+            }
+        },
+        move |()| {
+            target.set(None);
+            changed.run(Some("SSH Keypair saved".into()));
+        },
+    );
+    let saving = save.pending();
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        save.run(());
+    };
+    view! {
+        <Dialog title="SSH Keypairs" on_cancel=close wide=true>
+            <form on:submit=submit>
+                <label>"Name" <input type="text" required bind:value=name/></label>
+                <div class="inline-fields">
+                    <label>
+                        "Key Type"
+                        <select on:change=move |ev| kind.set(KeyChoice::from_label(&event_target_value(&ev)))>
+                            {KeyChoice::ALL.map(|c| view! { <option value=c.label() selected=c == KeyChoice::Ed25519>{c.label()}</option> })}
+                        </select>
+                    </label>
+                    <button type="button" prop:disabled=move || generating.get() || saving.get() on:click=move |_| {
+                        generate.run((kind.get_untracked(), name.get_untracked().trim().to_owned()));
+                    }>
+                        "Generate Keypair"
+                    </button>
+                </div>
+                <Busy when=generating label="Generating the keypair"/>
+                <KeyField label="Private Key" value=private placeholder=|| "Paste an OpenSSH or PEM private key, import a file, or Generate Keypair."/>
+                <KeyField label="Public Key" value=public placeholder=|| "Left empty, the system derives it from the private key."/>
+                <Busy when=saving label="Saving on the system"/>
+                <ErrorLine error/>
+                <FormActions on_cancel=close submit="Save" disabled=Signal::derive(move || saving.get() || generating.get() || name.get().trim().is_empty())/>
+            </form>
+        </Dialog>
+    }
+}
