@@ -7,6 +7,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { downloads, generateKeypair, row, widget } from './credentials';
+import { expectAccessible, expectDialogAccessible } from './a11y';
 import { addSystem, createAccount, createKeyring, uniqueName, watchProblems } from './helpers';
 import { simCall, startSim, totp, type Sim } from './sim';
 import { keyLines, keyscan, startSshd, type Sshd } from './sshd';
@@ -104,6 +105,7 @@ test('install a Keyhaven keypair and connection on a system: its copy logs in to
   await install.getByRole('button', { name: 'Review' }).click();
   await expect(install.getByRole('listitem').filter({ hasText: 'nasA' })).toContainText('SSH keypair “repl”: will be created');
   await expect(install.getByRole('listitem').filter({ hasText: 'nasA' })).toContainText('SSH connection “to-nasB”: will be created');
+  await expectDialogAccessible(page, 'Install on Systems');
   await install.getByRole('button', { name: 'Install' }).click();
   await expect(install.getByRole('listitem').filter({ hasText: 'nasA' })).toContainText('Installed', { timeout: 30_000 });
   await install.getByRole('button', { name: 'Close' }).click();
@@ -166,10 +168,12 @@ test('a system\'s own credentials: semi-automatic and discovery run by the syste
 
   await scope(page).selectOption({ label: 'nasA' });
   await expect(widget(page, 'SSH Keypairs')).toContainText('No SSH keypairs yet.');
+  await expectAccessible(page, 'Backup Credentials on a system');
 
   // A keypair generated here, created on A.
   await widget(page, 'SSH Keypairs').getByRole('button', { name: 'Add' }).click();
   const keyForm = page.getByRole('dialog', { name: 'SSH Keypairs' });
+  await expectDialogAccessible(page, 'SSH Keypairs');
   await keyForm.getByLabel('Name', { exact: true }).fill('a-key');
   await keyForm.getByRole('button', { name: 'Generate Keypair' }).click();
   await expect(keyForm.getByLabel('Private Key', { exact: true })).toHaveValue(/BEGIN OPENSSH PRIVATE KEY/);
@@ -181,6 +185,7 @@ test('a system\'s own credentials: semi-automatic and discovery run by the syste
   // up front, and A logs in to C itself.
   await widget(page, 'SSH Connections').getByRole('button', { name: 'Add' }).click();
   const form = page.getByRole('dialog', { name: 'SSH Connections' });
+  await expectDialogAccessible(page, 'SSH Connections');
   await form.getByLabel('Name', { exact: true }).fill('a-to-c');
   await form.getByLabel('TrueNAS URL').fill(c.sim.url);
   await form.getByLabel('Admin Password').fill(ROOT_PASSWORD);
@@ -248,6 +253,7 @@ test('a system\'s own credentials: semi-automatic and discovery run by the syste
   await expect(del).toContainText('SSH credentials a-to-b');
   await expect(del).toContainText('SSH credentials a-to-c');
   await expect(del).toContainText('SSH credentials a-manual');
+  await expectDialogAccessible(page, 'Delete SSH Keypair');
   await del.getByLabel('Confirm').check();
   await del.getByRole('button', { name: 'Delete' }).click();
   await expect(del).toBeHidden();
