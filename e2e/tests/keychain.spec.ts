@@ -153,8 +153,25 @@ test('install a Keyhaven keypair and connection on a system: its copy logs in to
   const clash = (await keychainOf(page, a.sim)).find((c) => c.name === 'clash');
   expect(clash.attributes.public_key).toBe(theirs);
 
-  // Where each keypair lives: repl is on nasA.
+  // Where each credential lives: repl and to-nasB are on nasA.
   await expect(row(page, 'SSH Keypairs', 'repl')).toContainText('On nasA');
+  await expect(row(page, 'SSH Connections', 'to-nasB')).toContainText('On nasA');
+
+  // The copy on A changed there: the difference shows, and installing again
+  // brings A's copy in line with Keyhaven's.
+  await simCall(page, a.sim, ROOT_PASSWORD, 'keychaincredential.update', [connection.id, { attributes: { ...connection.attributes, port: 2222 } }]);
+  await page.getByRole('link', { name: 'Back to the dashboard' }).click();
+  await page.getByRole('link', { name: 'Backup Credentials' }).click();
+  await expect(row(page, 'SSH Connections', 'to-nasB')).toContainText('On nasA (Port differs)');
+  await row(page, 'SSH Connections', 'to-nasB').getByRole('button', { name: 'Install to-nasB on systems' }).click();
+  await install.getByLabel('nasA').check();
+  await install.getByRole('button', { name: 'Review' }).click();
+  await expect(install.getByRole('listitem').filter({ hasText: 'nasA' })).toContainText('SSH connection “to-nasB”: will be updated (Port as in Keyhaven)');
+  await install.getByRole('button', { name: 'Install' }).click();
+  await expect(install.getByRole('listitem').filter({ hasText: 'nasA' })).toContainText('Installed', { timeout: 30_000 });
+  await install.getByRole('button', { name: 'Close' }).click();
+  const updated = (await keychainOf(page, a.sim)).find((c) => c.name === 'to-nasB');
+  expect(updated.attributes.port).toBe(b.sshd.port);
   expect(problems).toEqual([]);
 });
 
@@ -260,5 +277,14 @@ test('a system\'s own credentials: semi-automatic and discovery run by the syste
   await expect(widget(page, 'SSH Keypairs')).toContainText('No SSH keypairs yet.');
   await expect(widget(page, 'SSH Connections')).toContainText('No SSH connections yet.');
   expect(await keychainOf(page, a.sim)).toEqual([]);
+
+  // Offline, the systems can't be chosen (the reason says why), and the
+  // screen is back on Keyhaven's credentials: nothing waits for a system.
+  await page.context().setOffline(true);
+  await expect(scope(page)).toHaveValue('');
+  await expect(scope(page).getByRole('option', { name: 'nasA' })).toBeDisabled();
+  await expect(page.getByText("Offline: a system's own credentials need the network.")).toBeVisible();
+  await page.context().setOffline(false);
+  await expect(scope(page).getByRole('option', { name: 'nasA' })).toBeEnabled();
   expect(problems).toEqual([]);
 });

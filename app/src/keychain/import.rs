@@ -5,7 +5,7 @@
 use keyhaven_core::{
     model::{Connection, Metadata},
     ssh,
-    truenas::keychain::{Keychain, SystemKeypair},
+    truenas::keychain::SystemKeypair,
 };
 use leptos::prelude::*;
 use secrecy::ExposeSecret;
@@ -39,16 +39,29 @@ pub async fn import_connection(
     system_id: &str,
     id: u64,
 ) -> Result<String, AppError> {
-    let keychain: Keychain = OnSystem::open(state, system_id).await?.keychain().await?;
+    let keychain = OnSystem::open(state, system_id).await?.keychain().await?;
     let found = keychain.connection(id).ok_or(AppError::Gone)?;
     let keypair = keychain.keypair(found.keypair).ok_or(AppError::Gone)?;
-    state
+    let known = state
         .metadata
-        .with_untracked(|m| m.check_credential_name(&found.name, None))?;
-    let keypair_id = match state
-        .metadata
-        .with_untracked(|m| keyhaven_keypair(m, &keypair.public_key))
-    {
+        .with_untracked(|m| keyhaven_keypair(m, &keypair.public_key));
+    // The same connection (name and key) in Keyhaven: updated to the
+    // system's values. Another one of that name: refused, as TrueNAS does.
+    let same = state.metadata.with_untracked(|m| {
+        m.connections()
+            .find(|(_, c)| c.name == found.name)
+            .map(|(id, c)| (id.to_owned(), c.keypair_id.clone()))
+    });
+    let id = match (&same, &known) {
+        (Some((id, uses)), Some((key, _))) if uses == key => id.clone(),
+        _ => {
+            state
+                .metadata
+                .with_untracked(|m| m.check_credential_name(&found.name, None))?;
+            new_id()
+        }
+    };
+    let keypair_id = match known {
         Some((id, _)) => id,
         None => store_keypair(state, keypair).await?,
     };
@@ -61,7 +74,6 @@ pub async fn import_connection(
         remote_host_keys: found.remote_host_key.clone(),
         connect_timeout: found.connect_timeout,
     };
-    let id = new_id();
     state
         .update_metadata(move |m, now, by| m.put_connection(&id, connection.clone(), now, by))
         .await?;

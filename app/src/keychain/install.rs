@@ -95,10 +95,14 @@ pub async fn install(
         }
         KeypairStep::NameTaken { .. } => return Err(taken()),
     };
-    if let (Some(ConnectionStep::Create { .. }), Some(connection)) =
-        (&plan.connection, &source.connection)
-    {
-        system.create_connection(connection, keypair).await?;
+    match (&plan.connection, &source.connection) {
+        (Some(ConnectionStep::Create { .. }), Some(connection)) => {
+            system.create_connection(connection, keypair).await?;
+        }
+        (Some(ConnectionStep::Update { id, .. }), Some(connection)) => {
+            system.update_connection(*id, connection, keypair).await?;
+        }
+        _ => {}
     }
     Ok(Installed {
         lines: plan.describe(),

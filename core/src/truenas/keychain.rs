@@ -194,6 +194,14 @@ pub enum ConnectionStep {
     Create {
         name: String,
     },
+    /// The same connection (name and key) with other values there: brought
+    /// in line with Keyhaven's (the fields named).
+    Update {
+        id: u64,
+        name: String,
+        fields: Vec<&'static str>,
+    },
+    /// Another credential has the name: reported, nothing overwritten.
     NameTaken {
         name: String,
     },
@@ -225,10 +233,17 @@ impl InstallPlan {
             let name = c.name.clone();
             let same = keychain.connections.iter().find(|s| s.name == c.name);
             match (same, &keypair_step) {
-                (Some(s), KeypairStep::Present { id, .. })
-                    if s.keypair == *id && differences(c, s).is_empty() =>
-                {
-                    ConnectionStep::Present { name }
+                (Some(s), KeypairStep::Present { id, .. }) if s.keypair == *id => {
+                    let fields = differences(c, s);
+                    if fields.is_empty() {
+                        ConnectionStep::Present { name }
+                    } else {
+                        ConnectionStep::Update {
+                            id: s.id,
+                            name,
+                            fields,
+                        }
+                    }
                 }
                 _ if keychain.name_taken(&c.name) => ConnectionStep::NameTaken { name },
                 _ => ConnectionStep::Create { name },
@@ -258,6 +273,10 @@ impl InstallPlan {
         lines.extend(self.connection.iter().map(|c| match c {
             ConnectionStep::Present { name } => format!("SSH connection “{name}”: already there"),
             ConnectionStep::Create { name } => format!("SSH connection “{name}”: will be created"),
+            ConnectionStep::Update { name, fields, .. } => format!(
+                "SSH connection “{name}”: will be updated ({} as in Keyhaven)",
+                fields.join(", ")
+            ),
             ConnectionStep::NameTaken { name } => {
                 format!("SSH connection “{name}”: the name is taken by another credential there")
             }
@@ -403,10 +422,22 @@ mod tests {
             }
         );
         assert!(plan.blocked());
-        // A connection named like an existing, different one: blocked.
+        // The same connection (name and key) with another port there: it is
+        // brought in line.
         let mut changed = connection("nas2");
         changed.port = 2222;
         let plan = InstallPlan::new(&keychain, &keypair("mine", ED), Some(&changed));
+        assert_eq!(
+            plan.connection,
+            Some(ConnectionStep::Update {
+                id: 2,
+                name: "nas2".into(),
+                fields: vec!["Port"]
+            })
+        );
+        assert!(!plan.blocked());
+        // A connection named like one that uses another key: blocked.
+        let plan = InstallPlan::new(&keychain, &keypair("fresh", other), Some(&changed));
         assert_eq!(
             plan.connection,
             Some(ConnectionStep::NameTaken {

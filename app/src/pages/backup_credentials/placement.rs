@@ -137,7 +137,7 @@ pub fn Scope(scope: RwSignal<Option<String>>, notice: RwSignal<Option<String>>) 
     view! {
         <label class="scope">
             "Credentials on"
-            <select on:change=move |ev| {
+            <select prop:value=move || scope.get().unwrap_or_default() on:change=move |ev| {
                 let value = event_target_value(&ev);
                 notice.set(None);
                 scope.set((!value.is_empty()).then_some(value));
