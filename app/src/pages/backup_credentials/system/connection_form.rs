@@ -9,7 +9,10 @@ use std::rc::Rc;
 
 use keyhaven_core::{
     keyring::api_key_id,
-    model::{Connection, check_connect_timeout, check_port, normalize_truenas_url},
+    model::{
+        Connection, check_connect_timeout, check_port, normalize_truenas_url,
+        secret_transport_allowed,
+    },
     truenas::keychain::Keychain,
 };
 use leptos::{ev::SubmitEvent, prelude::*};
@@ -20,6 +23,7 @@ use crate::{
     components::{Busy, Dialog, ErrorLine, FormActions, OtpField, Submit},
     error::AppError,
     keychain::{self, OnSystem, SystemSemiAutomatic},
+    net::truenas::TrueNasError,
     state::{AppState, page_scheme},
 };
 
@@ -127,6 +131,14 @@ pub fn SystemConnectionForm(
                     return keychain::pair_systems(state, &system.get_value(), &remote, pair).await;
                 }
                 let url = normalize_truenas_url(&url.get_untracked(), &page_scheme())?;
+                // The system would send the admin password there in plain text.
+                if !secret_transport_allowed(&url) {
+                    return Err(AppError::AtRemote {
+                        url,
+                        error: TrueNasError::Insecure,
+                        hint: None,
+                    });
+                }
                 return OnSystem::open(state, &system.get_value())
                     .await?
                     .semiautomatic(SystemSemiAutomatic {
