@@ -10,6 +10,7 @@ mod error;
 mod kdf;
 mod keychain;
 mod keypairs;
+mod live;
 mod net;
 mod online;
 mod pages;
@@ -43,6 +44,7 @@ pub fn App() -> impl IntoView {
     autolock::start(state);
     online::start(state);
     sync::start(state);
+    live::start(state);
     view! {
         <Router>
             <header class="topbar">

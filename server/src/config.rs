@@ -23,6 +23,15 @@ pub struct Config {
     #[arg(long, env = "KEYHAVEN_DATABASE_URL")]
     pub database_url: Option<String>,
 
+    /// Live-change streams (`/api/v1/events`) one account may hold open:
+    /// one per browser window.
+    #[arg(long, env = "KEYHAVEN_MAX_STREAMS_PER_ACCOUNT", default_value_t = 16)]
+    pub max_streams_per_account: usize,
+
+    /// Live-change streams this server holds open in all.
+    #[arg(long, env = "KEYHAVEN_MAX_STREAMS", default_value_t = 4096)]
+    pub max_streams: usize,
+
     /// Directory holding the built app (Trunk's output). Without it, the app
     /// built into this binary is served (or `./dist` when none was).
     #[arg(long, env = "KEYHAVEN_DIST")]

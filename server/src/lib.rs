@@ -6,6 +6,7 @@ mod client;
 pub mod config;
 pub mod embedded;
 mod error;
+pub mod events;
 mod hashing;
 mod headers;
 mod json;
@@ -45,6 +46,8 @@ pub struct AppState {
     hashes: Arc<hashing::HashGate>,
     scanner: Arc<scan::Scanner>,
     sessions: Arc<sessions::SessionCache>,
+    /// Live changes for `GET /api/v1/events`.
+    pub events: Arc<events::Events>,
 }
 
 /// The limits and switches the handlers need, from [`Config`].
@@ -65,7 +68,14 @@ pub struct Settings {
 }
 
 impl AppState {
+    /// Needs a Tokio runtime: with PostgreSQL it starts listening for the
+    /// other servers' writes.
     pub fn new(store: Arc<dyn Store>, config: &Config) -> Self {
+        let events = events::Events::new(
+            store.reach(),
+            config.max_streams_per_account,
+            config.max_streams,
+        );
         Self {
             store,
             app_files: AppFiles::Dir(config.dist.clone().unwrap_or_else(|| "./dist".into())),
@@ -89,6 +99,7 @@ impl AppState {
             hashes: Arc::new(hashing::HashGate::for_this_machine()),
             scanner: Arc::new(scan::Scanner::new(config.scan_allow.clone())),
             sessions: Arc::default(),
+            events,
         }
     }
 }

@@ -320,11 +320,14 @@ fn e2e(ws: &Workspace, playwright_args: &[String]) -> anyhow::Result<(u64, u64, 
         ],
     )?;
     eprintln!("    server at {}, data in {}", server.url, data.display());
+    // For the live-sync test of two servers sharing one database.
+    let postgres = crate::bench::services::Postgres::start()?;
     let status = command(&ws.root, "npx", &ws.root.join("e2e"))
         .args(["playwright", "test"])
         .args(playwright_args)
         .env("KEYHAVEN_URL", &server.url)
         .env("KEYHAVEN_DATA_DIR", &data)
+        .env("KEYHAVEN_E2E_POSTGRES", postgres.url())
         // Built by `cargo test --workspace` (it has tests of its own).
         .env("KEYHAVEN_SIM_BIN", ws.target.join("debug/truenas-sim"))
         // For tests that need a server of their own (restarted, its

@@ -12,6 +12,7 @@ use keyhaven_core::api::BlobInfo;
 use crate::{
     AppState, Error,
     auth::{self, Account},
+    events::Change,
     now_ms,
     store::{BlobWrite, DeleteOutcome, Precondition, PutOutcome},
 };
@@ -107,6 +108,14 @@ pub async fn put(
         .await?
     {
         PutOutcome::Stored => {
+            state
+                .events
+                .announce(Change {
+                    account: account.id,
+                    name: name.clone(),
+                    tag: Some(tag.clone()),
+                })
+                .await;
             let status = match precondition {
                 Precondition::Create => StatusCode::CREATED,
                 Precondition::Match(_) => StatusCode::OK,
@@ -146,7 +155,17 @@ pub async fn delete(
         ));
     };
     match state.store.delete_blob(account.id, &name, tag).await? {
-        DeleteOutcome::Deleted => Ok(StatusCode::NO_CONTENT.into_response()),
+        DeleteOutcome::Deleted => {
+            state
+                .events
+                .announce(Change {
+                    account: account.id,
+                    name,
+                    tag: None,
+                })
+                .await;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
         DeleteOutcome::Conflict { current: None } => Err(Error::not_found()),
         DeleteOutcome::Conflict { current } => Err(Error::PreconditionFailed { current }),
     }

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod blobs;
+mod events;
 mod health;
 mod host_keys;
 mod session;
@@ -37,6 +38,7 @@ pub fn router(max_blob_bytes: usize) -> Router<AppState> {
                 .delete(blobs::delete)
                 .layer(DefaultBodyLimit::max(max_blob_bytes)),
         )
+        .route("/v1/events", get(events::stream))
         .route("/v1/host-keys/scan", post(host_keys::scan))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .fallback(|| async { Error::not_found() })

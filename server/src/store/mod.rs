@@ -145,6 +145,10 @@ pub trait Store: Send + Sync + 'static {
         name: &str,
         tag: &str,
     ) -> Result<DeleteOutcome, StoreError>;
+
+    /// How writes are announced to live streams: this server only (SQLite),
+    /// or every server on the database (PostgreSQL `NOTIFY`).
+    fn reach(&self) -> crate::events::Reach;
 }
 
 /// Opens the store a URL names (`sqlite://…` or `postgres://…`) and brings its

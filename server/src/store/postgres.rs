@@ -21,6 +21,11 @@ impl PgStore {
         Ok(Self { pool })
     }
 
+    /// Every server on this database hears every write (`LISTEN/NOTIFY`).
+    fn events_reach(&self) -> crate::events::Reach {
+        crate::events::Reach::Postgres(self.pool.clone())
+    }
+
     /// PostgreSQL handles concurrent writers itself.
     fn writer(&self) -> &PgPool {
         &self.pool

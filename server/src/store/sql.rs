@@ -17,6 +17,10 @@ macro_rules! sql_store {
     ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::Store for $store {
+            fn reach(&self) -> $crate::events::Reach {
+                self.events_reach()
+            }
+
             async fn ping(&self) -> Result<(), $crate::store::StoreError> {
                 sqlx::query("SELECT 1").execute(&self.pool).await?;
                 Ok(())

@@ -47,6 +47,11 @@ impl SqliteStore {
         Ok(Self { pool, writer })
     }
 
+    /// One server per SQLite file: writes are announced locally.
+    fn events_reach(&self) -> crate::events::Reach {
+        crate::events::Reach::ThisServer
+    }
+
     fn writer(&self) -> &SqlitePool {
         &self.writer
     }

@@ -24,6 +24,8 @@ pub struct TestServer {
     pub url: String,
     pub client: reqwest::Client,
     pub state: AppState,
+    /// The database it runs on (a second server may share it).
+    pub database_url: String,
     _data: tempfile::TempDir,
     _postgres: Option<Arc<postgres::Cluster>>,
     task: tokio::task::JoinHandle<()>,
@@ -61,7 +63,8 @@ impl TestServer {
             cluster = Some(shared);
         }
         configure(&mut config);
-        let store = store::open(&config.effective_database_url()).await.unwrap();
+        let database_url = config.effective_database_url();
+        let store = store::open(&database_url).await.unwrap();
         let state = AppState::new(store, &config);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -73,6 +76,7 @@ impl TestServer {
             url,
             client: client(),
             state,
+            database_url,
             _data: data,
             _postgres: cluster,
             task,

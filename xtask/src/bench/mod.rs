@@ -9,7 +9,7 @@ mod crypto;
 mod http;
 mod load;
 mod report;
-mod services;
+pub(crate) mod services;
 
 use std::{
     path::Path,
