@@ -21,7 +21,7 @@ use rand_core::OsRng;
 use secrecy::SecretString;
 
 use crate::{Workspace, build, server::RunningServer, step, tools};
-use crypto::{browser, native_kdf, ssh_keygen_anchors};
+use crypto::{browser, live_sync, native_kdf, ssh_keygen_anchors};
 use load::{scans, server_load, sign_in_load};
 use report::Row;
 use services::{Postgres, Sshd};
@@ -30,6 +30,8 @@ use services::{Postgres, Sshd};
 const RUNS: usize = 7;
 const KEYGEN_RUNS: usize = 15;
 const WRK_RUNS: usize = 3;
+/// Edits timed from one browser to another (live sync).
+const LIVE_EDITS: usize = 30;
 const BENCH_PASSWORD: &str = "benchmark account password";
 const BENCH_PASSPHRASE: &str = "benchmark keyring passphrase";
 
@@ -78,6 +80,13 @@ pub fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
     rows.extend(browser(ws, &server.url, &account)?);
     rows.extend(native_kdf(ws)?);
     rows.extend(ssh_keygen_anchors(&rows)?);
+    step("Live sync: one browser's edit seen by another (SQLite, one server)");
+    rows.extend(live_sync(
+        ws,
+        &server.url,
+        &server.url,
+        "one server, SQLite",
+    )?);
 
     step("Host-key scan against a loopback sshd");
     rows.extend(scans(&addr, sshd.port)?);
@@ -104,6 +113,24 @@ pub fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
         ],
     )?;
     let addr = server.url.trim_start_matches("http://").to_owned();
+    step("Live sync across two servers on one PostgreSQL");
+    let other = start_server(
+        ws,
+        &binary,
+        &[
+            "--database-url".into(),
+            postgres.url(),
+            "--signups-per-hour".into(),
+            "100000".into(),
+        ],
+    )?;
+    rows.extend(live_sync(
+        ws,
+        &server.url,
+        &other.url,
+        "two servers, one PostgreSQL",
+    )?);
+    other.stop();
     rows.extend(server_load(ws, &addr, "PostgreSQL")?);
     rows.extend(sign_in_load(ws, &addr, "PostgreSQL")?);
     server.stop();
