@@ -37,38 +37,28 @@ impl AppState {
     /// The system, if the keyring is unlocked and its URL, API user and key
     /// id are what this keyring sealed. Nothing secret goes anywhere else.
     pub fn trusted_system(&self, id: &str) -> Result<System, AppError> {
-        let system = self
-            .metadata
-            .with_untracked(|m| m.system(id).cloned())
-            .ok_or(AppError::Gone)?;
-        let trust = self
-            .with_unlocked(|keyring| {
-                self.metadata
-                    .with_untracked(|m| m.trust(Kind::System, id, keyring))
-            })
-            .ok_or(AppError::Locked)?;
-        match refusal(Kind::System, trust) {
-            None => Ok(system),
-            Some(reason) => Err(AppError::Untrusted(reason)),
-        }
+        self.trusted(Kind::System, id, |m| m.system(id).cloned())
     }
 
     /// The connection, if the keyring is unlocked and its host, port, user
     /// and host keys are what this keyring sealed (before a system is told
     /// to replicate there).
     pub fn trusted_connection(&self, id: &str) -> Result<Connection, AppError> {
-        let connection = self
-            .metadata
-            .with_untracked(|m| m.connection(id).cloned())
-            .ok_or(AppError::Gone)?;
+        self.trusted(Kind::Connection, id, |m| m.connection(id).cloned())
+    }
+
+    fn trusted<T>(
+        &self,
+        kind: Kind,
+        id: &str,
+        item: impl FnOnce(&Metadata) -> Option<T>,
+    ) -> Result<T, AppError> {
+        let item = self.metadata.with_untracked(item).ok_or(AppError::Gone)?;
         let trust = self
-            .with_unlocked(|keyring| {
-                self.metadata
-                    .with_untracked(|m| m.trust(Kind::Connection, id, keyring))
-            })
+            .with_unlocked(|keyring| self.metadata.with_untracked(|m| m.trust(kind, id, keyring)))
             .ok_or(AppError::Locked)?;
-        match refusal(Kind::Connection, trust) {
-            None => Ok(connection),
+        match refusal(kind, trust) {
+            None => Ok(item),
             Some(reason) => Err(AppError::Untrusted(reason)),
         }
     }

@@ -2,13 +2,14 @@
 // managed through its stored API key, Keyhaven credentials installed onto
 // systems, and a system's credentials saved into Keyhaven.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { downloads, generateKeypair, row, widget } from './credentials';
 import { expectAccessible, expectDialogAccessible } from './a11y';
 import { addSystem, createAccount, createKeyring, uniqueName, watchProblems } from './helpers';
+import { later, scratch, stopAfterEach } from './own';
 import { simCall, startSim, totp, type Sim } from './sim';
 import { keyLines, keyscan, startSshd, type Sshd } from './sshd';
 
@@ -17,21 +18,12 @@ const TOTP_SECRET = 'JBSWY3DPEHPK3PXP';
 // The sshds log in the user running the tests; the simulators know it too.
 const ME = userInfo().username;
 
-const cleanups: (() => Promise<void> | void)[] = [];
-test.afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function scratch(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'keyhaven-e2e-keychain-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+stopAfterEach();
 
 /** A simulated TrueNAS system with a real sshd of its own. */
 async function system(hostname: string, totpSecret?: string): Promise<{ sim: Sim; sshd: Sshd }> {
   const sshd = await startSshd();
-  cleanups.push(() => sshd.stop());
+  later(() => sshd.stop());
   const root = totpSecret ? `root:${ROOT_PASSWORD}:${totpSecret}` : `root:${ROOT_PASSWORD}`;
   const users = ME === 'root' ? [root] : [root, `${ME}:unused`];
   const sim = await startSim([
@@ -41,7 +33,7 @@ async function system(hostname: string, totpSecret?: string): Promise<{ sim: Sim
     ...sshd.hostKeyFiles.flatMap((f) => ['--host-key', f]),
     '--authorized-keys', sshd.authorizedKeys,
   ]);
-  cleanups.push(() => sim.stop());
+  later(() => sim.stop());
   return { sim, sshd };
 }
 

@@ -7,16 +7,17 @@ use secrecy::SecretString;
 
 use super::{
     FormTarget,
+    fields::{
+        AdminFields, HostPortFields, MoreOptions, SetupMethod, SetupMethodField, UsernameFields,
+    },
     host_keys::{HostKeyChanged, HostKeyList, shown},
 };
 use crate::{
-    components::{Busy, Dialog, ErrorLine, FormActions, OtpField, Submit},
+    components::{Busy, Dialog, ErrorLine, FormActions, Submit},
     connections::{self, ConnectionInput, Discovery},
     state::AppState,
 };
 
-const SEMI_AUTOMATIC: &str = "Semi-automatic (TrueNAS only)";
-const MANUAL: &str = "Manual";
 const GENERATE_NEW: &str = "Generate New";
 /// The select's value for "Generate New" (keypair ids are hex).
 const NEW: &str = "new";
@@ -33,7 +34,11 @@ pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> im
         RwSignal::new(stored.as_ref().map_or_else(|| default.to_owned(), f))
     };
     let name = text(|c| c.name.clone(), "");
-    let method = RwSignal::new(if editing { MANUAL } else { SEMI_AUTOMATIC });
+    let method = RwSignal::new(if editing {
+        SetupMethod::Manual
+    } else {
+        SetupMethod::SemiAutomatic
+    });
     let url = RwSignal::new(String::new());
     let admin_username = RwSignal::new("root".to_owned());
     let admin_password = RwSignal::new(String::new());
@@ -49,7 +54,7 @@ pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> im
     let changed = RwSignal::new(None::<Vec<HostKey>>);
     let error = RwSignal::new(None::<String>);
     let close = Callback::new(move |()| target.set(None));
-    let semi = move || method.get() == SEMI_AUTOMATIC;
+    let semi = move || method.get() == SetupMethod::SemiAutomatic;
 
     let discover = Submit::new(
         error,
@@ -118,36 +123,19 @@ pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> im
             <form on:submit=submit>
                 <label>"Name" <input type="text" required bind:value=name/></label>
                 <Show when=move || !editing>
-                    <label>
-                        "Setup Method"
-                        <select on:change=move |ev| {
-                            method.set(if event_target_value(&ev) == MANUAL { MANUAL } else { SEMI_AUTOMATIC });
-                        }>
-                            <option value=MANUAL>{MANUAL}</option>
-                            <option value=SEMI_AUTOMATIC selected=true>{SEMI_AUTOMATIC}</option>
-                        </select>
-                    </label>
+                    <SetupMethodField method/>
                 </Show>
                 <Show when=semi>
                     <fieldset>
                         <legend>"Authentication"</legend>
                         <label>"TrueNAS URL" <input type="text" required placeholder="https://10.231.3.76" bind:value=url/></label>
-                        <label>"Admin Username" <input type="text" autocomplete="off" bind:value=admin_username/></label>
-                        <label>"Admin Password" <input type="password" autocomplete="off" required bind:value=admin_password/></label>
-                        <OtpField otp/>
+                        <AdminFields admin_username admin_password otp/>
                     </fieldset>
                 </Show>
                 <Show when=move || !semi()>
-                    <label>"Host" <input type="text" required bind:value=host/></label>
-                    <label>"Port" <input type="number" min="1" max="65535" required bind:value=port/></label>
+                    <HostPortFields host port/>
                 </Show>
-                <label>"Username" <input type="text" required bind:value=username/></label>
-                <Show when=move || semi() && username.get().trim() != "root">
-                    <label class="inline checkbox">
-                        <input type="checkbox" bind:checked=sudo/>
-                        "Enable passwordless sudo for zfs commands"
-                    </label>
-                </Show>
+                <UsernameFields username sudo semi=Signal::derive(semi)/>
                 <label>
                     "Private Key"
                     <select on:change=move |ev| keypair.set(event_target_value(&ev))>
@@ -190,10 +178,7 @@ pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> im
                         <HostKeyChanged before=host_keys changed/>
                     </Show>
                 </Show>
-                <details>
-                    <summary>"More Options"</summary>
-                    <label>"Connect Timeout" <input type="number" min="1" max="300" bind:value=timeout/></label>
-                </details>
+                <MoreOptions timeout/>
                 <Busy when=saving label=if editing { "Saving" } else { "Saving the connection" }/>
                 <ErrorLine error/>
                 <FormActions on_cancel=close submit="Save" disabled=Signal::derive(move || saving.get() || name.get().trim().is_empty() || (semi() && !state.status.online.get()))/>

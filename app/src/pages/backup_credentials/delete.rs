@@ -113,7 +113,7 @@ pub fn DeleteConnection(target: RwSignal<Option<String>>) -> impl IntoView {
 
 /// TrueNAS's confirmation: tick Confirm, then Delete.
 #[component]
-fn ConfirmDelete(
+pub(super) fn ConfirmDelete(
     confirmed: RwSignal<bool>,
     busy: Memo<bool>,
     error: RwSignal<Option<String>>,

@@ -6,7 +6,7 @@ use keyhaven_core::ssh::{self, Imported};
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::FormTarget;
+use super::{FormTarget, fields::GenerateFields};
 use crate::{
     components::{Busy, Dialog, ErrorLine, FormActions, Submit},
     kdf,
@@ -138,20 +138,10 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
             </Show>
             <form on:submit=submit>
                 <label>"Name" <input type="text" required bind:value=name/></label>
-                <div class="inline-fields">
-                    <label>
-                        "Key Type"
-                        <select on:change=move |ev| kind.set(KeyChoice::from_label(&event_target_value(&ev)))>
-                            {KeyChoice::ALL.map(|c| view! { <option value=c.label() selected=c == KeyChoice::Ed25519>{c.label()}</option> })}
-                        </select>
-                    </label>
-                    <button type="button" prop:disabled=move || generating.get() || saving.get() on:click=move |_| {
-                        saved.set(false);
-                        generate.run((kind.get_untracked(), name.get_untracked().trim().to_owned()));
-                    }>
-                        "Generate Keypair"
-                    </button>
-                </div>
+                <GenerateFields kind disabled=Signal::derive(move || generating.get() || saving.get()) generate=Callback::new(move |()| {
+                    saved.set(false);
+                    generate.run((kind.get_untracked(), name.get_untracked().trim().to_owned()));
+                })/>
                 <Busy when=generating label="Generating the keypair"/>
                 <KeyField label="Private Key" value=private placeholder=move || if locked() && id.get().is_some() {
                     "Locked: unlock the keyring to see the private key."

@@ -5,6 +5,7 @@
 
 mod connection_form;
 mod delete;
+mod fields;
 mod host_keys;
 mod icons;
 mod install;

@@ -18,17 +18,19 @@ use keyhaven_core::{
 use leptos::{ev::SubmitEvent, prelude::*};
 use secrecy::SecretString;
 
-use super::SystemTarget;
+use super::{
+    super::fields::{
+        AdminFields, HostPortFields, MoreOptions, SetupMethod, SetupMethodField, UsernameFields,
+    },
+    SystemTarget,
+};
 use crate::{
-    components::{Busy, Dialog, ErrorLine, FormActions, OtpField, Submit},
+    components::{Busy, Dialog, ErrorLine, FormActions, Submit},
     error::AppError,
     keychain::{self, OnSystem, SystemSemiAutomatic},
     net::truenas::TrueNasError,
     state::{AppState, page_scheme},
 };
-
-const SEMI_AUTOMATIC: &str = "Semi-automatic (TrueNAS only)";
-const MANUAL: &str = "Manual";
 
 #[component]
 pub fn SystemConnectionForm(
@@ -47,9 +49,9 @@ pub fn SystemConnectionForm(
     };
     let name = text(|c| c.name.clone(), "");
     let method = RwSignal::new(if editing.is_some() {
-        MANUAL
+        SetupMethod::Manual
     } else {
-        SEMI_AUTOMATIC
+        SetupMethod::SemiAutomatic
     });
     let url = RwSignal::new(String::new());
     let admin_username = RwSignal::new("root".to_owned());
@@ -72,7 +74,7 @@ pub fn SystemConnectionForm(
     let error = RwSignal::new(None::<String>);
     let system = StoredValue::new(system);
     let close = Callback::new(move |()| target.set(None));
-    let semi = move || method.get() == SEMI_AUTOMATIC;
+    let semi = move || method.get() == SetupMethod::SemiAutomatic;
     let keypairs: Vec<(String, String)> = keychain
         .keypairs
         .iter()
@@ -119,7 +121,7 @@ pub fn SystemConnectionForm(
             let name = name.get_untracked().trim().to_owned();
             let username = username.get_untracked().trim().to_owned();
             let sudo = sudo.get_untracked() && username != "root";
-            if method.get_untracked() == SEMI_AUTOMATIC {
+            if method.get_untracked() == SetupMethod::SemiAutomatic {
                 if let Some((remote, _)) = keyring_remote.get_untracked() {
                     let pair = keychain::Pairing {
                         name,
@@ -188,15 +190,7 @@ pub fn SystemConnectionForm(
             <form on:submit=submit>
                 <label>"Name" <input type="text" required bind:value=name/></label>
                 <Show when=move || editing.is_none()>
-                    <label>
-                        "Setup Method"
-                        <select on:change=move |ev| {
-                            method.set(if event_target_value(&ev) == MANUAL { MANUAL } else { SEMI_AUTOMATIC });
-                        }>
-                            <option value=MANUAL>{MANUAL}</option>
-                            <option value=SEMI_AUTOMATIC selected=true>{SEMI_AUTOMATIC}</option>
-                        </select>
-                    </label>
+                    <SetupMethodField method/>
                 </Show>
                 <Show when=semi>
                     <fieldset>
@@ -210,23 +204,14 @@ pub fn SystemConnectionForm(
                                 </p>
                             }
                         >
-                            <label>"Admin Username" <input type="text" autocomplete="off" bind:value=admin_username/></label>
-                            <label>"Admin Password" <input type="password" autocomplete="off" required bind:value=admin_password/></label>
-                            <OtpField otp/>
+                            <AdminFields admin_username admin_password otp/>
                         </Show>
                     </fieldset>
                 </Show>
                 <Show when=move || !semi()>
-                    <label>"Host" <input type="text" required bind:value=host/></label>
-                    <label>"Port" <input type="number" min="1" max="65535" required bind:value=port/></label>
+                    <HostPortFields host port/>
                 </Show>
-                <label>"Username" <input type="text" required bind:value=username/></label>
-                <Show when=move || semi() && username.get().trim() != "root">
-                    <label class="inline checkbox">
-                        <input type="checkbox" bind:checked=sudo/>
-                        "Enable passwordless sudo for zfs commands"
-                    </label>
-                </Show>
+                <UsernameFields username sudo semi=Signal::derive(semi)/>
                 <label>
                     "Private Key"
                     <select on:change=move |ev| keypair.set(event_target_value(&ev))>
@@ -257,10 +242,7 @@ pub fn SystemConnectionForm(
                     </div>
                     <Busy when=discovering label="The system is scanning the host's SSH keys"/>
                 </Show>
-                <details>
-                    <summary>"More Options"</summary>
-                    <label>"Connect Timeout" <input type="number" min="1" max="300" bind:value=timeout/></label>
-                </details>
+                <MoreOptions timeout/>
                 <Busy when=saving label="Saving on the system"/>
                 <ErrorLine error/>
                 <FormActions on_cancel=close submit="Save" disabled=Signal::derive(move || saving.get() || name.get().trim().is_empty())/>

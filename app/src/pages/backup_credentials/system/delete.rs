@@ -4,9 +4,9 @@
 
 use leptos::prelude::*;
 
-use super::Deleting;
+use super::{super::delete::ConfirmDelete, Deleting};
 use crate::{
-    components::{Busy, Dialog, ErrorLine, Submit},
+    components::{Busy, Dialog, Submit},
     keychain::OnSystem,
     state::AppState,
 };
@@ -54,6 +54,8 @@ pub fn SystemDelete(
         "Delete SSH Connection"
     };
     let in_use = move || users.get().and_then(Result::ok).unwrap_or_default();
+    // Delete waits until the system said what uses the credential.
+    let ready_busy = Memo::new(move |_| busy.get() || users.get().is_none());
     view! {
         <Dialog title on_cancel=cancel>
             <p>"Are you sure you want to delete the " <strong>{name.clone()}</strong> {format!(" {what} on the system?")}</p>
@@ -71,19 +73,7 @@ pub fn SystemDelete(
                     }.into_any(),
                 })}
             </Suspense>
-            <label class="inline checkbox"><input type="checkbox" bind:checked=confirmed/> "Confirm"</label>
-            <ErrorLine error/>
-            <div class="actions">
-                <button type="button" on:click=move |_| cancel.run(())>"Cancel"</button>
-                <button
-                    type="button"
-                    class="danger"
-                    prop:disabled=move || !confirmed.get() || busy.get() || users.get().is_none()
-                    on:click=move |_| delete.run(!in_use().is_empty())
-                >
-                    "Delete"
-                </button>
-            </div>
+            <ConfirmDelete confirmed busy=ready_busy error cancel delete=Callback::new(move |()| delete.run(!in_use().is_empty()))/>
         </Dialog>
     }
 }

@@ -9,7 +9,10 @@ use keyhaven_core::truenas::keychain::Keychain;
 use leptos::{ev::SubmitEvent, prelude::*};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{super::keypair_form::KeyField, SystemTarget};
+use super::{
+    super::{fields::GenerateFields, keypair_form::KeyField},
+    SystemTarget,
+};
 use crate::{
     components::{Busy, Dialog, ErrorLine, FormActions, Submit},
     keychain::OnSystem,
@@ -80,19 +83,9 @@ pub fn SystemKeypairForm(
         <Dialog title="SSH Keypairs" on_cancel=close wide=true>
             <form on:submit=submit>
                 <label>"Name" <input type="text" required bind:value=name/></label>
-                <div class="inline-fields">
-                    <label>
-                        "Key Type"
-                        <select on:change=move |ev| kind.set(KeyChoice::from_label(&event_target_value(&ev)))>
-                            {KeyChoice::ALL.map(|c| view! { <option value=c.label() selected=c == KeyChoice::Ed25519>{c.label()}</option> })}
-                        </select>
-                    </label>
-                    <button type="button" prop:disabled=move || generating.get() || saving.get() on:click=move |_| {
-                        generate.run((kind.get_untracked(), name.get_untracked().trim().to_owned()));
-                    }>
-                        "Generate Keypair"
-                    </button>
-                </div>
+                <GenerateFields kind disabled=Signal::derive(move || generating.get() || saving.get()) generate=Callback::new(move |()| {
+                    generate.run((kind.get_untracked(), name.get_untracked().trim().to_owned()));
+                })/>
                 <Busy when=generating label="Generating the keypair"/>
                 <KeyField label="Private Key" value=private placeholder=|| "Paste an OpenSSH or PEM private key, import a file, or Generate Keypair."/>
                 <KeyField label="Public Key" value=public placeholder=|| "Left empty, the system derives it from the private key."/>

@@ -1,0 +1,114 @@
+//! The fields the SSH Connections and SSH Keypairs forms share, in
+//! Keyhaven's scope and a system's alike, with the seed's labels.
+
+use leptos::prelude::*;
+
+use crate::{components::OtpField, keypairs::KeyChoice};
+
+/// The SSH Connections form's Setup Method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupMethod {
+    SemiAutomatic,
+    Manual,
+}
+
+impl SetupMethod {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::SemiAutomatic => "Semi-automatic (TrueNAS only)",
+            Self::Manual => "Manual",
+        }
+    }
+}
+
+/// "Setup Method", shown when adding (an edit is Manual).
+#[component]
+pub fn SetupMethodField(method: RwSignal<SetupMethod>) -> impl IntoView {
+    let manual = SetupMethod::Manual.label();
+    let semi = SetupMethod::SemiAutomatic.label();
+    view! {
+        <label>
+            "Setup Method"
+            <select on:change=move |ev| {
+                method.set(if event_target_value(&ev) == manual { SetupMethod::Manual } else { SetupMethod::SemiAutomatic });
+            }>
+                <option value=manual>{manual}</option>
+                <option value=semi selected=true>{semi}</option>
+            </select>
+        </label>
+    }
+}
+
+/// Admin Username, Admin Password and One-Time Password (if necessary).
+#[component]
+pub fn AdminFields(
+    admin_username: RwSignal<String>,
+    admin_password: RwSignal<String>,
+    otp: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <label>"Admin Username" <input type="text" autocomplete="off" bind:value=admin_username/></label>
+        <label>"Admin Password" <input type="password" autocomplete="off" required bind:value=admin_password/></label>
+        <OtpField otp/>
+    }
+}
+
+/// Host and Port (Manual).
+#[component]
+pub fn HostPortFields(host: RwSignal<String>, port: RwSignal<String>) -> impl IntoView {
+    view! {
+        <label>"Host" <input type="text" required bind:value=host/></label>
+        <label>"Port" <input type="number" min="1" max="65535" required bind:value=port/></label>
+    }
+}
+
+/// Username, and the zfs sudo box for a user other than root (Semi-automatic).
+#[component]
+pub fn UsernameFields(
+    username: RwSignal<String>,
+    sudo: RwSignal<bool>,
+    #[prop(into)] semi: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <label>"Username" <input type="text" required bind:value=username/></label>
+        <Show when=move || semi.get() && username.get().trim() != "root">
+            <label class="inline checkbox">
+                <input type="checkbox" bind:checked=sudo/>
+                "Enable passwordless sudo for zfs commands"
+            </label>
+        </Show>
+    }
+}
+
+/// More Options: Connect Timeout.
+#[component]
+pub fn MoreOptions(timeout: RwSignal<String>) -> impl IntoView {
+    view! {
+        <details>
+            <summary>"More Options"</summary>
+            <label>"Connect Timeout" <input type="number" min="1" max="300" bind:value=timeout/></label>
+        </details>
+    }
+}
+
+/// Key Type and Generate Keypair.
+#[component]
+pub fn GenerateFields(
+    kind: RwSignal<KeyChoice>,
+    #[prop(into)] disabled: Signal<bool>,
+    generate: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <div class="inline-fields">
+            <label>
+                "Key Type"
+                <select on:change=move |ev| kind.set(KeyChoice::from_label(&event_target_value(&ev)))>
+                    {KeyChoice::ALL.map(|c| view! { <option value=c.label() selected=c == KeyChoice::Ed25519>{c.label()}</option> })}
+                </select>
+            </label>
+            <button type="button" prop:disabled=move || disabled.get() on:click=move |_| generate.run(())>
+                "Generate Keypair"
+            </button>
+        </div>
+    }
+}
