@@ -8,7 +8,8 @@ use secrecy::SecretString;
 use super::{
     FormTarget,
     fields::{
-        AdminFields, HostPortFields, MoreOptions, SetupMethod, SetupMethodField, UsernameFields,
+        AdminFields, HostKeysField, HostPortFields, MoreOptions, SetupMethod, SetupMethodField,
+        UsernameFields,
     },
     host_keys::{HostKeyChanged, HostKeyList, shown},
 };
@@ -148,15 +149,7 @@ pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> im
                     </select>
                 </label>
                 <Show when=move || !semi()>
-                    <label>
-                        "Remote Host Key"
-                        <textarea
-                            rows="4"
-                            spellcheck="false"
-                            prop:value=move || host_keys.get()
-                            on:input=move |ev| host_keys.set(event_target_value(&ev))
-                        ></textarea>
-                    </label>
+                    <HostKeysField host_keys/>
                     <HostKeyList keys=Signal::derive(move || shown(&host_keys.get())) label="Remote Host Key fingerprints"/>
                     <div class="inline-fields">
                         <button

@@ -3,7 +3,12 @@
 
 use leptos::prelude::*;
 
-use crate::{components::OtpField, keypairs::KeyChoice};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::{
+    components::{OtpField, Submit},
+    keypairs::{self, KeyChoice},
+};
 
 /// The SSH Connections form's Setup Method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,4 +116,39 @@ pub fn GenerateFields(
             </button>
         </div>
     }
+}
+
+/// Remote Host Key: one OpenSSH public key per line.
+#[component]
+pub fn HostKeysField(host_keys: RwSignal<String>) -> impl IntoView {
+    view! {
+        <label>
+            "Remote Host Key"
+            <textarea
+                rows="4"
+                spellcheck="false"
+                prop:value=move || host_keys.get()
+                on:input=move |ev| host_keys.set(event_target_value(&ev))
+            ></textarea>
+        </label>
+    }
+}
+
+/// Generate Keypair's work: a new key of the chosen type (named after the
+/// form's Name) fills Private Key and Public Key.
+pub fn generator(
+    error: RwSignal<Option<String>>,
+    private: RwSignal<String>,
+    public: RwSignal<String>,
+) -> Submit<(KeyChoice, String)> {
+    Submit::new(
+        error,
+        move |(choice, comment): (KeyChoice, String)| async move {
+            keypairs::generate_for_form(choice, &comment).await
+        },
+        move |(text, line): (SecretString, String)| {
+            private.set(text.expose_secret().to_owned());
+            public.set(line);
+        },
+    )
 }

@@ -6,7 +6,10 @@ use keyhaven_core::ssh::{self, Imported};
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{FormTarget, fields::GenerateFields};
+use super::{
+    FormTarget,
+    fields::{GenerateFields, generator},
+};
 use crate::{
     components::{Busy, Dialog, ErrorLine, FormActions, Submit},
     kdf,
@@ -55,17 +58,7 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
 
     // Ed25519 and ECDSA take milliseconds; RSA waits for WebCrypto, which
     // works off this thread while the progress shows.
-    let generate = Submit::new(
-        error,
-        move |(choice, comment): (KeyChoice, String)| async move {
-            keypairs::generate_for_form(choice, &comment).await
-        },
-        move |(text, line): (SecretString, String)| {
-            private.set(text.expose_secret().to_owned());
-            public.set(line);
-            key_passphrase.set(String::new());
-        },
-    );
+    let generate = generator(error, private, public);
     let generating = generate.pending();
     let save = Submit::new(
         error,
@@ -140,6 +133,7 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
                 <label>"Name" <input type="text" required bind:value=name/></label>
                 <GenerateFields kind disabled=Signal::derive(move || generating.get() || saving.get()) generate=Callback::new(move |()| {
                     saved.set(false);
+                    key_passphrase.set(String::new());
                     generate.run((kind.get_untracked(), name.get_untracked().trim().to_owned()));
                 })/>
                 <Busy when=generating label="Generating the keypair"/>

@@ -20,7 +20,8 @@ use secrecy::SecretString;
 
 use super::{
     super::fields::{
-        AdminFields, HostPortFields, MoreOptions, SetupMethod, SetupMethodField, UsernameFields,
+        AdminFields, HostKeysField, HostPortFields, MoreOptions, SetupMethod, SetupMethodField,
+        UsernameFields,
     },
     SystemTarget,
 };
@@ -222,15 +223,7 @@ pub fn SystemConnectionForm(
                     </select>
                 </label>
                 <Show when=move || !semi()>
-                    <label>
-                        "Remote Host Key"
-                        <textarea
-                            rows="4"
-                            spellcheck="false"
-                            prop:value=move || host_keys.get()
-                            on:input=move |ev| host_keys.set(event_target_value(&ev))
-                        ></textarea>
-                    </label>
+                    <HostKeysField host_keys/>
                     <div class="inline-fields">
                         <button
                             type="button"

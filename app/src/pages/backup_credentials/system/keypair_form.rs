@@ -10,13 +10,16 @@ use leptos::{ev::SubmitEvent, prelude::*};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{
-    super::{fields::GenerateFields, keypair_form::KeyField},
+    super::{
+        fields::{GenerateFields, generator},
+        keypair_form::KeyField,
+    },
     SystemTarget,
 };
 use crate::{
     components::{Busy, Dialog, ErrorLine, FormActions, Submit},
     keychain::OnSystem,
-    keypairs::{self, KeyChoice},
+    keypairs::KeyChoice,
     state::AppState,
 };
 
@@ -42,16 +45,7 @@ pub fn SystemKeypairForm(
     let error = RwSignal::new(None::<String>);
     let system = StoredValue::new(system);
     let close = Callback::new(move |()| target.set(None));
-    let generate = Submit::new(
-        error,
-        move |(choice, comment): (KeyChoice, String)| async move {
-            keypairs::generate_for_form(choice, &comment).await
-        },
-        move |(text, line): (SecretString, String)| {
-            private.set(text.expose_secret().to_owned());
-            public.set(line);
-        },
-    );
+    let generate = generator(error, private, public);
     let generating = generate.pending();
     let save = Submit::new(
         error,
