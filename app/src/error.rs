@@ -160,9 +160,12 @@ pub enum AppError {
         reason: Box<crate::systems::NotConnected>,
     },
 
-    /// A system refused a keychain call's fields (by the form's labels).
-    #[error("{system}: {fields}")]
-    InvalidOnSystem { system: String, fields: String },
+    /// A system refused a keychain call's fields: (form label, message).
+    #[error("{system}: {}", fields.iter().map(|(label, message)| format!("{label}: {message}")).collect::<Vec<_>>().join("; "))]
+    InvalidOnSystem {
+        system: String,
+        fields: Vec<(String, String)>,
+    },
 
     /// Installing would create a credential whose name is taken there.
     #[error("{system}: nothing was installed: {plan}.")]
@@ -189,6 +192,14 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// What a system said about each of a form's fields, by label.
+    pub fn field_errors(&self) -> Vec<(String, String)> {
+        match self {
+            Self::InvalidOnSystem { fields, .. } => fields.clone(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The server can't be reached: the change waits, which is no failure.
     pub fn is_offline(&self) -> bool {
         matches!(self, Self::Api(ApiError::Offline))

@@ -236,6 +236,8 @@ test('a system\'s own credentials: semi-automatic and discovery run by the syste
   await form.getByLabel('Name', { exact: true }).fill('a-to-b');
   await form.getByRole('button', { name: 'Save' }).click();
   await expect(form.getByRole('alert')).toContainText('Name: Object with this name already exists');
+  // … and under the Name field itself.
+  await expect(form.locator('label:has-text("Name") + .field-error')).toHaveText('Object with this name already exists');
   await form.getByLabel('Name', { exact: true }).fill('a-manual');
   await form.getByRole('button', { name: 'Save' }).click();
   await expect(form).toBeHidden();

@@ -64,9 +64,8 @@ impl OnSystem {
                     system: self.name.clone(),
                     fields: fields
                         .iter()
-                        .map(|f| format!("{}: {}", field_label(f.field()), f.message))
-                        .collect::<Vec<_>>()
-                        .join("; "),
+                        .map(|f| (field_label(f.field()).to_owned(), f.message.clone()))
+                        .collect(),
                 },
                 error => AppError::AtSystem {
                     system: self.name.clone(),

@@ -152,3 +152,31 @@ pub fn generator(
         },
     )
 }
+
+/// What a system said about the fields of the form open on it, by label.
+pub type Invalid = RwSignal<Vec<(String, String)>>;
+
+/// The system's message for the field `label`, under it.
+#[component]
+pub fn FieldError(label: &'static str, invalid: Invalid) -> impl IntoView {
+    let message =
+        move || invalid.with(|all| all.iter().find(|(l, _)| l == label).map(|(_, m)| m.clone()));
+    view! {
+        <Show when=move || message().is_some()>
+            <p class="field-error">{message}</p>
+        </Show>
+    }
+}
+
+/// Runs a system form's work, keeping what the system said per field.
+pub async fn noting_fields<T>(
+    invalid: Invalid,
+    work: impl Future<Output = Result<T, crate::error::AppError>>,
+) -> Result<T, crate::error::AppError> {
+    invalid.set(Vec::new());
+    let result = work.await;
+    if let Err(e) = &result {
+        invalid.set(e.field_errors());
+    }
+    result
+}

@@ -20,8 +20,8 @@ use secrecy::SecretString;
 
 use super::{
     super::fields::{
-        AdminFields, HostKeysField, HostPortFields, MoreOptions, SetupMethod, SetupMethodField,
-        UsernameFields,
+        AdminFields, FieldError, HostKeysField, HostPortFields, Invalid, MoreOptions, SetupMethod,
+        SetupMethodField, UsernameFields, noting_fields,
     },
     SystemTarget,
 };
@@ -73,6 +73,7 @@ pub fn SystemConnectionForm(
     let host_keys = text(|c| c.remote_host_key.clone(), "");
     let timeout = text(|c| c.connect_timeout.to_string(), "10");
     let error = RwSignal::new(None::<String>);
+    let invalid: Invalid = RwSignal::new(Vec::new());
     let system = StoredValue::new(system);
     let close = Callback::new(move |()| target.set(None));
     let semi = move || method.get() == SetupMethod::SemiAutomatic;
@@ -113,64 +114,67 @@ pub fn SystemConnectionForm(
     let discovering = discover.pending();
     let save = Submit::new(
         error,
-        move |()| async move {
-            let keypair = keypair
-                .get_untracked()
-                .parse::<u64>()
-                .map_err(|_| AppError::ChooseKeypair)?;
-            let connect_timeout = check_connect_timeout(&timeout.get_untracked())?;
-            let name = name.get_untracked().trim().to_owned();
-            let username = username.get_untracked().trim().to_owned();
-            let sudo = sudo.get_untracked() && username != "root";
-            if method.get_untracked() == SetupMethod::SemiAutomatic {
-                if let Some((remote, _)) = keyring_remote.get_untracked() {
-                    let pair = keychain::Pairing {
-                        name,
-                        username,
-                        keypair,
-                        sudo,
-                        connect_timeout,
-                    };
-                    return keychain::pair_systems(state, &system.get_value(), &remote, pair).await;
+        move |()| {
+            noting_fields(invalid, async move {
+                let keypair = keypair
+                    .get_untracked()
+                    .parse::<u64>()
+                    .map_err(|_| AppError::ChooseKeypair)?;
+                let connect_timeout = check_connect_timeout(&timeout.get_untracked())?;
+                let name = name.get_untracked().trim().to_owned();
+                let username = username.get_untracked().trim().to_owned();
+                let sudo = sudo.get_untracked() && username != "root";
+                if method.get_untracked() == SetupMethod::SemiAutomatic {
+                    if let Some((remote, _)) = keyring_remote.get_untracked() {
+                        let pair = keychain::Pairing {
+                            name,
+                            username,
+                            keypair,
+                            sudo,
+                            connect_timeout,
+                        };
+                        return keychain::pair_systems(state, &system.get_value(), &remote, pair)
+                            .await;
+                    }
+                    let url = normalize_truenas_url(&url.get_untracked(), &page_scheme())?;
+                    // The system would send the admin password there in plain text.
+                    if !secret_transport_allowed(&url) {
+                        return Err(AppError::AtRemote {
+                            url,
+                            error: TrueNasError::Insecure,
+                            hint: None,
+                        });
+                    }
+                    return OnSystem::open(state, &system.get_value())
+                        .await?
+                        .semiautomatic(SystemSemiAutomatic {
+                            name,
+                            url,
+                            admin_username: admin_username.get_untracked().trim().to_owned(),
+                            admin_password: SecretString::from(admin_password.get_untracked()),
+                            otp: otp.get_untracked(),
+                            username,
+                            keypair,
+                            connect_timeout,
+                            sudo,
+                        })
+                        .await;
                 }
-                let url = normalize_truenas_url(&url.get_untracked(), &page_scheme())?;
-                // The system would send the admin password there in plain text.
-                if !secret_transport_allowed(&url) {
-                    return Err(AppError::AtRemote {
-                        url,
-                        error: TrueNasError::Insecure,
-                        hint: None,
-                    });
+                let connection = Connection {
+                    name,
+                    host: host.get_untracked().trim().to_owned(),
+                    port: check_port(&port.get_untracked())?,
+                    username,
+                    keypair_id: String::new(),
+                    remote_host_keys: host_keys.get_untracked().trim().to_owned(),
+                    connect_timeout,
+                };
+                let on = OnSystem::open(state, &system.get_value()).await?;
+                match editing {
+                    Some(id) => on.update_connection(id, &connection, keypair).await,
+                    None => on.create_connection(&connection, keypair).await.map(drop),
                 }
-                return OnSystem::open(state, &system.get_value())
-                    .await?
-                    .semiautomatic(SystemSemiAutomatic {
-                        name,
-                        url,
-                        admin_username: admin_username.get_untracked().trim().to_owned(),
-                        admin_password: SecretString::from(admin_password.get_untracked()),
-                        otp: otp.get_untracked(),
-                        username,
-                        keypair,
-                        connect_timeout,
-                        sudo,
-                    })
-                    .await;
-            }
-            let connection = Connection {
-                name,
-                host: host.get_untracked().trim().to_owned(),
-                port: check_port(&port.get_untracked())?,
-                username,
-                keypair_id: String::new(),
-                remote_host_keys: host_keys.get_untracked().trim().to_owned(),
-                connect_timeout,
-            };
-            let on = OnSystem::open(state, &system.get_value()).await?;
-            match editing {
-                Some(id) => on.update_connection(id, &connection, keypair).await,
-                None => on.create_connection(&connection, keypair).await.map(drop),
-            }
+            })
         },
         move |()| {
             admin_password.set(String::new());
@@ -190,6 +194,7 @@ pub fn SystemConnectionForm(
             <p class="hint">{format!("On {system_name}: saved in the system's own keychain.")}</p>
             <form on:submit=submit>
                 <label>"Name" <input type="text" required bind:value=name/></label>
+                <FieldError label="Name" invalid/>
                 <Show when=move || editing.is_none()>
                     <SetupMethodField method/>
                 </Show>
@@ -211,8 +216,11 @@ pub fn SystemConnectionForm(
                 </Show>
                 <Show when=move || !semi()>
                     <HostPortFields host port/>
+                    <FieldError label="Host" invalid/>
+                    <FieldError label="Port" invalid/>
                 </Show>
                 <UsernameFields username sudo semi=Signal::derive(semi)/>
+                <FieldError label="Username" invalid/>
                 <label>
                     "Private Key"
                     <select on:change=move |ev| keypair.set(event_target_value(&ev))>
@@ -224,6 +232,7 @@ pub fn SystemConnectionForm(
                 </label>
                 <Show when=move || !semi()>
                     <HostKeysField host_keys/>
+                    <FieldError label="Remote Host Key" invalid/>
                     <div class="inline-fields">
                         <button
                             type="button"

@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{
     super::{
-        fields::{GenerateFields, generator},
+        fields::{FieldError, GenerateFields, Invalid, generator, noting_fields},
         keypair_form::KeyField,
     },
     SystemTarget,
@@ -43,25 +43,28 @@ pub fn SystemKeypairForm(
     let public = RwSignal::new(stored.map(|k| k.public_key.clone()).unwrap_or_default());
     let kind = RwSignal::new(KeyChoice::Ed25519);
     let error = RwSignal::new(None::<String>);
+    let invalid: Invalid = RwSignal::new(Vec::new());
     let system = StoredValue::new(system);
     let close = Callback::new(move |()| target.set(None));
     let generate = generator(error, private, public);
     let generating = generate.pending();
     let save = Submit::new(
         error,
-        move |()| async move {
-            let on = OnSystem::open(state, &system.get_value()).await?;
-            let name = name.get_untracked().trim().to_owned();
-            let private = SecretString::from(private.get_untracked());
-            let given = !private.expose_secret().trim().is_empty();
-            let public = public.get_untracked().trim().to_owned();
-            match editing {
-                Some(id) => {
-                    on.update_keypair(id, &name, given.then_some(&private), &public)
-                        .await
+        move |()| {
+            noting_fields(invalid, async move {
+                let on = OnSystem::open(state, &system.get_value()).await?;
+                let name = name.get_untracked().trim().to_owned();
+                let private = SecretString::from(private.get_untracked());
+                let given = !private.expose_secret().trim().is_empty();
+                let public = public.get_untracked().trim().to_owned();
+                match editing {
+                    Some(id) => {
+                        on.update_keypair(id, &name, given.then_some(&private), &public)
+                            .await
+                    }
+                    None => on.create_keypair(&name, &private, &public).await.map(drop),
                 }
-                None => on.create_keypair(&name, &private, &public).await.map(drop),
-            }
+            })
         },
         move |()| {
             target.set(None);
@@ -77,12 +80,15 @@ pub fn SystemKeypairForm(
         <Dialog title="SSH Keypairs" on_cancel=close wide=true>
             <form on:submit=submit>
                 <label>"Name" <input type="text" required bind:value=name/></label>
+                <FieldError label="Name" invalid/>
                 <GenerateFields kind disabled=Signal::derive(move || generating.get() || saving.get()) generate=Callback::new(move |()| {
                     generate.run((kind.get_untracked(), name.get_untracked().trim().to_owned()));
                 })/>
                 <Busy when=generating label="Generating the keypair"/>
                 <KeyField label="Private Key" value=private placeholder=|| "Paste an OpenSSH or PEM private key, import a file, or Generate Keypair."/>
+                <FieldError label="Private Key" invalid/>
                 <KeyField label="Public Key" value=public placeholder=|| "Left empty, the system derives it from the private key."/>
+                <FieldError label="Public Key" invalid/>
                 <Busy when=saving label="Saving on the system"/>
                 <ErrorLine error/>
                 <FormActions on_cancel=close submit="Save" disabled=Signal::derive(move || saving.get() || generating.get() || name.get().trim().is_empty())/>
