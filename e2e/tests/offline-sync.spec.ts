@@ -158,21 +158,24 @@ test('the same connection edited in two browsers: the later edit wins and the ot
   const other = await secondBrowser(browser, user);
   await expect(row(other, 'SSH Connections', 'shared')).toContainText('10.0.0.1:22');
 
+  // The other browser opens the connection first: its form holds port 22.
+  // (Live sync brings it the edit below at once, but not into an open form.)
+  await row(other, 'SSH Connections', 'shared').getByRole('button', { name: 'shared', exact: true }).click();
+  const otherForm = other.getByRole('dialog', { name: 'SSH Connections' });
+  await expect(otherForm.getByLabel('Port')).toHaveValue('22');
+
   // First edit: the port, here.
   await row(page, 'SSH Connections', 'shared').getByRole('button', { name: 'shared', exact: true }).click();
-  let form = page.getByRole('dialog', { name: 'SSH Connections' });
+  const form = page.getByRole('dialog', { name: 'SSH Connections' });
   await form.getByLabel('Port').fill('2201');
   await form.getByRole('button', { name: 'Save' }).click();
   await expect(form).toBeHidden();
   await synced(page);
 
-  // Later edit: the host, in the other browser, which hadn't seen the first.
-  await row(other, 'SSH Connections', 'shared').getByRole('button', { name: 'shared', exact: true }).click();
-  form = other.getByRole('dialog', { name: 'SSH Connections' });
-  await expect(form.getByLabel('Port')).toHaveValue('22');
-  await form.getByLabel('Host', { exact: true }).fill('10.0.0.9');
-  await form.getByRole('button', { name: 'Save' }).click();
-  await expect(form).toBeHidden();
+  // Later edit: the host, in the other browser's form opened before the first.
+  await otherForm.getByLabel('Host', { exact: true }).fill('10.0.0.9');
+  await otherForm.getByRole('button', { name: 'Save' }).click();
+  await expect(otherForm).toBeHidden();
   await synced(other);
 
   await comeBack(page);
