@@ -3,7 +3,7 @@
 //! the dialog's error line, and what to do when it succeeded. One run at a
 //! time also means no older result can land over a newer one.
 
-use std::{future::Future, rc::Rc};
+use std::{future::Future, pin::Pin, rc::Rc};
 
 use leptos::prelude::*;
 
@@ -21,10 +21,15 @@ impl<I: 'static> Clone for Submit<I> {
 
 impl<I: 'static> Copy for Submit<I> {}
 
+/// A submit's work with its success handling folded in, behind one type,
+/// so every dialog shares one copy of the `Action` code per input type
+/// (each closure type would otherwise instantiate its own).
+type Work<I> = Rc<dyn Fn(I) -> Pin<Box<dyn Future<Output = Result<(), AppError>>>>>;
+
 impl<I: Clone + 'static> Submit<I> {
     /// `work` runs with the submitted input; its error goes to `error`, its
     /// value to `done`.
-    pub fn new<T, Fu>(
+    pub fn new<T: 'static, Fu>(
         error: RwSignal<Option<String>>,
         work: impl Fn(I) -> Fu + 'static,
         done: impl Fn(T) + 'static,
@@ -32,14 +37,24 @@ impl<I: Clone + 'static> Submit<I> {
     where
         Fu: Future<Output = Result<T, AppError>> + 'static,
     {
-        let (work, done) = (Rc::new(work), Rc::new(done));
+        let done = Rc::new(done);
+        let work: Work<I> = Rc::new(move |input| {
+            let (running, done) = (work(input), done.clone());
+            Box::pin(async move {
+                done(running.await?);
+                Ok(())
+            })
+        });
+        Self::erased(error, work)
+    }
+
+    fn erased(error: RwSignal<Option<String>>, work: Work<I>) -> Self {
         let action = Action::new_local(move |input: &I| {
-            let (work, done, input) = (work.clone(), done.clone(), input.clone());
+            let running = work(input.clone());
             async move {
                 error.set(None);
-                match work(input).await {
-                    Ok(value) => done(value),
-                    Err(e) => error.set(Some(e.to_string())),
+                if let Err(e) = running.await {
+                    error.set(Some(e.to_string()));
                 }
             }
         });
