@@ -23,7 +23,8 @@ use tokio::sync::broadcast;
 
 use crate::store::AccountId;
 
-/// The PostgreSQL channel the servers announce writes on.
+/// The PostgreSQL channel the servers announce writes on (blob writes
+/// notify it in their own transaction, `store/postgres.rs`).
 const CHANNEL: &str = "keyhaven_blobs";
 
 /// One committed change of one blob.
@@ -38,7 +39,7 @@ pub struct Change {
 impl Change {
     /// `"<account> <name> <tag or ->"`: names are `[a-z0-9._-]`, tags hex,
     /// so spaces separate safely.
-    fn payload(&self) -> String {
+    pub fn payload(&self) -> String {
         format!(
             "{} {} {}",
             self.account,
@@ -104,8 +105,18 @@ impl Events {
         events
     }
 
-    /// Announces a committed change. A failed NOTIFY still tells this
-    /// server's streams; the other servers' browsers fall back to polling.
+    /// Announces a committed blob write. On PostgreSQL the write's own
+    /// transaction has already notified every server, this one included.
+    pub fn written(&self, change: Change) {
+        if let Reach::ThisServer = self.reach {
+            // No receivers is fine: nobody is listening.
+            let _ = self.sender.send(change);
+        }
+    }
+
+    /// Announces a committed change the store did not notify itself (a
+    /// delete). A failed NOTIFY still tells this server's streams; the
+    /// other servers' browsers fall back to polling.
     pub async fn announce(&self, change: Change) {
         if let Reach::Postgres(pool) = &self.reach {
             let notified = sqlx::query("SELECT pg_notify($1, $2)")

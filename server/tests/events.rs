@@ -97,6 +97,17 @@ async fn a_write_is_announced_to_its_account_only(backend: Backend) {
     assert_eq!(event, "changed");
     assert_eq!(data["name"], "keyring");
     assert_eq!(data["tag"], tag.as_str());
+    // A delete is announced without a tag.
+    let deleted = ana
+        .delete(server.api("/blobs/keyring"))
+        .header("if-match", format!("\"{tag}\""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let (event, data) = stream.next().await;
+    assert_eq!((event.as_str(), data["name"].as_str()), ("changed", Some("keyring")));
+    assert_eq!(data["tag"], Value::Null);
 }
 
 on_both_backends!(a_write_is_announced_to_its_account_only);

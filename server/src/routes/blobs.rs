@@ -108,14 +108,11 @@ pub async fn put(
         .await?
     {
         PutOutcome::Stored => {
-            state
-                .events
-                .announce(Change {
-                    account: account.id,
-                    name: name.clone(),
-                    tag: Some(tag.clone()),
-                })
-                .await;
+            state.events.written(Change {
+                account: account.id,
+                name: name.clone(),
+                tag: Some(tag.clone()),
+            });
             let status = match precondition {
                 Precondition::Create => StatusCode::CREATED,
                 Precondition::Match(_) => StatusCode::OK,

@@ -9,6 +9,9 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// A blob write tells every server on the database, in its transaction.
+    const NOTIFY_SQL: Option<&'static str> = Some("SELECT pg_notify('keyhaven_blobs', $1)");
+
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(16)

@@ -223,6 +223,20 @@ macro_rules! sql_store {
                         query = query.bind(tag);
                     }
                     let written = query.execute(&mut *tx).await?;
+                    // Announced in the write's own transaction, where the
+                    // database can (PostgreSQL): delivered at commit, and
+                    // only if it commits.
+                    if let (1, Some(notify)) = (written.rows_affected(), <$store>::NOTIFY_SQL) {
+                        let change = $crate::events::Change {
+                            account,
+                            name: name_owned.clone(),
+                            tag: Some(new_tag_owned.clone()),
+                        };
+                        sqlx::query(notify)
+                            .bind(change.payload())
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     tx.commit().await?;
                     Ok::<u64, sqlx::Error>(written.rows_affected())
                 })

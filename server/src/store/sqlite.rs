@@ -47,6 +47,9 @@ impl SqliteStore {
         Ok(Self { pool, writer })
     }
 
+    /// One server per SQLite file: writes are announced locally, not here.
+    const NOTIFY_SQL: Option<&'static str> = None;
+
     /// One server per SQLite file: writes are announced locally.
     fn events_reach(&self) -> crate::events::Reach {
         crate::events::Reach::ThisServer
