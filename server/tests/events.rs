@@ -106,7 +106,10 @@ async fn a_write_is_announced_to_its_account_only(backend: Backend) {
         .unwrap();
     assert_eq!(deleted.status(), 204);
     let (event, data) = stream.next().await;
-    assert_eq!((event.as_str(), data["name"].as_str()), ("changed", Some("keyring")));
+    assert_eq!(
+        (event.as_str(), data["name"].as_str()),
+        ("changed", Some("keyring"))
+    );
     assert_eq!(data["tag"], Value::Null);
 }
 

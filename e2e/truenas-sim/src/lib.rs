@@ -3,5 +3,6 @@
 
 pub mod keychain;
 pub mod rpc;
+pub mod semiautomatic;
 pub mod state;
 pub mod totp;

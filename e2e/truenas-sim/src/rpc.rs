@@ -6,7 +6,7 @@ use std::io::Write;
 use serde_json::{Value, json};
 
 use crate::{
-    keychain,
+    keychain, semiautomatic,
     state::{ReplicationTask, Sim},
     totp,
 };
@@ -116,7 +116,7 @@ async fn call(
             if session.user.is_none() {
                 return Err(call_error(13, "EACCES", "Not authenticated"));
             }
-            keychain::semiautomatic_setup(sim, params.first().unwrap_or(&Value::Null)).await
+            semiautomatic::setup(sim, params.first().unwrap_or(&Value::Null)).await
         }
         _ => Err(error(METHOD_NOT_FOUND, "Method not found", Value::Null)),
     }

@@ -1,0 +1,176 @@
+//! What a system's keychain answers mean, and what installing would do.
+
+use super::*;
+
+const ED: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBlw2Y+hKsEBzQ2P4Y5oS6yEfT9eYbcwnRz6Ps2HLtTG";
+
+fn query() -> Value {
+    json!([
+        {"id": 1, "name": "repl", "type": "SSH_KEY_PAIR", "attributes": {
+            "private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\n…\n-----END OPENSSH PRIVATE KEY-----\n",
+            "public_key": format!("{ED} root@nas1")}},
+        {"id": 2, "name": "nas2", "type": "SSH_CREDENTIALS", "attributes": {
+            "host": "10.0.0.2", "port": 22, "username": "root", "private_key": 1,
+            "remote_host_key": ED, "connect_timeout": 10}},
+        {"id": 3, "name": "cloud", "type": "CLOUD_SOMETHING", "attributes": {}},
+        {"id": 4, "name": "broken", "type": "SSH_CREDENTIALS", "attributes": {"host": "x"}},
+        {"name": "no id", "type": "SSH_KEY_PAIR", "attributes": {}},
+    ])
+}
+
+fn keypair(name: &str, public: &str) -> Keypair {
+    Keypair {
+        name: name.into(),
+        key_type: "ssh-ed25519".into(),
+        public_key: public.into(),
+        fingerprint: String::new(),
+    }
+}
+
+fn connection(name: &str) -> Connection {
+    Connection {
+        name: name.into(),
+        host: "10.0.0.2".into(),
+        port: 22,
+        username: "root".into(),
+        keypair_id: "k".into(),
+        remote_host_keys: format!("{ED} comment"),
+        connect_timeout: 10,
+    }
+}
+
+#[test]
+fn a_query_reads_keypairs_and_connections_and_skips_the_rest() {
+    let keychain = Keychain::from_query(&query());
+    assert_eq!(keychain.keypairs.len(), 1);
+    assert!(keychain.keypairs[0].private_key.is_some());
+    assert_eq!(keychain.connections.len(), 1);
+    assert_eq!(keychain.connections[0].keypair, 1);
+    assert!(keychain.name_taken("repl") && keychain.name_taken("nas2"));
+    assert!(!keychain.name_taken("cloud"));
+    // The comment doesn't matter; the key does.
+    assert_eq!(
+        keychain
+            .keypair_with_public(&format!("{ED} other"))
+            .map(|k| k.id),
+        Some(1)
+    );
+    assert!(
+        keychain
+            .keypair_with_public("ssh-ed25519 AAAAother")
+            .is_none()
+    );
+    // A redacted private key is no private key.
+    let redacted = json!([{"id": 1, "name": "r", "type": "SSH_KEY_PAIR",
+        "attributes": {"private_key": "********", "public_key": ED}}]);
+    assert!(
+        Keychain::from_query(&redacted).keypairs[0]
+            .private_key
+            .is_none()
+    );
+}
+
+#[test]
+fn installing_reuses_the_same_key_and_reports_taken_names() {
+    let keychain = Keychain::from_query(&query());
+    // Same key under another name: used as it is; the connection's
+    // name is taken by one that matches it: nothing to do.
+    let plan = InstallPlan::new(&keychain, &keypair("mine", ED), Some(&connection("nas2")));
+    assert_eq!(
+        plan.keypair,
+        KeypairStep::Present {
+            id: 1,
+            name: "repl".into()
+        }
+    );
+    assert_eq!(
+        plan.connection,
+        Some(ConnectionStep::Present {
+            name: "nas2".into()
+        })
+    );
+    assert!(!plan.blocked());
+    // A new key whose name another credential has: blocked, reported.
+    let other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH0kVAw0aNEV2tq7tqpuOf8wHIC5TC0o+UmuI5pFvqAa";
+    let plan = InstallPlan::new(&keychain, &keypair("nas2", other), None);
+    assert_eq!(
+        plan.keypair,
+        KeypairStep::NameTaken {
+            name: "nas2".into()
+        }
+    );
+    assert!(plan.blocked());
+    // The same connection (name and key) with another port there: it is
+    // brought in line.
+    let mut changed = connection("nas2");
+    changed.port = 2222;
+    let plan = InstallPlan::new(&keychain, &keypair("mine", ED), Some(&changed));
+    assert_eq!(
+        plan.connection,
+        Some(ConnectionStep::Update {
+            id: 2,
+            name: "nas2".into(),
+            fields: vec!["Port"]
+        })
+    );
+    assert!(!plan.blocked());
+    // A connection named like one that uses another key: blocked.
+    let plan = InstallPlan::new(&keychain, &keypair("fresh", other), Some(&changed));
+    assert_eq!(
+        plan.connection,
+        Some(ConnectionStep::NameTaken {
+            name: "nas2".into()
+        })
+    );
+    assert!(plan.blocked());
+    // Fresh names: both created.
+    let plan = InstallPlan::new(
+        &keychain,
+        &keypair("new", other),
+        Some(&connection("new-conn")),
+    );
+    assert_eq!(plan.keypair, KeypairStep::Create { name: "new".into() });
+    assert_eq!(
+        plan.connection,
+        Some(ConnectionStep::Create {
+            name: "new-conn".into()
+        })
+    );
+    assert_eq!(plan.describe().len(), 2);
+}
+
+#[test]
+fn differences_name_the_form_fields() {
+    let system = Keychain::from_query(&query()).connections.remove(0);
+    assert!(differences(&connection("x"), &system).is_empty());
+    let mut moved = connection("x");
+    moved.port = 2222;
+    moved.remote_host_keys =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH0kVAw0aNEV2tq7tqpuOf8wHIC5TC0o+UmuI5pFvqAa".into();
+    assert_eq!(
+        differences(&moved, &system),
+        vec!["Port", "Remote Host Key"]
+    );
+}
+
+#[test]
+fn fields_are_named_by_their_form_labels() {
+    assert_eq!(field_label("name"), "Name");
+    assert_eq!(field_label("attributes.remote_host_key"), "Remote Host Key");
+    assert_eq!(field_label("otp_token"), "One-Time Password (if necessary)");
+    assert_eq!(field_label("something.new"), "something.new");
+}
+
+#[test]
+fn call_arguments_have_truenas_shapes() {
+    let args = create_connection(&connection("c"), 7);
+    assert_eq!(args[0]["type"], "SSH_CREDENTIALS");
+    assert_eq!(args[0]["attributes"]["private_key"], 7);
+    assert_eq!(
+        args[0]["attributes"]["remote_host_key"],
+        format!("{ED} comment")
+    );
+    let args = create_keypair("k", &SecretString::from("PRIVATE".to_owned()), ED);
+    assert_eq!(args[0]["attributes"]["private_key"], "PRIVATE");
+    assert_eq!(args[0]["type"], "SSH_KEY_PAIR");
+}
