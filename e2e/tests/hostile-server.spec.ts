@@ -12,6 +12,7 @@ import {
   stopAfterEach, synced,
 } from './own';
 import { sql, type Server } from './server';
+import { simCall } from './sim';
 import { startSshd } from './sshd';
 
 stopAfterEach();
@@ -158,6 +159,15 @@ test("a keypair's public key and a connection's host keys swapped: the remote au
   const theirHostKey = hostKey();
   const ourHostKey = hostKey();
   await addManualConnection(page, 'manual', 'repl', '192.0.2.10', 22, ourHostKey);
+  // The system the connection could be installed on, authenticated.
+  await page.getByRole('link', { name: 'Back to the dashboard' }).click();
+  await addSystem(page, 'nas2', nas.url);
+  await page.getByRole('button', { name: 'Authenticate nas2' }).click();
+  const authenticate = page.getByRole('dialog', { name: 'Authenticate' });
+  await authenticate.getByLabel('Admin Password').fill(ROOT_PASSWORD);
+  await authenticate.getByRole('button', { name: 'Authenticate' }).click();
+  await expect(authenticate).toBeHidden({ timeout: 30_000 });
+  await openBackupCredentials(page);
   await synced(page);
   const before = readMetadata(keyhaven, user);
   const ours = item(before.keypairs, 'repl').value.public_key;
@@ -180,6 +190,18 @@ test("a keypair's public key and a connection's host keys swapped: the remote au
   await expect(keypairNotice).toContainText(`Public key: ${ours} → ${theirs}`);
   const hostKeyNotice = notice(page, 'SSH Connection “manual” was changed outside your keyring');
   await expect(hostKeyNotice).toContainText(`Remote host keys: ${ourHostKeys} → ${theirHostKey}`);
+
+  // Installing the changed connection on a system is refused before
+  // anything is sent: a system must not be told to replicate to host keys
+  // the user never chose.
+  await widget(page, 'SSH Connections').getByRole('button', { name: 'Install manual on systems' }).click();
+  const install = page.getByRole('dialog', { name: 'Install on Systems' });
+  await install.getByLabel('nas2').check();
+  await install.getByRole('button', { name: 'Review' }).click();
+  await expect(install.getByRole('listitem').filter({ hasText: 'nas2' })).toContainText('this connection was changed outside your keyring');
+  await expect(install.getByRole('button', { name: 'Install' })).toBeDisabled();
+  await install.getByRole('button', { name: 'Close' }).click();
+  expect(await simCall(page, nas, ROOT_PASSWORD, 'keychaincredential.query', [[]])).toEqual([]);
 
   // Semi-automatic setup with that keypair: what the remote authorizes is
   // derived from the private key, never read from the metadata.
