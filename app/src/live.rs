@@ -12,11 +12,9 @@ use serde::Deserialize;
 use wasm_bindgen::{JsCast, prelude::Closure};
 use web_sys::{EventSource, MessageEvent};
 
-use crate::{
-    net::api::{KEYRING, METADATA},
-    state::AppState,
-    sync::SyncKind,
-};
+use keyhaven_core::sync::live::{self, Held};
+
+use crate::{state::AppState, sync::SyncKind};
 
 const EVENTS: &str = "/api/v1/events";
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -107,13 +105,18 @@ fn connect(state: AppState, retry: RwSignal<u32>, backoff: StoredValue<Duration>
     })
 }
 
-/// Whether a change is one this browser doesn't have yet.
+/// Whether a change is one this browser doesn't have yet (core decides).
 fn is_news(state: AppState, changed: &Changed) -> bool {
-    let held = match changed.name.as_deref() {
-        Some(METADATA) => state.book.metadata_tag.get_untracked(),
-        Some(KEYRING) => state.book.keyring_tag.get_untracked(),
-        // Missed announcements, or a blob this app doesn't keep: pull.
-        _ => return changed.name.is_none(),
-    };
-    changed.tag.is_none() || held != changed.tag
+    let (metadata, keyring) = (
+        state.book.metadata_tag.get_untracked(),
+        state.book.keyring_tag.get_untracked(),
+    );
+    live::is_news(
+        changed.name.as_deref(),
+        changed.tag.as_deref(),
+        Held {
+            metadata: metadata.as_deref(),
+            keyring: keyring.as_deref(),
+        },
+    )
 }

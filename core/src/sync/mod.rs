@@ -18,6 +18,7 @@
 //!   accepted, a verified merge, an unlock), so a junk keyring served once
 //!   can't reset it.
 
+pub mod live;
 pub mod metadata;
 
 use crate::keyring::Keyring;
