@@ -100,30 +100,18 @@ pub fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
 
     step("Server load on PostgreSQL (wrk, 64 connections)");
     let postgres = Postgres::start()?;
-    let server = start_server(
-        ws,
-        &binary,
-        &[
-            "--database-url".into(),
-            postgres.url(),
-            "--signups-per-hour".into(),
-            "100000".into(),
-            "--trusted-proxy".into(),
-            "127.0.0.1/32".into(),
-        ],
-    )?;
+    let on_postgres = [
+        "--database-url".into(),
+        postgres.url(),
+        "--signups-per-hour".into(),
+        "100000".into(),
+        "--trusted-proxy".into(),
+        "127.0.0.1/32".into(),
+    ];
+    let server = start_server(ws, &binary, &on_postgres)?;
     let addr = server.url.trim_start_matches("http://").to_owned();
     step("Live sync across two servers on one PostgreSQL");
-    let other = start_server(
-        ws,
-        &binary,
-        &[
-            "--database-url".into(),
-            postgres.url(),
-            "--signups-per-hour".into(),
-            "100000".into(),
-        ],
-    )?;
+    let other = start_server(ws, &binary, &on_postgres)?;
     rows.extend(live_sync(
         ws,
         &server.url,
