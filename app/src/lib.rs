@@ -10,6 +10,7 @@ mod error;
 mod kdf;
 mod keychain;
 mod keypairs;
+pub mod lanes;
 mod live;
 mod net;
 mod online;
@@ -21,6 +22,8 @@ mod sync;
 mod systems;
 mod tabs;
 mod trust;
+
+pub use error::AppError;
 
 use leptos::prelude::*;
 use leptos_router::{

@@ -19,3 +19,5 @@ fn the_app_mounts_and_renders_its_shell() {
     let text = body.text_content().unwrap_or_default();
     assert!(text.contains("Keyhaven"), "top bar missing: {text}");
 }
+
+mod lanes;

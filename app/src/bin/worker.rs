@@ -1,36 +1,57 @@
 //! The key-derivation worker: the slow KDFs off the page's thread, so the
 //! page stays responsive while a passphrase is stretched — Argon2id for the
-//! keyring (64 MiB, 3 passes), bcrypt-pbkdf for encrypted SSH keys.
+//! keyring (64 MiB, 3 passes, 4 lanes), bcrypt-pbkdf for encrypted SSH keys.
+//!
+//! Argon2id's lanes are filled by a pool of helper workers sharing one
+//! memory (`keyhaven_app::lanes`) when the page is cross-origin isolated
+//! and has cores to spare; otherwise, or if a helper fails, right here on
+//! one thread. Both give the same key.
 //!
 //! Protocol: it posts `"ready"` once its wasm is running; then each message
 //! `{id, kind: "argon2id", secret, salt, memory, passes, lanes}` or
 //! `{id, kind: "bcrypt-pbkdf", secret, salt, rounds, length}` (byte fields
-//! as `Uint8Array`) is answered with `{id, key: Uint8Array}` or
+//! as `Uint8Array`) is answered with `{id, key: Uint8Array, threads}` or
 //! `{id, error: string}`.
 
+use std::{cell::RefCell, rc::Rc};
+
 use js_sys::{Object, Reflect, Uint8Array};
+use keyhaven_app::lanes::Lanes;
 use keyhaven_core::{
-    keyring::{KdfParams, derive_kek},
+    keyring::{KdfParams, argon2id::Inputs, derive_kek},
     ssh::bcrypt_kdf,
 };
 use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 use zeroize::Zeroizing;
 
+/// The helper workers' script, next to this worker's.
+const LANE_SCRIPT: &str = "/argon2-lane.js";
+
+thread_local! {
+    /// The pool, when there is one; taken while a derivation uses it, so a
+    /// second request meanwhile runs on this thread.
+    static LANES: RefCell<Option<Rc<Lanes>>> = RefCell::new(Lanes::start(LANE_SCRIPT).map(Rc::new));
+}
+
 fn main() {
     console_error_panic_hook::set_once();
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    LANES.with(|_| ()); // start the helpers now, ahead of the first unlock
     let reply_to = scope.clone();
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
-        let answer = derive(&event.data());
-        let _ = reply_to.post_message(&answer);
+        let reply_to = reply_to.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let answer = derive(&event.data()).await;
+            let _ = reply_to.post_message(&answer);
+        });
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     let _ = scope.post_message(&JsValue::from_str("ready"));
 }
 
-fn derive(request: &JsValue) -> JsValue {
+async fn derive(request: &JsValue) -> JsValue {
     let field =
         |name: &str| Reflect::get(request, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
     let number = |name: &str| field(name).as_f64().unwrap_or(0.0) as u32;
@@ -38,6 +59,7 @@ fn derive(request: &JsValue) -> JsValue {
     let _ = Reflect::set(&answer, &"id".into(), &field("id"));
     let secret = Zeroizing::new(Uint8Array::new(&field("secret")).to_vec());
     let salt = Uint8Array::new(&field("salt")).to_vec();
+    let mut threads = 1;
     let outcome: Result<Zeroizing<Vec<u8>>, String> = match field("kind").as_string().as_deref() {
         Some("bcrypt-pbkdf") => {
             bcrypt_kdf(&secret, &salt, number("rounds"), number("length") as usize)
@@ -50,9 +72,7 @@ fn derive(request: &JsValue) -> JsValue {
                 lanes: number("lanes"),
             };
             match <[u8; 16]>::try_from(salt.as_slice()) {
-                Ok(salt) => derive_kek(&secret, &salt, params)
-                    .map(|key| Zeroizing::new(key.expose().to_vec()))
-                    .map_err(|e| e.to_string()),
+                Ok(salt) => argon2id(&secret, &salt, params, &mut threads).await,
                 Err(_) => Err("The salt must be 16 bytes.".to_owned()),
             }
         }
@@ -60,10 +80,49 @@ fn derive(request: &JsValue) -> JsValue {
     match outcome {
         Ok(key) => {
             let _ = Reflect::set(&answer, &"key".into(), &Uint8Array::from(&key[..]));
+            let _ = Reflect::set(&answer, &"threads".into(), &threads.into());
         }
         Err(message) => {
             let _ = Reflect::set(&answer, &"error".into(), &JsValue::from_str(&message));
         }
     }
     answer.into()
+}
+
+/// Argon2id on the pool if there is one and the lanes can be shared,
+/// else here; `threads` says which.
+async fn argon2id(
+    secret: &[u8],
+    salt: &[u8; 16],
+    params: KdfParams,
+    threads: &mut usize,
+) -> Result<Zeroizing<Vec<u8>>, String> {
+    params.validate().map_err(|e| e.to_string())?;
+    let pool = LANES.with(|lanes| lanes.borrow_mut().take());
+    match pool {
+        Some(pool) if params.lanes > 1 => {
+            let inputs = Inputs {
+                password: secret,
+                salt,
+                secret: &[],
+                associated_data: &[],
+                tag_length: 32,
+            };
+            match pool.hash(&inputs, params).await {
+                Ok(key) => {
+                    *threads = pool.threads().min(params.lanes as usize);
+                    LANES.with(|lanes| *lanes.borrow_mut() = Some(pool));
+                    return Ok(key);
+                }
+                // A helper failed: the pool ends here (dropping it ends
+                // its workers) and this worker derives alone from now on.
+                Err(error) => web_sys::console::warn_1(&error.to_string().into()),
+            }
+        }
+        Some(pool) => LANES.with(|lanes| *lanes.borrow_mut() = Some(pool)),
+        None => {}
+    }
+    derive_kek(secret, salt, params)
+        .map(|key| Zeroizing::new(key.expose().to_vec()))
+        .map_err(|e| e.to_string())
 }

@@ -55,6 +55,7 @@
 //! Entry ids (`api-key/<system id>`, `ssh-private/<keypair id>`) and times
 //! are readable without the passphrase; values are not.
 
+pub mod argon2id;
 mod entry;
 mod format;
 mod kdf;

@@ -1,0 +1,267 @@
+//! Argon2id on several threads: the key worker (or a test page) starts one
+//! helper worker per core (`public/argon2-lane.js`), each running the
+//! `argon2/module` wasm over one shared `WebAssembly.Memory`. This side does
+//! the BLAKE2b ends of Argon2 (`core::keyring::argon2id`): it writes each
+//! lane's first two blocks, shares the lanes out, waits for the threads,
+//! reads the last column and makes the tag — then wipes the memory.
+//!
+//! Shared memory exists only when the page is cross-origin isolated (the
+//! server sends COOP and COEP); without it, or on one core, [`Lanes::start`]
+//! says no and the caller derives on its own thread, with the same result.
+
+use std::{cell::RefCell, rc::Rc};
+
+use futures::{channel::oneshot, future::try_join_all};
+use js_sys::{Object, Reflect, Uint8Array, WebAssembly};
+use keyhaven_core::keyring::{
+    KdfParams,
+    argon2id::{Argon2id, BLOCK_BYTES, Inputs},
+};
+use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
+use web_sys::{ErrorEvent, MessageEvent, Worker};
+use zeroize::Zeroizing;
+
+use crate::error::AppError;
+
+/// `argon2/module`, built for the shared memory by `build.rs`.
+pub static MODULE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/argon2_lanes.wasm"));
+
+/// The memory's layout: the module's own statics below 64 KiB (it has none
+/// today), the threads' meeting point, their scratch space, then the blocks.
+const RESERVED: u32 = 64 * 1024;
+const BARRIER_AT: u32 = RESERVED;
+const SCRATCH_AT: u32 = RESERVED + 1024;
+const SCRATCH_BYTES: u32 = 3 * BLOCK_BYTES as u32;
+const BLOCKS_AT: u32 = 128 * 1024;
+const PAGE: u32 = 64 * 1024;
+/// Room for this many threads' scratch below the blocks.
+const MAX_THREADS: u32 = (BLOCKS_AT - SCRATCH_AT) / SCRATCH_BYTES;
+
+/// A pool of Argon2 threads, kept warm between derivations.
+pub struct Lanes {
+    module: WebAssembly::Module,
+    helpers: Vec<Helper>,
+}
+
+impl Lanes {
+    /// Threads for Argon2 when this page is cross-origin isolated and has
+    /// two cores or more; `None` otherwise (nothing to gain, or no shared
+    /// memory to gain it with). `script` is the helper's URL.
+    pub fn start(script: &str) -> Option<Self> {
+        let global = js_sys::global();
+        let isolated = Reflect::get(&global, &"crossOriginIsolated".into()).ok()?;
+        if isolated.as_bool() != Some(true) {
+            return None;
+        }
+        let navigator = Reflect::get(&global, &"navigator".into()).ok()?;
+        let cores = Reflect::get(&navigator, &"hardwareConcurrency".into())
+            .ok()?
+            .as_f64()?;
+        let threads = (cores as u32).min(MAX_THREADS);
+        if threads < 2 {
+            return None;
+        }
+        let module = WebAssembly::Module::new(&Uint8Array::from(MODULE).into()).ok()?;
+        if !fits_below_reserved(&module)? {
+            return None;
+        }
+        let helpers = (0..threads)
+            .map(|_| Helper::start(script))
+            .collect::<Option<Vec<_>>>()?;
+        Some(Self { module, helpers })
+    }
+
+    /// How many threads share the lanes.
+    pub fn threads(&self) -> usize {
+        self.helpers.len()
+    }
+
+    /// Argon2id of `inputs`, its lanes filled in parallel. An error means
+    /// a thread failed: drop the pool (its workers end) and derive on one
+    /// thread instead.
+    pub async fn hash(
+        &self,
+        inputs: &Inputs<'_>,
+        params: KdfParams,
+    ) -> Result<Zeroizing<Vec<u8>>, AppError> {
+        let argon = Argon2id::new(inputs, params)?;
+        let geometry = argon.geometry();
+        let size = BLOCKS_AT as usize + geometry.blocks() * BLOCK_BYTES;
+        let pages =
+            u32::try_from(size.div_ceil(PAGE as usize)).map_err(|_| failed("too much memory"))?;
+        let memory = shared_memory(pages)?;
+        let buffer = memory.buffer();
+        let at = |lane: u32, column: u32| {
+            BLOCKS_AT + (geometry.index(lane, column) * BLOCK_BYTES) as u32
+        };
+        for lane in 0..geometry.lanes() {
+            view(&buffer, at(lane, 0), 2 * BLOCK_BYTES).copy_from(&argon.first_blocks(lane)[..]);
+        }
+        let threads = self.helpers.len().min(geometry.lanes() as usize) as u32;
+        let runs =
+            self.helpers
+                .iter()
+                .take(threads as usize)
+                .enumerate()
+                .map(|(thread, helper)| {
+                    let thread = thread as u32;
+                    let first_lane = thread * geometry.lanes() / threads;
+                    let next_lane = (thread + 1) * geometry.lanes() / threads;
+                    let job = Job {
+                        blocks: BLOCKS_AT,
+                        scratch: SCRATCH_AT + thread * SCRATCH_BYTES,
+                        barrier: BARRIER_AT,
+                        lanes: geometry.lanes(),
+                        lane_length: geometry.lane_length(),
+                        passes: geometry.passes(),
+                        first_lane,
+                        lane_count: next_lane - first_lane,
+                        threads,
+                    };
+                    helper.run(&self.module, &memory, job)
+                });
+        let outcome = try_join_all(runs).await;
+        let mut last_column = Zeroizing::new(vec![0; geometry.lanes() as usize * BLOCK_BYTES]);
+        if outcome.is_ok() {
+            let last = geometry.lane_length() - 1;
+            for (lane, block) in last_column.chunks_exact_mut(BLOCK_BYTES).enumerate() {
+                view(&buffer, at(lane as u32, last), BLOCK_BYTES).copy_to(block);
+            }
+        }
+        // The blocks are as secret as the passphrase they stretch.
+        Uint8Array::new(&buffer).fill(0, 0, size as u32);
+        outcome?;
+        Ok(argon.tag(&last_column))
+    }
+}
+
+impl Drop for Lanes {
+    fn drop(&mut self) {
+        for helper in &self.helpers {
+            helper.worker.terminate();
+        }
+    }
+}
+
+/// What one thread is told: addresses in the shared memory and its lanes
+/// (the field names `argon2-lane.js` reads).
+struct Job {
+    blocks: u32,
+    scratch: u32,
+    barrier: u32,
+    lanes: u32,
+    lane_length: u32,
+    passes: u32,
+    first_lane: u32,
+    lane_count: u32,
+    threads: u32,
+}
+
+impl Job {
+    fn to_js(&self) -> Object {
+        let object = Object::new();
+        for (name, value) in [
+            ("blocks", self.blocks),
+            ("scratch", self.scratch),
+            ("barrier", self.barrier),
+            ("lanes", self.lanes),
+            ("laneLength", self.lane_length),
+            ("passes", self.passes),
+            ("firstLane", self.first_lane),
+            ("laneCount", self.lane_count),
+            ("threads", self.threads),
+        ] {
+            let _ = Reflect::set(&object, &name.into(), &value.into());
+        }
+        object
+    }
+}
+
+type Reply = oneshot::Sender<Result<(), AppError>>;
+
+/// One helper worker and the answer it owes.
+struct Helper {
+    worker: Worker,
+    reply: Rc<RefCell<Option<Reply>>>,
+    _on_message: Closure<dyn Fn(MessageEvent)>,
+    _on_error: Closure<dyn Fn(ErrorEvent)>,
+}
+
+impl Helper {
+    fn start(script: &str) -> Option<Self> {
+        let worker = Worker::new(script).ok()?;
+        let reply: Rc<RefCell<Option<Reply>>> = Rc::default();
+        let answer = reply.clone();
+        let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+            let error = Reflect::get(&event.data(), &"error".into())
+                .ok()
+                .and_then(|e| e.as_string());
+            if let Some(sender) = answer.borrow_mut().take() {
+                let _ = sender.send(error.map_or(Ok(()), |e| Err(failed(&e))));
+            }
+        });
+        let answer = reply.clone();
+        let on_error = Closure::<dyn Fn(ErrorEvent)>::new(move |event: ErrorEvent| {
+            if let Some(sender) = answer.borrow_mut().take() {
+                let _ = sender.send(Err(failed(&event.message())));
+            }
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Some(Self {
+            worker,
+            reply,
+            _on_message: on_message,
+            _on_error: on_error,
+        })
+    }
+
+    async fn run(
+        &self,
+        module: &WebAssembly::Module,
+        memory: &WebAssembly::Memory,
+        job: Job,
+    ) -> Result<(), AppError> {
+        let (sender, receiver) = oneshot::channel();
+        *self.reply.borrow_mut() = Some(sender);
+        let message = Object::new();
+        let _ = Reflect::set(&message, &"module".into(), module);
+        let _ = Reflect::set(&message, &"memory".into(), memory);
+        let _ = Reflect::set(&message, &"job".into(), &job.to_js());
+        self.worker
+            .post_message(&message)
+            .map_err(|_| failed("the browser refused to share the memory"))?;
+        receiver.await.map_err(|_| failed("a thread stopped"))?
+    }
+}
+
+fn failed(why: &str) -> AppError {
+    AppError::Browser(format!("Parallel Argon2 failed: {why}."))
+}
+
+/// A shared memory of exactly `pages` pages (zeroed, as new memory is).
+fn shared_memory(pages: u32) -> Result<WebAssembly::Memory, AppError> {
+    let descriptor = Object::new();
+    let _ = Reflect::set(&descriptor, &"initial".into(), &pages.into());
+    let _ = Reflect::set(&descriptor, &"maximum".into(), &pages.into());
+    let _ = Reflect::set(&descriptor, &"shared".into(), &JsValue::TRUE);
+    WebAssembly::Memory::new(&descriptor).map_err(|_| failed("the browser refused the memory"))
+}
+
+/// Whether the module's own statics end below [`RESERVED`], read from an
+/// instance over a small memory.
+fn fits_below_reserved(module: &WebAssembly::Module) -> Option<bool> {
+    let memory = shared_memory(RESERVED / PAGE + 1).ok()?;
+    let env = Object::new();
+    Reflect::set(&env, &"memory".into(), &memory).ok()?;
+    let imports = Object::new();
+    Reflect::set(&imports, &"env".into(), &env).ok()?;
+    let instance = WebAssembly::Instance::new(module, &imports).ok()?;
+    let heap_base = Reflect::get(&instance.exports(), &"__heap_base".into()).ok()?;
+    let value = Reflect::get(&heap_base, &"value".into()).ok()?.as_f64()?;
+    Some(value <= f64::from(RESERVED))
+}
+
+fn view(buffer: &JsValue, at: u32, length: usize) -> Uint8Array {
+    Uint8Array::new_with_byte_offset_and_length(buffer, at, length as u32)
+}
