@@ -2,6 +2,8 @@
 //! Argon2id for the keyring and bcrypt-pbkdf for passphrase-protected SSH
 //! keys. One worker, started ahead of need and kept warm (its first
 //! derivation also grows its memory); requests wait until it is ready.
+//! The worker shares Argon2's lanes with helper workers of its own when the
+//! page is cross-origin isolated (`lanes.rs`).
 
 use std::{cell::RefCell, collections::HashMap, rc::Rc};
 
@@ -57,6 +59,12 @@ fn worker() -> Result<Rc<RefCell<KdfWorker>>, AppError> {
             Reflect::get(&data, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
         };
         let id = field("id").as_f64().unwrap_or(-1.0) as u32;
+        // Said where an administrator (and the e2e tests) can see it:
+        // whether Argon2 got the shared memory its parallel lanes need.
+        if let Some(threads) = field("threads").as_f64() {
+            let note = format!("Keyhaven: Argon2id ran on {} thread(s).", threads as u32);
+            web_sys::console::info_1(&note.into());
+        }
         let reply = match field("error").as_string() {
             Some(error) => Err(AppError::Browser(error)),
             None => Ok(Zeroizing::new(Uint8Array::new(&field("key")).to_vec())),

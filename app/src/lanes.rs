@@ -11,7 +11,7 @@
 
 use std::{cell::RefCell, rc::Rc};
 
-use futures::{channel::oneshot, future::try_join_all};
+use futures::channel::oneshot;
 use js_sys::{Object, Reflect, Uint8Array, WebAssembly};
 use keyhaven_core::keyring::{
     KdfParams,
@@ -41,6 +41,8 @@ const MAX_THREADS: u32 = (BLOCKS_AT - SCRATCH_AT) / SCRATCH_BYTES;
 pub struct Lanes {
     module: WebAssembly::Module,
     helpers: Vec<Helper>,
+    /// The derivation under way: how many threads are still to answer.
+    gather: Rc<RefCell<Option<Gather>>>,
 }
 
 impl Lanes {
@@ -65,10 +67,15 @@ impl Lanes {
         if !fits_below_reserved(&module)? {
             return None;
         }
+        let gather = Rc::default();
         let helpers = (0..threads)
-            .map(|_| Helper::start(script))
+            .map(|_| Helper::start(script, &gather))
             .collect::<Option<Vec<_>>>()?;
-        Some(Self { module, helpers })
+        Some(Self {
+            module,
+            helpers,
+            gather,
+        })
     }
 
     /// How many threads share the lanes.
@@ -98,29 +105,33 @@ impl Lanes {
             view(&buffer, at(lane, 0), 2 * BLOCK_BYTES).copy_from(&argon.first_blocks(lane)[..]);
         }
         let threads = self.helpers.len().min(geometry.lanes() as usize) as u32;
-        let runs =
-            self.helpers
-                .iter()
-                .take(threads as usize)
-                .enumerate()
-                .map(|(thread, helper)| {
-                    let thread = thread as u32;
-                    let first_lane = thread * geometry.lanes() / threads;
-                    let next_lane = (thread + 1) * geometry.lanes() / threads;
-                    let job = Job {
-                        blocks: BLOCKS_AT,
-                        scratch: SCRATCH_AT + thread * SCRATCH_BYTES,
-                        barrier: BARRIER_AT,
-                        lanes: geometry.lanes(),
-                        lane_length: geometry.lane_length(),
-                        passes: geometry.passes(),
-                        first_lane,
-                        lane_count: next_lane - first_lane,
-                        threads,
-                    };
-                    helper.run(&self.module, &memory, job)
-                });
-        let outcome = try_join_all(runs).await;
+        let (done, finished) = oneshot::channel();
+        *self.gather.borrow_mut() = Some(Gather {
+            remaining: threads,
+            done,
+        });
+        for (thread, helper) in (0..threads).zip(&self.helpers) {
+            let first_lane = thread * geometry.lanes() / threads;
+            let next_lane = (thread + 1) * geometry.lanes() / threads;
+            let job = Job {
+                blocks: BLOCKS_AT,
+                scratch: SCRATCH_AT + thread * SCRATCH_BYTES,
+                barrier: BARRIER_AT,
+                lanes: geometry.lanes(),
+                lane_length: geometry.lane_length(),
+                passes: geometry.passes(),
+                first_lane,
+                lane_count: next_lane - first_lane,
+                threads,
+            };
+            let posted = helper.post(&self.module, &memory, &job);
+            if posted.is_err() {
+                report(&self.gather, posted);
+            }
+        }
+        let outcome = finished
+            .await
+            .unwrap_or_else(|_| Err(failed("a thread stopped")));
         let mut last_column = Zeroizing::new(vec![0; geometry.lanes() as usize * BLOCK_BYTES]);
         if outcome.is_ok() {
             let last = geometry.lane_length() - 1;
@@ -177,61 +188,71 @@ impl Job {
     }
 }
 
-type Reply = oneshot::Sender<Result<(), AppError>>;
+/// Threads still to answer, and where to say when all have (or one failed).
+struct Gather {
+    remaining: u32,
+    done: oneshot::Sender<Result<(), AppError>>,
+}
 
-/// One helper worker and the answer it owes.
+/// One thread's answer: the derivation is over when the last succeeds or
+/// the first fails (the others then wait for it forever, until the pool is
+/// dropped and its workers end).
+fn report(gather: &RefCell<Option<Gather>>, outcome: Result<(), AppError>) {
+    let mut current = gather.borrow_mut();
+    let Some(waiting) = current.as_mut() else {
+        return;
+    };
+    waiting.remaining -= 1;
+    if (outcome.is_err() || waiting.remaining == 0)
+        && let Some(waiting) = current.take()
+    {
+        let _ = waiting.done.send(outcome);
+    }
+}
+
+/// One helper worker.
 struct Helper {
     worker: Worker,
-    reply: Rc<RefCell<Option<Reply>>>,
     _on_message: Closure<dyn Fn(MessageEvent)>,
     _on_error: Closure<dyn Fn(ErrorEvent)>,
 }
 
 impl Helper {
-    fn start(script: &str) -> Option<Self> {
+    fn start(script: &str, gather: &Rc<RefCell<Option<Gather>>>) -> Option<Self> {
         let worker = Worker::new(script).ok()?;
-        let reply: Rc<RefCell<Option<Reply>>> = Rc::default();
-        let answer = reply.clone();
+        let answer = gather.clone();
         let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
             let error = Reflect::get(&event.data(), &"error".into())
                 .ok()
                 .and_then(|e| e.as_string());
-            if let Some(sender) = answer.borrow_mut().take() {
-                let _ = sender.send(error.map_or(Ok(()), |e| Err(failed(&e))));
-            }
+            report(&answer, error.map_or(Ok(()), |e| Err(failed(&e))));
         });
-        let answer = reply.clone();
+        let answer = gather.clone();
         let on_error = Closure::<dyn Fn(ErrorEvent)>::new(move |event: ErrorEvent| {
-            if let Some(sender) = answer.borrow_mut().take() {
-                let _ = sender.send(Err(failed(&event.message())));
-            }
+            report(&answer, Err(failed(&event.message())));
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         Some(Self {
             worker,
-            reply,
             _on_message: on_message,
             _on_error: on_error,
         })
     }
 
-    async fn run(
+    fn post(
         &self,
         module: &WebAssembly::Module,
         memory: &WebAssembly::Memory,
-        job: Job,
+        job: &Job,
     ) -> Result<(), AppError> {
-        let (sender, receiver) = oneshot::channel();
-        *self.reply.borrow_mut() = Some(sender);
         let message = Object::new();
         let _ = Reflect::set(&message, &"module".into(), module);
         let _ = Reflect::set(&message, &"memory".into(), memory);
         let _ = Reflect::set(&message, &"job".into(), &job.to_js());
         self.worker
             .post_message(&message)
-            .map_err(|_| failed("the browser refused to share the memory"))?;
-        receiver.await.map_err(|_| failed("a thread stopped"))?
+            .map_err(|_| failed("the browser refused to share the memory"))
     }
 }
 

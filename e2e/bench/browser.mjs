@@ -109,8 +109,14 @@ if (!signedIn.ok()) throw new Error(`sign-in failed: ${signedIn.status()}`);
 const page = await context.newPage();
 
 // Unlock: the Unlock Keyring dialog's OK until the dialog is gone — Argon2id
-// in the app's worker, then opening the keyring of 100 entries.
-{
+// in the app's worker, then opening the keyring of 100 entries. Also which
+// thread count the worker reported (its console note).
+async function unlockTimes(page) {
+  const threads = [];
+  page.on('console', (message) => {
+    const found = /Argon2id ran on (\d+) thread/.exec(message.text());
+    if (found) threads.push(Number(found[1]));
+  });
   const times = [];
   let longest = 0;
   for (let i = 0; i < runs; i++) {
@@ -140,8 +146,38 @@ const page = await context.newPage();
     times.push(end - start);
     longest = Math.max(longest, await longestTask(page, start, end));
   }
+  return { times, longest, threads: [...new Set(threads)] };
+}
+
+// Cross-origin isolated, as Keyhaven serves it: parallel lanes.
+{
+  const { times, longest, threads } = await unlockTimes(page);
   result.unlock = times;
   result.unlock_longest_task = longest;
+  result.unlock_threads = threads;
+}
+
+// Not isolated (a proxy dropping COEP; no service worker to answer from its
+// cache): the worker derives on one thread.
+{
+  const plain = await browser.newContext({ serviceWorkers: 'block' });
+  await plain.addInitScript(observeLongTasks);
+  await plain.route('**/*', async (route) => {
+    const response = await route.fetch();
+    const headers = { ...response.headers() };
+    delete headers['cross-origin-embedder-policy'];
+    await route.fulfill({ response, headers });
+  });
+  const signedIn = await plain.request.post(`${url}/api/v1/session`, {
+    data: { username: env('BENCH_USER'), password: env('BENCH_PASSWORD') },
+  });
+  if (!signedIn.ok()) throw new Error(`sign-in failed: ${signedIn.status()}`);
+  const { times, longest, threads } = await unlockTimes(await plain.newPage());
+  result.unlock_one_thread = times;
+  result.unlock_one_thread_longest_task = longest;
+  result.unlock_one_thread_threads = threads;
+  await plain.unrouteAll({ behavior: 'ignoreErrors' });
+  await plain.close();
 }
 
 // hash-wasm's Argon2id, same parameters, same browser (a blank page: no CSP).

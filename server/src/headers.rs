@@ -1,5 +1,6 @@
 //! Headers every response carries: a strict Content-Security-Policy and its
-//! companions, and a cache policy that fits what is being served.
+//! companions (cross-origin isolation among them), and a cache policy that
+//! fits what is being served.
 
 use axum::{
     extract::Request,
@@ -33,8 +34,20 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         set(header::REFERRER_POLICY, "no-referrer"),
         set(header::X_FRAME_OPTIONS, "DENY"),
+        // Cross-origin isolation: the page gets SharedArrayBuffer, which
+        // Argon2's parallel lanes need (app/src/lanes.rs). Everything the
+        // app loads is its own; WebSockets to TrueNAS and opening a system
+        // in a new tab are not subresources, so COEP leaves them alone.
         set(
             header::HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+        set(
+            header::HeaderName::from_static("cross-origin-embedder-policy"),
+            "require-corp",
+        ),
+        set(
+            header::HeaderName::from_static("cross-origin-resource-policy"),
             "same-origin",
         ),
         set(

@@ -82,6 +82,15 @@ async fn every_response_carries_a_strict_csp() {
         assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
         assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
         assert_eq!(headers[header::REFERRER_POLICY], "no-referrer", "{path}");
+        // Cross-origin isolated, for Argon2's shared memory.
+        assert_eq!(
+            headers["cross-origin-opener-policy"], "same-origin",
+            "{path}"
+        );
+        assert_eq!(
+            headers["cross-origin-embedder-policy"], "require-corp",
+            "{path}"
+        );
     }
 }
 

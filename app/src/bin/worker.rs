@@ -16,7 +16,7 @@
 use std::{cell::RefCell, rc::Rc};
 
 use js_sys::{Object, Reflect, Uint8Array};
-use keyhaven_app::lanes::Lanes;
+use keyhaven_app::{AppError, lanes::Lanes};
 use keyhaven_core::{
     keyring::{KdfParams, argon2id::Inputs, derive_kek},
     ssh::bcrypt_kdf,
@@ -116,7 +116,15 @@ async fn argon2id(
                 }
                 // A helper failed: the pool ends here (dropping it ends
                 // its workers) and this worker derives alone from now on.
-                Err(error) => web_sys::console::warn_1(&error.to_string().into()),
+                Err(error) => {
+                    // (Its message only: the worker needn't carry every
+                    // error's text.)
+                    let why = match error {
+                        AppError::Browser(why) => why,
+                        _ => "Parallel Argon2 refused its parameters.".to_owned(),
+                    };
+                    web_sys::console::warn_1(&why.into());
+                }
             }
         }
         Some(pool) => LANES.with(|lanes| *lanes.borrow_mut() = Some(pool)),
