@@ -37,12 +37,19 @@ const PAGE: u32 = 64 * 1024;
 /// Room for this many threads' scratch below the blocks.
 const MAX_THREADS: u32 = (BLOCKS_AT - SCRATCH_AT) / SCRATCH_BYTES;
 
+/// Memory per lane of the warm-up: enough work for the browser to move the
+/// fill to its optimising compiler (measured: the first unlock after it
+/// takes as long as the tenth).
+const WARM_UP_KIB_PER_LANE: u32 = 1024;
+
 /// A pool of Argon2 threads, kept warm between derivations.
 pub struct Lanes {
     module: WebAssembly::Module,
     helpers: Vec<Helper>,
     /// The derivation under way: how many threads are still to answer.
     gather: Rc<RefCell<Option<Gather>>>,
+    /// One derivation at a time: the next waits for the memory and threads.
+    turn: futures::lock::Mutex<()>,
 }
 
 impl Lanes {
@@ -75,12 +82,34 @@ impl Lanes {
             module,
             helpers,
             gather,
+            turn: futures::lock::Mutex::new(()),
         })
     }
 
     /// How many threads share the lanes.
     pub fn threads(&self) -> usize {
         self.helpers.len()
+    }
+
+    /// A small Argon2id through every thread, right after the start: the
+    /// browser compiles wasm in two tiers, and the first real derivation
+    /// would otherwise run (in part) on the slow first tier while the fast
+    /// one is made. A derivation asked for meanwhile waits its turn.
+    pub async fn warm_up(&self) -> Result<(), AppError> {
+        let inputs = Inputs {
+            password: b"warm-up",
+            salt: &[0; 16],
+            secret: &[],
+            associated_data: &[],
+            tag_length: 32,
+        };
+        let lanes = self.threads() as u32;
+        let params = KdfParams {
+            memory_kib: WARM_UP_KIB_PER_LANE * lanes,
+            passes: 1,
+            lanes,
+        };
+        self.hash(&inputs, params).await.map(drop)
     }
 
     /// Argon2id of `inputs`, its lanes filled in parallel. An error means
@@ -91,6 +120,7 @@ impl Lanes {
         inputs: &Inputs<'_>,
         params: KdfParams,
     ) -> Result<Zeroizing<Vec<u8>>, AppError> {
+        let _turn = self.turn.lock().await;
         let argon = Argon2id::new(inputs, params)?;
         let geometry = argon.geometry();
         let size = BLOCKS_AT as usize + geometry.blocks() * BLOCK_BYTES;

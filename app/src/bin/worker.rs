@@ -29,15 +29,22 @@ use zeroize::Zeroizing;
 const LANE_SCRIPT: &str = "/argon2-lane.js";
 
 thread_local! {
-    /// The pool, when there is one; taken while a derivation uses it, so a
-    /// second request meanwhile runs on this thread.
-    static LANES: RefCell<Option<Rc<Lanes>>> = RefCell::new(Lanes::start(LANE_SCRIPT).map(Rc::new));
+    /// The pool, when there is one (it takes one derivation at a time).
+    static LANES: RefCell<Option<Rc<Lanes>>> = const { RefCell::new(None) };
 }
 
 fn main() {
     console_error_panic_hook::set_once();
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    LANES.with(|_| ()); // start the helpers now, ahead of the first unlock
+    // The helpers start now, ahead of the first unlock, and warm up.
+    if let Some(pool) = Lanes::start(LANE_SCRIPT).map(Rc::new) {
+        LANES.with(|lanes| *lanes.borrow_mut() = Some(pool.clone()));
+        wasm_bindgen_futures::spawn_local(async move {
+            if pool.warm_up().await.is_err() {
+                LANES.with(|lanes| lanes.borrow_mut().take());
+            }
+        });
+    }
     let reply_to = scope.clone();
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
         let reply_to = reply_to.clone();
@@ -98,37 +105,33 @@ async fn argon2id(
     threads: &mut usize,
 ) -> Result<Zeroizing<Vec<u8>>, String> {
     params.validate().map_err(|e| e.to_string())?;
-    let pool = LANES.with(|lanes| lanes.borrow_mut().take());
-    match pool {
-        Some(pool) if params.lanes > 1 => {
-            let inputs = Inputs {
-                password: secret,
-                salt,
-                secret: &[],
-                associated_data: &[],
-                tag_length: 32,
-            };
-            match pool.hash(&inputs, params).await {
-                Ok(key) => {
-                    *threads = pool.threads().min(params.lanes as usize);
-                    LANES.with(|lanes| *lanes.borrow_mut() = Some(pool));
-                    return Ok(key);
-                }
-                // A helper failed: the pool ends here (dropping it ends
-                // its workers) and this worker derives alone from now on.
-                Err(error) => {
-                    // (Its message only: the worker needn't carry every
-                    // error's text.)
-                    let why = match error {
-                        AppError::Browser(why) => why,
-                        _ => "Parallel Argon2 refused its parameters.".to_owned(),
-                    };
-                    web_sys::console::warn_1(&why.into());
-                }
+    let pool = LANES.with(|lanes| lanes.borrow().clone());
+    if let Some(pool) = pool.filter(|_| params.lanes > 1) {
+        let inputs = Inputs {
+            password: secret,
+            salt,
+            secret: &[],
+            associated_data: &[],
+            tag_length: 32,
+        };
+        match pool.hash(&inputs, params).await {
+            Ok(key) => {
+                *threads = pool.threads().min(params.lanes as usize);
+                return Ok(key);
+            }
+            // A helper failed: the pool ends (its workers with it, once the
+            // last reference goes) and this worker derives alone from now on.
+            Err(error) => {
+                LANES.with(|lanes| lanes.borrow_mut().take());
+                // (Its message only: the worker needn't carry every
+                // error's text.)
+                let why = match error {
+                    AppError::Browser(why) => why,
+                    _ => "Parallel Argon2 refused its parameters.".to_owned(),
+                };
+                web_sys::console::warn_1(&why.into());
             }
         }
-        Some(pool) => LANES.with(|lanes| *lanes.borrow_mut() = Some(pool)),
-        None => {}
     }
     derive_kek(secret, salt, params)
         .map(|key| Zeroizing::new(key.expose().to_vec()))
