@@ -114,3 +114,37 @@ pub fn fill(memory: &mut [Block], geometry: Geometry) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_is_rounded_down_to_whole_segments_per_lane() {
+        // m' = 4p·⌊m / 4p⌋ (RFC 9106 §3.2 step 5).
+        let geometry = Geometry::new(1000, 3, 3).unwrap();
+        assert_eq!(geometry.lane_length(), 332);
+        assert_eq!(geometry.segment_length(), 83);
+        assert_eq!(geometry.blocks(), 996);
+        assert_eq!(geometry.index(2, 5), 669);
+        assert_eq!(Geometry::new(65536, 3, 4).unwrap().lane_length(), 16384);
+    }
+
+    #[test]
+    fn what_argon2_refuses_has_no_geometry() {
+        assert_eq!(Geometry::new(31, 1, 4), None); // m < 8p
+        assert_eq!(Geometry::new(64, 0, 1), None);
+        assert_eq!(Geometry::new(64, 1, 0), None);
+        assert_eq!(Geometry::new(u32::MAX, 1, u32::MAX), None);
+        assert_eq!(Geometry::from_lanes(4, 10, 1), None); // not whole segments
+        assert_eq!(Geometry::from_lanes(4, 4, 1), None); // fewer than 8 blocks
+        assert!(Geometry::from_lanes(4, 8, 1).is_some());
+    }
+
+    #[test]
+    #[should_panic(expected = "memory of the wrong size")]
+    fn filling_checks_the_memory_it_is_given() {
+        let geometry = Geometry::new(32, 1, 4).unwrap();
+        fill(&mut [[0; BLOCK_WORDS]; 31], geometry);
+    }
+}

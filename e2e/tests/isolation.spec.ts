@@ -30,7 +30,7 @@ async function withoutIsolation(context: BrowserContext) {
   });
 }
 
-test('isolated: Argon2id runs on parallel lanes; links to systems and downloads still work', async ({ page, context }) => {
+test('isolated: Argon2id runs on parallel lanes, online and offline; links to systems and downloads still work', async ({ page, context }) => {
   const problems = watchProblems(page);
   const threads = argonThreads(page);
   const user = uniqueName('iso');
@@ -83,6 +83,21 @@ test('isolated: Argon2id runs on parallel lanes; links to systems and downloads 
   await expect.poll(() => threads.length).toBeGreaterThan(before);
   expect(threads.every((n) => n >= 2)).toBe(true);
   expect(problems).toEqual([]);
+
+  // Offline, the service worker serves the release with the headers it was
+  // fetched with: still isolated, the helpers' script is in its cache, and
+  // the lanes still run in parallel.
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await page.getByRole('button', { name: 'Lock' }).click();
+  await context.setOffline(true);
+  const online = threads.length;
+  await page.reload();
+  await expect(page.getByText("You're offline.")).toBeVisible();
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  await unlock(page);
+  await expect.poll(() => threads.length).toBeGreaterThan(online);
+  expect(threads.at(-1)).toBeGreaterThanOrEqual(2);
+  await context.setOffline(false);
 });
 
 test('not isolated: the app still works, and Argon2id runs on one thread with the same result', async ({ browser }) => {
