@@ -50,6 +50,9 @@ pub struct Lanes {
     gather: Rc<RefCell<Option<Gather>>>,
     /// One derivation at a time: the next waits for the memory and threads.
     turn: futures::lock::Mutex<()>,
+    /// A thread failed (the others may wait at the barrier for ever): the
+    /// pool is of no more use.
+    broken: std::cell::Cell<bool>,
 }
 
 impl Lanes {
@@ -83,6 +86,7 @@ impl Lanes {
             helpers,
             gather,
             turn: futures::lock::Mutex::new(()),
+            broken: std::cell::Cell::new(false),
         })
     }
 
@@ -112,15 +116,23 @@ impl Lanes {
         self.hash(&inputs, params).await.map(drop)
     }
 
-    /// Argon2id of `inputs`, its lanes filled in parallel. An error means
-    /// a thread failed: drop the pool (its workers end) and derive on one
-    /// thread instead.
+    /// Whether a thread failed: then drop the pool (its workers end).
+    pub fn is_broken(&self) -> bool {
+        self.broken.get()
+    }
+
+    /// Argon2id of `inputs`, its lanes filled in parallel. On an error,
+    /// derive on one thread instead; if [`Lanes::is_broken`] says so, the
+    /// pool is done too. (A memory the browser refused breaks nothing.)
     pub async fn hash(
         &self,
         inputs: &Inputs<'_>,
         params: KdfParams,
     ) -> Result<Zeroizing<Vec<u8>>, AppError> {
         let _turn = self.turn.lock().await;
+        if self.is_broken() {
+            return Err(failed("a thread failed earlier"));
+        }
         let argon = Argon2id::new(inputs, params)?;
         let geometry = argon.geometry();
         let size = BLOCKS_AT as usize + geometry.blocks() * BLOCK_BYTES;
@@ -162,6 +174,9 @@ impl Lanes {
         let outcome = finished
             .await
             .unwrap_or_else(|_| Err(failed("a thread stopped")));
+        if outcome.is_err() {
+            self.broken.set(true);
+        }
         let mut last_column = Zeroizing::new(vec![0; geometry.lanes() as usize * BLOCK_BYTES]);
         if outcome.is_ok() {
             let last = geometry.lane_length() - 1;

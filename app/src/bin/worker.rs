@@ -40,7 +40,7 @@ fn main() {
     if let Some(pool) = Lanes::start(LANE_SCRIPT).map(Rc::new) {
         LANES.with(|lanes| *lanes.borrow_mut() = Some(pool.clone()));
         wasm_bindgen_futures::spawn_local(async move {
-            if pool.warm_up().await.is_err() {
+            if pool.warm_up().await.is_err() && pool.is_broken() {
                 LANES.with(|lanes| lanes.borrow_mut().take());
             }
         });
@@ -119,10 +119,13 @@ async fn argon2id(
                 *threads = pool.threads().min(params.lanes as usize);
                 return Ok(key);
             }
-            // A helper failed: the pool ends (its workers with it, once the
-            // last reference goes) and this worker derives alone from now on.
+            // Derived here instead. If a helper failed, the pool ends (its
+            // workers with it, once the last reference goes) and this
+            // worker derives alone from now on.
             Err(error) => {
-                LANES.with(|lanes| lanes.borrow_mut().take());
+                if pool.is_broken() {
+                    LANES.with(|lanes| lanes.borrow_mut().take());
+                }
                 // (Its message only: the worker needn't carry every
                 // error's text.)
                 let why = match error {

@@ -100,3 +100,35 @@ async fn uneven_shapes_agree_with_one_thread() {
         assert_eq!(parallel, hash(&inputs, params).unwrap(), "{params:?}");
     }
 }
+
+/// A helper that fails (here: a script that answers every job with an
+/// error) fails the derivation and breaks the pool, so its owner derives on
+/// one thread instead; the threads left waiting at the barrier are ended
+/// with the pool.
+#[wasm_bindgen_test]
+async fn a_failing_thread_breaks_the_pool() {
+    let script = "onmessage = () => postMessage({ error: 'injected failure' });";
+    let parts = js_sys::Array::of1(&script.into());
+    let options = BlobPropertyBag::new();
+    options.set_type("text/javascript");
+    let blob = Blob::new_with_str_sequence_and_options(&parts, &options).unwrap();
+    let lanes = Lanes::start(&Url::create_object_url_with_blob(&blob).unwrap()).unwrap();
+    let params = KdfParams {
+        memory_kib: 64,
+        passes: 1,
+        lanes: 4,
+    };
+    let error = lanes
+        .hash(&keyring(b"p", b"0123456789abcdef"), params)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("injected failure"), "{error}");
+    assert!(lanes.is_broken());
+    // And it stays broken: nothing is posted to its threads again.
+    assert!(
+        lanes
+            .hash(&keyring(b"p", b"0123456789abcdef"), params)
+            .await
+            .is_err()
+    );
+}
