@@ -82,6 +82,39 @@ async fn the_keyring_default_on_parallel_lanes() {
     assert_eq!(&tag[..], alone.expose());
 }
 
+/// The keyring KDF's known answers (`core::keyring::kdf`'s tests, from the
+/// reference C implementation), one lane and four.
+#[wasm_bindgen_test]
+async fn the_keyring_kdfs_known_answers_on_parallel_lanes() {
+    let lanes = pool();
+    for (password, salt, memory_kib, passes, lanes_count, tag) in [
+        (
+            &b"password"[..],
+            b"somesaltsomesalt",
+            256,
+            2,
+            1,
+            "cab746b4621993fdc91ec50787980b414a90a692f0bc68dfe19f9c25b3cba9ec",
+        ),
+        (
+            b"correct horse",
+            b"0123456789abcdef",
+            1024,
+            3,
+            4,
+            "8b98585ada6f12f73c4a46b1dc549fb7e19d75762349343a5ee34712157ea3c7",
+        ),
+    ] {
+        let params = KdfParams {
+            memory_kib,
+            passes,
+            lanes: lanes_count,
+        };
+        let parallel = lanes.hash(&keyring(password, salt), params).await.unwrap();
+        assert_eq!(hex(&parallel), tag, "{params:?}");
+    }
+}
+
 /// Lanes that don't share out evenly, more lanes than threads, memory that
 /// isn't a multiple of the lanes, one pool reused for all of them.
 #[wasm_bindgen_test]
