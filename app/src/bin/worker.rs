@@ -10,8 +10,8 @@
 //! Protocol: it posts `"ready"` once its wasm is running; then each message
 //! `{id, kind: "argon2id", secret, salt, memory, passes, lanes}` or
 //! `{id, kind: "bcrypt-pbkdf", secret, salt, rounds, length}` (byte fields
-//! as `Uint8Array`) is answered with `{id, key: Uint8Array, threads}` or
-//! `{id, error: string}`.
+//! as `Uint8Array`) is answered with `{id, key: Uint8Array}` (for Argon2id
+//! also `threads`, how many filled its lanes) or `{id, error: string}`.
 
 use std::{cell::RefCell, rc::Rc};
 
@@ -66,28 +66,34 @@ async fn derive(request: &JsValue) -> JsValue {
     let _ = Reflect::set(&answer, &"id".into(), &field("id"));
     let secret = Zeroizing::new(Uint8Array::new(&field("secret")).to_vec());
     let salt = Uint8Array::new(&field("salt")).to_vec();
-    let mut threads = 1;
-    let outcome: Result<Zeroizing<Vec<u8>>, String> = match field("kind").as_string().as_deref() {
-        Some("bcrypt-pbkdf") => {
-            bcrypt_kdf(&secret, &salt, number("rounds"), number("length") as usize)
-                .map_err(|e| e.to_string())
-        }
-        _ => {
-            let params = KdfParams {
-                memory_kib: number("memory"),
-                passes: number("passes"),
-                lanes: number("lanes"),
-            };
-            match <[u8; 16]>::try_from(salt.as_slice()) {
-                Ok(salt) => argon2id(&secret, &salt, params, &mut threads).await,
-                Err(_) => Err("The salt must be 16 bytes.".to_owned()),
+    // The key, and for Argon2id how many threads filled its lanes.
+    let outcome: Result<(Zeroizing<Vec<u8>>, Option<usize>), String> =
+        match field("kind").as_string().as_deref() {
+            Some("bcrypt-pbkdf") => {
+                bcrypt_kdf(&secret, &salt, number("rounds"), number("length") as usize)
+                    .map(|key| (key, None))
+                    .map_err(|e| e.to_string())
             }
-        }
-    };
+            _ => {
+                let params = KdfParams {
+                    memory_kib: number("memory"),
+                    passes: number("passes"),
+                    lanes: number("lanes"),
+                };
+                match <[u8; 16]>::try_from(salt.as_slice()) {
+                    Ok(salt) => argon2id(&secret, &salt, params)
+                        .await
+                        .map(|(key, threads)| (key, Some(threads))),
+                    Err(_) => Err("The salt must be 16 bytes.".to_owned()),
+                }
+            }
+        };
     match outcome {
-        Ok(key) => {
+        Ok((key, threads)) => {
             let _ = Reflect::set(&answer, &"key".into(), &Uint8Array::from(&key[..]));
-            let _ = Reflect::set(&answer, &"threads".into(), &threads.into());
+            if let Some(threads) = threads {
+                let _ = Reflect::set(&answer, &"threads".into(), &threads.into());
+            }
         }
         Err(message) => {
             let _ = Reflect::set(&answer, &"error".into(), &JsValue::from_str(&message));
@@ -97,13 +103,12 @@ async fn derive(request: &JsValue) -> JsValue {
 }
 
 /// Argon2id on the pool if there is one and the lanes can be shared,
-/// else here; `threads` says which.
+/// else here; with the number of threads that filled the lanes.
 async fn argon2id(
     secret: &[u8],
     salt: &[u8; 16],
     params: KdfParams,
-    threads: &mut usize,
-) -> Result<Zeroizing<Vec<u8>>, String> {
+) -> Result<(Zeroizing<Vec<u8>>, usize), String> {
     params.validate().map_err(|e| e.to_string())?;
     let pool = LANES.with(|lanes| lanes.borrow().clone());
     if let Some(pool) = pool.filter(|_| params.lanes > 1) {
@@ -115,10 +120,7 @@ async fn argon2id(
             tag_length: 32,
         };
         match pool.hash(&inputs, params).await {
-            Ok(key) => {
-                *threads = pool.threads().min(params.lanes as usize);
-                return Ok(key);
-            }
+            Ok(key) => return Ok((key, pool.threads().min(params.lanes as usize))),
             // Derived here instead. If a helper failed, the pool ends (its
             // workers with it, once the last reference goes) and this
             // worker derives alone from now on.
@@ -137,6 +139,6 @@ async fn argon2id(
         }
     }
     derive_kek(secret, salt, params)
-        .map(|key| Zeroizing::new(key.expose().to_vec()))
+        .map(|key| (Zeroizing::new(key.expose().to_vec()), 1))
         .map_err(|e| e.to_string())
 }
