@@ -15,7 +15,7 @@ use futures::channel::oneshot;
 use js_sys::{Object, Reflect, Uint8Array, WebAssembly};
 use keyhaven_core::keyring::{
     KdfParams,
-    argon2id::{Argon2id, BLOCK_BYTES, Inputs},
+    argon2id::{self, Argon2id, BLOCK_BYTES, Inputs},
 };
 use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
 use web_sys::{ErrorEvent, MessageEvent, Worker};
@@ -31,7 +31,7 @@ pub static MODULE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/argon2_lane
 const RESERVED: u32 = 64 * 1024;
 const BARRIER_AT: u32 = RESERVED;
 const SCRATCH_AT: u32 = RESERVED + 1024;
-const SCRATCH_BYTES: u32 = 3 * BLOCK_BYTES as u32;
+const SCRATCH_BYTES: u32 = argon2id::SCRATCH_BYTES as u32;
 const BLOCKS_AT: u32 = 128 * 1024;
 const PAGE: u32 = 64 * 1024;
 /// Room for this many threads' scratch below the blocks.

@@ -13,6 +13,8 @@ use crate::Error;
 
 /// Bytes in a block.
 pub const BLOCK_BYTES: usize = BLOCK_WORDS * 8;
+/// Bytes of one filling thread's scratch space in a shared memory.
+pub const SCRATCH_BYTES: usize = size_of::<keyhaven_argon2::Scratch>();
 const VERSION: u32 = 0x13;
 const TYPE_ARGON2ID: u32 = 2;
 
