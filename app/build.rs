@@ -19,6 +19,8 @@ const FLAGS: &[&str] = &[
 ];
 
 fn main() {
+    // Set by xtask for the release build that splits Backup Credentials off.
+    println!("cargo::rustc-check-cfg=cfg(keyhaven_split)");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let module = out.join("argon2_lanes.wasm");
     let source =

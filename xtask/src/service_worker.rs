@@ -59,6 +59,13 @@ fn list(root: &Path, dir: &Path, out: &mut Vec<String>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// 16 hex digits naming `contents` (a file's name for caching, as Trunk's).
+pub fn content_hash(contents: &[u8]) -> String {
+    let mut hash = Fnv::default();
+    hash.write(contents);
+    format!("{:016x}", hash.0)
+}
+
 /// FNV-1a, 64 bits: names a release, nothing more (not a security hash).
 struct Fnv(u64);
 

@@ -53,10 +53,45 @@ pub fn ensure_build_tools(ws: &Workspace) -> anyhow::Result<()> {
         ],
         "wasm-bindgen (and its test runner) must match the library version exactly; about 3 minutes once",
     )?;
+    ensure_wasm_split(ws)?;
     ensure_npm(
         ws,
         &ws.root,
         "wasm-opt from binaryen 132 (Debian's older wasm-opt breaks the app)",
+    )
+}
+
+/// The splitter Leptos's lazy routes need (cargo-leptos's, as a program).
+pub const WASM_SPLIT_VERSION: &str = "0.2.4";
+
+/// `wasm-split-cli` has no `--version`: cargo's list of installed packages
+/// says which one is there.
+fn ensure_wasm_split(ws: &Workspace) -> anyhow::Result<()> {
+    let installed = command(&ws.root, "cargo", &ws.root)
+        .args(["install", "--list"])
+        .output()
+        .context("running cargo install --list")?;
+    let wanted = format!("wasm_split_cli_support v{WASM_SPLIT_VERSION}:");
+    if String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|line| line.trim() == wanted)
+    {
+        return Ok(());
+    }
+    step(&format!(
+        "Installing wasm-split-cli {WASM_SPLIT_VERSION}: it splits the app's wasm so Backup Credentials loads when first opened; about 3 minutes once"
+    ));
+    cmd::run(
+        command(&ws.root, "cargo", &ws.root)
+            .args([
+                "install",
+                "--locked",
+                "wasm_split_cli_support",
+                "--features",
+                "build-binary",
+            ])
+            .args(["--version", WASM_SPLIT_VERSION])
+            .env_remove("CARGO_TARGET_DIR"),
     )
 }
 

@@ -46,9 +46,27 @@ pub fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
     for (name, raw, gzip, br) in &sizes {
         eprintln!("    {name}: {raw} raw, {gzip} gzip, {br} brotli");
     }
+    // The first load: the app's main module. Not the key worker (started
+    // when a passphrase is asked for) nor the split-off routes (loaded when
+    // their screen first opens).
+    let first: usize = sizes
+        .iter()
+        .filter(|(name, ..)| name.starts_with("app-") && name.ends_with("_bg.wasm"))
+        .map(|s| s.3)
+        .sum();
     rows.push(
-        Row::new("app wasm, brotli (all modules)", "KiB", vec![kib(brotli)]).target("≤ 250 KiB"),
+        Row::new(
+            "first load: the app's main wasm module, brotli",
+            "KiB",
+            vec![kib(first)],
+        )
+        .target("≤ 250 KiB"),
     );
+    rows.push(Row::new(
+        "app wasm, brotli (all modules)",
+        "KiB",
+        vec![kib(brotli)],
+    ));
     rows.push(Row::new(
         "app wasm, raw (all modules)",
         "KiB",

@@ -1,4 +1,7 @@
-//! Building the app (Trunk) and the server (cargo).
+//! Building the app (Trunk, then its own wasm split by `split.rs`) and the
+//! server (cargo).
+
+mod split;
 
 use std::{
     fs,
@@ -14,7 +17,7 @@ use crate::{
     step,
 };
 
-/// `trunk build --release` into `dist/`, then brotli and gzip copies of
+/// `trunk build --release` into `dist/` and the split app beside it, then brotli and gzip copies of
 /// every text and wasm file beside it, which the server sends to browsers
 /// that accept them (compressing once here beats compressing per request).
 /// Builds the app; returns each wasm file's name and raw, gzip and brotli
@@ -22,8 +25,9 @@ use crate::{
 pub fn app(ws: &Workspace) -> anyhow::Result<Vec<(String, usize, usize, usize)>> {
     step("Fetching crates (Trunk builds offline)");
     cmd::run(command(&ws.root, "cargo", &ws.root).args(["fetch", "--quiet"]))?;
-    step("Building the app: trunk build --release (wasm, then wasm-opt -Oz)");
+    step("Building the app's worker, styles and files: trunk build --release");
     cmd::run(command(&ws.root, "trunk", &ws.root).args(["build", "--release"]))?;
+    split::app(ws, &ws.dist())?;
     let version = crate::service_worker::stamp(&ws.dist())?;
     eprintln!("    service worker: release {version}");
     let mut sizes = precompress(&ws.dist())?;

@@ -1,0 +1,147 @@
+//! The app's own wasm, split where the code says `#[lazy_route]` (Leptos's
+//! code splitting): what sign-in and the dashboard need loads first, and
+//! Backup Credentials (with the SSH key code only it uses) when that screen
+//! first opens. Trunk can't split a wasm, so this does what cargo-leptos
+//! does: cargo links the app with its relocations kept, `wasm-split-cli`
+//! cuts it into a main module and one per lazy route (and writes the loader
+//! they share, `__wasm_split.js`), wasm-bindgen makes the main module's JS,
+//! and wasm-opt shrinks every piece. The service worker caches the pieces
+//! like any release file, so offline use is unchanged.
+
+use std::{fs, path::Path};
+
+use anyhow::Context;
+
+use crate::{
+    Workspace,
+    cmd::{self, command},
+    step,
+};
+
+/// Flags for the app's build: the config's `erase_components`, the cfg that
+/// turns the lazy routes on (`app/src/lib.rs`), and the relocations
+/// wasm-split reads.
+const RUSTFLAGS: &[&str] = &[
+    "--cfg",
+    "erase_components",
+    "--cfg",
+    "keyhaven_split",
+    "-Clink-arg=--emit-relocs",
+];
+
+/// Builds the split app into `dist` (after Trunk, which built everything
+/// else) and points index.html at it.
+pub fn app(ws: &Workspace, dist: &Path) -> anyhow::Result<()> {
+    step(
+        "Building the app's wasm, split at its lazy routes (cargo, wasm-split, wasm-bindgen, wasm-opt -Oz)",
+    );
+    // Its own target directory: other flags than every other wasm build,
+    // which would otherwise rebuild each other's dependencies.
+    let target = ws.target.join("split");
+    cmd::run(
+        command(&ws.root, "cargo", &ws.root)
+            .args(["build", "--offline", "--profile", "wasm-release"])
+            .args([
+                "--target",
+                "wasm32-unknown-unknown",
+                "--package",
+                "keyhaven-app",
+                "--bin",
+                "app",
+            ])
+            .env("CARGO_TARGET_DIR", &target)
+            .env("CARGO_ENCODED_RUSTFLAGS", RUSTFLAGS.join("\x1f")),
+    )?;
+    let pieces = target.join("pieces");
+    let _ = fs::remove_dir_all(&pieces);
+    fs::create_dir_all(&pieces)?;
+    cmd::run(
+        command(&ws.root, "wasm-split-cli", &ws.root)
+            .arg(target.join("wasm32-unknown-unknown/wasm-release/app.wasm"))
+            .arg(&pieces)
+            .args(["--target", "web", "--out-name", "app"]),
+    )?;
+    cmd::run(
+        command(&ws.root, "wasm-bindgen", &ws.root)
+            .args([
+                "--target",
+                "web",
+                "--keep-lld-exports",
+                "--no-typescript",
+                "--out-name",
+                "app",
+            ])
+            .arg("--out-dir")
+            .arg(dist)
+            .arg(pieces.join("app.wasm")),
+    )?;
+    let mut loader =
+        fs::read_to_string(pieces.join("__wasm_split.js")).context("wasm-split's loader")?;
+    let mut index = fs::read_to_string(dist.join("index.html"))?;
+    let mut wasm = vec![("app_bg.wasm".to_owned(), dist.join("app_bg.wasm"))];
+    for entry in fs::read_dir(&pieces)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name.starts_with("split_") && name.ends_with(".wasm") {
+            fs::copy(pieces.join(&name), dist.join(&name))?;
+            wasm.push((name.clone(), dist.join(&name)));
+        }
+    }
+    for (name, path) in &wasm {
+        optimize(ws, path)?;
+        // Content-hashed names, so the server lets browsers keep them.
+        let hashed = hashed_name(name, &fs::read(path)?);
+        fs::rename(path, dist.join(&hashed))?;
+        loader = loader.replace(&format!("\"./{name}\""), &format!("\"./{hashed}\""));
+        index = index.replace(&format!("/{name}\""), &format!("/{hashed}\""));
+    }
+    fs::write(dist.join("__wasm_split.js"), loader)?;
+    fs::write(dist.join("index.html"), index)?;
+    Ok(())
+}
+
+/// wasm-opt -Oz in place, with the features rustc's wasm32 target uses.
+fn optimize(ws: &Workspace, path: &Path) -> anyhow::Result<()> {
+    cmd::run(
+        command(&ws.root, "wasm-opt", &ws.root)
+            .args([
+                "-Oz",
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+            ])
+            .args([
+                "--enable-sign-ext",
+                "--enable-reference-types",
+                "--enable-multivalue",
+            ])
+            .arg(path)
+            .arg("-o")
+            .arg(path),
+    )
+}
+
+/// `app_bg.wasm` → `app-<16 hex digits>_bg.wasm`, `split_x.wasm` →
+/// `split_x-<16 hex digits>.wasm` (the digits from the contents).
+fn hashed_name(name: &str, contents: &[u8]) -> String {
+    let digest = crate::service_worker::content_hash(contents);
+    match name.strip_suffix("_bg.wasm") {
+        Some(stem) => format!("{stem}-{digest}_bg.wasm"),
+        None => format!("{}-{digest}.wasm", name.trim_end_matches(".wasm")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_names_are_what_the_server_caches_for_good() {
+        let name = hashed_name("app_bg.wasm", b"x");
+        assert!(
+            name.starts_with("app-") && name.ends_with("_bg.wasm"),
+            "{name}"
+        );
+        let chunk = hashed_name("split___backup_route_view_1.wasm", b"x");
+        assert!(chunk.starts_with("split___backup_route_view_1-") && chunk.ends_with(".wasm"));
+        assert_ne!(hashed_name("app_bg.wasm", b"y"), name);
+    }
+}
