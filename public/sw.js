@@ -3,9 +3,10 @@
 // network. API calls are never touched: they go to the network or fail,
 // and the app falls back to the copy of the account it keeps in IndexedDB.
 //
-// `cargo xtask` stamps VERSION and ASSETS after `trunk build` (see
-// xtask/src/service_worker.rs). Unstamped (a bare `trunk serve`), the
-// worker caches nothing.
+// `cargo xtask` stamps VERSION and ASSETS once the app is built (see
+// xtask/src/service_worker.rs); ASSETS lists every file of the release,
+// the split-off wasm modules among them. Unstamped, the worker caches
+// nothing.
 const VERSION = "dev";
 const ASSETS = [];
 const CACHE = `keyhaven-${VERSION}`;
