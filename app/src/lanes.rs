@@ -100,13 +100,7 @@ impl Lanes {
     /// would otherwise run (in part) on the slow first tier while the fast
     /// one is made. A derivation asked for meanwhile waits its turn.
     pub async fn warm_up(&self) -> Result<(), AppError> {
-        let inputs = Inputs {
-            password: b"warm-up",
-            salt: &[0; 16],
-            secret: &[],
-            associated_data: &[],
-            tag_length: 32,
-        };
+        let inputs = Inputs::keyring(b"warm-up", &[0; 16]);
         let lanes = self.threads() as u32;
         let params = KdfParams {
             memory_kib: WARM_UP_KIB_PER_LANE * lanes,

@@ -83,7 +83,11 @@ fn backup_credentials_route() -> leptos_router::Lazy<BackupCredentialsRoute> {
 
 #[cfg(not(keyhaven_split))]
 fn backup_credentials_route() -> impl Fn() -> AnyView + Clone + Send + 'static {
-    || view! { <Protected><pages::BackupCredentialsPage/></Protected> }.into_any()
+    backup_credentials_view
+}
+
+fn backup_credentials_view() -> AnyView {
+    view! { <Protected><pages::BackupCredentialsPage/></Protected> }.into_any()
 }
 
 #[cfg(keyhaven_split)]
@@ -97,6 +101,6 @@ impl leptos_router::LazyRoute for BackupCredentialsRoute {
     }
 
     fn view(_this: Self) -> AnyView {
-        view! { <Protected><pages::BackupCredentialsPage/></Protected> }.into_any()
+        backup_credentials_view()
     }
 }

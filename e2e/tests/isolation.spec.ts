@@ -1,5 +1,5 @@
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { PASSPHRASE, createAccount, createKeyring, signIn, uniqueName, watchProblems } from './helpers';
+import { PASSPHRASE, addSystem, createAccount, createKeyring, signIn, uniqueName, watchProblems } from './helpers';
 import { unlock } from './credentials';
 
 // Keyhaven's server makes the app cross-origin isolated (COOP + COEP) so
@@ -42,12 +42,7 @@ test('isolated: Argon2id runs on parallel lanes, online and offline; links to sy
   const other = new URL(page.url());
   other.hostname = 'localhost';
   other.pathname = '/signin';
-  await page.getByRole('button', { name: 'Add System' }).click();
-  const add = page.getByRole('dialog', { name: 'Add System' });
-  await add.getByLabel('Name').fill('nas1');
-  await add.getByLabel('TrueNAS URL').fill(other.origin);
-  await add.getByRole('button', { name: 'Save' }).click();
-  await expect(add).toBeHidden();
+  await addSystem(page, 'nas1', other.origin);
   const opened = context.waitForEvent('page');
   await page.getByRole('link', { name: other.origin }).click();
   const tab = await opened;

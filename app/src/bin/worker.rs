@@ -112,13 +112,7 @@ async fn argon2id(
     params.validate().map_err(|e| e.to_string())?;
     let pool = LANES.with(|lanes| lanes.borrow().clone());
     if let Some(pool) = pool.filter(|_| params.lanes > 1) {
-        let inputs = Inputs {
-            password: secret,
-            salt,
-            secret: &[],
-            associated_data: &[],
-            tag_length: 32,
-        };
+        let inputs = Inputs::keyring(secret, salt);
         match pool.hash(&inputs, params).await {
             Ok(key) => return Ok((key, pool.threads().min(params.lanes as usize))),
             // Derived here instead. If a helper failed, the pool ends (its

@@ -34,16 +34,6 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn keyring<'a>(password: &'a [u8], salt: &'a [u8]) -> Inputs<'a> {
-    Inputs {
-        password,
-        salt,
-        secret: &[],
-        associated_data: &[],
-        tag_length: 32,
-    }
-}
-
 #[wasm_bindgen_test]
 async fn the_rfc_9106_vector_on_parallel_lanes() {
     let inputs = Inputs {
@@ -71,7 +61,7 @@ async fn the_rfc_9106_vector_on_parallel_lanes() {
 async fn the_keyring_default_on_parallel_lanes() {
     let (password, salt) = (b"correct horse battery staple", b"somesaltsomesalt");
     let tag = pool()
-        .hash(&keyring(password, salt), KdfParams::DEFAULT)
+        .hash(&Inputs::keyring(password, salt), KdfParams::DEFAULT)
         .await
         .unwrap();
     assert_eq!(
@@ -110,7 +100,10 @@ async fn the_keyring_kdfs_known_answers_on_parallel_lanes() {
             passes,
             lanes: lanes_count,
         };
-        let parallel = lanes.hash(&keyring(password, salt), params).await.unwrap();
+        let parallel = lanes
+            .hash(&Inputs::keyring(password, salt), params)
+            .await
+            .unwrap();
         assert_eq!(hex(&parallel), tag, "{params:?}");
     }
 }
@@ -128,7 +121,7 @@ async fn uneven_shapes_agree_with_one_thread() {
             passes,
             lanes: lanes_count,
         };
-        let inputs = keyring(b"hunter2", b"0123456789abcdef");
+        let inputs = Inputs::keyring(b"hunter2", b"0123456789abcdef");
         let parallel = lanes.hash(&inputs, params).await.unwrap();
         assert_eq!(parallel, hash(&inputs, params).unwrap(), "{params:?}");
     }
@@ -152,7 +145,7 @@ async fn a_failing_thread_breaks_the_pool() {
         lanes: 4,
     };
     let error = lanes
-        .hash(&keyring(b"p", b"0123456789abcdef"), params)
+        .hash(&Inputs::keyring(b"p", b"0123456789abcdef"), params)
         .await
         .unwrap_err();
     assert!(error.to_string().contains("injected failure"), "{error}");
@@ -160,7 +153,7 @@ async fn a_failing_thread_breaks_the_pool() {
     // And it stays broken: nothing is posted to its threads again.
     assert!(
         lanes
-            .hash(&keyring(b"p", b"0123456789abcdef"), params)
+            .hash(&Inputs::keyring(b"p", b"0123456789abcdef"), params)
             .await
             .is_err()
     );

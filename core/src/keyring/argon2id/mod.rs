@@ -30,6 +30,21 @@ pub struct Inputs<'a> {
     pub tag_length: u32,
 }
 
+impl<'a> Inputs<'a> {
+    /// What the keyring hashes: a passphrase (or recovery code) and its
+    /// salt, no secret key or associated data, a 32-byte key out — the
+    /// same answer as [`crate::keyring::derive_kek`].
+    pub fn keyring(password: &'a [u8], salt: &'a [u8]) -> Self {
+        Self {
+            password,
+            salt,
+            secret: &[],
+            associated_data: &[],
+            tag_length: 32,
+        }
+    }
+}
+
 /// One Argon2id computation between its start (H0) and its end (the tag).
 pub struct Argon2id {
     geometry: Geometry,

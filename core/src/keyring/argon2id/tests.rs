@@ -27,16 +27,6 @@ fn rfc_9106_test_vector() {
     );
 }
 
-fn keyring_inputs<'a>(password: &'a [u8], salt: &'a [u8]) -> Inputs<'a> {
-    Inputs {
-        password,
-        salt,
-        secret: &[],
-        associated_data: &[],
-        tag_length: 32,
-    }
-}
-
 /// The same answers as the Argon2 the keyring has always used, across
 /// lane counts, memory sizes that don't divide evenly, and pass counts.
 #[test]
@@ -56,7 +46,7 @@ fn agrees_with_the_keyrings_argon2() {
             passes,
             lanes,
         };
-        let ours = hash(&keyring_inputs(b"correct horse", &salt), params).unwrap();
+        let ours = hash(&Inputs::keyring(b"correct horse", &salt), params).unwrap();
         let reference = derive_kek(b"correct horse", &salt, params).unwrap();
         assert_eq!(&ours[..], reference.expose(), "{params:?}");
     }
@@ -67,7 +57,7 @@ fn agrees_with_the_keyrings_argon2() {
 #[test]
 fn the_keyring_default_is_pinned() {
     let tag = hash(
-        &keyring_inputs(b"correct horse battery staple", b"somesaltsomesalt"),
+        &Inputs::keyring(b"correct horse battery staple", b"somesaltsomesalt"),
         KdfParams::DEFAULT,
     )
     .unwrap();
@@ -93,8 +83,8 @@ fn bad_parameters_are_refused() {
         passes: 1,
         lanes: 1,
     };
-    assert!(hash(&keyring_inputs(b"p", b"short"), params).is_err());
-    let mut inputs = keyring_inputs(b"p", b"somesaltsomesalt");
+    assert!(hash(&Inputs::keyring(b"p", b"short"), params).is_err());
+    let mut inputs = Inputs::keyring(b"p", b"somesaltsomesalt");
     inputs.tag_length = 3;
     assert!(hash(&inputs, params).is_err());
 }
