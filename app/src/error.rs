@@ -87,6 +87,15 @@ pub enum AppError {
     #[error("{0} needs the network: try again once online.")]
     NeedsNetwork(&'static str),
 
+    /// A part of the app that loads when first used could not be fetched
+    /// (`lazy`): offline before this release was cached, or a failed
+    /// request.
+    #[error(
+        "This part of Keyhaven could not be downloaded. Check the connection, then try again \
+         (or reload the page)."
+    )]
+    NotLoaded,
+
     #[error("This keypair's private key is not in the keyring.")]
     NoPrivateKey,
 

@@ -11,7 +11,9 @@ mod kdf;
 mod keychain;
 mod keypairs;
 pub mod lanes;
+mod lazy;
 mod live;
+pub mod names;
 mod net;
 mod online;
 mod pages;
@@ -64,43 +66,14 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=pages::NotFoundPage>
                     <Route path=path!("/signin") view=pages::SignInPage/>
                     <Route path=path!("/") view=|| view! { <Protected><pages::DashboardPage/></Protected> }/>
-                    <Route path=path!("/keyring") view=|| view! { <Protected><pages::KeyringPage/></Protected> }/>
-                    <Route path=path!("/credentials/backup") view=backup_credentials_route()/>
+                    // Split off (`lazy`): loaded when first opened.
+                    <Route path=path!("/keyring") view=|| view! { <Protected>{lazy::page(pages::keyring_page())}</Protected> }/>
+                    <Route
+                        path=path!("/credentials/backup")
+                        view=|| view! { <Protected>{lazy::page(pages::backup_credentials_page())}</Protected> }
+                    />
                 </Routes>
             </main>
         </Router>
-    }
-}
-
-/// Backup Credentials, the app's largest screen (and the SSH key code only
-/// it uses). In the release build (`--cfg keyhaven_split`, xtask's
-/// `build::split`) it is a wasm module of its own, loaded when the screen
-/// first opens; elsewhere (tests, clippy) it is part of the app.
-#[cfg(keyhaven_split)]
-fn backup_credentials_route() -> leptos_router::Lazy<BackupCredentialsRoute> {
-    leptos_router::Lazy::new()
-}
-
-#[cfg(not(keyhaven_split))]
-fn backup_credentials_route() -> impl Fn() -> AnyView + Clone + Send + 'static {
-    backup_credentials_view
-}
-
-fn backup_credentials_view() -> AnyView {
-    view! { <Protected><pages::BackupCredentialsPage/></Protected> }.into_any()
-}
-
-#[cfg(keyhaven_split)]
-struct BackupCredentialsRoute;
-
-#[cfg(keyhaven_split)]
-#[leptos_router::lazy_route]
-impl leptos_router::LazyRoute for BackupCredentialsRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        backup_credentials_view()
     }
 }

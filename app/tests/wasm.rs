@@ -21,3 +21,4 @@ fn the_app_mounts_and_renders_its_shell() {
 }
 
 mod lanes;
+mod names;

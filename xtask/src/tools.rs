@@ -61,7 +61,8 @@ pub fn ensure_build_tools(ws: &Workspace) -> anyhow::Result<()> {
     )
 }
 
-/// The splitter Leptos's lazy routes need (cargo-leptos's, as a program).
+/// The splitter the app's `split!` functions need (cargo-leptos's, as a
+/// program).
 pub const WASM_SPLIT_VERSION: &str = "0.2.4";
 
 /// `wasm-split-cli` has no `--version`: cargo's list of installed packages

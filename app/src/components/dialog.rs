@@ -22,7 +22,7 @@ pub fn Dialog(
     wide: bool,
     children: Children,
 ) -> impl IntoView {
-    let id = format!("dialog-{}", title.to_lowercase().replace(' ', "-"));
+    let id = format!("dialog-{}", title.to_ascii_lowercase().replace(' ', "-"));
     let labelled_by = id.clone();
     let panel = NodeRef::<html::Div>::new();
 

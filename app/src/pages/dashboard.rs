@@ -7,6 +7,7 @@ use secrecy::SecretString;
 
 use crate::{
     components::{Busy, Dialog, ErrorLine, FormActions, OtpField, Submit},
+    lazy::{self, split},
     state::{AppState, new_id, page_scheme},
     systems::{self, Authenticated},
 };
@@ -22,14 +23,13 @@ pub fn DashboardPage() -> impl IntoView {
     let creating_for = RwSignal::new(None::<(String, String)>);
     let recovery = RwSignal::new(None::<String>);
     let systems = move || {
-        let mut systems: Vec<(String, System)> = state
+        let systems: Vec<(String, System)> = state
             .metadata
             .get()
             .systems()
             .map(|(id, s)| (id.to_owned(), s.clone()))
             .collect();
-        systems.sort_by_key(|(_, s)| s.name.to_lowercase());
-        systems
+        crate::names::by_name(systems, |(_, s)| &s.name)
     };
     view! {
         <div class="page-header">
@@ -104,29 +104,49 @@ pub fn DashboardPage() -> impl IntoView {
             <A href="/keyring" attr:class="card">"Keyring"</A>
             <A href="/credentials/backup" attr:class="card">"Backup Credentials"</A>
         </nav>
+        // The dialogs load when first opened (`lazy`), but for the
+        // recovery code's.
         <Show when=move || adding.get()>
-            <AddSystem close=Callback::new(move |()| adding.set(false))/>
+            {
+                let close = Callback::new(move |()| adding.set(false));
+                lazy::dialog(add_system_dialog(close), close)
+            }
         </Show>
         <Show when=move || removing.get().is_some()>
-            <RemoveSystem target=removing/>
+            {lazy::dialog(remove_system_dialog(removing), Callback::new(move |()| removing.set(None)))}
         </Show>
         <Show when=move || authenticating.get().is_some()>
-            <Authenticate target=authenticating/>
+            {lazy::dialog(authenticate_dialog(authenticating), Callback::new(move |()| authenticating.set(None)))}
         </Show>
         <Show when=move || creating_for.get().is_some()>
-            <super::CreateKeyring close=Callback::new(move |code: Option<String>| {
-                let target = creating_for.get_untracked();
-                creating_for.set(None);
-                if code.is_some() {
-                    recovery.set(code);
-                    authenticating.set(target);
-                }
-            })/>
+            {
+                let close = Callback::new(move |code: Option<String>| {
+                    let target = creating_for.get_untracked();
+                    creating_for.set(None);
+                    if code.is_some() {
+                        recovery.set(code);
+                        authenticating.set(target);
+                    }
+                });
+                lazy::dialog(super::create_keyring_dialog(close), Callback::new(move |()| close.run(None)))
+            }
         </Show>
         <Show when=move || recovery.get().is_some()>
             <super::RecoveryCodeDialog code=recovery/>
         </Show>
     }
+}
+
+split! {
+    fn add_system_dialog(close: Callback<()>) { view! { <AddSystem close/> } }
+}
+
+split! {
+    fn remove_system_dialog(target: RwSignal<Option<(String, String)>>) { view! { <RemoveSystem target/> } }
+}
+
+split! {
+    fn authenticate_dialog(target: RwSignal<Option<(String, String)>>) { view! { <Authenticate target/> } }
 }
 
 const OFFLINE_AUTHENTICATE: &str = "Offline: Authenticate needs the network to reach the system.";

@@ -35,7 +35,7 @@ pub fn SignInPage() -> impl IntoView {
             } else {
                 api::sign_in(&credentials).await?;
             }
-            Ok(credentials.username.to_lowercase())
+            Ok(credentials.username.trim().to_ascii_lowercase())
         },
         move |user: String| {
             password.set(String::new());

@@ -1,12 +1,13 @@
-//! The app's own wasm, split where the code says `#[lazy_route]` (Leptos's
-//! code splitting): what sign-in and the dashboard need loads first, and
-//! Backup Credentials (with the SSH key code only it uses) when that screen
-//! first opens. Trunk can't split a wasm, so this does what cargo-leptos
-//! does: cargo links the app with its relocations kept, `wasm-split-cli`
-//! cuts it into a main module and one per lazy route (and writes the loader
-//! they share, `__wasm_split.js`), wasm-bindgen makes the main module's JS,
-//! and wasm-opt shrinks every piece. The service worker caches the pieces
-//! like any release file, so offline use is unchanged.
+//! The app's own wasm, split where the code says `split!` (`app/src/lazy.rs`,
+//! on wasm-split as Leptos's code splitting uses it): what sign-in and the
+//! dashboard need loads first; the other screens and the dialogs behind a
+//! button load when first opened. Trunk can't split a wasm, so this does
+//! what cargo-leptos does: cargo links the app with its relocations kept,
+//! `wasm-split-cli` cuts it into a main module, one module per split
+//! function and chunks of the code several of them share (and writes the
+//! loader they share, `__wasm_split.js`), wasm-bindgen makes the main
+//! module's JS, and wasm-opt shrinks every piece. The service worker caches
+//! the pieces like any release file, so offline use is unchanged.
 
 use std::{fs, path::Path};
 
@@ -19,7 +20,7 @@ use crate::{
 };
 
 /// Flags for the app's build: the config's `erase_components`, the cfg that
-/// turns the lazy routes on (`app/src/lib.rs`), and the relocations
+/// turns the split functions on (`app/src/lazy.rs`), and the relocations
 /// wasm-split reads.
 const RUSTFLAGS: &[&str] = &[
     "--cfg",
@@ -33,7 +34,7 @@ const RUSTFLAGS: &[&str] = &[
 /// else) and points index.html at it.
 pub fn app(ws: &Workspace, dist: &Path) -> anyhow::Result<()> {
     step(
-        "Building the app's wasm, split at its lazy routes (cargo, wasm-split, wasm-bindgen, wasm-opt -Oz)",
+        "Building the app's wasm, split at its split! functions (cargo, wasm-split, wasm-bindgen, wasm-opt -Oz)",
     );
     // Its own target directory: other flags than every other wasm build,
     // which would otherwise rebuild each other's dependencies.
@@ -81,7 +82,10 @@ pub fn app(ws: &Workspace, dist: &Path) -> anyhow::Result<()> {
     let mut wasm = vec![("app_bg.wasm".to_owned(), dist.join("app_bg.wasm"))];
     for entry in fs::read_dir(&pieces)? {
         let name = entry?.file_name().to_string_lossy().into_owned();
-        if name.starts_with("split_") && name.ends_with(".wasm") {
+        // A module per split function, and chunks of the code several of
+        // them share.
+        let piece = name.starts_with("split_") || name.starts_with("chunk_");
+        if piece && name.ends_with(".wasm") {
             fs::copy(pieces.join(&name), dist.join(&name))?;
             wasm.push((name.clone(), dist.join(&name)));
         }
@@ -140,8 +144,9 @@ mod tests {
             name.starts_with("app-") && name.ends_with("_bg.wasm"),
             "{name}"
         );
-        let chunk = hashed_name("split___backup_route_view_1.wasm", b"x");
-        assert!(chunk.starts_with("split___backup_route_view_1-") && chunk.ends_with(".wasm"));
+        let split = hashed_name("split_keyring_page.wasm", b"x");
+        assert!(split.starts_with("split_keyring_page-") && split.ends_with(".wasm"));
+        assert!(hashed_name("chunk_7.wasm", b"x").starts_with("chunk_7-"));
         assert_ne!(hashed_name("app_bg.wasm", b"y"), name);
     }
 }

@@ -110,13 +110,12 @@ pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> im
     };
 
     let keypairs = move || {
-        let mut list: Vec<(String, String)> = state.metadata.with(|m| {
+        let list: Vec<(String, String)> = state.metadata.with(|m| {
             m.keypairs()
                 .map(|(id, k)| (id.to_owned(), k.name.clone()))
                 .collect()
         });
-        list.sort_by_key(|(_, name)| name.to_lowercase());
-        list
+        crate::names::by_name(list, |(_, name)| name)
     };
     let selected = StoredValue::new(keypair.get_untracked());
     view! {

@@ -14,7 +14,7 @@ use crate::{
 pub fn DeleteKeypair(target: RwSignal<Option<String>>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let id = target.get_untracked().unwrap_or_default();
-    let (name, mut users) = state.metadata.with_untracked(|m| {
+    let (name, users) = state.metadata.with_untracked(|m| {
         (
             m.keypair(&id).map(|k| k.name.clone()).unwrap_or_default(),
             m.connections_using(&id)
@@ -23,7 +23,7 @@ pub fn DeleteKeypair(target: RwSignal<Option<String>>) -> impl IntoView {
                 .collect::<Vec<_>>(),
         )
     });
-    users.sort_by_key(|(_, name)| name.to_lowercase());
+    let users = crate::names::by_name(users, |(_, name)| name);
     let confirmed = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let cancel = Callback::new(move |()| target.set(None));

@@ -41,7 +41,7 @@ pub fn InstallDialog(target: RwSignal<Option<Installing>>, done: Callback<()>) -
     // The systems whose key the keyring holds.
     let systems: Vec<(String, String)> = state.metadata.with_untracked(|m| {
         let keyring = state.vault.keyring.get_untracked();
-        let mut list: Vec<(String, String)> = m
+        let list: Vec<(String, String)> = m
             .systems()
             .filter(|(id, _)| {
                 keyring
@@ -50,8 +50,7 @@ pub fn InstallDialog(target: RwSignal<Option<Installing>>, done: Callback<()>) -
             })
             .map(|(id, s)| (id.to_owned(), s.name.clone()))
             .collect();
-        list.sort_by_key(|(_, n)| n.to_lowercase());
-        list
+        crate::names::by_name(list, |(_, n)| n)
     });
     let chosen = RwSignal::new(Vec::<String>::new());
     let progress = RwSignal::new(Vec::<(String, String, Progress)>::new());

@@ -20,7 +20,12 @@ use keyhaven_core::{
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::{components::ErrorLine, keypairs, state::AppState};
+use crate::{
+    components::ErrorLine,
+    keypairs,
+    lazy::{self, split},
+    state::AppState,
+};
 
 use connection_form::ConnectionForm;
 use delete::{DeleteConnection, DeleteKeypair};
@@ -32,8 +37,14 @@ use system::SystemCredentials;
 /// Which form is open: `Some(None)` adds, `Some(Some(id))` edits.
 pub type FormTarget = RwSignal<Option<Option<String>>>;
 
+split! {
+    /// `/credentials/backup`, loaded when first opened: the app's largest
+    /// screen, with the SSH key code only it uses.
+    pub fn backup_credentials_page() { view! { <BackupCredentialsPage/> } }
+}
+
 #[component]
-pub fn BackupCredentialsPage() -> impl IntoView {
+fn BackupCredentialsPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let keypair_form: FormTarget = RwSignal::new(None);
     let connection_form: FormTarget = RwSignal::new(None);
@@ -107,16 +118,19 @@ pub fn BackupCredentialsPage() -> impl IntoView {
             <DeleteConnection target=deleting_connection/>
         </Show>
         <Show when=move || creating_keyring_for.with(Option::is_some)>
-            <crate::pages::CreateKeyring close=Callback::new(move |code: Option<String>| {
-                let form = creating_keyring_for.get_untracked();
-                creating_keyring_for.set(None);
-                if code.is_some() {
-                    recovery.set(code);
-                    if let Some(form) = form {
-                        form.set(Some(None));
+            {
+                let close = Callback::new(move |code: Option<String>| {
+                    let form = creating_keyring_for.get_untracked();
+                    creating_keyring_for.set(None);
+                    if code.is_some() {
+                        recovery.set(code);
+                        if let Some(form) = form {
+                            form.set(Some(None));
+                        }
                     }
-                }
-            })/>
+                });
+                lazy::dialog(crate::pages::create_keyring_dialog(close), Callback::new(move |()| close.run(None)))
+            }
         </Show>
         <Show when=move || recovery.with(Option::is_some)>
             <crate::pages::RecoveryCodeDialog code=recovery/>
@@ -126,11 +140,9 @@ pub fn BackupCredentialsPage() -> impl IntoView {
 
 fn sorted<T: Clone>(
     items: impl Iterator<Item = (String, T)>,
-    name: impl Fn(&T) -> String,
+    name: impl Fn(&T) -> &str,
 ) -> Vec<(String, T)> {
-    let mut items: Vec<(String, T)> = items.collect();
-    items.sort_by_key(|(_, item)| name(item).to_lowercase());
-    items
+    crate::names::by_name(items, |(_, item)| name(item))
 }
 
 /// A widget of the screen: its title, Add, and its list or a line saying
@@ -143,7 +155,7 @@ pub(super) fn Widget(
     open: Callback<Option<String>>,
     children: ChildrenFn,
 ) -> impl IntoView {
-    let id = format!("{}-title", title.to_lowercase().replace(' ', "-"));
+    let id = format!("{}-title", title.to_ascii_lowercase().replace(' ', "-"));
     let labelled_by = id.clone();
     view! {
         <section class="card widget" aria-labelledby=labelled_by>
@@ -207,7 +219,7 @@ fn ConnectionsWidget(
         state.metadata.with(|m| {
             sorted(
                 m.connections().map(|(id, c)| (id.to_owned(), c.clone())),
-                |c: &Connection| c.name.clone(),
+                |c: &Connection| &c.name,
             )
         })
     };
@@ -258,7 +270,7 @@ fn KeypairsWidget(
         state.metadata.with(|m| {
             sorted(
                 m.keypairs().map(|(id, k)| (id.to_owned(), k.clone())),
-                |k: &Keypair| k.name.clone(),
+                |k: &Keypair| &k.name,
             )
         })
     };

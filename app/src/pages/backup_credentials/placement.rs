@@ -18,7 +18,7 @@ use crate::{keychain::OnSystem, state::AppState};
 fn stored_systems(state: AppState) -> Memo<Vec<(String, String)>> {
     Memo::new(move |_| {
         let keyring = state.vault.keyring.get();
-        let mut list: Vec<(String, String)> = state.metadata.with(|m| {
+        let list: Vec<(String, String)> = state.metadata.with(|m| {
             m.systems()
                 .filter(|(id, _)| {
                     keyring
@@ -28,8 +28,7 @@ fn stored_systems(state: AppState) -> Memo<Vec<(String, String)>> {
                 .map(|(id, s)| (id.to_owned(), s.name.clone()))
                 .collect()
         });
-        list.sort_by_key(|(_, n)| n.to_lowercase());
-        list
+        crate::names::by_name(list, |(_, n)| n)
     })
 }
 

@@ -1,8 +1,10 @@
 mod passphrase;
 mod unlock;
 
-use passphrase::ChangePassphrase;
-pub use passphrase::{CreateKeyring, RecoveryCodeDialog};
+use passphrase::{ChangePassphrase, CreateKeyring};
+// Not split off: a recovery code is shown once, and its dialog must not
+// depend on a download that could fail.
+pub use passphrase::{RecoveryCodeDialog, create_keyring_dialog};
 pub use unlock::UnlockPrompt;
 
 use keyhaven_core::keyring::api_key_id;
@@ -13,13 +15,19 @@ use std::collections::HashMap;
 
 use crate::{
     components::{Dialog, ErrorLine, Submit},
+    lazy::split,
     state::AppState,
     systems::{self, NotConnected},
 };
 
+split! {
+    /// `/keyring`, loaded when first opened.
+    pub fn keyring_page() { view! { <KeyringPage/> } }
+}
+
 /// `/keyring`: the systems and their encrypted API keys (seed 004).
 #[component]
-pub fn KeyringPage() -> impl IntoView {
+fn KeyringPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let creating = RwSignal::new(false);
     let resetting = RwSignal::new(false);
@@ -75,7 +83,7 @@ pub fn KeyringPage() -> impl IntoView {
         let unlocked = state.vault.unlocked.get();
         let online = state.status.online.get();
         let checks = checks.get();
-        let mut rows: Vec<(String, &'static str, String)> = state
+        let rows: Vec<(String, &'static str, String)> = state
             .metadata
             .get()
             .systems()
@@ -100,8 +108,7 @@ pub fn KeyringPage() -> impl IntoView {
                 )
             })
             .collect();
-        rows.sort_by_key(|(name, ..)| name.to_lowercase());
-        rows
+        crate::names::by_name(rows, |(name, ..)| name)
     };
     view! {
         <div class="page-header">

@@ -7,8 +7,15 @@ use secrecy::SecretString;
 
 use crate::{
     components::{Busy, Dialog, ErrorLine, FormActions, Submit},
+    lazy::split,
     state::AppState,
 };
+
+split! {
+    /// Create Keyring, loaded when first opened; `close` gets the new
+    /// recovery code (`None`: cancelled).
+    pub fn create_keyring_dialog(close: Callback<Option<String>>) { view! { <CreateKeyring close/> } }
+}
 
 /// "Change Passphrase": a new passphrase and a new data key (every stored
 /// key re-encrypted, the old passphrase and recovery code spent); closes
@@ -52,7 +59,7 @@ pub(super) fn ChangePassphrase(close: Callback<Option<String>>) -> impl IntoView
 /// "Create Keyring Passphrase": Name, Passphrase, Confirm; Ok stays disabled
 /// until all are filled and the passphrases match.
 #[component]
-pub fn CreateKeyring(close: Callback<Option<String>>) -> impl IntoView {
+pub(super) fn CreateKeyring(close: Callback<Option<String>>) -> impl IntoView {
     let state = expect_context::<AppState>();
     crate::kdf::warm_up();
     let name = RwSignal::new(String::new());
