@@ -26,16 +26,18 @@ self.addEventListener("message", (event) => {
 });
 
 self.addEventListener("activate", (event) => {
+  // Other tabs may still run the release this one replaces and have yet
+  // to load some of its split-off pieces (a dialog opened for the first
+  // time), which the server no longer has: its cache stays until the
+  // next release. Older ones go. keys() lists caches in the order they
+  // were made, so the replaced release's is the last of the others.
   event.waitUntil(
     caches
       .keys()
-      .then((keys) =>
-        Promise.all(
-          keys
-            .filter((key) => key.startsWith("keyhaven-") && key !== CACHE)
-            .map((key) => caches.delete(key)),
-        ),
-      )
+      .then((keys) => {
+        const older = keys.filter((key) => key.startsWith("keyhaven-") && key !== CACHE);
+        return Promise.all(older.slice(0, -1).map((key) => caches.delete(key)));
+      })
       .then(() => self.clients.claim()),
   );
 });
@@ -48,10 +50,13 @@ self.addEventListener("fetch", (event) => {
   // Every route is the same page (the app routes in the browser), so a
   // navigation gets the release's index.html, even offline.
   const key = request.mode === "navigate" ? "/index.html" : request;
+  // This release's files first; then the previous release's (for a tab
+  // still running it); then the network.
   event.respondWith(
     caches
       .open(CACHE)
       .then((cache) => cache.match(key))
+      .then((cached) => cached || (request.mode === "navigate" ? undefined : caches.match(request)))
       .then((cached) => cached || fetch(request)),
   );
 });

@@ -1,7 +1,7 @@
 // Offline use and sync between browsers: the service worker, this
 // browser's copy in IndexedDB, queued edits, per-item merges on conflict,
 // a server restart and a rolled-back keyring.
-import { cpSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
@@ -375,35 +375,65 @@ test('an older keyring replayed into the server database is refused with a warni
   expect(sql(keyhaven, "SELECT hex(data) || '|' || tag FROM blobs WHERE name = 'keyring'")).toBe(old);
 });
 
-test('a new release: the user is told, and the page moves to it only when they agree', async ({ browser }) => {
+test('a new release: the user is told, the page moves to it only when they agree, and a tab still on the old release keeps working', async ({ browser }) => {
   const dist = mkdtempSync(join(tmpdir(), 'keyhaven-e2e-dist-'));
   later(() => rmSync(dist, { recursive: true, force: true }));
   cpSync(process.env.KEYHAVEN_DIST!, dist, { recursive: true });
   const keyhaven = await server({ dist });
-  const page = await (await context(browser, keyhaven.url)).newPage();
-  await page.goto('/signin');
+  const browserContext = await context(browser, keyhaven.url);
+  const page = await browserContext.newPage();
+  await createAccount(page, uniqueName('release'));
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
-  const cacheNames = () => page.evaluate(() => caches.keys());
+  const cacheNames = async () => (await page.evaluate(() => caches.keys())).sort();
   const [current] = await cacheNames();
   expect(current).toMatch(/^keyhaven-[0-9a-f]{16}$/);
+  // Another tab on this release, whose Add System dialog (a piece of its
+  // own, loaded when first opened) has not been opened yet.
+  const oldTab = await browserContext.newPage();
+  await oldTab.goto('/');
+  await expect(oldTab.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
 
-  // Release a new version: a changed service worker.
+  // Release a new version: a changed service worker, and pieces under new
+  // names (content-hashed): the old Add System piece is gone from the server.
   const worker = join(dist, 'sw.js');
-  writeFileSync(worker, readFileSync(worker, 'utf8').replace(/const VERSION = "([0-9a-f]+)";/, 'const VERSION = "$1-next";'));
-  rmSync(`${worker}.br`, { force: true });
-  rmSync(`${worker}.gz`, { force: true });
-  // Last-Modified has one-second resolution, and this copy may be less than
-  // a second old; a real release lands later than the one it replaces.
-  const releasedAt = new Date(Date.now() + 5_000);
-  utimesSync(worker, releasedAt, releasedAt);
+  const piece = readdirSync(dist).find((f) => /^split_add_system_dialog-[0-9a-f]{16}\.wasm$/.test(f))!;
+  expect(piece).toBeTruthy();
+  let releases = 0;
+  const release = (from: string, to: string, dropped = '') => {
+    writeFileSync(worker, readFileSync(worker, 'utf8').replace(`const VERSION = "${from}";`, `const VERSION = "${to}";`).replace(dropped, ''));
+    rmSync(`${worker}.br`, { force: true });
+    rmSync(`${worker}.gz`, { force: true });
+    // Last-Modified has one-second resolution, and this copy may be less
+    // than a second old; a real release lands later than the one it replaces.
+    releases += 1;
+    const releasedAt = new Date(Date.now() + releases * 5_000);
+    utimesSync(worker, releasedAt, releasedAt);
+  };
+  const version = current.replace('keyhaven-', '');
+  release(version, `${version}-next`, `"/${piece}",`);
+  for (const gone of [piece, `${piece}.br`, `${piece}.gz`]) rmSync(join(dist, gone), { force: true });
+  expect((await fetch(`${keyhaven.url}/${piece}`)).status).toBe(404);
+  // The browser's HTTP cache may still hold it (the service worker's install
+  // fetched every file), but nothing makes it keep it.
+  await (await browserContext.newCDPSession(page)).send('Network.clearBrowserCache');
 
   await page.reload();
   const banner = page.getByText('A new version of Keyhaven is ready.');
   await expect(banner).toBeVisible();
   // Still on the old release, which stays cached until the user agrees.
-  expect((await cacheNames()).sort()).toEqual([current, `${current}-next`].sort());
+  expect(await cacheNames()).toEqual([current, `${current}-next`].sort());
   await Promise.all([page.waitForEvent('load'), banner.getByRole('button', { name: 'Reload' }).click()]);
-  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
-  await expect.poll(cacheNames).toEqual([`${current}-next`]);
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
   await expect(page.getByText('A new version of Keyhaven is ready.')).toHaveCount(0);
+  // The replaced release's cache stays for tabs still running it ...
+  expect(await cacheNames()).toEqual([current, `${current}-next`].sort());
+  // ... such as this one: its Add System comes from that cache.
+  await addSystem(oldTab, 'from the old tab', 'https://old-tab.example');
+  await expect(oldTab.getByRole('cell', { name: 'from the old tab', exact: true })).toBeVisible();
+
+  // The release after that drops it.
+  release(`${version}-next`, `${version}-next-next`);
+  await page.reload();
+  await Promise.all([page.waitForEvent('load'), page.getByText('A new version of Keyhaven is ready.').getByRole('button', { name: 'Reload' }).click()]);
+  await expect.poll(cacheNames).toEqual([`${current}-next`, `${current}-next-next`].sort());
 });
