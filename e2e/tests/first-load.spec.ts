@@ -68,3 +68,18 @@ test("a piece that can't be downloaded: the dialog says so, the app goes on, and
   await addSystem(page, 'nas-b', 'https://nas-b.example');
   await expect(page.getByRole('cell', { name: 'nas-b', exact: true })).toBeVisible();
 });
+
+test('offline, pieces never opened before come from the service worker', async ({ page, context }) => {
+  const wasm = wasmRequests(page);
+  await createAccount(page, uniqueName('offline-pieces'));
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await context.setOffline(true);
+  await page.reload();
+  await expect(page.getByText("You're offline.")).toBeVisible();
+  expect(wasm().filter((w) => w.startsWith('split_'))).toEqual([]);
+
+  await addSystem(page, 'nas-c', 'https://nas-c.example');
+  await page.getByRole('link', { name: 'Keyring' }).click();
+  await expect(page.getByRole('row', { name: /nas-c/ })).toBeVisible();
+  expect(wasm().filter((w) => w.startsWith('split_'))).toEqual(['split_add_system_dialog.wasm', 'split_keyring_page.wasm']);
+});
