@@ -54,13 +54,7 @@ impl From<leptos::wasm_split::SplitLoaderError> for AppError {
 /// A screen from a split function: nothing until it is there, or the
 /// reason it isn't.
 pub fn page(load: impl Future<Output = Result<AnyView, AppError>> + 'static) -> impl IntoView {
-    let load = SendWrapper::new(load);
-    Suspend::new(async move {
-        load.await.unwrap_or_else(|e| {
-            let error = RwSignal::new(Some(e.to_string()));
-            view! { <ErrorLine error/> }.into_any()
-        })
-    })
+    when_loaded(load, |error| view! { <ErrorLine error/> }.into_any())
 }
 
 /// A dialog from a split function; if it can't be loaded, a dialog that
@@ -69,19 +63,28 @@ pub fn dialog(
     load: impl Future<Output = Result<AnyView, AppError>> + 'static,
     close: Callback<()>,
 ) -> impl IntoView {
+    when_loaded(load, move |error| {
+        view! {
+            <Dialog title="Not Loaded" on_cancel=close>
+                <ErrorLine error/>
+                <div class="actions">
+                    <button type="button" on:click=move |_| close.run(())>"Close"</button>
+                </div>
+            </Dialog>
+        }
+        .into_any()
+    })
+}
+
+/// `load`'s view once it is there, or `failed` with the reason.
+fn when_loaded(
+    load: impl Future<Output = Result<AnyView, AppError>> + 'static,
+    failed: impl FnOnce(RwSignal<Option<String>>) -> AnyView + Send + 'static,
+) -> impl IntoView {
+    // Suspend wants a Send future; the page has one thread.
     let load = SendWrapper::new(load);
     Suspend::new(async move {
-        load.await.unwrap_or_else(|e| {
-            let error = RwSignal::new(Some(e.to_string()));
-            view! {
-                <Dialog title="Not Loaded" on_cancel=close>
-                    <ErrorLine error/>
-                    <div class="actions">
-                        <button type="button" on:click=move |_| close.run(())>"Close"</button>
-                    </div>
-                </Dialog>
-            }
-            .into_any()
-        })
+        load.await
+            .unwrap_or_else(|e| failed(RwSignal::new(Some(e.to_string()))))
     })
 }

@@ -120,15 +120,14 @@ pub fn DashboardPage() -> impl IntoView {
         </Show>
         <Show when=move || creating_for.get().is_some()>
             {
-                let close = Callback::new(move |code: Option<String>| {
+                super::create_keyring(Callback::new(move |code: Option<String>| {
                     let target = creating_for.get_untracked();
                     creating_for.set(None);
                     if code.is_some() {
                         recovery.set(code);
                         authenticating.set(target);
                     }
-                });
-                lazy::dialog(super::create_keyring_dialog(close), Callback::new(move |()| close.run(None)))
+                }))
             }
         </Show>
         <Show when=move || recovery.get().is_some()>

@@ -8,6 +8,6 @@ mod signin;
 
 pub use backup_credentials::backup_credentials_page;
 pub use dashboard::DashboardPage;
-pub use keyring::{RecoveryCodeDialog, UnlockPrompt, create_keyring_dialog, keyring_page};
+pub use keyring::{RecoveryCodeDialog, UnlockPrompt, create_keyring, keyring_page};
 pub use not_found::NotFoundPage;
 pub use signin::SignInPage;

@@ -13,19 +13,11 @@ mod keypair_form;
 mod placement;
 mod system;
 
-use keyhaven_core::{
-    model::{Connection, Keypair},
-    ssh,
-};
+use keyhaven_core::{model::Keypair, ssh};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::{
-    components::ErrorLine,
-    keypairs,
-    lazy::{self, split},
-    state::AppState,
-};
+use crate::{components::ErrorLine, keypairs, lazy::split, names::by_name, state::AppState};
 
 use connection_form::ConnectionForm;
 use delete::{DeleteConnection, DeleteKeypair};
@@ -119,7 +111,7 @@ fn BackupCredentialsPage() -> impl IntoView {
         </Show>
         <Show when=move || creating_keyring_for.with(Option::is_some)>
             {
-                let close = Callback::new(move |code: Option<String>| {
+                crate::pages::create_keyring(Callback::new(move |code: Option<String>| {
                     let form = creating_keyring_for.get_untracked();
                     creating_keyring_for.set(None);
                     if code.is_some() {
@@ -128,21 +120,13 @@ fn BackupCredentialsPage() -> impl IntoView {
                             form.set(Some(None));
                         }
                     }
-                });
-                lazy::dialog(crate::pages::create_keyring_dialog(close), Callback::new(move |()| close.run(None)))
+                }))
             }
         </Show>
         <Show when=move || recovery.with(Option::is_some)>
             <crate::pages::RecoveryCodeDialog code=recovery/>
         </Show>
     }
-}
-
-fn sorted<T: Clone>(
-    items: impl Iterator<Item = (String, T)>,
-    name: impl Fn(&T) -> &str,
-) -> Vec<(String, T)> {
-    crate::names::by_name(items, |(_, item)| name(item))
 }
 
 /// A widget of the screen: its title, Add, and its list or a line saying
@@ -217,9 +201,9 @@ fn ConnectionsWidget(
     let state = expect_context::<AppState>();
     let connections = move || {
         state.metadata.with(|m| {
-            sorted(
+            by_name(
                 m.connections().map(|(id, c)| (id.to_owned(), c.clone())),
-                |c: &Connection| &c.name,
+                |(_, c)| &c.name,
             )
         })
     };
@@ -268,9 +252,9 @@ fn KeypairsWidget(
     let state = expect_context::<AppState>();
     let keypairs = move || {
         state.metadata.with(|m| {
-            sorted(
+            by_name(
                 m.keypairs().map(|(id, k)| (id.to_owned(), k.clone())),
-                |k: &Keypair| &k.name,
+                |(_, k)| &k.name,
             )
         })
     };

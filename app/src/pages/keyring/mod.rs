@@ -4,7 +4,7 @@ mod unlock;
 use passphrase::{ChangePassphrase, CreateKeyring};
 // Not split off: a recovery code is shown once, and its dialog must not
 // depend on a download that could fail.
-pub use passphrase::{RecoveryCodeDialog, create_keyring_dialog};
+pub use passphrase::{RecoveryCodeDialog, create_keyring};
 pub use unlock::UnlockPrompt;
 
 use keyhaven_core::keyring::api_key_id;

@@ -7,14 +7,22 @@ use secrecy::SecretString;
 
 use crate::{
     components::{Busy, Dialog, ErrorLine, FormActions, Submit},
-    lazy::split,
+    lazy::{self, split},
     state::AppState,
 };
 
+/// Create Keyring for the screens that offer it on the way (the dashboard's
+/// Authenticate, Backup Credentials' Add), loaded when first opened;
+/// `close` gets the new recovery code (`None`: cancelled).
+pub fn create_keyring(close: Callback<Option<String>>) -> impl IntoView {
+    lazy::dialog(
+        create_keyring_dialog(close),
+        Callback::new(move |()| close.run(None)),
+    )
+}
+
 split! {
-    /// Create Keyring, loaded when first opened; `close` gets the new
-    /// recovery code (`None`: cancelled).
-    pub fn create_keyring_dialog(close: Callback<Option<String>>) { view! { <CreateKeyring close/> } }
+    fn create_keyring_dialog(close: Callback<Option<String>>) { view! { <CreateKeyring close/> } }
 }
 
 /// "Change Passphrase": a new passphrase and a new data key (every stored
