@@ -52,13 +52,19 @@ export async function addSystem(page: Page, name: string, url: string) {
 
 export const PASSPHRASE = 'keyring passphrase for the fleet';
 
-/** Fills the Create Keyring Passphrase dialog (already open) and closes the
- * recovery code it shows. */
-export async function createKeyring(page: Page, passphrase = PASSPHRASE) {
+/** Fills the Create Keyring Passphrase dialog (already open) and submits
+ * it; the Recovery Code dialog comes next. */
+export async function submitCreateKeyring(page: Page, passphrase = PASSPHRASE, name = 'fleet') {
   const dialog = page.getByRole('dialog', { name: 'Create Keyring Passphrase' });
-  await dialog.getByLabel('Name').fill('fleet');
+  await dialog.getByLabel('Name').fill(name);
   await dialog.getByLabel('Passphrase').fill(passphrase);
   await dialog.getByLabel('Confirm').fill(passphrase);
   await dialog.getByRole('button', { name: 'Ok' }).click();
+}
+
+/** Fills the Create Keyring Passphrase dialog (already open) and closes the
+ * recovery code it shows. */
+export async function createKeyring(page: Page, passphrase = PASSPHRASE, name = 'fleet') {
+  await submitCreateKeyring(page, passphrase, name);
   await page.getByRole('dialog', { name: 'Recovery Code' }).getByRole('button', { name: 'Done' }).click({ timeout: 30_000 });
 }

@@ -1,5 +1,5 @@
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { PASSPHRASE, addSystem, createAccount, createKeyring, signIn, uniqueName, watchProblems } from './helpers';
+import { addSystem, createAccount, createKeyring, signIn, submitCreateKeyring, uniqueName, watchProblems } from './helpers';
 import { unlock } from './credentials';
 
 // Keyhaven's server makes the app cross-origin isolated (COOP + COEP) so
@@ -53,11 +53,7 @@ test('isolated: Argon2id runs on parallel lanes, online and offline; links to sy
 
   await page.goto('/keyring');
   await page.getByRole('button', { name: 'Create Keyring' }).click();
-  const create = page.getByRole('dialog', { name: 'Create Keyring Passphrase' });
-  await create.getByLabel('Name').fill('fleet');
-  await create.getByLabel('Passphrase').fill(PASSPHRASE);
-  await create.getByLabel('Confirm').fill(PASSPHRASE);
-  await create.getByRole('button', { name: 'Ok' }).click();
+  await submitCreateKeyring(page);
   // A download (a Blob URL) under COEP: the recovery code's file.
   const recovery = page.getByRole('dialog', { name: 'Recovery Code' });
   const code = await recovery.getByLabel('Recovery code').textContent({ timeout: 30_000 });

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { addSystem, createAccount, signIn, uniqueName, watchProblems } from './helpers';
+import { addSystem, createAccount, createKeyring, signIn, uniqueName, watchProblems } from './helpers';
 
 const PASSPHRASE = 'a keyring passphrase, not my TrueNAS password';
 
@@ -132,12 +132,7 @@ test('the keyring locks itself after the idle time the user chose', async ({ pag
   await createAccount(page, uniqueName('idle'));
   await page.getByRole('link', { name: 'Keyring' }).click();
   await page.getByRole('button', { name: 'Create Keyring' }).click();
-  const create = page.getByRole('dialog', { name: 'Create Keyring Passphrase' });
-  await create.getByLabel('Name').fill('idle');
-  await create.getByLabel('Passphrase').fill(PASSPHRASE);
-  await create.getByLabel('Confirm').fill(PASSPHRASE);
-  await create.getByRole('button', { name: 'Ok' }).click();
-  await page.getByRole('dialog', { name: 'Recovery Code' }).getByRole('button', { name: 'Done' }).click({ timeout: 30_000 });
+  await createKeyring(page, PASSPHRASE, 'idle');
   await page.getByLabel('Lock after').selectOption('5');
   await expect(page.getByText('Keyring “idle” is unlocked.')).toBeVisible();
 
