@@ -10,7 +10,7 @@ use std::{io::Write, process::Command};
 use serde_json::{Value, json};
 
 use crate::{
-    rpc::{call_error, validation},
+    errors::{call_error, validation},
     state::{Credential, Sim},
 };
 
@@ -67,8 +67,10 @@ pub fn create(sim: &Sim, data: &Value) -> Result<Value, Value> {
     Ok(entry)
 }
 
-/// `keychaincredential.update [id, {name?, attributes?}]`: the full
-/// attributes are sent; the type can't change.
+/// `keychaincredential.update [id, {name?, attributes?}]`: each field given
+/// replaces the stored one whole, as the model's `updated()` does, so
+/// `attributes` without a private key leaves a keypair with none. The type
+/// can't change.
 pub fn update(sim: &Sim, id: u64, data: &Value) -> Result<Value, Value> {
     let schema = "keychain_credentials_update";
     let old = find(sim, id)?;
@@ -146,7 +148,7 @@ pub fn used_by(sim: &Sim, id: u64) -> Result<Value, Value> {
 
 /// `keychaincredential.remote_ssh_host_key_scan [{host, port, connect_timeout}]`:
 /// `ssh-keyscan` run here, comment lines and the host token dropped.
-pub fn host_key_scan(data: &Value) -> Result<Value, Value> {
+pub async fn host_key_scan(data: &Value) -> Result<Value, Value> {
     let host = data["host"].as_str().unwrap_or_default();
     if host.is_empty() {
         return Err(validation(
@@ -156,9 +158,10 @@ pub fn host_key_scan(data: &Value) -> Result<Value, Value> {
     }
     let port = data["port"].as_u64().unwrap_or(22);
     let timeout = data["connect_timeout"].as_u64().unwrap_or(10);
-    let output = Command::new("ssh-keyscan")
+    let output = tokio::process::Command::new("ssh-keyscan")
         .args(["-p", &port.to_string(), "-T", &timeout.to_string(), host])
         .output()
+        .await
         .map_err(|e| call_error(5, "EIO", &format!("ssh-keyscan failed: {e}")))?;
     let keys = keyscan_lines(&String::from_utf8_lossy(&output.stdout));
     if keys.is_empty() {

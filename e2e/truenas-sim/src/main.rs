@@ -1,7 +1,9 @@
 //! A stand-in TrueNAS system for Keyhaven's tests: TrueNAS's JSON-RPC 2.0
-//! API over WebSocket at `/api/current` (reference/truenas.md), with
-//! password, two-factor (real TOTP) and API-key logins, API keys, and
-//! `keychaincredential.ssh_pair` writing to a real sshd's authorized keys.
+//! API over WebSocket (reference/truenas.md) at `/api/current` and at the
+//! versioned endpoints of every known release up to its own
+//! (`/api/v25.04.2`, …), each request checked against that version's own
+//! schemas; password, two-factor (real TOTP) and API-key logins, API keys,
+//! and users' authorized keys written to a real sshd's file.
 //!
 //! It prints one line, `truenas-sim listening on ws://ADDR/api/current`.
 
@@ -11,21 +13,28 @@ use anyhow::Context;
 use axum::{
     Router,
     extract::{
-        State, WebSocketUpgrade,
+        Path, State, WebSocketUpgrade,
         ws::{Message, WebSocket},
     },
+    http::StatusCode,
+    response::IntoResponse,
     routing::get,
 };
 use clap::Parser;
 
 use truenas_sim::{
-    rpc,
-    state::{Sim, User},
+    rpc::{self, Endpoint},
+    state::{Sim, User, Version},
 };
 
 #[derive(Debug, Parser)]
 #[command(name = "truenas-sim", about = "A stand-in TrueNAS API for tests")]
 struct Args {
+    /// The release it behaves as (25.04.2, 25.10.2 or 26.0): what
+    /// `/api/current` is, which versioned endpoints exist, which schemas
+    /// every request is checked against.
+    #[arg(long, default_value = "26.0", value_parser = parse_version)]
+    api_version: Version,
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: SocketAddr,
     /// What `system.info` reports.
@@ -76,6 +85,7 @@ async fn main() -> anyhow::Result<()> {
             home,
             home_exists: !args.no_home.iter().any(|n| n == name),
             sudo_commands_nopasswd: Vec::new(),
+            sshpubkey: String::new(),
         });
     }
     let mut host_keys = Vec::new();
@@ -86,6 +96,7 @@ async fn main() -> anyhow::Result<()> {
         host_keys.push(key.join(" "));
     }
     let sim = Arc::new(Sim::new(
+        args.api_version,
         args.hostname,
         users,
         args.ssh_port,
@@ -93,7 +104,7 @@ async fn main() -> anyhow::Result<()> {
         args.authorized_keys,
     ));
     let app = Router::new()
-        .route("/api/current", get(upgrade))
+        .route("/api/{endpoint}", get(upgrade))
         .with_state(sim);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     println!(
@@ -104,12 +115,37 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn upgrade(State(sim): State<Arc<Sim>>, ws: WebSocketUpgrade) -> axum::response::Response {
-    ws.on_upgrade(move |socket| serve(sim, socket))
+fn parse_version(name: &str) -> Result<Version, String> {
+    Version::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = Version::ALL.iter().map(|v| v.name()).collect();
+        format!(
+            "not a known TrueNAS API version (known: {})",
+            known.join(", ")
+        )
+    })
 }
 
-async fn serve(sim: Arc<Sim>, mut socket: WebSocket) {
-    let mut session = rpc::Session::default();
+/// `/api/current`, or `/api/vX.Y.Z` for a known version no newer than the
+/// system's own; anything else is 404, as on a system that lacks it.
+async fn upgrade(
+    State(sim): State<Arc<Sim>>,
+    Path(endpoint): Path<String>,
+    ws: WebSocketUpgrade,
+) -> axum::response::Response {
+    let endpoint = match endpoint.as_str() {
+        "current" => Endpoint::Current,
+        other => match other.strip_prefix('v').and_then(Version::from_name) {
+            Some(version) if version <= sim.version && version.name() == &other[1..] => {
+                Endpoint::Versioned(version)
+            }
+            _ => return StatusCode::NOT_FOUND.into_response(),
+        },
+    };
+    ws.on_upgrade(move |socket| serve(sim, endpoint, socket))
+}
+
+async fn serve(sim: Arc<Sim>, endpoint: Endpoint, mut socket: WebSocket) {
+    let mut session = rpc::Session::new(endpoint);
     while let Some(Ok(message)) = socket.recv().await {
         let text = match message {
             Message::Text(text) => text.to_string(),

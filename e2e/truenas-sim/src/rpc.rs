@@ -1,51 +1,52 @@
-//! JSON-RPC 2.0 as TrueNAS speaks it over `/api/current`: requests with
-//! `params` as an array; results; errors with TrueNAS's codes and shapes.
-
-use std::io::Write;
+//! JSON-RPC 2.0 as TrueNAS speaks it: requests with `params` as an array,
+//! each checked against the endpoint's version of TrueNAS's own schemas
+//! before anything runs (`-32602` with the middleware's attribute paths);
+//! private methods refused on versioned endpoints; results and errors in
+//! TrueNAS's shapes.
 
 use serde_json::{Value, json};
+use truenas_api::{Refusal, Version};
 
 use crate::{
-    keychain, semiautomatic,
+    errors::{
+        INVALID_PARAMS, INVALID_REQUEST, PARSE_ERROR, call_error, error, invalid, no_such_method,
+        validation,
+    },
+    keychain, semiautomatic, ssh,
     state::{ReplicationTask, Sim},
-    totp,
+    totp, users,
 };
 
-/// Per-connection state: who is logged in, or who owes a one-time password.
-#[derive(Default)]
+/// Which API a connection speaks: `/api/current` (the system's own
+/// version) or a pinned `/api/vX.Y.Z`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Current,
+    Versioned(Version),
+}
+
+/// Per-connection state: the endpoint, who is logged in, or who owes a
+/// one-time password.
 pub struct Session {
+    endpoint: Endpoint,
     pub user: Option<String>,
     pending_otp: Option<String>,
 }
 
-pub const PARSE_ERROR: i64 = -32700;
-pub const INVALID_REQUEST: i64 = -32600;
-pub const METHOD_NOT_FOUND: i64 = -32601;
-pub const INVALID_PARAMS: i64 = -32602;
-pub const CALL_ERROR: i64 = -32001;
-
-fn error(code: i64, message: &str, data: Value) -> Value {
-    json!({"code": code, "message": message, "data": data})
+impl Session {
+    pub fn new(endpoint: Endpoint) -> Self {
+        Self {
+            endpoint,
+            user: None,
+            pending_otp: None,
+        }
+    }
 }
 
-/// `-32001 Method call error` with TrueNAS's errno fields.
-pub(crate) fn call_error(errno: i64, errname: &str, reason: &str) -> Value {
-    error(
-        CALL_ERROR,
-        "Method call error",
-        json!({"error": errno, "errname": errname, "reason": reason, "trace": null, "extra": null}),
-    )
-}
-
-/// `-32602 Invalid params` with a validation error on one attribute.
-pub(crate) fn validation(attribute: &str, message: &str) -> Value {
-    error(
-        INVALID_PARAMS,
-        "Invalid params",
-        json!({"error": 22, "errname": "EINVAL", "reason": format!("[EINVAL] {attribute}: {message}"),
-               "trace": null, "extra": [[attribute, message, 22]]}),
-    )
-}
+/// Methods the tests call to set a system up (replication tasks for
+/// `used_by` and cascades). Keyhaven never calls them, so no schema of
+/// theirs is kept and they are not checked.
+const SETUP_ONLY: &[&str] = &["replication.create", "replication.query"];
 
 /// Handles one text frame; returns the reply (None for notifications).
 pub async fn handle(sim: &Sim, session: &mut Session, text: &str, now_secs: u64) -> Option<Value> {
@@ -73,10 +74,43 @@ pub async fn handle(sim: &Sim, session: &mut Session, text: &str, now_secs: u64)
         Some(Value::Array(params)) => params.clone(),
         Some(_) => return reply(Err(error(INVALID_PARAMS, "Invalid params", Value::Null))),
     };
-    let outcome = call(sim, session, method, &params, now_secs).await;
+    let outcome = match check(sim, session.endpoint, method, &params) {
+        Ok(()) => call(sim, session, method, &params, now_secs).await,
+        Err(refusal) => Err(refusal),
+    };
     // A request without an id is a notification: no answer.
     id.as_ref()?;
     reply(outcome)
+}
+
+/// What the middleware does before a method runs: does it exist here, is
+/// it private, do its arguments fit its model.
+fn check(sim: &Sim, endpoint: Endpoint, method: &str, params: &[Value]) -> Result<(), Value> {
+    if SETUP_ONLY.contains(&method) {
+        return Ok(());
+    }
+    let version = match endpoint {
+        Endpoint::Current => sim.version,
+        Endpoint::Versioned(version) => version,
+    };
+    if truenas_api::is_private(version, method) {
+        match endpoint {
+            Endpoint::Versioned(_) => return Err(no_such_method(method)),
+            Endpoint::Current => eprintln!(
+                "truenas-sim: WARNING: Private method {method:?} called on a connection without private_methods enabled"
+            ),
+        }
+    }
+    match truenas_api::validate(version, method, params) {
+        Ok(()) => Ok(()),
+        Err(Refusal::UnknownMethod) => Err(no_such_method(method)),
+        Err(Refusal::Invalid(violations)) => Err(invalid(
+            &violations
+                .into_iter()
+                .map(|v| (v.attribute, v.message))
+                .collect::<Vec<_>>(),
+        )),
+    }
 }
 
 async fn call(
@@ -86,39 +120,23 @@ async fn call(
     params: &[Value],
     now: u64,
 ) -> Result<Value, Value> {
+    let first = params.first().cloned().unwrap_or(Value::Null);
     match method {
-        "auth.login_ex" => login(sim, session, params.first().unwrap_or(&Value::Null)),
-        "auth.login_ex_continue" => {
-            login_continue(sim, session, params.first().unwrap_or(&Value::Null), now)
-        }
-        "system.info"
-        | "api_key.create"
-        | "api_key.delete"
-        | "api_key.query"
-        | "keychaincredential.ssh_pair"
-        | "user.query"
-        | "user.update"
-        | "keychaincredential.query"
-        | "keychaincredential.create"
-        | "keychaincredential.update"
-        | "keychaincredential.delete"
-        | "keychaincredential.used_by"
-        | "keychaincredential.remote_ssh_host_key_scan"
-        | "replication.create"
-        | "replication.query" => {
-            let Some(user) = session.user.clone() else {
-                return Err(call_error(13, "EACCES", "Not authenticated"));
-            };
-            authenticated(sim, &user, method, params)
-        }
-        // The one call that waits on another system.
+        "auth.login_ex" => return login(sim, session, &first),
+        "auth.login_ex_continue" => return login_continue(sim, session, &first, now),
+        _ => {}
+    }
+    let Some(caller) = session.user.clone() else {
+        return Err(call_error(13, "EACCES", "Not authenticated"));
+    };
+    match method {
+        // The calls that wait on another system or a process.
         "keychaincredential.remote_ssh_semiautomatic_setup" => {
-            if session.user.is_none() {
-                return Err(call_error(13, "EACCES", "Not authenticated"));
-            }
-            semiautomatic::setup(sim, params.first().unwrap_or(&Value::Null)).await
+            semiautomatic::setup(sim, &first).await
         }
-        _ => Err(error(METHOD_NOT_FOUND, "Method not found", Value::Null)),
+        "keychaincredential.remote_ssh_host_key_scan" => keychain::host_key_scan(&first).await,
+        "replication.list_datasets" => ssh::list_datasets(sim, params).await,
+        _ => authenticated(sim, &caller, method, params),
     }
 }
 
@@ -150,7 +168,7 @@ fn login(sim: &Sim, session: &mut Session, data: &Value) -> Result<Value, Value>
                 Ok(json!({"response_type": "AUTH_ERR"}))
             }
         }
-        _ => Err(validation("login_ex.mechanism", "Invalid choice")),
+        _ => Err(validation("login_data.mechanism", "Not simulated")),
     }
 }
 
@@ -168,9 +186,7 @@ fn login_continue(
         .and_then(Value::as_str)
         .unwrap_or_default();
     let secret = sim.user(&username).and_then(|u| u.totp).unwrap_or_default();
-    if data.get("mechanism").and_then(Value::as_str) == Some("OTP_TOKEN")
-        && totp::verify(&secret, token, now)
-    {
+    if totp::verify(&secret, token, now) {
         session.user = Some(username.clone());
         Ok(success(&username))
     } else {
@@ -183,57 +199,70 @@ fn success(username: &str) -> Value {
            "user_info": {"pw_name": username, "privilege": {"roles": {"$set": ["FULL_ADMIN"]}}}})
 }
 
+/// What `system.info`'s `version` says for each release.
+fn version_string(version: Version) -> &'static str {
+    match version {
+        Version::V25_04_2 => "25.04.2",
+        Version::V25_10_2 => "25.10.2",
+        Version::V26_0_0 => "26.0.0-BETA.3",
+    }
+}
+
 fn authenticated(sim: &Sim, caller: &str, method: &str, params: &[Value]) -> Result<Value, Value> {
     let first = params.first().cloned().unwrap_or(Value::Null);
+    // Ids are integers once the schema has passed them.
+    let id = first.as_u64().unwrap_or_default();
+    let second = params.get(1).cloned().unwrap_or(Value::Null);
     match method {
-        "system.info" => Ok(json!({"hostname": sim.hostname, "version": "TrueNAS-25.04.2",
-                                   "uptime_seconds": 1234.5, "system_product": "Keyhaven test system"})),
+        "system.info" => Ok(
+            json!({"hostname": sim.hostname, "version": version_string(sim.version),
+                   "uptime_seconds": 1234.5, "system_product": "Keyhaven test system"}),
+        ),
         "api_key.create" => {
-            let name = first.get("name").and_then(Value::as_str).unwrap_or_default();
-            if name.is_empty() {
-                return Err(validation("api_key_create.name", "Field required"));
-            }
-            let username = first.get("username").and_then(Value::as_str).unwrap_or(caller);
+            let username = first["username"].as_str().unwrap_or(caller);
             if sim.user(username).is_none() {
                 return Err(validation("api_key_create.username", "User does not exist"));
             }
+            let name = first["name"].as_str().unwrap_or_default();
             let (key, secret) = sim.create_key(name, username);
-            Ok(json!({"id": key.id, "name": key.name, "username": key.username, "key": secret,
-                      "keyhash": "$pbkdf2-sha256$…", "revoked": false, "local": true}))
+            Ok(
+                json!({"id": key.id, "name": key.name, "username": key.username, "key": secret,
+                      "keyhash": "$pbkdf2-sha256$…", "revoked": false, "local": true,
+                      "expires_at": null}),
+            )
         }
         "api_key.delete" => {
-            let id = first.as_u64().ok_or_else(|| validation("api_key_delete.id", "Not an integer"))?;
             let mut keys = sim.keys();
             let before = keys.len();
             keys.retain(|k| k.id != id);
             if keys.len() == before {
-                return Err(call_error(2, "ENOENT", &format!("API Key {id} does not exist")));
+                return Err(call_error(
+                    2,
+                    "ENOENT",
+                    &format!("API Key {id} does not exist"),
+                ));
             }
             Ok(json!(true))
         }
         "api_key.query" => Ok(Value::Array(
+            sim.keys().iter().map(|k| api_key_entry(sim, k)).collect(),
+        )),
+        "api_key.my_keys" => Ok(Value::Array(
             sim.keys()
                 .iter()
-                .map(|k| json!({"id": k.id, "name": k.name, "username": k.username, "revoked": false}))
+                .filter(|k| k.username == caller)
+                .map(|k| api_key_entry(sim, k))
                 .collect(),
         )),
-        "keychaincredential.ssh_pair" => ssh_pair(sim, &first),
+        "keychaincredential.ssh_pair" => users::ssh_pair(sim, &first),
         "keychaincredential.query" => Ok(keychain::query(sim, &first)),
         "keychaincredential.create" => keychain::create(sim, &first),
-        "keychaincredential.update" => keychain::update(
-            sim,
-            id_param(&first, "keychain_credentials_update.id")?,
-            params.get(1).unwrap_or(&Value::Null),
-        ),
-        "keychaincredential.delete" => keychain::delete(
-            sim,
-            id_param(&first, "keychain_credential_delete.id")?,
-            params.get(1).unwrap_or(&Value::Null),
-        ),
-        "keychaincredential.used_by" => {
-            keychain::used_by(sim, id_param(&first, "keychain_credential_used_by.id")?)
-        }
-        "keychaincredential.remote_ssh_host_key_scan" => keychain::host_key_scan(&first),
+        "keychaincredential.update" => keychain::update(sim, id, &second),
+        "keychaincredential.delete" => keychain::delete(sim, id, &second),
+        "keychaincredential.used_by" => keychain::used_by(sim, id),
+        "ssh.config" => Ok(ssh::config(sim)),
+        "user.query" => Ok(users::query(sim, &first)),
+        "user.update" => users::update(sim, id, &second),
         // Only the fields `used_by` and cascades look at.
         "replication.create" => {
             let mut tasks = sim.replication_tasks();
@@ -248,98 +277,28 @@ fn authenticated(sim: &Sim, caller: &str, method: &str, params: &[Value]) -> Res
             Ok(entry)
         }
         "replication.query" => Ok(Value::Array(
-            sim.replication_tasks().iter().map(replication_json).collect(),
+            sim.replication_tasks()
+                .iter()
+                .map(replication_json)
+                .collect(),
         )),
-        "user.query" => {
-            let wanted = username_filter(&first);
-            Ok(Value::Array(
-                sim.users()
-                    .iter()
-                    .filter(|u| wanted.as_deref().is_none_or(|w| w == u.username))
-                    .map(|u| json!({"id": u.id, "username": u.username, "shell": u.shell, "home": u.home,
-                                    "sudo_commands_nopasswd": u.sudo_commands_nopasswd}))
-                    .collect(),
-            ))
-        }
-        "user.update" => {
-            let id = first.as_u64().ok_or_else(|| validation("user_update.id", "Not an integer"))?;
-            let changes = params.get(1).cloned().unwrap_or(Value::Null);
-            let mut users = sim.users();
-            let user = users
-                .iter_mut()
-                .find(|u| u.id == id)
-                .ok_or_else(|| call_error(2, "ENOENT", &format!("User {id} does not exist")))?;
-            if let Some(shell) = changes.get("shell").and_then(Value::as_str) {
-                user.shell = shell.to_owned();
-            }
-            if let Some(commands) = changes.get("sudo_commands_nopasswd").and_then(Value::as_array) {
-                user.sudo_commands_nopasswd = commands.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect();
-            }
-            Ok(json!({"id": user.id, "username": user.username, "shell": user.shell,
-                      "sudo_commands_nopasswd": user.sudo_commands_nopasswd}))
-        }
-        _ => Err(error(METHOD_NOT_FOUND, "Method not found", Value::Null)),
+        _ => Err(no_such_method(method)),
     }
 }
 
-fn id_param(value: &Value, attribute: &str) -> Result<u64, Value> {
-    value
-        .as_u64()
-        .ok_or_else(|| validation(attribute, "Input should be a valid integer"))
+/// An API key as `api_key.query`/`my_keys` list it (never its secret).
+/// `revoked_reason` came with 25.10.
+fn api_key_entry(sim: &Sim, key: &crate::state::ApiKey) -> Value {
+    let mut entry = json!({"id": key.id, "name": key.name, "username": key.username,
+        "user_identifier": 0, "keyhash": "$pbkdf2-sha256$…", "created_at": {"$date": 0},
+        "expires_at": null, "local": true, "revoked": false});
+    if sim.version >= Version::V25_10_2 {
+        entry["revoked_reason"] = Value::Null;
+    }
+    entry
 }
 
 fn replication_json(task: &ReplicationTask) -> Value {
     json!({"id": task.id, "name": task.name, "enabled": task.enabled,
            "ssh_credentials": task.credential.map(|id| json!({"id": id}))})
-}
-
-/// `[["username", "=", "x"]]` → `x`.
-fn username_filter(filters: &Value) -> Option<String> {
-    filters.as_array()?.iter().find_map(|f| {
-        let f = f.as_array()?;
-        (f.first()?.as_str()? == "username" && f.get(1)?.as_str()? == "=")
-            .then(|| f.get(2)?.as_str().map(str::to_owned))?
-    })
-}
-
-fn ssh_pair(sim: &Sim, data: &Value) -> Result<Value, Value> {
-    let username = data
-        .get("username")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let public_key = data
-        .get("public_key")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .trim();
-    let user = sim
-        .user(username)
-        .ok_or_else(|| call_error(2, "ENOENT", &format!("User {username} does not exist")))?;
-    if !user.home_exists {
-        return Err(call_error(
-            2,
-            "ENOENT",
-            &format!("Home directory {} does not exist", user.home),
-        ));
-    }
-    if public_key.is_empty() || public_key.contains('\n') {
-        return Err(validation(
-            "keychain_remote_ssh_pair.public_key",
-            "Invalid public key",
-        ));
-    }
-    if let Some(path) = &sim.authorized_keys {
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| call_error(5, "EIO", &e.to_string()))?;
-        writeln!(file, "{public_key}").map_err(|e| call_error(5, "EIO", &e.to_string()))?;
-    }
-    let host_key: String = sim
-        .host_keys
-        .iter()
-        .map(|k| format!("any-host {k}\n"))
-        .collect();
-    Ok(json!({"port": sim.ssh_port, "host_key": host_key}))
 }

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::{
+    errors::call_error,
     keychain::{KEY_PAIR, SSH_CREDENTIALS, create, keyscan_lines},
-    rpc::call_error,
     state::Sim,
 };
 

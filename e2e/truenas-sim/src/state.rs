@@ -7,6 +7,7 @@ use std::{
 };
 
 use sha2::{Digest, Sha256};
+pub use truenas_api::Version;
 
 #[derive(Debug, Clone)]
 pub struct User {
@@ -19,6 +20,9 @@ pub struct User {
     pub home: String,
     pub home_exists: bool,
     pub sudo_commands_nopasswd: Vec<String>,
+    /// The user's authorized keys, one per line, as `user.query` shows them
+    /// (TrueNAS reads and writes `~/.ssh/authorized_keys` for it).
+    pub sshpubkey: String,
 }
 
 #[derive(Debug, Clone)]
@@ -58,11 +62,15 @@ pub struct ReplicationTask {
 }
 
 pub struct Sim {
+    /// The API version this system speaks at `/api/current`; it also serves
+    /// every known older version at `/api/vX.Y.Z`.
+    pub version: Version,
     pub hostname: String,
     pub ssh_port: u16,
     /// Public host-key lines of the real sshd the tests run.
     pub host_keys: Vec<String>,
-    /// The file `keychaincredential.ssh_pair` appends keys to.
+    /// The real sshd's authorized_keys file: every user's `sshpubkey`,
+    /// rewritten whenever one changes (the test sshd has one file for all).
     pub authorized_keys: Option<PathBuf>,
     users: Mutex<Vec<User>>,
     keys: Mutex<Vec<ApiKey>>,
@@ -72,6 +80,7 @@ pub struct Sim {
 
 impl Sim {
     pub fn new(
+        version: Version,
         hostname: String,
         users: Vec<User>,
         ssh_port: u16,
@@ -79,6 +88,7 @@ impl Sim {
         authorized_keys: Option<PathBuf>,
     ) -> Self {
         Self {
+            version,
             hostname,
             ssh_port,
             host_keys,
@@ -104,6 +114,25 @@ impl Sim {
 
     pub fn replication_tasks(&self) -> MutexGuard<'_, Vec<ReplicationTask>> {
         self.replication.lock().expect("not poisoned")
+    }
+
+    /// Sets a user's authorized keys and writes them where the real sshd
+    /// reads them.
+    pub fn set_sshpubkey(&self, id: u64, keys: &str) -> std::io::Result<()> {
+        let mut users = self.users();
+        if let Some(user) = users.iter_mut().find(|u| u.id == id) {
+            user.sshpubkey = keys.to_owned();
+        }
+        if let Some(path) = &self.authorized_keys {
+            let all: String = users
+                .iter()
+                .flat_map(|u| u.sshpubkey.lines())
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| format!("{l}\n"))
+                .collect();
+            std::fs::write(path, all)?;
+        }
+        Ok(())
     }
 
     pub fn user(&self, username: &str) -> Option<User> {
