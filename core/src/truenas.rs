@@ -4,7 +4,10 @@
 
 use serde_json::Value;
 
+pub mod calls;
 pub mod keychain;
+pub mod pairing;
+pub mod version;
 
 /// A JSON-RPC error from a TrueNAS system, as its middleware sends them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,11 +32,20 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    /// The attribute without the schema prefix: `name`, `attributes.host`.
+    /// The attribute without the argument's name and without the union
+    /// members Pydantic names in the path (`KeychainCredentialCreateSSHCredentialsEntry`,
+    /// a tag such as `PASSWORD_PLAIN`): `name`, `attributes.host`.
     pub fn field(&self) -> &str {
-        self.attribute
+        let mut rest = self
+            .attribute
             .split_once('.')
-            .map_or(self.attribute.as_str(), |(_, field)| field)
+            .map_or(self.attribute.as_str(), |(_, field)| field);
+        while let Some((first, after)) = rest.split_once('.')
+            && first.starts_with(|c: char| c.is_ascii_uppercase())
+        {
+            rest = after;
+        }
+        rest
     }
 }
 
@@ -77,7 +89,9 @@ impl RpcError {
             -32602 => Self::Invalid(
                 data["extra"]
                     .as_array()
-                    .map(|extra| extra.iter().filter_map(field_error).collect())
+                    .map(|extra| {
+                        Self::closest_member(extra.iter().filter_map(field_error).collect())
+                    })
                     .filter(|fields: &Vec<FieldError>| !fields.is_empty())
                     .unwrap_or_else(|| {
                         vec![FieldError {
@@ -95,6 +109,33 @@ impl RpcError {
                 message: reason,
             },
         }
+    }
+
+    /// The errors that matter when a union was refused: Pydantic lists each
+    /// member's failures (`…SSHKeyPairEntry.…` and `…SSHCredentialsEntry.…`),
+    /// and the member the call meant is the one with the fewest.
+    pub fn closest_member(fields: Vec<FieldError>) -> Vec<FieldError> {
+        let member = |e: &FieldError| -> Option<String> {
+            e.attribute
+                .split('.')
+                .skip(1)
+                .find(|s| s.starts_with(|c: char| c.is_ascii_uppercase()))
+                .map(str::to_owned)
+        };
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for name in fields.iter().filter_map(member) {
+            match counts.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, count)) => *count += 1,
+                None => counts.push((name, 1)),
+            }
+        }
+        let Some((best, _)) = counts.iter().min_by_key(|(_, count)| *count).cloned() else {
+            return fields;
+        };
+        fields
+            .into_iter()
+            .filter(|e| member(e).is_none_or(|m| m == best))
+            .collect()
     }
 
     /// A message for one field (`name`, `attributes.host`…), when the
@@ -184,6 +225,33 @@ mod tests {
             error.to_string(),
             "name: Name must be unique; attributes.host: Host is required"
         );
+    }
+
+    #[test]
+    fn union_members_in_a_path_are_not_fields_and_the_closest_member_is_kept() {
+        let error = RpcError::from_error(&json!({"code": -32602, "message": "Invalid params",
+            "data": {"extra": [
+                ["keychain_credential_create.KeychainCredentialCreateSSHKeyPairEntry.type", "Input should be 'SSH_KEY_PAIR'", 22],
+                ["keychain_credential_create.KeychainCredentialCreateSSHKeyPairEntry.attributes.host", "Extra inputs are not permitted", 22],
+                ["keychain_credential_create.KeychainCredentialCreateSSHCredentialsEntry.attributes.remote_host_key", "String should have at most 1024 characters", 22]]}}));
+        let RpcError::Invalid(fields) = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(fields.len(), 1);
+        assert_eq!(
+            error.for_field("attributes.remote_host_key"),
+            Some("String should have at most 1024 characters")
+        );
+        let tagged = FieldError {
+            attribute: "login_data.PASSWORD_PLAIN.password".into(),
+            message: "Field required".into(),
+        };
+        assert_eq!(tagged.field(), "password");
+        let top = FieldError {
+            attribute: "id".into(),
+            message: "Input should be a valid integer".into(),
+        };
+        assert_eq!(top.field(), "id");
     }
 
     #[test]

@@ -89,3 +89,73 @@ pub fn judge_discovered(held: &str, offered: &str) -> Discovered {
         Discovered::Changed
     }
 }
+
+/// TrueNAS stores a connection's host keys in a plain string field, and the
+/// API refuses a plain string over 1024 characters (`reference/truenas.md`).
+pub const TRUENAS_HOST_KEY_LIMIT: usize = 1024;
+
+/// Host keys chosen to fit [`TRUENAS_HOST_KEY_LIMIT`], and the ones that
+/// did not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FittedHostKeys {
+    pub kept: Vec<PublicKey>,
+    pub left_out: Vec<PublicKey>,
+}
+
+impl FittedHostKeys {
+    /// The kept keys as TrueNAS stores them, one per line.
+    pub fn text(&self) -> String {
+        format_host_keys(&self.kept)
+    }
+
+    /// What was left out, for the user: `RSA 4096 SHA256:…`, one per key.
+    pub fn left_out_described(&self) -> Vec<String> {
+        self.left_out
+            .iter()
+            .map(|k| format!("{} {}", super::describe(k), super::fingerprint_sha256(k)))
+            .collect()
+    }
+}
+
+/// Chooses the host keys to store so that they fit TrueNAS's field:
+/// Ed25519 first, then ECDSA, then RSA, the strongest of each first, each
+/// taken while the lines still fit. Keys that fit are never dropped for
+/// order's sake; the rest are returned as left out.
+pub fn fit_host_keys(keys: &[PublicKey]) -> FittedHostKeys {
+    let mut ordered: Vec<&PublicKey> = keys.iter().collect();
+    ordered.sort_by_key(|k| preference(k));
+    let mut kept: Vec<PublicKey> = Vec::new();
+    let mut left_out = Vec::new();
+    let mut length = 0;
+    for key in ordered {
+        let line = key.to_openssh().map(|l| l.len()).unwrap_or(usize::MAX);
+        let with = if kept.is_empty() {
+            line
+        } else {
+            length + 1 + line
+        };
+        if with <= TRUENAS_HOST_KEY_LIMIT {
+            length = with;
+            kept.push(key.clone());
+        } else {
+            left_out.push(key.clone());
+        }
+    }
+    FittedHostKeys { kept, left_out }
+}
+
+/// Lower is stored first: Ed25519, ECDSA (P-521, P-384, P-256), RSA
+/// (longest modulus first), then anything else.
+fn preference(key: &PublicKey) -> (u8, usize) {
+    use ssh_key::{EcdsaCurve, public::KeyData};
+    match key.key_data() {
+        KeyData::Ed25519(_) => (0, 0),
+        KeyData::Ecdsa(ecdsa) => match ecdsa.curve() {
+            EcdsaCurve::NistP521 => (1, 0),
+            EcdsaCurve::NistP384 => (1, 1),
+            EcdsaCurve::NistP256 => (1, 2),
+        },
+        KeyData::Rsa(rsa) => (2, usize::MAX - rsa.n.as_bytes().len()),
+        _ => (3, 0),
+    }
+}

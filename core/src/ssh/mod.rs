@@ -16,7 +16,10 @@ use secrecy::SecretString;
 pub use ssh_key::{self, PrivateKey, PublicKey};
 use ssh_key::{Algorithm, EcdsaCurve, HashAlg, LineEnding};
 
-pub use host_keys::{Discovered, format_host_keys, judge_discovered, parse_host_keys};
+pub use host_keys::{
+    Discovered, FittedHostKeys, TRUENAS_HOST_KEY_LIMIT, fit_host_keys, format_host_keys,
+    judge_discovered, parse_host_keys,
+};
 pub use import::{Imported, bcrypt_kdf, import_private_key};
 
 use crate::Error;

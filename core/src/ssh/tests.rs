@@ -213,3 +213,42 @@ fn rsa_from_der_refuses_small_and_foreign_keys() {
     assert!(error.contains("not an RSA private key"), "{error}");
     assert!(from_pkcs8_der(b"garbage", "").is_err());
 }
+
+/// Ed25519, ECDSA P-521 and RSA 4096 host keys: 1058 characters as TrueNAS
+/// stores them, over its 1024-character limit.
+const HOST_KEYS_1058: &str = include_str!("../../tests/vectors/host-keys-1058.txt");
+
+#[test]
+fn host_keys_are_fitted_to_truenas_field_strongest_kind_first() {
+    let keys = parse_host_keys(HOST_KEYS_1058).unwrap();
+    assert_eq!(format_host_keys(&keys).len(), 1058);
+    // Given in any order, Ed25519 and ECDSA are kept and RSA left out.
+    let mut reversed = keys.clone();
+    reversed.reverse();
+    for given in [keys.clone(), reversed] {
+        let fitted = fit_host_keys(&given);
+        assert_eq!(fitted.kept, vec![keys[0].clone(), keys[1].clone()]);
+        assert_eq!(fitted.left_out, vec![keys[2].clone()]);
+        assert!(fitted.text().len() <= TRUENAS_HOST_KEY_LIMIT);
+        let described = fitted.left_out_described();
+        assert_eq!(described.len(), 1);
+        assert!(
+            described[0].starts_with("RSA 4096 SHA256:"),
+            "{described:?}"
+        );
+    }
+    // What fits is kept whole, in the preferred order.
+    let usual = [keys[2].clone(), keys[0].clone()];
+    let fitted = fit_host_keys(&usual);
+    assert_eq!(fitted.kept, vec![keys[0].clone(), keys[2].clone()]);
+    assert!(fitted.left_out.is_empty());
+    // Both ECDSA keys come before RSA, the longer curve first.
+    let mut rng = rng();
+    let p256 = generate(KeyKind::EcdsaP256, "", &mut rng).unwrap();
+    let fitted = fit_host_keys(&[keys[2].clone(), p256.public_key().clone(), keys[1].clone()]);
+    assert_eq!(
+        fitted.kept,
+        vec![keys[1].clone(), p256.public_key().clone()]
+    );
+    assert_eq!(fitted.left_out, vec![keys[2].clone()]);
+}

@@ -6,18 +6,38 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
+use super::calls::{self, Call};
 use crate::{
     model::{Connection, Keypair},
-    ssh,
+    ssh::{self, FittedHostKeys},
 };
 
 /// An SSH keypair in a system's keychain (`SSH_KEY_PAIR`).
 pub struct SystemKeypair {
     pub id: u64,
     pub name: String,
-    /// Present for a full admin; other roles see it redacted.
-    pub private_key: Option<SecretString>,
+    pub private_key: HeldPrivateKey,
     pub public_key: String,
+}
+
+/// What a system's keypair holds of its private half, as its query shows.
+pub enum HeldPrivateKey {
+    /// The key itself (a full admin sees it).
+    Held(SecretString),
+    /// None: a keypair of a public key only (valid on TrueNAS).
+    Absent,
+    /// Something, but not shown to this API key (other roles see it
+    /// redacted): it can't be resent, so only a rename is safe.
+    Hidden,
+}
+
+impl HeldPrivateKey {
+    pub fn held(&self) -> Option<&SecretString> {
+        match self {
+            Self::Held(key) => Some(key),
+            Self::Absent | Self::Hidden => None,
+        }
+    }
 }
 
 /// An SSH connection in a system's keychain (`SSH_CREDENTIALS`).
@@ -58,10 +78,15 @@ impl Keychain {
                 Some("SSH_KEY_PAIR") => keychain.keypairs.push(SystemKeypair {
                     id,
                     name,
-                    private_key: attributes["private_key"]
-                        .as_str()
-                        .filter(|k| k.contains("PRIVATE KEY"))
-                        .map(|k| SecretString::from(k.to_owned())),
+                    private_key: match attributes.get("private_key") {
+                        Some(Value::String(k)) if k.contains("PRIVATE KEY") => {
+                            HeldPrivateKey::Held(SecretString::from(k.clone()))
+                        }
+                        None | Some(Value::Null) if attributes.is_object() => {
+                            HeldPrivateKey::Absent
+                        }
+                        _ => HeldPrivateKey::Hidden,
+                    },
                     public_key: text("public_key").trim().to_owned(),
                 }),
                 Some("SSH_CREDENTIALS") => {
@@ -124,32 +149,122 @@ fn key_data(line: &str) -> Option<(&str, &str)> {
     Some((parts.next()?, parts.next()?))
 }
 
-/// `keychaincredential.create`'s argument for a keypair.
-pub fn create_keypair(name: &str, private_key: &SecretString, public_key: &str) -> Value {
-    json!([{"name": name, "type": "SSH_KEY_PAIR", "attributes": {
-        "private_key": private_key.expose_secret(), "public_key": public_key}}])
+/// Creates a keypair. An empty public key is left out: the system derives
+/// it from the private key.
+pub fn create_keypair(name: &str, private_key: &SecretString, public_key: &str) -> Call {
+    calls::keychain_create(json!({"name": name, "type": "SSH_KEY_PAIR",
+        "attributes": keypair_attributes(Some(private_key), public_key)}))
+}
+
+fn keypair_attributes(private_key: Option<&SecretString>, public_key: &str) -> Value {
+    let mut attributes = serde_json::Map::new();
+    if let Some(private_key) = private_key {
+        attributes.insert("private_key".into(), json!(private_key.expose_secret()));
+    }
+    if !public_key.trim().is_empty() {
+        attributes.insert("public_key".into(), json!(public_key.trim()));
+    }
+    Value::Object(attributes)
+}
+
+/// Why an edit of a system's keypair is not sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KeypairEditRefused {
+    /// Its private key is not shown to this API key, and `update` replaces
+    /// the attributes whole: sending a new public key would drop it.
+    #[error(
+        "This system does not show this keypair's private key to Keyhaven's API key, so its keys can't be changed from here without losing it. Paste the private key to replace both, or change only the name."
+    )]
+    PrivateKeyHidden,
+}
+
+/// `keychaincredential.update` for an edited keypair. TrueNAS replaces
+/// `attributes` whole, so an update never sends attributes that would lose
+/// what the system holds: only the name when the keys are as they were;
+/// the private key the system holds when only the public key changed; a
+/// new private key only when one was given.
+pub fn update_keypair(
+    stored: &SystemKeypair,
+    name: &str,
+    private_key: Option<&SecretString>,
+    public_key: &str,
+) -> Result<Call, KeypairEditRefused> {
+    let private_key = private_key.filter(|k| !k.expose_secret().trim().is_empty());
+    let same_private = private_key.is_some_and(|given| {
+        stored
+            .private_key
+            .held()
+            .is_some_and(|held| held.expose_secret().trim() == given.expose_secret().trim())
+    });
+    let same_public =
+        public_key.trim().is_empty() || key_data(public_key) == key_data(&stored.public_key);
+    let keys_unchanged = same_public && (private_key.is_none() || same_private);
+    let attributes = if keys_unchanged {
+        None
+    } else {
+        Some(match (private_key, &stored.private_key) {
+            (Some(given), _) => keypair_attributes(Some(given), public_key),
+            (None, HeldPrivateKey::Held(held)) => keypair_attributes(Some(held), public_key),
+            (None, HeldPrivateKey::Absent) => keypair_attributes(None, public_key),
+            (None, HeldPrivateKey::Hidden) => return Err(KeypairEditRefused::PrivateKeyHidden),
+        })
+    };
+    let mut changes = json!({"name": name});
+    if let Some(attributes) = attributes {
+        changes["attributes"] = attributes;
+    }
+    Ok(calls::keychain_update(stored.id, changes))
+}
+
+/// A connection's host keys as they will be stored on a system: fitted to
+/// TrueNAS's 1024 characters. Unreadable text is kept as it is (the system
+/// names the field when it refuses it).
+pub fn host_keys_for_system(connection: &Connection) -> (String, FittedHostKeys) {
+    match ssh::parse_host_keys(&connection.remote_host_keys) {
+        Ok(keys) => {
+            let fitted = ssh::fit_host_keys(&keys);
+            (fitted.text(), fitted)
+        }
+        Err(_) => (
+            connection.remote_host_keys.clone(),
+            FittedHostKeys {
+                kept: Vec::new(),
+                left_out: Vec::new(),
+            },
+        ),
+    }
 }
 
 /// The attributes of an SSH connection as TrueNAS stores them, pointing at
 /// `keypair`, the keypair's id on that system.
-pub fn connection_attributes(connection: &Connection, keypair: u64) -> Value {
+fn connection_attributes(connection: &Connection, keypair: u64) -> Value {
     json!({
         "host": connection.host,
         "port": connection.port,
         "username": connection.username,
         "private_key": keypair,
-        "remote_host_key": connection.remote_host_keys,
+        "remote_host_key": host_keys_for_system(connection).0,
         "connect_timeout": connection.connect_timeout,
     })
 }
 
-pub fn create_connection(connection: &Connection, keypair: u64) -> Value {
-    json!([{"name": connection.name, "type": "SSH_CREDENTIALS",
-            "attributes": connection_attributes(connection, keypair)}])
+pub fn create_connection(connection: &Connection, keypair: u64) -> Call {
+    calls::keychain_create(json!({"name": connection.name, "type": "SSH_CREDENTIALS",
+            "attributes": connection_attributes(connection, keypair)}))
+}
+
+/// Updates connection `id` on a system to Keyhaven's values (all of them:
+/// `attributes` is replaced whole).
+pub fn update_connection(id: u64, connection: &Connection, keypair: u64) -> Call {
+    calls::keychain_update(
+        id,
+        json!({"name": connection.name, "attributes": connection_attributes(connection, keypair)}),
+    )
 }
 
 /// The SSH Connections and SSH Keypairs forms' label for a field a
-/// keychain call's validation error names (`attributes.host` → `Host`).
+/// keychain call's validation error names (`attributes.host` → `Host`;
+/// [`super::FieldError::field`] has taken the union labels out).
 pub fn field_label(field: &str) -> &str {
     match field {
         "name" => "Name",
@@ -211,6 +326,9 @@ pub enum ConnectionStep {
 pub struct InstallPlan {
     pub keypair: KeypairStep,
     pub connection: Option<ConnectionStep>,
+    /// Host keys the connection can't take to the system (TrueNAS's
+    /// 1024-character field), described for the user.
+    pub host_keys_left_out: Vec<String>,
 }
 
 impl InstallPlan {
@@ -229,6 +347,7 @@ impl InstallPlan {
                 name: keypair.name.clone(),
             },
         };
+        let connection_given = connection;
         let connection = connection.map(|c| {
             let name = c.name.clone();
             let same = keychain.connections.iter().find(|s| s.name == c.name);
@@ -252,6 +371,9 @@ impl InstallPlan {
         Self {
             keypair: keypair_step,
             connection,
+            host_keys_left_out: connection_given
+                .map(|c| host_keys_for_system(c).1.left_out_described())
+                .unwrap_or_default(),
         }
     }
 
@@ -281,6 +403,12 @@ impl InstallPlan {
                 format!("SSH connection “{name}”: the name is taken by another credential there")
             }
         }));
+        if !self.host_keys_left_out.is_empty() {
+            lines.push(format!(
+                "Remote Host Key: left out to fit TrueNAS's 1024 characters: {}",
+                self.host_keys_left_out.join(", ")
+            ));
+        }
         lines
     }
 }
@@ -298,7 +426,8 @@ pub fn differences(keyhaven: &Connection, system: &SystemConnection) -> Vec<&'st
     if keyhaven.username != system.username {
         out.push("Username");
     }
-    if host_keys(&keyhaven.remote_host_keys) != host_keys(&system.remote_host_key) {
+    // What Keyhaven would store there: its keys fitted to TrueNAS's field.
+    if host_keys(&host_keys_for_system(keyhaven).0) != host_keys(&system.remote_host_key) {
         out.push("Remote Host Key");
     }
     if keyhaven.connect_timeout != system.connect_timeout {

@@ -43,7 +43,7 @@ fn connection(name: &str) -> Connection {
 fn a_query_reads_keypairs_and_connections_and_skips_the_rest() {
     let keychain = Keychain::from_query(&query());
     assert_eq!(keychain.keypairs.len(), 1);
-    assert!(keychain.keypairs[0].private_key.is_some());
+    assert!(keychain.keypairs[0].private_key.held().is_some());
     assert_eq!(keychain.connections.len(), 1);
     assert_eq!(keychain.connections[0].keypair, 1);
     assert!(keychain.name_taken("repl") && keychain.name_taken("nas2"));
@@ -60,14 +60,113 @@ fn a_query_reads_keypairs_and_connections_and_skips_the_rest() {
             .keypair_with_public("ssh-ed25519 AAAAother")
             .is_none()
     );
-    // A redacted private key is no private key.
+    // A redacted private key is hidden, not absent; a null one is absent.
     let redacted = json!([{"id": 1, "name": "r", "type": "SSH_KEY_PAIR",
-        "attributes": {"private_key": "********", "public_key": ED}}]);
-    assert!(
-        Keychain::from_query(&redacted).keypairs[0]
-            .private_key
-            .is_none()
+        "attributes": {"private_key": "********", "public_key": ED}},
+        {"id": 2, "name": "p", "type": "SSH_KEY_PAIR",
+        "attributes": {"private_key": null, "public_key": ED}}]);
+    let keychain = Keychain::from_query(&redacted);
+    assert!(matches!(
+        keychain.keypair(1).unwrap().private_key,
+        HeldPrivateKey::Hidden
+    ));
+    assert!(matches!(
+        keychain.keypair(2).unwrap().private_key,
+        HeldPrivateKey::Absent
+    ));
+}
+
+const PRIVATE: &str =
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nheld\n-----END OPENSSH PRIVATE KEY-----\n";
+const OTHER: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherOtherOtherOtherOtherOtherOtherOtherOth";
+
+fn stored(private_key: HeldPrivateKey) -> SystemKeypair {
+    SystemKeypair {
+        id: 9,
+        name: "repl".into(),
+        private_key,
+        public_key: format!("{ED} root@nas1"),
+    }
+}
+
+fn secret(text: &str) -> SecretString {
+    SecretString::from(text.to_owned())
+}
+
+#[test]
+fn a_keypair_update_never_loses_the_private_key_the_system_holds() {
+    let held = || HeldPrivateKey::Held(secret(PRIVATE));
+    // A rename (keys as they were, or the private field left empty): the
+    // name alone, no attributes to replace.
+    for (private, public) in [
+        (None, ""),
+        (None, ED),
+        (Some(secret(PRIVATE)), ""),
+        (Some(secret("  ")), &format!("{ED} other comment")[..]),
+    ] {
+        let call = update_keypair(&stored(held()), "renamed", private.as_ref(), public).unwrap();
+        assert_eq!(call.params(), &json!([9, {"name": "renamed"}]));
+    }
+    // Only the public key changed: the held private key goes with it (the
+    // system then says whether they match).
+    let call = update_keypair(&stored(held()), "repl", None, OTHER).unwrap();
+    assert_eq!(
+        call.params()[1]["attributes"],
+        json!({"private_key": PRIVATE, "public_key": OTHER})
     );
+    // A new private key: sent, with its public key or without (derived).
+    let call = update_keypair(&stored(held()), "repl", Some(&secret("NEW")), "").unwrap();
+    assert_eq!(
+        call.params()[1]["attributes"],
+        json!({"private_key": "NEW"})
+    );
+    // A keypair of a public key only: a new public key, nothing to lose.
+    let call = update_keypair(&stored(HeldPrivateKey::Absent), "repl", None, OTHER).unwrap();
+    assert_eq!(call.params()[1]["attributes"], json!({"public_key": OTHER}));
+    // Hidden from this API key: renames only.
+    let hidden = stored(HeldPrivateKey::Hidden);
+    assert!(update_keypair(&hidden, "renamed", None, "").is_ok());
+    assert_eq!(
+        update_keypair(&hidden, "repl", None, OTHER).unwrap_err(),
+        KeypairEditRefused::PrivateKeyHidden
+    );
+}
+
+#[test]
+fn host_keys_over_truenas_limit_are_fitted_and_the_plan_says_so() {
+    let keys = include_str!("../../../tests/vectors/host-keys-1058.txt");
+    let mut c = connection("wide");
+    c.remote_host_keys = keys.to_owned();
+    let call = create_connection(&c, 7);
+    let sent = call.params()[0]["attributes"]["remote_host_key"]
+        .as_str()
+        .unwrap();
+    assert!(sent.len() <= 1024);
+    assert_eq!(sent.lines().count(), 2);
+    assert!(!sent.contains("ssh-rsa"));
+    let keychain = Keychain::from_query(&query());
+    let plan = InstallPlan::new(&keychain, &keypair("repl", ED), Some(&c));
+    assert_eq!(plan.host_keys_left_out.len(), 1);
+    let last = plan.describe().pop().unwrap();
+    assert!(
+        last.starts_with(
+            "Remote Host Key: left out to fit TrueNAS's 1024 characters: RSA 4096 SHA256:"
+        ),
+        "{last}"
+    );
+    // A system that stores the fitted keys already holds the same keys.
+    let system = SystemConnection {
+        id: 2,
+        name: "wide".into(),
+        host: c.host.clone(),
+        port: c.port,
+        username: c.username.clone(),
+        keypair: 1,
+        remote_host_key: sent.to_owned(),
+        connect_timeout: c.connect_timeout,
+    };
+    assert!(differences(&c, &system).is_empty());
 }
 
 #[test]
@@ -163,14 +262,14 @@ fn fields_are_named_by_their_form_labels() {
 
 #[test]
 fn call_arguments_have_truenas_shapes() {
-    let args = create_connection(&connection("c"), 7);
+    let call = create_connection(&connection("c"), 7);
+    let args = call.params();
     assert_eq!(args[0]["type"], "SSH_CREDENTIALS");
     assert_eq!(args[0]["attributes"]["private_key"], 7);
-    assert_eq!(
-        args[0]["attributes"]["remote_host_key"],
-        format!("{ED} comment")
-    );
-    let args = create_keypair("k", &SecretString::from("PRIVATE".to_owned()), ED);
+    // Stored as TrueNAS stores host keys: one `type key` a line.
+    assert_eq!(args[0]["attributes"]["remote_host_key"], ED);
+    let call = create_keypair("k", &SecretString::from("PRIVATE".to_owned()), ED);
+    let args = call.params();
     assert_eq!(args[0]["attributes"]["private_key"], "PRIVATE");
     assert_eq!(args[0]["type"], "SSH_KEY_PAIR");
 }
