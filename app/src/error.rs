@@ -144,11 +144,9 @@ pub enum AppError {
         hint: Option<&'static str>,
     },
 
-    #[error("{url}: the system did not say its SSH port.")]
-    NoSshPort { url: String },
-
-    #[error("{url}: the system returned no usable SSH host key. Is its SSH service running?")]
-    NoUsableHostKey { url: String },
+    /// An edit of a system's keypair that would lose what it holds.
+    #[error("{0}")]
+    KeypairEdit(#[from] keyhaven_core::truenas::keychain::KeypairEditRefused),
 
     #[error("{host}:{port} offered no host key.")]
     NoHostKeyOffered { host: String, port: u16 },

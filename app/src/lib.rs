@@ -24,6 +24,7 @@ mod sync;
 mod systems;
 mod tabs;
 mod trust;
+mod versions;
 
 pub use error::AppError;
 

@@ -6,15 +6,16 @@
 use keyhaven_core::{
     keyring::{EntryValue, api_key_id},
     model::{Kind, Trust, secret_transport_allowed},
+    truenas::calls,
 };
 use leptos::prelude::WithUntracked;
-use secrecy::{ExposeSecret, SecretString};
-use serde_json::json;
+use secrecy::SecretString;
 
 use crate::{
     error::AppError,
     net::truenas::{Login, TrueNasError, TrueNasSession, login_outcome},
     state::{AppState, MetadataExt},
+    versions,
 };
 
 const TIMEOUT_MS: i32 = 10_000;
@@ -60,15 +61,11 @@ pub async fn authenticate(
         system: system.name.clone(),
         error,
     };
-    let connection = TrueNasSession::open(&system.url, TIMEOUT_MS)
+    let connection = TrueNasSession::open(&system.url, versions::release(system_id), TIMEOUT_MS)
         .await
         .map_err(fail)?;
     let login = connection
-        .call(
-            "auth.login_ex",
-            json!([{"mechanism": "PASSWORD_PLAIN", "username": username, "password": password.expose_secret()}]),
-            TIMEOUT_MS,
-        )
+        .call(calls::login_password(username, &password), TIMEOUT_MS)
         .await
         .map_err(fail)?;
     match login_outcome(&login) {
@@ -78,11 +75,7 @@ pub async fn authenticate(
                 return Ok(Authenticated::NeedOtp);
             };
             let second = connection
-                .call(
-                    "auth.login_ex_continue",
-                    json!([{"mechanism": "OTP_TOKEN", "otp_token": otp.trim()}]),
-                    TIMEOUT_MS,
-                )
+                .call(calls::login_otp(&otp), TIMEOUT_MS)
                 .await
                 .map_err(fail)?;
             if login_outcome(&second) != Login::Success {
@@ -92,6 +85,7 @@ pub async fn authenticate(
         Login::Success => {}
     }
     drop(password);
+    versions::learn(system_id, &connection, TIMEOUT_MS).await;
     // Named so the admin recognizes it on the system's User API Keys screen.
     let name = format!(
         "Keyhaven {}",
@@ -101,11 +95,7 @@ pub async fn authenticate(
             .unwrap_or_default()
     );
     let created = connection
-        .call(
-            "api_key.create",
-            json!([{"name": name, "username": username}]),
-            TIMEOUT_MS,
-        )
+        .call(calls::api_key_create(&name, username), TIMEOUT_MS)
         .await
         .map_err(fail)?;
     let key = created["key"].as_str().ok_or_else(|| {
@@ -179,18 +169,16 @@ pub(crate) async fn login_with_stored_key(
     if !secret_transport_allowed(&system.url) {
         return Err(NotConnected::PlainHttp);
     }
-    let connection = TrueNasSession::open(&system.url, TIMEOUT_MS).await?;
+    let connection =
+        TrueNasSession::open(&system.url, versions::release(system_id), TIMEOUT_MS).await?;
     let login = connection
-        .call(
-            "auth.login_ex",
-            json!([{"mechanism": "API_KEY_PLAIN", "username": username, "api_key": key.expose_secret()}]),
-            TIMEOUT_MS,
-        )
+        .call(calls::login_api_key(&username, &key), TIMEOUT_MS)
         .await?;
-    match login_outcome(&login) {
-        Login::Success => Ok(connection),
-        _ => Err(NotConnected::Rejected),
+    if login_outcome(&login) != Login::Success {
+        return Err(NotConnected::Rejected);
     }
+    versions::learn(system_id, &connection, TIMEOUT_MS).await;
+    Ok(connection)
 }
 
 /// Tries the stored key: `Ok(())` is "True"; the error says why "False".
@@ -207,7 +195,7 @@ pub async fn delete_remote_key(state: AppState, system_id: &str) -> Result<(), N
         .ok_or(NotConnected::UnknownKeyId)?;
     let connection = login_with_stored_key(state, system_id).await?;
     connection
-        .call("api_key.delete", json!([key_id]), TIMEOUT_MS)
+        .call(calls::api_key_delete(key_id), TIMEOUT_MS)
         .await?;
     Ok(())
 }

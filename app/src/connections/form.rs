@@ -41,7 +41,8 @@ pub struct ConnectionInput {
 /// Save: the form checked as TrueNAS checks it, then Generate New first (as
 /// TrueNAS does), then the semi-automatic exchange, then the connection. A
 /// keypair generated here is removed again when anything after it fails.
-pub async fn save_form(state: AppState, input: ConnectionInput) -> Result<(), AppError> {
+/// Returns the host keys left out to fit TrueNAS's field, described.
+pub async fn save_form(state: AppState, input: ConnectionInput) -> Result<Vec<String>, AppError> {
     let generate_new = input.keypair.is_none();
     let checked = check(state, &input).inspect_err(|_| {
         // The likely fix is unlocking: Generate New stores a private key.
@@ -74,6 +75,7 @@ pub async fn save_form(state: AppState, input: ConnectionInput) -> Result<(), Ap
         .await?;
     }
     let keypair_id = connection.keypair_id.clone();
+    let mut left_out = checked.host_keys_left_out;
     let result = async {
         if let Some(semi) = semi {
             // Derived from the private key, never read from the metadata:
@@ -82,7 +84,8 @@ pub async fn save_form(state: AppState, input: ConnectionInput) -> Result<(), Ap
             let paired = pair(semi, &public).await?;
             connection.host = paired.host;
             connection.port = paired.port;
-            connection.remote_host_keys = paired.host_keys;
+            connection.remote_host_keys = paired.host_keys.text();
+            left_out = paired.host_keys.left_out_described();
         }
         state
             .update_metadata(move |m, now, by| m.put_connection(&id, connection.clone(), now, by))
@@ -93,7 +96,7 @@ pub async fn save_form(state: AppState, input: ConnectionInput) -> Result<(), Ap
         // Best effort: the error that matters is the one above.
         let _ = keypairs::remove(state, &keypair_id, Vec::new()).await;
     }
-    result
+    result.map(|()| left_out)
 }
 
 fn check(state: AppState, input: &ConnectionInput) -> Result<CheckedConnection, AppError> {
@@ -120,7 +123,13 @@ fn check(state: AppState, input: &ConnectionInput) -> Result<CheckedConnection, 
 }
 
 /// What Discover Remote Host Key found, against what the field holds.
-pub enum Discovery {
+pub struct Discovery {
+    pub found: Found,
+    /// Keys the host offers that don't fit TrueNAS's field, described.
+    pub left_out: Vec<String>,
+}
+
+pub enum Found {
     /// The field was empty or holds the same keys: take these lines.
     Take(String),
     /// The host offers other keys than the field's: the user decides.
@@ -128,7 +137,8 @@ pub enum Discovery {
 }
 
 /// Discover Remote Host Key, for the form's Host, Port, Connect Timeout
-/// and the keys it holds now.
+/// and the keys it holds now. The keys offered are fitted to TrueNAS's
+/// 1024 characters, as a system would store them.
 pub async fn discover_for_form(
     host: &str,
     port: &str,
@@ -137,14 +147,34 @@ pub async fn discover_for_form(
 ) -> Result<Discovery, AppError> {
     let port = check_port(port)?;
     let timeout = timeout.trim().parse::<u32>().unwrap_or(10);
-    let keys = discover(host, port, timeout).await?;
+    let offered = discover(host, port, timeout).await?;
+    let parsed: Vec<ssh::PublicKey> = offered
+        .iter()
+        .filter_map(|k| ssh::parse_public_key(&k.public_key).ok())
+        .collect();
+    let fitted = ssh::fit_host_keys(&parsed);
+    let keys: Vec<HostKey> = offered
+        .into_iter()
+        .filter(|k| {
+            ssh::parse_public_key(&k.public_key).is_ok_and(|p| {
+                fitted
+                    .kept
+                    .iter()
+                    .any(|kept| kept.key_data() == p.key_data())
+            })
+        })
+        .collect();
     let lines = keys
         .iter()
         .map(|k| k.public_key.as_str())
         .collect::<Vec<_>>()
         .join("\n");
-    Ok(match ssh::judge_discovered(current, &lines) {
-        Discovered::Take => Discovery::Take(lines),
-        Discovered::Changed => Discovery::Changed(keys),
+    let found = match ssh::judge_discovered(current, &lines) {
+        Discovered::Take => Found::Take(lines),
+        Discovered::Changed => Found::Changed(keys),
+    };
+    Ok(Discovery {
+        found,
+        left_out: fitted.left_out_described(),
     })
 }

@@ -6,27 +6,26 @@
 
 mod form;
 
-pub use form::{ConnectionInput, Discovery, discover_for_form, save_form};
+pub use form::{ConnectionInput, Discovery, Found, discover_for_form, save_form};
 
 use keyhaven_core::{
     api::HostKey,
     model::{host_from_input, secret_transport_allowed},
-    ssh::{format_host_keys, parse_host_keys},
-    truenas::refusal_hint,
+    ssh::{self, FittedHostKeys},
+    truenas::{calls, pairing::PairingRefused, refusal_hint},
 };
-use secrecy::{ExposeSecret, SecretString};
-use serde_json::{Value, json};
+use secrecy::SecretString;
 
 use crate::{
     error::AppError,
+    keychain::{RemoteFailure, authorize_on_remote},
     net::{
         api::{self, ApiError},
         truenas::{Login, RpcError, TrueNasError, TrueNasSession, login_outcome},
     },
 };
 
-/// Calls after the login; `keychaincredential.ssh_pair` may start the
-/// remote's SSH service first, which takes a moment.
+/// Calls after the login may make the remote write files.
 const CALL_TIMEOUT_MS: i32 = 30_000;
 
 /// What the Semi-automatic (TrueNAS only) fields hold.
@@ -46,13 +45,16 @@ pub struct SemiAutomatic {
 pub struct Paired {
     pub host: String,
     pub port: u16,
-    /// One key per line, as TrueNAS stores them.
-    pub host_keys: String,
+    /// The remote's host keys, fitted to TrueNAS's 1024 characters (the
+    /// connection may be installed on a system later).
+    pub host_keys: FittedHostKeys,
 }
 
-/// Logs in to the remote, has it authorize `public_key` for the user, fixes
-/// the user's shell (and sudo, when asked), and returns the connection's
-/// host, port and host keys.
+/// Logs in to the remote as its admin, has it authorize `public_key` for
+/// the user through public methods (its authorized keys gain the key, every
+/// other line kept; shell and sudo as TrueNAS sets them), and returns the
+/// connection's host, port and host keys, read from the remote's own SSH
+/// settings over the same TLS session.
 pub async fn pair(setup: SemiAutomatic, public_key: &str) -> Result<Paired, AppError> {
     let host = host_from_input(&setup.url)?;
     let at = |error: TrueNasError| AppError::AtRemote {
@@ -65,14 +67,13 @@ pub async fn pair(setup: SemiAutomatic, public_key: &str) -> Result<Paired, AppE
         return Err(at(TrueNasError::Insecure));
     }
     let timeout_ms = i32::try_from(setup.connect_timeout.saturating_mul(1000)).unwrap_or(i32::MAX);
-    let remote = TrueNasSession::open(&setup.url, timeout_ms)
+    // Not a system of the keyring: its release is unknown, so `current`.
+    let remote = TrueNasSession::open(&setup.url, None, timeout_ms)
         .await
         .map_err(at)?;
     let login = remote
         .call(
-            "auth.login_ex",
-            json!([{"mechanism": "PASSWORD_PLAIN", "username": setup.admin_username,
-                    "password": setup.admin_password.expose_secret()}]),
+            calls::login_password(&setup.admin_username, &setup.admin_password),
             CALL_TIMEOUT_MS,
         )
         .await
@@ -86,11 +87,7 @@ pub async fn pair(setup: SemiAutomatic, public_key: &str) -> Result<Paired, AppE
                 return Err(AppError::OtpNeeded);
             }
             let second = remote
-                .call(
-                    "auth.login_ex_continue",
-                    json!([{"mechanism": "OTP_TOKEN", "otp_token": otp}]),
-                    CALL_TIMEOUT_MS,
-                )
+                .call(calls::login_otp(otp), CALL_TIMEOUT_MS)
                 .await
                 .map_err(at)?;
             if login_outcome(&second) != Login::Success {
@@ -99,34 +96,19 @@ pub async fn pair(setup: SemiAutomatic, public_key: &str) -> Result<Paired, AppE
         }
     }
     drop(setup.admin_password);
-    let paired = remote
-        .call(
-            "keychaincredential.ssh_pair",
-            json!([{"remote_hostname": "any-host", "username": setup.username,
-                    "public_key": public_key}]),
-            CALL_TIMEOUT_MS,
-        )
+    let remote_ssh = authorize_on_remote(&remote, &setup.username, public_key, setup.sudo, true)
         .await
-        .map_err(|e| remote_refused(&setup.url, &e))?;
-    fix_remote_user(&remote, &setup.username, setup.sudo)
-        .await
-        .map_err(|e| remote_refused(&setup.url, &e))?;
-    let port = paired["port"]
-        .as_u64()
-        .and_then(|p| u16::try_from(p).ok())
-        .filter(|p| *p != 0)
-        .ok_or_else(|| AppError::NoSshPort {
-            url: setup.url.clone(),
+        .map_err(|failure| match failure {
+            RemoteFailure::Refused(refused) => remote_refusal(&setup.url, &refused),
+            RemoteFailure::Call(error) => remote_refused(&setup.url, &error),
         })?;
-    let keys = parse_host_keys(paired["host_key"].as_str().unwrap_or_default()).map_err(|_| {
-        AppError::NoUsableHostKey {
-            url: setup.url.clone(),
-        }
-    })?;
+    let reported = remote_ssh
+        .reported()
+        .map_err(|refused| remote_refusal(&setup.url, &refused))?;
     Ok(Paired {
         host,
-        port,
-        host_keys: format_host_keys(&keys),
+        port: remote_ssh.port,
+        host_keys: ssh::fit_host_keys(&reported),
     })
 }
 
@@ -143,51 +125,10 @@ fn remote_refused(url: &str, error: &TrueNasError) -> AppError {
     }
 }
 
-/// As TrueNAS does: a user whose shell is `nologin` gets bash (SSH
-/// replication runs commands), and "Enable passwordless sudo for zfs
-/// commands" adds `/usr/sbin/zfs` to the user's passwordless sudo commands.
-pub(crate) async fn fix_remote_user(
-    remote: &TrueNasSession,
-    username: &str,
-    sudo: bool,
-) -> Result<(), TrueNasError> {
-    let users = remote
-        .call(
-            "user.query",
-            json!([[["username", "=", username]]]),
-            CALL_TIMEOUT_MS,
-        )
-        .await?;
-    let Some(user) = users.as_array().and_then(|u| u.first()) else {
-        return Err(TrueNasError::refused(format!(
-            "User {username} does not exist"
-        )));
-    };
-    let mut changes = serde_json::Map::new();
-    if user["shell"].as_str() == Some("/usr/sbin/nologin") {
-        changes.insert("shell".into(), json!("/usr/bin/bash"));
-    }
-    if sudo {
-        let mut commands: Vec<Value> = user["sudo_commands_nopasswd"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        if !commands.iter().any(|c| c == "/usr/sbin/zfs") {
-            commands.push(json!("/usr/sbin/zfs"));
-            changes.insert("sudo_commands_nopasswd".into(), Value::Array(commands));
-        }
-    }
-    if changes.is_empty() {
-        return Ok(());
-    }
-    remote
-        .call(
-            "user.update",
-            json!([user["id"], Value::Object(changes)]),
-            CALL_TIMEOUT_MS,
-        )
-        .await
-        .map(drop)
+/// A remote that can't be paired (no such user, no home, no SSH host
+/// keys), said as the remote would say it, with what to do.
+pub(crate) fn remote_refusal(remote: &str, refused: &PairingRefused) -> AppError {
+    remote_refused(remote, &TrueNasError::refused(refused.to_string()))
 }
 
 /// Discover Remote Host Key: the keys the SSH server offers, asked of the

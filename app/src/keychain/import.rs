@@ -95,7 +95,7 @@ fn keyhaven_keypair(metadata: &Metadata, public: &str) -> Option<(String, String
 async fn store_keypair(state: AppState, keypair: &SystemKeypair) -> Result<String, AppError> {
     let private = keypair
         .private_key
-        .as_ref()
+        .held()
         .ok_or(AppError::PrivateKeyNotShown)?;
     state
         .metadata

@@ -11,16 +11,20 @@ pub use install::{install, plan};
 
 use keyhaven_core::{
     model::{Connection, host_from_input},
+    ssh::{self, FittedHostKeys},
     truenas::{
         RpcError,
-        keychain::{self as calls, Keychain, field_label},
+        calls::{self, Call, SemiAutomaticSetup},
+        keychain::{self as system_calls, Keychain, SystemKeypair, field_label},
+        pairing::{RemoteSsh, RemoteUser},
     },
 };
 use leptos::prelude::WithUntracked;
-use secrecy::{ExposeSecret, SecretString};
-use serde_json::{Value, json};
+use secrecy::SecretString;
+use serde_json::Value;
 
 use crate::{
+    connections::remote_refusal,
     error::AppError,
     net::truenas::{TrueNasError, TrueNasSession},
     state::AppState,
@@ -55,28 +59,32 @@ impl OnSystem {
     }
 
     /// One call; a validation error names the form's fields (`Name: …`).
-    async fn call(&self, method: &str, params: Value) -> Result<Value, AppError> {
+    async fn call(&self, call: Call) -> Result<Value, AppError> {
         self.session
-            .call(method, params, CALL_TIMEOUT_MS)
+            .call(call, CALL_TIMEOUT_MS)
             .await
-            .map_err(|error| match error {
-                TrueNasError::Call(RpcError::Invalid(fields)) => AppError::InvalidOnSystem {
-                    system: self.name.clone(),
-                    fields: fields
-                        .iter()
-                        .map(|f| (field_label(f.field()).to_owned(), f.message.clone()))
-                        .collect(),
-                },
-                error => AppError::AtSystem {
-                    system: self.name.clone(),
-                    error,
-                },
-            })
+            .map_err(|error| self.failed(error))
+    }
+
+    fn failed(&self, error: TrueNasError) -> AppError {
+        match error {
+            TrueNasError::Call(RpcError::Invalid(fields)) => AppError::InvalidOnSystem {
+                system: self.name.clone(),
+                fields: fields
+                    .iter()
+                    .map(|f| (field_label(f.field()).to_owned(), f.message.clone()))
+                    .collect(),
+            },
+            error => AppError::AtSystem {
+                system: self.name.clone(),
+                error,
+            },
+        }
     }
 
     /// The system's SSH keypairs and connections.
     pub async fn keychain(&self) -> Result<Keychain, AppError> {
-        let result = self.call("keychaincredential.query", json!([[]])).await?;
+        let result = self.call(calls::keychain_query()).await?;
         Ok(Keychain::from_query(&result))
     }
 
@@ -88,28 +96,22 @@ impl OnSystem {
         public_key: &str,
     ) -> Result<u64, AppError> {
         let created = self
-            .call(
-                "keychaincredential.create",
-                calls::create_keypair(name, private_key, public_key),
-            )
+            .call(system_calls::create_keypair(name, private_key, public_key))
             .await?;
         created_id(&created)
     }
 
+    /// Saves an edited keypair without losing what the system holds
+    /// (core's `update_keypair` decides what is sent).
     pub async fn update_keypair(
         &self,
-        id: u64,
+        stored: &SystemKeypair,
         name: &str,
         private_key: Option<&SecretString>,
         public_key: &str,
     ) -> Result<(), AppError> {
-        let private = private_key.map(|k| k.expose_secret().to_owned());
-        self.call(
-            "keychaincredential.update",
-            json!([id, {"name": name, "attributes": {"private_key": private, "public_key": public_key}}]),
-        )
-        .await
-        .map(drop)
+        let call = system_calls::update_keypair(stored, name, private_key, public_key)?;
+        self.call(call).await.map(drop)
     }
 
     /// Creates an SSH connection using the keypair `keypair` (its id there).
@@ -119,10 +121,7 @@ impl OnSystem {
         keypair: u64,
     ) -> Result<u64, AppError> {
         let created = self
-            .call(
-                "keychaincredential.create",
-                calls::create_connection(connection, keypair),
-            )
+            .call(system_calls::create_connection(connection, keypair))
             .await?;
         created_id(&created)
     }
@@ -133,18 +132,14 @@ impl OnSystem {
         connection: &Connection,
         keypair: u64,
     ) -> Result<(), AppError> {
-        self.call(
-            "keychaincredential.update",
-            json!([id, {"name": connection.name,
-                        "attributes": calls::connection_attributes(connection, keypair)}]),
-        )
-        .await
-        .map(drop)
+        self.call(system_calls::update_connection(id, connection, keypair))
+            .await
+            .map(drop)
     }
 
     /// What uses a credential there (connections, replication tasks…).
     pub async fn used_by(&self, id: u64) -> Result<Vec<String>, AppError> {
-        let used = self.call("keychaincredential.used_by", json!([id])).await?;
+        let used = self.call(calls::keychain_used_by(id)).await?;
         Ok(used
             .as_array()
             .into_iter()
@@ -154,77 +149,22 @@ impl OnSystem {
     }
 
     pub async fn delete(&self, id: u64, cascade: bool) -> Result<(), AppError> {
-        self.call(
-            "keychaincredential.delete",
-            json!([id, {"cascade": cascade}]),
-        )
-        .await
-        .map(drop)
+        self.call(calls::keychain_delete(id, cascade))
+            .await
+            .map(drop)
     }
 
     /// Discover Remote Host Key, run by the system from its own network
     /// (what its replication will see).
     pub async fn scan(&self, host: &str, port: u16, timeout: u32) -> Result<String, AppError> {
-        let keys = self
-            .call(
-                "keychaincredential.remote_ssh_host_key_scan",
-                json!([{"host": host, "port": port, "connect_timeout": timeout}]),
-            )
-            .await?;
+        let keys = self.call(calls::host_key_scan(host, port, timeout)).await?;
         Ok(keys.as_str().unwrap_or_default().to_owned())
     }
 
     /// The semi-automatic setup, run by the system: it logs in to the
     /// remote itself and stores the connection.
-    pub async fn semiautomatic(&self, setup: SystemSemiAutomatic) -> Result<(), AppError> {
-        let mut args = json!({
-            "name": setup.name, "url": setup.url, "verify_ssl": true,
-            "admin_username": setup.admin_username,
-            "password": setup.admin_password.expose_secret(),
-            "username": setup.username, "private_key": setup.keypair,
-            "connect_timeout": setup.connect_timeout, "sudo": setup.sudo,
-        });
-        // An empty one-time password is simply not sent.
-        if !setup.otp.trim().is_empty() {
-            args["otp_token"] = json!(setup.otp.trim());
-        }
-        self.call(
-            "keychaincredential.remote_ssh_semiautomatic_setup",
-            json!([args]),
-        )
-        .await
-        .map(drop)
-    }
-
-    /// `keychaincredential.ssh_pair` on this system (as the remote end):
-    /// authorizes `public_key` for `username`; returns the port and host
-    /// keys (`type key` lines).
-    pub async fn ssh_pair(
-        &self,
-        username: &str,
-        public_key: &str,
-    ) -> Result<(u16, String), AppError> {
-        let paired = self
-            .call(
-                "keychaincredential.ssh_pair",
-                json!([{"remote_hostname": "any-host", "username": username, "public_key": public_key}]),
-            )
-            .await?;
-        let port = paired["port"]
-            .as_u64()
-            .and_then(|p| u16::try_from(p).ok())
-            .ok_or_else(|| self.unexpected("no port in ssh_pair's answer"))?;
-        let keys =
-            keyhaven_core::ssh::parse_host_keys(paired["host_key"].as_str().unwrap_or_default())
-                .map_err(|_| self.unexpected("no host key in ssh_pair's answer"))?;
-        Ok((port, keyhaven_core::ssh::format_host_keys(&keys)))
-    }
-
-    fn unexpected(&self, what: &'static str) -> AppError {
-        AppError::AtSystem {
-            system: self.name.clone(),
-            error: TrueNasError::Unexpected(what),
-        }
+    pub async fn semiautomatic(&self, setup: &SemiAutomaticSetup<'_>) -> Result<(), AppError> {
+        self.call(calls::semiautomatic_setup(setup)).await.map(drop)
     }
 }
 
@@ -240,17 +180,19 @@ pub struct Pairing {
 }
 
 /// Semi-automatic when the remote is itself a system of the keyring: no
-/// admin password. The remote, logged in with its stored key, authorizes
-/// the source keypair's public key (`keychaincredential.ssh_pair`) and
-/// fixes the user's shell and sudo as TrueNAS does; the connection is then
-/// created on the source with the remote's port and host keys, its host
-/// taken from the remote's sealed URL.
+/// admin password, and public methods only. The remote, logged in with its
+/// stored key, authorizes the source keypair's public key for the user
+/// (`user.update` appending to its `sshpubkey`, shell and zfs sudo as
+/// TrueNAS sets them) and reports its SSH port (`ssh.config`); the source
+/// scans the remote's host keys itself, and those the remote confirms are
+/// stored, fitted to TrueNAS's field. The host comes from the remote's
+/// sealed URL. Returns the host keys left out to fit.
 pub async fn pair_systems(
     state: AppState,
     source_id: &str,
     remote_id: &str,
     pairing: Pairing,
-) -> Result<(), AppError> {
+) -> Result<FittedHostKeys, AppError> {
     let source = OnSystem::open(state, source_id).await?;
     let keychain = source.keychain().await?;
     let public_key = keychain
@@ -258,41 +200,83 @@ pub async fn pair_systems(
         .map(|k| k.public_key.clone())
         .ok_or(AppError::ChooseKeypair)?;
     let remote_url = state.trusted_system(remote_id)?.url;
+    let host = host_from_input(&remote_url)?;
     let remote = OnSystem::open(state, remote_id).await?;
-    let (port, host_keys) = remote.ssh_pair(&pairing.username, &public_key).await?;
-    crate::connections::fix_remote_user(&remote.session, &pairing.username, pairing.sudo)
-        .await
-        .map_err(|error| AppError::AtSystem {
-            system: remote.name.clone(),
-            error,
-        })?;
+    let remote_ssh = authorize_on_remote(
+        &remote.session,
+        &pairing.username,
+        &public_key,
+        pairing.sudo,
+        false,
+    )
+    .await
+    .map_err(|error| match error {
+        RemoteFailure::Refused(refused) => remote_refusal(&remote.name, &refused),
+        RemoteFailure::Call(error) => remote.failed(error),
+    })?;
+    let scanned = source
+        .scan(&host, remote_ssh.port, pairing.connect_timeout)
+        .await?;
+    let confirmed = remote_ssh
+        .confirm_scan(&scanned)
+        .map_err(|refused| remote_refusal(&remote.name, &refused))?;
+    let fitted = ssh::fit_host_keys(&confirmed);
     let connection = Connection {
         name: pairing.name,
-        host: host_from_input(&remote_url)?,
-        port,
+        host,
+        port: remote_ssh.port,
         username: pairing.username,
         keypair_id: String::new(),
-        remote_host_keys: host_keys,
+        remote_host_keys: fitted.text(),
         connect_timeout: pairing.connect_timeout,
     };
     source
         .create_connection(&connection, pairing.keypair)
-        .await
-        .map(drop)
+        .await?;
+    Ok(fitted)
 }
 
-/// The Semi-automatic fields, for a setup the system runs.
-pub struct SystemSemiAutomatic {
-    pub name: String,
-    pub url: String,
-    pub admin_username: String,
-    pub admin_password: SecretString,
-    pub otp: String,
-    pub username: String,
-    /// The keypair's id on the system.
-    pub keypair: u64,
-    pub connect_timeout: u32,
-    pub sudo: bool,
+/// Why authorizing a key on a remote stopped.
+pub(crate) enum RemoteFailure {
+    /// Refused before anything was written (no such user, no home, no SSH).
+    Refused(keyhaven_core::truenas::pairing::PairingRefused),
+    Call(TrueNasError),
+}
+
+/// On a remote logged in as an admin: reads its SSH service's port and
+/// host keys, then authorizes `public_key` for `username` (public methods
+/// only, every other authorized key kept). With `need_host_keys`, a remote
+/// that reports none is refused before anything is written.
+pub(crate) async fn authorize_on_remote(
+    remote: &TrueNasSession,
+    username: &str,
+    public_key: &str,
+    sudo: bool,
+    need_host_keys: bool,
+) -> Result<RemoteSsh, RemoteFailure> {
+    let users = remote
+        .call(calls::user_query(username), CALL_TIMEOUT_MS)
+        .await
+        .map_err(RemoteFailure::Call)?;
+    let user = RemoteUser::from_query(&users, username).map_err(RemoteFailure::Refused)?;
+    let config = remote
+        .call(calls::ssh_config(), CALL_TIMEOUT_MS)
+        .await
+        .map_err(RemoteFailure::Call)?;
+    let remote_ssh = RemoteSsh::from_config(&config).map_err(RemoteFailure::Refused)?;
+    if need_host_keys {
+        remote_ssh.reported().map_err(RemoteFailure::Refused)?;
+    }
+    if let Some(update) = user
+        .authorize(public_key, sudo)
+        .map_err(RemoteFailure::Refused)?
+    {
+        remote
+            .call(update, CALL_TIMEOUT_MS)
+            .await
+            .map_err(RemoteFailure::Call)?;
+    }
+    Ok(remote_ssh)
 }
 
 fn created_id(created: &Value) -> Result<u64, AppError> {

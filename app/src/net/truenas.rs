@@ -1,5 +1,8 @@
-//! TrueNAS's JSON-RPC 2.0 API over WebSocket (`/api/current`), straight from
-//! the browser, so TrueNAS credentials never pass through Keyhaven's server.
+//! TrueNAS's JSON-RPC 2.0 API over WebSocket, straight from the browser, so
+//! TrueNAS credentials never pass through Keyhaven's server. A connection
+//! opens the system's versioned endpoint when its release is known
+//! (`/api/v25.10.2`), `/api/current` otherwise; it sends only the calls
+//! core builds (`truenas::calls`), each checked against TrueNAS's schemas.
 
 use std::{cell::RefCell, collections::HashMap, pin::pin, rc::Rc};
 
@@ -8,7 +11,11 @@ use futures::{
     future::{Either, select},
 };
 pub use keyhaven_core::truenas::{Login, RpcError, login_outcome};
-use serde_json::{Value, json};
+use keyhaven_core::truenas::{
+    calls::Call,
+    version::{Endpoint, Release},
+};
+use serde_json::Value;
 use wasm_bindgen::{JsCast, prelude::Closure};
 use web_sys::{MessageEvent, WebSocket};
 
@@ -93,14 +100,36 @@ async fn within<T>(
 }
 
 impl TrueNasSession {
-    /// Opens `wss://HOST/api/current` (or `ws://` for an `http://` URL).
-    pub async fn open(base_url: &str, timeout_ms: i32) -> Result<TrueNasSession, TrueNasError> {
+    /// Opens the API of a system of this release: its pinned endpoint when
+    /// Keyhaven knows the release, and `/api/current` when that endpoint
+    /// is refused at once (an upgrade dropped it) or the release is unknown.
+    pub async fn open(
+        base_url: &str,
+        release: Option<Release>,
+        timeout_ms: i32,
+    ) -> Result<TrueNasSession, TrueNasError> {
+        let endpoint = Endpoint::for_release(release);
+        match Self::open_at(base_url, endpoint, timeout_ms).await {
+            Err(TrueNasError::Unreachable { .. }) if endpoint != Endpoint::Current => {
+                Self::open_at(base_url, Endpoint::Current, timeout_ms).await
+            }
+            outcome => outcome,
+        }
+    }
+
+    /// Opens `wss://HOST/api/…` (or `ws://` for an `http://` URL).
+    async fn open_at(
+        base_url: &str,
+        endpoint: Endpoint,
+        timeout_ms: i32,
+    ) -> Result<TrueNasSession, TrueNasError> {
         let https = base_url.starts_with("https://");
         let url = format!(
-            "{}/api/current",
+            "{}{}",
             base_url
                 .replacen("https://", "wss://", 1)
-                .replacen("http://", "ws://", 1)
+                .replacen("http://", "ws://", 1),
+            endpoint.path()
         );
         let socket = WebSocket::new(&url).map_err(|_| TrueNasError::Unreachable { https })?;
         let (opened, on_open_result) = oneshot::channel::<bool>();
@@ -154,13 +183,8 @@ impl TrueNasSession {
         })
     }
 
-    /// Calls `method` with `params` (an array), waiting at most `timeout_ms`.
-    pub async fn call(
-        &self,
-        method: &str,
-        params: Value,
-        timeout_ms: i32,
-    ) -> Result<Value, TrueNasError> {
+    /// Sends `call`, waiting at most `timeout_ms` for its answer.
+    pub async fn call(&self, call: Call, timeout_ms: i32) -> Result<Value, TrueNasError> {
         let id = {
             let mut next = self.next_id.borrow_mut();
             *next += 1;
@@ -168,9 +192,8 @@ impl TrueNasSession {
         };
         let (tx, rx) = oneshot::channel();
         self.pending.borrow_mut().insert(id, tx);
-        let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
         self.socket
-            .send_with_str(&request.to_string())
+            .send_with_str(&call.request(id))
             .map_err(|_| TrueNasError::Unreachable { https: false })?;
         within(timeout_ms, async {
             rx.await

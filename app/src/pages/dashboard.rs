@@ -45,13 +45,18 @@ pub fn DashboardPage() -> impl IntoView {
             >
                 <table class="table">
                     <thead>
-                        <tr><th scope="col">"Name"</th><th scope="col">"URL"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr>
+                        <tr><th scope="col">"Name"</th><th scope="col">"URL"</th><th scope="col">"Version"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr>
                     </thead>
                     <tbody>
                         <For each=systems key=|(id, s)| (id.clone(), s.clone().name, s.url.clone()) let:((id, system))>
                             <tr>
                                 <td>{system.name.clone()}</td>
                                 <td><a href=system.url.clone() target="_blank" rel="noopener noreferrer">{system.url.clone()}</a></td>
+                                // What the system said at its last login from this browser.
+                                <td>{
+                                    let id = id.clone();
+                                    move || crate::versions::shown(&id).unwrap_or_default()
+                                }</td>
                                 <td class="row-actions">
                                     <button
                                         type="button"

@@ -41,6 +41,8 @@ pub struct CheckedConnection {
     pub url: Option<String>,
     /// Generate New: make the keypair `<name> Key` at Save.
     pub generate: bool,
+    /// Host keys left out to fit TrueNAS's 1024 characters (Manual), described.
+    pub host_keys_left_out: Vec<String>,
 }
 
 impl Metadata {
@@ -96,6 +98,7 @@ impl Metadata {
             connect_timeout,
         };
         let mut url = None;
+        let mut host_keys_left_out = Vec::new();
         if form.semi_automatic {
             url = Some(
                 validate::normalize_truenas_url(&form.url, page_scheme)
@@ -113,13 +116,17 @@ impl Metadata {
             if form.host_keys.trim().is_empty() {
                 return Err(invalid("Remote Host Key is required: click Discover Remote Host Key, or paste the remote's keys.".into()));
             }
-            let keys = ssh::parse_host_keys(&form.host_keys)?;
-            connection.remote_host_keys = ssh::format_host_keys(&keys);
+            // Kept as a system would store them, so an install sends them
+            // all; what did not fit is said at Save.
+            let fitted = ssh::fit_host_keys(&ssh::parse_host_keys(&form.host_keys)?);
+            connection.remote_host_keys = fitted.text();
+            host_keys_left_out = fitted.left_out_described();
         }
         Ok(CheckedConnection {
             connection,
             url,
             generate,
+            host_keys_left_out,
         })
     }
 }
@@ -176,6 +183,22 @@ mod tests {
         assert_eq!(checked.connection.remote_host_keys, HOST_KEY);
         assert_eq!(checked.url, None);
         assert!(!checked.generate);
+        assert!(checked.host_keys_left_out.is_empty());
+    }
+
+    #[test]
+    fn host_keys_over_truenas_limit_are_fitted_and_named() {
+        let form = ConnectionForm {
+            host_keys: include_str!("../../tests/vectors/host-keys-1058.txt").into(),
+            ..manual()
+        };
+        let checked = metadata()
+            .check_connection_form(&form, None, OPEN, "https")
+            .unwrap();
+        assert!(checked.connection.remote_host_keys.len() <= 1024);
+        assert_eq!(checked.connection.remote_host_keys.lines().count(), 2);
+        assert_eq!(checked.host_keys_left_out.len(), 1);
+        assert!(checked.host_keys_left_out[0].starts_with("RSA 4096 SHA256:"));
     }
 
     #[test]

@@ -9,13 +9,13 @@ use super::{
     FormTarget,
     fields::{
         AdminFields, HostKeysField, HostPortFields, MoreOptions, SetupMethod, SetupMethodField,
-        UsernameFields,
+        UsernameFields, saved_message,
     },
     host_keys::{HostKeyChanged, HostKeyList, shown},
 };
 use crate::{
     components::{Busy, Dialog, ErrorLine, FormActions, Submit},
-    connections::{self, ConnectionInput, Discovery},
+    connections::{self, ConnectionInput, Found},
     state::AppState,
 };
 
@@ -53,6 +53,7 @@ pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> im
     let timeout = text(|c| c.connect_timeout.to_string(), "10");
     // Discovered keys that differ from the field's, until the user decides.
     let changed = RwSignal::new(None::<Vec<HostKey>>);
+    let left_out = RwSignal::new(Vec::<String>::new());
     let error = RwSignal::new(None::<String>);
     let close = Callback::new(move |()| target.set(None));
     let semi = move || method.get() == SetupMethod::SemiAutomatic;
@@ -68,9 +69,12 @@ pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> im
             )
             .await
         },
-        move |found| match found {
-            Discovery::Take(lines) => host_keys.set(lines),
-            Discovery::Changed(keys) => changed.set(Some(keys)),
+        move |discovery: connections::Discovery| {
+            left_out.set(discovery.left_out);
+            match discovery.found {
+                Found::Take(lines) => host_keys.set(lines),
+                Found::Changed(keys) => changed.set(Some(keys)),
+            }
         },
     );
     let discovering = discover.pending();
@@ -96,10 +100,10 @@ pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> im
             };
             connections::save_form(state, input)
         },
-        move |()| {
+        move |left_out: Vec<String>| {
             admin_password.set(String::new());
             otp.set(String::new());
-            saved.set(Some("SSH Connection saved".into()));
+            saved.set(Some(saved_message(&left_out)));
             target.set(None);
         },
     );
@@ -148,7 +152,7 @@ pub fn ConnectionForm(target: FormTarget, saved: RwSignal<Option<String>>) -> im
                     </select>
                 </label>
                 <Show when=move || !semi()>
-                    <HostKeysField host_keys/>
+                    <HostKeysField host_keys left_out/>
                     <HostKeyList keys=Signal::derive(move || shown(&host_keys.get())) label="Remote Host Key fingerprints"/>
                     <div class="inline-fields">
                         <button

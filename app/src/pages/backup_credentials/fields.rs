@@ -120,7 +120,10 @@ pub fn GenerateFields(
 
 /// Remote Host Key: one OpenSSH public key per line.
 #[component]
-pub fn HostKeysField(host_keys: RwSignal<String>) -> impl IntoView {
+pub fn HostKeysField(
+    host_keys: RwSignal<String>,
+    left_out: RwSignal<Vec<String>>,
+) -> impl IntoView {
     view! {
         <label>
             "Remote Host Key"
@@ -131,6 +134,26 @@ pub fn HostKeysField(host_keys: RwSignal<String>) -> impl IntoView {
                 on:input=move |ev| host_keys.set(event_target_value(&ev))
             ></textarea>
         </label>
+        <Show when=move || left_out.with(|l| !l.is_empty())>
+            <p class="hint" role="status">{move || left_out_note(&left_out.get())}</p>
+        </Show>
+    }
+}
+
+/// Why some host keys are not in the field: TrueNAS's limit, and which.
+pub fn left_out_note(left_out: &[String]) -> String {
+    format!(
+        "Left out to fit TrueNAS's 1024-character limit for Remote Host Key: {}.",
+        left_out.join(", ")
+    )
+}
+
+/// "SSH Connection saved", and which host keys did not fit.
+pub fn saved_message(left_out: &[String]) -> String {
+    if left_out.is_empty() {
+        "SSH Connection saved".to_owned()
+    } else {
+        format!("SSH Connection saved. {}", left_out_note(left_out))
     }
 }
 

@@ -13,7 +13,11 @@ use keyhaven_core::{
         Connection, check_connect_timeout, check_port, normalize_truenas_url,
         secret_transport_allowed,
     },
-    truenas::keychain::Keychain,
+    ssh,
+    truenas::{
+        calls::SemiAutomaticSetup,
+        keychain::{Keychain, host_keys_for_system},
+    },
 };
 use leptos::{ev::SubmitEvent, prelude::*};
 use secrecy::SecretString;
@@ -21,14 +25,14 @@ use secrecy::SecretString;
 use super::{
     super::fields::{
         AdminFields, FieldError, HostKeysField, HostPortFields, Invalid, MoreOptions, SetupMethod,
-        SetupMethodField, UsernameFields, noting_fields,
+        SetupMethodField, UsernameFields, noting_fields, saved_message,
     },
     SystemTarget,
 };
 use crate::{
     components::{Busy, Dialog, ErrorLine, FormActions, Submit},
     error::AppError,
-    keychain::{self, OnSystem, SystemSemiAutomatic},
+    keychain::{self, OnSystem},
     net::truenas::TrueNasError,
     state::{AppState, page_scheme},
 };
@@ -72,6 +76,7 @@ pub fn SystemConnectionForm(
     let port = text(|c| c.port.to_string(), "22");
     let host_keys = text(|c| c.remote_host_key.clone(), "");
     let timeout = text(|c| c.connect_timeout.to_string(), "10");
+    let left_out = RwSignal::new(Vec::<String>::new());
     let error = RwSignal::new(None::<String>);
     let invalid: Invalid = RwSignal::new(Vec::new());
     let system = StoredValue::new(system);
@@ -104,12 +109,17 @@ pub fn SystemConnectionForm(
         move |()| async move {
             let port = check_port(&port.get_untracked())?;
             let timeout = check_connect_timeout(&timeout.get_untracked())?;
-            OnSystem::open(state, &system.get_value())
+            let scanned = OnSystem::open(state, &system.get_value())
                 .await?
                 .scan(host.get_untracked().trim(), port, timeout)
-                .await
+                .await?;
+            // As the system will store them: fitted to its 1024 characters.
+            Ok::<_, AppError>(ssh::fit_host_keys(&ssh::parse_host_keys(&scanned)?))
         },
-        move |lines: String| host_keys.set(lines),
+        move |fitted: ssh::FittedHostKeys| {
+            left_out.set(fitted.left_out_described());
+            host_keys.set(fitted.text());
+        },
     );
     let discovering = discover.pending();
     let save = Submit::new(
@@ -134,7 +144,8 @@ pub fn SystemConnectionForm(
                             connect_timeout,
                         };
                         return keychain::pair_systems(state, &system.get_value(), &remote, pair)
-                            .await;
+                            .await
+                            .map(|fitted| fitted.left_out_described());
                     }
                     let url = normalize_truenas_url(&url.get_untracked(), &page_scheme())?;
                     // The system would send the admin password there in plain text.
@@ -145,20 +156,24 @@ pub fn SystemConnectionForm(
                             hint: None,
                         });
                     }
+                    let admin_password = SecretString::from(admin_password.get_untracked());
+                    let admin_username = admin_username.get_untracked();
+                    let otp = otp.get_untracked();
                     return OnSystem::open(state, &system.get_value())
                         .await?
-                        .semiautomatic(SystemSemiAutomatic {
-                            name,
-                            url,
-                            admin_username: admin_username.get_untracked().trim().to_owned(),
-                            admin_password: SecretString::from(admin_password.get_untracked()),
-                            otp: otp.get_untracked(),
-                            username,
+                        .semiautomatic(&SemiAutomaticSetup {
+                            name: &name,
+                            url: &url,
+                            admin_username: admin_username.trim(),
+                            admin_password: &admin_password,
+                            otp: &otp,
+                            username: &username,
                             keypair,
                             connect_timeout,
                             sudo,
                         })
-                        .await;
+                        .await
+                        .map(|()| Vec::new());
                 }
                 let connection = Connection {
                     name,
@@ -171,16 +186,17 @@ pub fn SystemConnectionForm(
                 };
                 let on = OnSystem::open(state, &system.get_value()).await?;
                 match editing {
-                    Some(id) => on.update_connection(id, &connection, keypair).await,
-                    None => on.create_connection(&connection, keypair).await.map(drop),
+                    Some(id) => on.update_connection(id, &connection, keypair).await?,
+                    None => on.create_connection(&connection, keypair).await.map(drop)?,
                 }
+                Ok(host_keys_for_system(&connection).1.left_out_described())
             })
         },
-        move |()| {
+        move |left_out: Vec<String>| {
             admin_password.set(String::new());
             otp.set(String::new());
             target.set(None);
-            changed.run(Some("SSH Connection saved".into()));
+            changed.run(Some(saved_message(&left_out)));
         },
     );
     let saving = save.pending();
@@ -231,7 +247,7 @@ pub fn SystemConnectionForm(
                     </select>
                 </label>
                 <Show when=move || !semi()>
-                    <HostKeysField host_keys/>
+                    <HostKeysField host_keys left_out/>
                     <FieldError label="Remote Host Key" invalid/>
                     <div class="inline-fields">
                         <button

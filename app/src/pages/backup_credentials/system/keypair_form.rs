@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use keyhaven_core::truenas::keychain::Keychain;
+use keyhaven_core::truenas::keychain::{HeldPrivateKey, Keychain};
 use leptos::{ev::SubmitEvent, prelude::*};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -26,6 +26,7 @@ use crate::{
 #[component]
 pub fn SystemKeypairForm(
     system: String,
+    system_name: String,
     target: SystemTarget,
     keychain: Rc<Keychain>,
     changed: Callback<Option<String>>,
@@ -33,10 +34,11 @@ pub fn SystemKeypairForm(
     let state = expect_context::<AppState>();
     let editing = target.get_untracked().flatten();
     let stored = editing.and_then(|id| keychain.keypair(id));
+    let public_only = stored.is_some_and(|k| matches!(k.private_key, HeldPrivateKey::Absent));
     let name = RwSignal::new(stored.map(|k| k.name.clone()).unwrap_or_default());
     let private = RwSignal::new(
         stored
-            .and_then(|k| k.private_key.as_ref())
+            .and_then(|k| k.private_key.held())
             .map(|k| k.expose_secret().to_owned())
             .unwrap_or_default(),
     );
@@ -45,6 +47,8 @@ pub fn SystemKeypairForm(
     let error = RwSignal::new(None::<String>);
     let invalid: Invalid = RwSignal::new(Vec::new());
     let system = StoredValue::new(system);
+    let system_name = StoredValue::new(system_name);
+    let keychain = StoredValue::new_local(keychain);
     let close = Callback::new(move |()| target.set(None));
     let generate = generator(error, private, public);
     let generating = generate.pending();
@@ -57,9 +61,11 @@ pub fn SystemKeypairForm(
                 let private = SecretString::from(private.get_untracked());
                 let given = !private.expose_secret().trim().is_empty();
                 let public = public.get_untracked().trim().to_owned();
-                match editing {
-                    Some(id) => {
-                        on.update_keypair(id, &name, given.then_some(&private), &public)
+                let keychain = keychain.get_value();
+                let stored = editing.and_then(|id| keychain.keypair(id));
+                match stored {
+                    Some(stored) => {
+                        on.update_keypair(stored, &name, given.then_some(&private), &public)
                             .await
                     }
                     None => on.create_keypair(&name, &private, &public).await.map(drop),
@@ -81,6 +87,9 @@ pub fn SystemKeypairForm(
             <form on:submit=submit>
                 <label>"Name" <input type="text" required bind:value=name/></label>
                 <FieldError label="Name" invalid/>
+                <Show when=move || public_only>
+                    <p class="notice" role="status">{move || format!("This keypair holds only a public key on {}: there is no private key to keep or lose.", system_name.get_value())}</p>
+                </Show>
                 <GenerateFields kind disabled=Signal::derive(move || generating.get() || saving.get()) generate=Callback::new(move |()| {
                     generate.run((kind.get_untracked(), name.get_untracked().trim().to_owned()));
                 })/>

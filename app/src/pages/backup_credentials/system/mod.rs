@@ -10,10 +10,10 @@ use std::rc::Rc;
 
 use keyhaven_core::{
     ssh,
-    truenas::keychain::{Keychain, SystemConnection},
+    truenas::keychain::{HeldPrivateKey, Keychain, SystemConnection},
 };
 use leptos::prelude::*;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 
 use super::{DeleteButton, NameLink, Widget, icons};
 use crate::{
@@ -96,6 +96,7 @@ pub fn SystemCredentials(system_id: String, notice: RwSignal<Option<String>>) ->
         <Show when=move || keypair_form.with(Option::is_some) && current().is_some()>
             <SystemKeypairForm
                 system=system.get_value()
+                system_name=system_name()
                 target=keypair_form
                 keychain=current().unwrap_or_default()
                 changed
@@ -187,7 +188,7 @@ struct KeypairRow {
     id: u64,
     name: String,
     public_key: String,
-    private_key: Option<SecretString>,
+    private_key: HeldPrivateKey,
 }
 
 #[component]
@@ -219,9 +220,12 @@ fn SystemKeypairs(
         <Widget title="SSH Keypairs" empty="No SSH keypairs yet." is_empty=Signal::derive(move || is_empty) open=open_cb>
             {rows.iter().map(|k| {
                 let (id, name) = (k.id, k.name.clone());
-                let label = ssh::parse_public_key(&k.public_key)
+                let mut label = ssh::parse_public_key(&k.public_key)
                     .map(|p| ssh::describe(&p))
                     .unwrap_or_default();
+                if matches!(k.private_key, HeldPrivateKey::Absent) {
+                    label.push_str(" (public key only)");
+                }
                 let row = k.clone();
                 view! {
                     <li>
@@ -259,7 +263,8 @@ fn SystemKeypairs(
 }
 
 /// Download Private Key and Download Public Key, with TrueNAS's file names,
-/// from what the system returned (a redacted private key can't be).
+/// from what the system returned (a redacted private key can't be; a
+/// keypair of a public key only gives its public key).
 fn download_files(keypair: &KeypairRow) -> Result<(), AppError> {
     let record = keyhaven_core::model::Keypair {
         name: keypair.name.clone(),
@@ -268,11 +273,13 @@ fn download_files(keypair: &KeypairRow) -> Result<(), AppError> {
         fingerprint: String::new(),
     };
     let (private_name, _) = crate::keypairs::file_names(&record);
-    let text = keypair
-        .private_key
-        .as_ref()
-        .ok_or(AppError::PrivateKeyNotShown)?;
-    crate::download::key_file(&private_name, text.expose_secret());
+    match &keypair.private_key {
+        HeldPrivateKey::Held(text) => {
+            crate::download::key_file(&private_name, text.expose_secret())
+        }
+        HeldPrivateKey::Absent => {}
+        HeldPrivateKey::Hidden => return Err(AppError::PrivateKeyNotShown),
+    }
     crate::keypairs::download_public(&record);
     Ok(())
 }
