@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { addSystem, createAccount, createKeyring, PASSPHRASE, PASSWORD, uniqueName, watchProblems } from './helpers';
-import { simCall, startSim, totp, type Sim } from './sim';
+import { API_VERSIONS, PINNED_ENDPOINT, RELEASE_SHOWN, simCall, startSim, totp, type Sim } from './sim';
 
 const ROOT_PASSWORD = 'root-password-on-the-nas';
 const TOTP_SECRET = 'JBSWY3DPEHPK3PXP';
@@ -21,8 +21,10 @@ function connected(page: Page, system: string) {
   return page.getByRole('row').filter({ hasText: system }).getByRole('cell').nth(2);
 }
 
-test('authenticate two systems (one with two-factor), then Connected tells the truth', async ({ page }) => {
+for (const apiVersion of API_VERSIONS) test(`TrueNAS ${apiVersion}: authenticate two systems (one with two-factor), then Connected tells the truth`, async ({ page }) => {
   const problems = watchProblems(page);
+  const opened: string[] = [];
+  page.on('websocket', (ws) => opened.push(ws.url()));
   // Keys the systems hand out, seen on the wire, to search the database for.
   const apiKeys: string[] = [];
   page.on('websocket', (ws) =>
@@ -31,8 +33,8 @@ test('authenticate two systems (one with two-factor), then Connected tells the t
       if (key) apiKeys.push(key[1]);
     }),
   );
-  const nas1 = await startSim(['--hostname', 'nas1', '--user', `root:${ROOT_PASSWORD}`]);
-  const nas2 = await startSim(['--hostname', 'nas2', '--user', `root:${ROOT_PASSWORD}:${TOTP_SECRET}`]);
+  const nas1 = await startSim(['--api-version', apiVersion, '--hostname', 'nas1', '--user', `root:${ROOT_PASSWORD}`]);
+  const nas2 = await startSim(['--api-version', apiVersion, '--hostname', 'nas2', '--user', `root:${ROOT_PASSWORD}:${TOTP_SECRET}`]);
   sims.push(nas1, nas2);
 
   await createAccount(page, uniqueName('ops'));
@@ -77,9 +79,22 @@ test('authenticate two systems (one with two-factor), then Connected tells the t
   await expect(key('plain-lan')).toHaveText('');
   await expect(connected(page, 'nas1')).toHaveText('True');
   await expect(connected(page, 'nas2')).toHaveText('True');
+  // Authenticate met each system at /api/current and learned its release;
+  // from then on Keyhaven pins that release's endpoint.
+  expect(opened).toContain(`ws://127.0.0.1:${nas1.port}/api/current`);
+  expect(opened).toContain(`ws://127.0.0.1:${nas1.port}${PINNED_ENDPOINT[apiVersion]}`);
+  expect(opened).toContain(`ws://127.0.0.1:${nas2.port}${PINNED_ENDPOINT[apiVersion]}`);
+
+  // The dashboard shows each system's release, as it reported it.
+  await page.getByRole('link', { name: 'Back to Dashboard' }).click();
+  const versionOf = (name: string) => page.getByRole('row').filter({ hasText: name }).getByRole('cell').nth(2);
+  await expect(versionOf('nas1')).toHaveText(RELEASE_SHOWN[apiVersion]);
+  await expect(versionOf('nas2')).toHaveText(RELEASE_SHOWN[apiVersion]);
+  await expect(versionOf('plain-lan')).toHaveText('');
+  await page.getByRole('link', { name: 'Keyring' }).click();
 
   // Removing a reachable system offers to delete its key there too.
-  const nas3 = await startSim(['--hostname', 'nas3', '--user', `root:${ROOT_PASSWORD}`]);
+  const nas3 = await startSim(['--api-version', apiVersion, '--hostname', 'nas3', '--user', `root:${ROOT_PASSWORD}`]);
   sims.push(nas3);
   await page.getByRole('link', { name: 'Back to Dashboard' }).click();
   await addSystem(page, 'nas3', nas3.url);
@@ -101,7 +116,7 @@ test('authenticate two systems (one with two-factor), then Connected tells the t
   // nas1 goes away; nas2 forgets every key (as if deleted on the system).
   await nas1.stop();
   await nas2.stop();
-  const nas2Again = await startSim(['--listen', `127.0.0.1:${nas2.port}`, '--hostname', 'nas2', '--user', `root:${ROOT_PASSWORD}`]);
+  const nas2Again = await startSim(['--api-version', apiVersion, '--listen', `127.0.0.1:${nas2.port}`, '--hostname', 'nas2', '--user', `root:${ROOT_PASSWORD}`]);
   sims.push(nas2Again);
   await page.reload();
   const unlock = page.getByRole('dialog', { name: 'Unlock Keyring' });

@@ -170,7 +170,7 @@ test('semi-automatic: remote errors in plain words; the remote user gets a shell
 
   await form.getByLabel('Username', { exact: true }).fill('nohome');
   await form.getByRole('button', { name: 'Save' }).click();
-  await expect(alert).toContainText('Home directory /home/nohome does not exist');
+  await expect(alert).toContainText('Home directory /var/empty does not exist');
 
   // A user other than root: the sudo option appears; shell and sudo are fixed on the remote.
   await expect(form.getByLabel('Enable passwordless sudo for zfs commands')).toHaveCount(1);

@@ -3,77 +3,28 @@
 // systems, and a system's credentials saved into Keyhaven.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { downloads, generateKeypair, row, widget } from './credentials';
 import { expectAccessible, expectDialogAccessible } from './a11y';
-import { addSystem, createAccount, createKeyring, uniqueName, watchProblems } from './helpers';
-import { later, scratch, stopAfterEach } from './own';
-import { simCall, startSim, totp, type Sim } from './sim';
-import { keyLines, keyscan, startSshd, type Sshd } from './sshd';
+import { fleet, keychainOf, ME, ROOT_PASSWORD, scope, system } from './fleet';
+import { watchProblems } from './helpers';
+import { scratch, stopAfterEach } from './own';
+import { API_VERSIONS, simCall, totp } from './sim';
+import { keyLines, keyscan } from './sshd';
 
-const ROOT_PASSWORD = 'root-password-on-the-nas';
 const TOTP_SECRET = 'JBSWY3DPEHPK3PXP';
-// The sshds log in the user running the tests; the simulators know it too.
-const ME = userInfo().username;
 
 stopAfterEach();
 
-/** A simulated TrueNAS system with a real sshd of its own. */
-async function system(hostname: string, totpSecret?: string): Promise<{ sim: Sim; sshd: Sshd }> {
-  const sshd = await startSshd();
-  later(() => sshd.stop());
-  const root = totpSecret ? `root:${ROOT_PASSWORD}:${totpSecret}` : `root:${ROOT_PASSWORD}`;
-  const users = ME === 'root' ? [root] : [root, `${ME}:unused`];
-  const sim = await startSim([
-    '--hostname', hostname,
-    ...users.flatMap((u) => ['--user', u]),
-    '--ssh-port', String(sshd.port),
-    ...sshd.hostKeyFiles.flatMap((f) => ['--host-key', f]),
-    '--authorized-keys', sshd.authorizedKeys,
-  ]);
-  later(() => sim.stop());
-  return { sim, sshd };
-}
-
-/** Authenticates a system of the keyring on the dashboard. */
-async function authenticate(page: Page, name: string, otpSecret?: string) {
-  await page.getByRole('button', { name: `Authenticate ${name}` }).click();
-  const dialog = page.getByRole('dialog', { name: 'Authenticate' });
-  await dialog.getByLabel('Admin Password').fill(ROOT_PASSWORD);
-  await dialog.getByRole('button', { name: 'Authenticate' }).click();
-  if (otpSecret) {
-    await dialog.getByLabel('One-Time Password (if necessary)').fill(totp(otpSecret));
-    await dialog.getByRole('button', { name: 'Authenticate' }).click();
-  }
-  await expect(dialog).toBeHidden({ timeout: 30_000 });
-}
-
-/** An account with a keyring and the systems, each authenticated. */
-async function fleet(page: Page, systems: [string, Sim, string?][]) {
-  await createAccount(page, uniqueName('fleet'));
-  for (const [name, sim] of systems) await addSystem(page, name, sim.url);
-  await page.getByRole('button', { name: `Authenticate ${systems[0][0]}` }).click();
-  await createKeyring(page);
-  await page.getByRole('dialog', { name: 'Authenticate' }).getByRole('button', { name: 'Cancel' }).click();
-  for (const [name, , otp] of systems) await authenticate(page, name, otp);
-  await page.getByRole('link', { name: 'Backup Credentials' }).click();
-  await expect(page.getByRole('heading', { name: 'Backup Credentials', level: 1 })).toBeVisible();
-}
-
-async function keychainOf(page: Page, sim: Sim): Promise<any[]> {
-  return simCall(page, sim, ROOT_PASSWORD, 'keychaincredential.query', [[]]);
-}
-
-function scope(page: Page) {
-  return page.getByLabel('Credentials on');
-}
+// Every flow against the oldest and the newest release Keyhaven knows; the
+// simulator checks every call against that release's own schemas.
+for (const apiVersion of API_VERSIONS) test.describe(`TrueNAS ${apiVersion}`, () => {
 
 test('install a Keyhaven keypair and connection on a system: its copy logs in to the other system with the host keys stored there', async ({ page }) => {
   const problems = watchProblems(page);
-  const a = await system('nasA');
-  const b = await system('nasB');
+  const a = await system('nasA', apiVersion);
+  const b = await system('nasB', apiVersion);
   await fleet(page, [['nasA', a.sim], ['nasB', b.sim]]);
 
   // A keypair, and a connection to B made by the semi-automatic setup (B
@@ -169,10 +120,10 @@ test('install a Keyhaven keypair and connection on a system: its copy logs in to
 
 test('a system\'s own credentials: semi-automatic and discovery run by the system, save to Keyhaven, delete with what uses it', async ({ page }) => {
   const problems = watchProblems(page);
-  const a = await system('nasA');
-  const b = await system('nasB');
+  const a = await system('nasA', apiVersion);
+  const b = await system('nasB', apiVersion);
   // Not in the keyring, with two-factor: A logs in to it with the admin's password.
-  const c = await system('nasC', TOTP_SECRET);
+  const c = await system('nasC', apiVersion, TOTP_SECRET);
   await fleet(page, [['nasA', a.sim], ['nasB', b.sim]]);
 
   await scope(page).selectOption({ label: 'nasA' });
@@ -281,4 +232,6 @@ test('a system\'s own credentials: semi-automatic and discovery run by the syste
   await page.context().setOffline(false);
   await expect(scope(page).getByRole('option', { name: 'nasA' })).toBeEnabled();
   expect(problems).toEqual([]);
+});
+
 });

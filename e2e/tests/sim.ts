@@ -11,6 +11,17 @@ export interface Sim {
   stop(): Promise<void>;
 }
 
+/** The TrueNAS releases the simulator can be: the oldest and newest whose
+ * schemas Keyhaven's calls are checked against. */
+export const API_VERSIONS = ['25.04.2', '26.0'] as const;
+export type ApiVersion = (typeof API_VERSIONS)[number];
+
+/** `system.info`'s version for each (what the dashboard shows). */
+export const RELEASE_SHOWN: Record<ApiVersion, string> = { '25.04.2': '25.04.2', '26.0': '26.0.0-BETA.3' };
+
+/** The versioned endpoint Keyhaven pins for each. */
+export const PINNED_ENDPOINT: Record<ApiVersion, string> = { '25.04.2': '/api/v25.04.2', '26.0': '/api/v26.0.0' };
+
 export async function startSim(args: string[]): Promise<Sim> {
   const bin = process.env.KEYHAVEN_SIM_BIN;
   if (!bin) throw new Error('KEYHAVEN_SIM_BIN is not set: run the e2e suite with `cargo xtask test`.');

@@ -6,6 +6,15 @@ import { join } from 'node:path';
 
 const KINDS = ['ed25519', 'ecdsa', 'rsa'];
 
+/** Host key sizes: OpenSSH's defaults (ECDSA P-256, RSA 3072), or the
+ * widest usual set (P-521, RSA 4096): 1058 characters as TrueNAS stores
+ * them, over its 1024-character limit. */
+export type HostKeySizes = 'default' | 'wide';
+const BITS: Record<HostKeySizes, Record<string, string[]>> = {
+  default: { ed25519: [], ecdsa: [], rsa: [] },
+  wide: { ed25519: [], ecdsa: ['-b', '521'], rsa: ['-b', '4096'] },
+};
+
 /** A real OpenSSH server on a loopback port, with Ed25519, ECDSA and RSA
  * host keys and an authorized_keys file the simulator can append to. */
 export interface Sshd {
@@ -43,21 +52,21 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   }
 }
 
-function makeHostKeys(dir: string) {
+function makeHostKeys(dir: string, sizes: HostKeySizes) {
   for (const kind of KINDS) {
     const key = join(dir, `ssh_host_${kind}_key`);
     rmSync(key, { force: true });
     rmSync(`${key}.pub`, { force: true });
-    execFileSync('ssh-keygen', ['-q', '-t', kind, '-N', '', '-f', key]);
+    execFileSync('ssh-keygen', ['-q', '-t', kind, ...BITS[sizes][kind], '-N', '', '-f', key]);
   }
 }
 
-export async function startSshd(): Promise<Sshd> {
+export async function startSshd(sizes: HostKeySizes = 'default'): Promise<Sshd> {
   const dir = mkdtempSync(join(tmpdir(), 'keyhaven-e2e-sshd-'));
   const port = await freePort();
   const authorizedKeys = join(dir, 'authorized_keys');
   writeFileSync(authorizedKeys, '', { mode: 0o600 });
-  makeHostKeys(dir);
+  makeHostKeys(dir, sizes);
   const config = [
     `Port ${port}`,
     'ListenAddress 127.0.0.1',
@@ -92,7 +101,7 @@ export async function startSshd(): Promise<Sshd> {
     hostKeyFiles: KINDS.map((k) => join(dir, `ssh_host_${k}_key.pub`)),
     async regenerateHostKeys() {
       await stop();
-      makeHostKeys(dir);
+      makeHostKeys(dir, sizes);
       await start();
     },
     async stop() {

@@ -66,7 +66,11 @@ async fn main() -> anyhow::Result<()> {
         let (Some(name), Some(password)) = (parts.next(), parts.next()) else {
             anyhow::bail!("--user takes NAME:PASSWORD[:TOTP_SECRET], not {spec:?}");
         };
-        let home = if name == "root" {
+        let home_exists = !args.no_home.iter().any(|n| n == name);
+        // TrueNAS gives a user without a home directory `/var/empty`.
+        let home = if !home_exists {
+            "/var/empty".to_owned()
+        } else if name == "root" {
             "/root".to_owned()
         } else {
             format!("/home/{name}")
@@ -83,7 +87,7 @@ async fn main() -> anyhow::Result<()> {
             }
             .to_owned(),
             home,
-            home_exists: !args.no_home.iter().any(|n| n == name),
+            home_exists,
             sudo_commands_nopasswd: Vec::new(),
             sshpubkey: String::new(),
         });

@@ -37,6 +37,12 @@ pub fn update(sim: &Sim, id: u64, changes: &Value) -> Result<Value, Value> {
         .ok_or_else(|| call_error(2, "ENOENT", &format!("User {id} does not exist")))?;
     if let Some(keys) = changes.get("sshpubkey") {
         let keys = keys.as_str().unwrap_or_default();
+        if !keys.trim().is_empty() && !user.home_exists {
+            return Err(validation(
+                "user_update.sshpubkey",
+                &format!("Home directory {} does not exist", user.home),
+            ));
+        }
         for line in keys.lines().filter(|l| !l.trim().is_empty()) {
             if line.split_whitespace().count() < 2 {
                 return Err(validation(

@@ -253,7 +253,7 @@ async fn ssh_pair_writes_authorized_keys_and_reports_host_keys() {
 
     for (user, reason) in [
         ("nobody", "User nobody does not exist"),
-        ("bob", "Home directory /home/bob does not exist"),
+        ("bob", "Home directory /var/empty does not exist"),
     ] {
         let failed = c
             .call(
