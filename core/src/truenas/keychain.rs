@@ -21,6 +21,7 @@ pub struct SystemKeypair {
 }
 
 /// What a system's keypair holds of its private half, as its query shows.
+#[derive(Clone)]
 pub enum HeldPrivateKey {
     /// The key itself (a full admin sees it).
     Held(SecretString),
