@@ -15,6 +15,17 @@ stopAfterEach();
 
 const OTHER_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBlw2Y+hKsEBzQ2P4Y5oS6yEfT9eYbcwnRz6Ps2HLtTG laptop';
 
+/** Generate Keypair in the SSH Keypairs form of the scope shown, and Save. */
+async function generateOnSystem(page: Page, name: string) {
+  await widget(page, 'SSH Keypairs').getByRole('button', { name: 'Add' }).click();
+  const form = page.getByRole('dialog', { name: 'SSH Keypairs' });
+  await form.getByLabel('Name', { exact: true }).fill(name);
+  await form.getByRole('button', { name: 'Generate Keypair' }).click();
+  await expect(form.getByLabel('Private Key', { exact: true })).toHaveValue(/BEGIN OPENSSH PRIVATE KEY/);
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form).toBeHidden();
+}
+
 /** Has the system log in over SSH with one of its connections (the API's
  * "test connection"): the remote's datasets, or the error. */
 async function listDatasets(page: Page, sim: Sim, connection: number): Promise<any> {
@@ -30,13 +41,8 @@ test('renaming a keypair on a system keeps its private key; a keypair of a publi
   await scope(page).selectOption({ label: 'nasA' });
 
   // Generated here, created on A with its private key.
-  await widget(page, 'SSH Keypairs').getByRole('button', { name: 'Add' }).click();
+  await generateOnSystem(page, 'repl');
   const form = page.getByRole('dialog', { name: 'SSH Keypairs' });
-  await form.getByLabel('Name', { exact: true }).fill('repl');
-  await form.getByRole('button', { name: 'Generate Keypair' }).click();
-  await expect(form.getByLabel('Private Key', { exact: true })).toHaveValue(/BEGIN OPENSSH PRIVATE KEY/);
-  await form.getByRole('button', { name: 'Save' }).click();
-  await expect(form).toBeHidden();
   const created = (await keychainOf(page, a.sim)).find((c) => c.name === 'repl');
   expect(created.attributes.private_key).toContain('BEGIN OPENSSH PRIVATE KEY');
 
@@ -88,13 +94,7 @@ test('pairing two systems of the keyring: public methods on the pinned endpoint,
   await fleet(page, [['nasA', a.sim], ['nasB', b.sim]]);
 
   await scope(page).selectOption({ label: 'nasA' });
-  await widget(page, 'SSH Keypairs').getByRole('button', { name: 'Add' }).click();
-  const keyForm = page.getByRole('dialog', { name: 'SSH Keypairs' });
-  await keyForm.getByLabel('Name', { exact: true }).fill('a-key');
-  await keyForm.getByRole('button', { name: 'Generate Keypair' }).click();
-  await expect(keyForm.getByLabel('Private Key', { exact: true })).toHaveValue(/BEGIN OPENSSH PRIVATE KEY/);
-  await keyForm.getByRole('button', { name: 'Save' }).click();
-  await expect(keyForm).toBeHidden();
+  await generateOnSystem(page, 'a-key');
 
   const before = opened.length;
   await widget(page, 'SSH Connections').getByRole('button', { name: 'Add' }).click();

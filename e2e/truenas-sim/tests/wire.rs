@@ -1,10 +1,7 @@
 //! The simulator's wire format, over a real WebSocket to the real binary:
 //! JSON-RPC 2.0 shapes and codes as TrueNAS sends them.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
-};
+mod common;
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -12,17 +9,12 @@ use tokio_tungstenite::{connect_async, tungstenite::Message};
 
 const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXP";
 
+/// The simulator and the folder its host key and authorized keys live in.
 struct Sim {
-    child: Child,
+    /// Killed when dropped.
+    _process: common::Sim,
     url: String,
     dir: tempfile::TempDir,
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn start() -> Sim {
@@ -33,34 +25,32 @@ fn start() -> Sim {
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBzZjzUIPbaSROu1RbHs6Ze7UcLfBNZq8pAzkTr8nDLp root@x\n",
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_truenas-sim"))
-        .args(["--hostname", "nas9", "--user", "root:rootpw", "--user"])
-        .arg(format!("ana:anapw:{TOTP_SECRET}"))
-        .args([
-            "--user",
-            "bob:bobpw",
-            "--no-home",
-            "bob",
-            "--ssh-port",
-            "2222",
-            "--host-key",
-        ])
-        .arg(&host_key)
-        .arg("--authorized-keys")
-        .arg(dir.path().join("authorized_keys"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("truenas-sim listening on ")
-        .unwrap()
-        .to_owned();
-    Sim { child, url, dir }
+    let ana = format!("ana:anapw:{TOTP_SECRET}");
+    let authorized_keys = dir.path().join("authorized_keys");
+    let sim = common::start(&[
+        "--hostname",
+        "nas9",
+        "--user",
+        "root:rootpw",
+        "--user",
+        &ana,
+        "--user",
+        "bob:bobpw",
+        "--no-home",
+        "bob",
+        "--ssh-port",
+        "2222",
+        "--host-key",
+        host_key.to_str().unwrap(),
+        "--authorized-keys",
+        authorized_keys.to_str().unwrap(),
+    ]);
+    let url = sim.url.clone();
+    Sim {
+        _process: sim,
+        url,
+        dir,
+    }
 }
 
 struct Client {
