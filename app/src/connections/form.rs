@@ -153,15 +153,18 @@ pub async fn discover_for_form(
         .filter_map(|k| ssh::parse_public_key(&k.public_key).ok())
         .collect();
     let fitted = ssh::fit_host_keys(&parsed);
-    let keys: Vec<HostKey> = offered
-        .into_iter()
-        .filter(|k| {
-            ssh::parse_public_key(&k.public_key).is_ok_and(|p| {
-                fitted
-                    .kept
-                    .iter()
-                    .any(|kept| kept.key_data() == p.key_data())
-            })
+    // The kept ones, in the order they are stored (strongest kind first).
+    let keys: Vec<HostKey> = fitted
+        .kept
+        .iter()
+        .filter_map(|kept| {
+            offered
+                .iter()
+                .find(|k| {
+                    ssh::parse_public_key(&k.public_key)
+                        .is_ok_and(|p| p.key_data() == kept.key_data())
+                })
+                .cloned()
         })
         .collect();
     let lines = keys
