@@ -2,8 +2,9 @@
 
 use std::{
     ffi::OsString,
+    io::{BufRead, BufReader},
     path::{Path, PathBuf},
-    process::Command,
+    process::{Command, Stdio},
 };
 
 use anyhow::{Context, bail};
@@ -38,6 +39,28 @@ pub fn run(command: &mut Command) -> anyhow::Result<()> {
     let status = command
         .status()
         .with_context(|| format!("starting {command:?}"))?;
+    if !status.success() {
+        bail!("{command:?} failed ({status})");
+    }
+    Ok(())
+}
+
+/// Runs a command like [`run`], passing its standard error on except the
+/// lines that contain one of `harmless`: a tool's known noise that says
+/// nothing a person could act on.
+pub fn run_without(command: &mut Command, harmless: &[&str]) -> anyhow::Result<()> {
+    let mut child = command
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {command:?}"))?;
+    let stderr = child.stderr.take().expect("piped");
+    for line in BufReader::new(stderr).lines() {
+        let line = line?;
+        if !harmless.iter().any(|h| line.contains(h)) {
+            eprintln!("{line}");
+        }
+    }
+    let status = child.wait()?;
     if !status.success() {
         bail!("{command:?} failed ({status})");
     }

@@ -30,6 +30,11 @@ const RUSTFLAGS: &[&str] = &[
     "-Clink-arg=--emit-relocs",
 ];
 
+/// What wasm-split and wasm-bindgen (both on walrus) print for each
+/// function-local name table the linker keeps: a dozen lines a build, none
+/// of them actionable.
+const WALRUS_NOISE: &[&str] = &["unknown name subsection with id"];
+
 /// Builds the split app into `dist` (after Trunk, which built everything
 /// else) and points index.html at it.
 pub fn app(ws: &Workspace, dist: &Path) -> anyhow::Result<()> {
@@ -56,13 +61,14 @@ pub fn app(ws: &Workspace, dist: &Path) -> anyhow::Result<()> {
     let pieces = target.join("pieces");
     let _ = fs::remove_dir_all(&pieces);
     fs::create_dir_all(&pieces)?;
-    cmd::run(
+    cmd::run_without(
         command(&ws.root, "wasm-split-cli", &ws.root)
             .arg(target.join("wasm32-unknown-unknown/wasm-release/app.wasm"))
             .arg(&pieces)
             .args(["--target", "web", "--out-name", "app"]),
+        WALRUS_NOISE,
     )?;
-    cmd::run(
+    cmd::run_without(
         command(&ws.root, "wasm-bindgen", &ws.root)
             .args([
                 "--target",
@@ -75,6 +81,7 @@ pub fn app(ws: &Workspace, dist: &Path) -> anyhow::Result<()> {
             .arg("--out-dir")
             .arg(dist)
             .arg(pieces.join("app.wasm")),
+        WALRUS_NOISE,
     )?;
     let mut loader =
         fs::read_to_string(pieces.join("__wasm_split.js")).context("wasm-split's loader")?;
