@@ -139,3 +139,41 @@ mod tests {
         assert!(serde_json::from_str::<ScanRequest>(r#"{"host":"h","port":70000}"#).is_err());
     }
 }
+
+/// Blob versions on the wire: the server's tags are ASCII letters and
+/// digits, bare everywhere but in `ETag`, `If-Match` and `If-None-Match`,
+/// where HTTP quotes them. Both sides quote and unquote here only.
+pub mod etag {
+    /// The longest tag either side accepts.
+    pub const MAX_LEN: usize = 128;
+
+    /// The tag in a header value: `"abc"`, `W/"abc"` or bare `abc`; `None`
+    /// unless it is 1 to [`MAX_LEN`] ASCII letters and digits.
+    pub fn parse(value: &str) -> Option<&str> {
+        let tag = value.trim().trim_start_matches("W/").trim_matches('"');
+        (!tag.is_empty() && tag.len() <= MAX_LEN && tag.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .then_some(tag)
+    }
+
+    /// The header value for a tag: `"abc"`.
+    pub fn quote(tag: &str) -> String {
+        format!("\"{tag}\"")
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn tags_are_quoted_and_read_back() {
+            assert_eq!(quote("3fa9"), "\"3fa9\"");
+            assert_eq!(parse(&quote("3fa9")), Some("3fa9"));
+            assert_eq!(parse("W/\"3fa9\""), Some("3fa9"));
+            assert_eq!(parse(" 3fa9 "), Some("3fa9"));
+            for junk in ["", "\"\"", "\"a b\"", "\"a,b\"", &"a".repeat(MAX_LEN + 1)] {
+                assert_eq!(parse(junk), None, "{junk:?}");
+            }
+            assert_eq!(parse(&"a".repeat(MAX_LEN)).map(str::len), Some(MAX_LEN));
+        }
+    }
+}

@@ -106,9 +106,9 @@ impl IntoResponse for Error {
                     Json(ErrorBody::new("precondition_failed", message)),
                 )
                     .into_response();
-                if let Some(etag) =
-                    current.and_then(|tag| HeaderValue::try_from(format!("\"{tag}\"")).ok())
-                {
+                if let Some(etag) = current.and_then(|tag| {
+                    HeaderValue::try_from(keyhaven_core::api::etag::quote(&tag)).ok()
+                }) {
                     response.headers_mut().insert(header::ETAG, etag);
                 }
                 return response;

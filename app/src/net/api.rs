@@ -3,7 +3,7 @@
 //! already encrypted, or hold no secret.
 
 use gloo_net::http::{Request, Response};
-use keyhaven_core::api::{BlobInfo, Credentials, ErrorBody, WhoAmI};
+use keyhaven_core::api::{BlobInfo, Credentials, ErrorBody, WhoAmI, etag};
 
 /// The account's two blobs: the metadata document and the keyring.
 pub const METADATA: &str = "metadata";
@@ -92,7 +92,7 @@ fn etag(response: &Response) -> Option<String> {
     response
         .headers()
         .get("etag")
-        .map(|t| t.trim_start_matches("W/").trim_matches('"').to_owned())
+        .and_then(|t| etag::parse(&t).map(str::to_owned))
 }
 
 async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, ApiError> {
@@ -171,7 +171,7 @@ pub async fn put_blob(
     let request = Request::put(&format!("/api/v1/blobs/{name}"))
         .header("content-type", "application/octet-stream");
     let request = match expected {
-        Some(tag) => request.header("if-match", &format!("\"{tag}\"")),
+        Some(tag) => request.header("if-match", &etag::quote(tag)),
         None => request.header("if-none-match", "*"),
     };
     let body = js_sys::Uint8Array::from(bytes);
@@ -183,7 +183,7 @@ pub async fn put_blob(
 pub async fn delete_blob(name: &str, tag: &str) -> Result<(), ApiError> {
     send(
         Request::delete(&format!("/api/v1/blobs/{name}"))
-            .header("if-match", &format!("\"{tag}\""))
+            .header("if-match", &etag::quote(tag))
             .build(),
     )
     .await

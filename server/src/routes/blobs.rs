@@ -203,14 +203,13 @@ fn precondition(headers: &HeaderMap) -> Result<Precondition<'_>, Error> {
     let tag = value
         .to_str()
         .ok()
-        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
-        .filter(|t| !t.is_empty() && t.len() <= 128 && t.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .and_then(keyhaven_core::api::etag::parse)
         .ok_or_else(|| Error::bad_request("invalid_precondition", "If-Match must hold an ETag."))?;
     Ok(Precondition::Match(tag))
 }
 
 fn etag(tag: &str) -> HeaderValue {
-    HeaderValue::try_from(format!("\"{tag}\"")).expect("tags are hex")
+    HeaderValue::try_from(keyhaven_core::api::etag::quote(tag)).expect("tags are hex")
 }
 
 fn too_large(limit: usize) -> Error {
