@@ -30,10 +30,9 @@ const RUSTFLAGS: &[&str] = &[
     "-Clink-arg=--emit-relocs",
 ];
 
-/// What wasm-split and wasm-bindgen (both on walrus) print for each
-/// function-local name table the linker keeps: a dozen lines a build, none
-/// of them actionable.
-const WALRUS_NOISE: &[&str] = &["unknown name subsection with id"];
+/// What wasm-opt (binaryen) prints for the name-section entries it does not
+/// read: one line a piece, 22 a build, none of them actionable.
+const NAME_SECTION_NOISE: &[&str] = &["unknown name subsection with id"];
 
 /// Builds the split app into `dist` (after Trunk, which built everything
 /// else) and points index.html at it.
@@ -61,14 +60,13 @@ pub fn app(ws: &Workspace, dist: &Path) -> anyhow::Result<()> {
     let pieces = target.join("pieces");
     let _ = fs::remove_dir_all(&pieces);
     fs::create_dir_all(&pieces)?;
-    cmd::run_without(
+    cmd::run(
         command(&ws.root, "wasm-split-cli", &ws.root)
             .arg(target.join("wasm32-unknown-unknown/wasm-release/app.wasm"))
             .arg(&pieces)
             .args(["--target", "web", "--out-name", "app"]),
-        WALRUS_NOISE,
     )?;
-    cmd::run_without(
+    cmd::run(
         command(&ws.root, "wasm-bindgen", &ws.root)
             .args([
                 "--target",
@@ -81,7 +79,6 @@ pub fn app(ws: &Workspace, dist: &Path) -> anyhow::Result<()> {
             .arg("--out-dir")
             .arg(dist)
             .arg(pieces.join("app.wasm")),
-        WALRUS_NOISE,
     )?;
     let mut loader =
         fs::read_to_string(pieces.join("__wasm_split.js")).context("wasm-split's loader")?;
@@ -112,7 +109,7 @@ pub fn app(ws: &Workspace, dist: &Path) -> anyhow::Result<()> {
 
 /// wasm-opt -Oz in place, with the features rustc's wasm32 target uses.
 fn optimize(ws: &Workspace, path: &Path) -> anyhow::Result<()> {
-    cmd::run(
+    cmd::run_without(
         command(&ws.root, "wasm-opt", &ws.root)
             .args([
                 "-Oz",
@@ -127,6 +124,7 @@ fn optimize(ws: &Workspace, path: &Path) -> anyhow::Result<()> {
             .arg(path)
             .arg("-o")
             .arg(path),
+        NAME_SECTION_NOISE,
     )
 }
 
