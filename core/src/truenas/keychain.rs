@@ -145,7 +145,7 @@ impl Keychain {
 }
 
 /// `type key` of an OpenSSH public key line.
-fn key_data(line: &str) -> Option<(&str, &str)> {
+pub(super) fn key_data(line: &str) -> Option<(&str, &str)> {
     let mut parts = line.split_whitespace();
     Some((parts.next()?, parts.next()?))
 }

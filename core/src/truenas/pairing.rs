@@ -9,7 +9,10 @@ use base64ct::{Base64, Encoding};
 use serde_json::{Value, json};
 use ssh_key::PublicKey;
 
-use super::calls::{self, Call};
+use super::{
+    calls::{self, Call},
+    keychain::key_data,
+};
 use crate::ssh;
 
 /// Why a remote can't be paired; worded as TrueNAS words them where it
@@ -112,12 +115,6 @@ impl RemoteUser {
         }
         Ok((!changes.is_empty()).then(|| calls::user_update(self.id, Value::Object(changes))))
     }
-}
-
-/// `type key` of a public key line, whatever stands after it.
-fn key_data(line: &str) -> Option<(&str, &str)> {
-    let mut parts = line.split_whitespace();
-    Some((parts.next()?, parts.next()?))
 }
 
 /// The remote's SSH service as its `ssh.config` reports it.
