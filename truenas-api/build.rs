@@ -4,7 +4,10 @@
 use std::{fmt::Write, fs, path::Path};
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+    // Read when the script runs, not when it was compiled: a shared target
+    // directory reuses one build script for checkouts at other paths.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir).join("schemas");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut table = String::from("&[\n");
     let mut dirs: Vec<_> = fs::read_dir(&root)
