@@ -1,6 +1,12 @@
 //! Wire types of the server's JSON API (`/api/v1`), used by both the app and
 //! the server so the two can't drift apart.
 
+mod blob_name;
+mod tag;
+
+pub use blob_name::BlobName;
+pub use tag::{NotATag, Tag};
+
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -65,10 +71,10 @@ pub struct WhoAmI {
 pub struct BlobInfo {
     pub name: String,
     /// The blob's current entity tag (also sent as `ETag`, in quotes).
-    pub tag: String,
+    pub tag: Tag,
     pub size: u64,
     /// Milliseconds since the Unix epoch.
-    pub updated: i64,
+    pub updated: u64,
 }
 
 /// `POST /api/v1/host-keys/scan`.
@@ -109,71 +115,4 @@ pub struct ScanResult {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn error_body_has_the_documented_shape() {
-        let json = serde_json::to_value(ErrorBody::new("not_found", "No such blob.")).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"error": {"code": "not_found", "message": "No such blob."}})
-        );
-    }
-
-    #[test]
-    fn credentials_never_print_the_password() {
-        let credentials: Credentials =
-            serde_json::from_str(r#"{"username":"ana","password":"hunter2hunter2"}"#).unwrap();
-        let debug = format!("{credentials:?}");
-        assert!(
-            debug.contains("ana") && !debug.contains("hunter2"),
-            "{debug}"
-        );
-    }
-
-    #[test]
-    fn scan_requests_default_to_port_22_and_ten_seconds() {
-        let request: ScanRequest = serde_json::from_str(r#"{"host":"nas2.lan"}"#).unwrap();
-        assert_eq!((request.port, request.timeout_secs), (22, 10));
-        assert!(serde_json::from_str::<ScanRequest>(r#"{"host":"h","port":70000}"#).is_err());
-    }
-}
-
-/// Blob versions on the wire: the server's tags are ASCII letters and
-/// digits, bare everywhere but in `ETag`, `If-Match` and `If-None-Match`,
-/// where HTTP quotes them. Both sides quote and unquote here only.
-pub mod etag {
-    /// The longest tag either side accepts.
-    pub const MAX_LEN: usize = 128;
-
-    /// The tag in a header value: `"abc"`, `W/"abc"` or bare `abc`; `None`
-    /// unless it is 1 to [`MAX_LEN`] ASCII letters and digits.
-    pub fn parse(value: &str) -> Option<&str> {
-        let tag = value.trim().trim_start_matches("W/").trim_matches('"');
-        (!tag.is_empty() && tag.len() <= MAX_LEN && tag.bytes().all(|b| b.is_ascii_alphanumeric()))
-            .then_some(tag)
-    }
-
-    /// The header value for a tag: `"abc"`.
-    pub fn quote(tag: &str) -> String {
-        format!("\"{tag}\"")
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        #[test]
-        fn tags_are_quoted_and_read_back() {
-            assert_eq!(quote("3fa9"), "\"3fa9\"");
-            assert_eq!(parse(&quote("3fa9")), Some("3fa9"));
-            assert_eq!(parse("W/\"3fa9\""), Some("3fa9"));
-            assert_eq!(parse(" 3fa9 "), Some("3fa9"));
-            for junk in ["", "\"\"", "\"a b\"", "\"a,b\"", &"a".repeat(MAX_LEN + 1)] {
-                assert_eq!(parse(junk), None, "{junk:?}");
-            }
-            assert_eq!(parse(&"a".repeat(MAX_LEN)).map(str::len), Some(MAX_LEN));
-        }
-    }
-}
+mod tests;

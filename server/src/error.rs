@@ -7,7 +7,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use keyhaven_core::api::ErrorBody;
+use keyhaven_core::api::{ErrorBody, Tag};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -106,9 +106,10 @@ impl IntoResponse for Error {
                     Json(ErrorBody::new("precondition_failed", message)),
                 )
                     .into_response();
-                if let Some(etag) = current.and_then(|tag| {
-                    HeaderValue::try_from(keyhaven_core::api::etag::quote(&tag)).ok()
-                }) {
+                if let Some(etag) = current
+                    .and_then(|tag| Tag::new(tag).ok())
+                    .and_then(|tag| HeaderValue::try_from(tag.quoted()).ok())
+                {
                     response.headers_mut().insert(header::ETAG, etag);
                 }
                 return response;

@@ -139,7 +139,8 @@ impl Entry {
 }
 
 /// A keyring as stored: entry ids and times are readable, values are not.
-#[derive(Clone)]
+/// Equal when stored byte for byte alike.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Keyring {
     id: [u8; 16],
     name: String,

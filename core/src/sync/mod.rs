@@ -21,7 +21,7 @@
 pub mod live;
 pub mod metadata;
 
-use crate::keyring::Keyring;
+use crate::{api::Tag, keyring::Keyring};
 
 /// This browser's side.
 #[derive(Debug, Clone, Copy)]
@@ -38,31 +38,66 @@ pub struct Local<'a> {
     pub highest: u64,
 }
 
-/// What the server has.
-#[derive(Debug, Clone, Copy)]
-pub enum Server<'a> {
-    Missing,
-    Unreadable,
-    Present(&'a Keyring),
+/// The server's keyring as the app read it, with its tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerCopy {
+    pub keyring: Keyring,
+    pub tag: Tag,
 }
 
-/// What the app does next.
+/// What the server has.
+#[derive(Debug, Clone)]
+pub enum Server {
+    Missing,
+    /// Bytes that aren't a keyring, under this tag.
+    Unreadable(Tag),
+    Present(ServerCopy),
+}
+
+/// What the app does next; each step carries the server's copy it is
+/// about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    /// Nothing changes.
+    /// Nothing changes (the server has none, nor does this browser).
     Keep,
     /// Store this browser's copy: it was created here and never stored.
     Create,
     /// Take the server's copy: this browser loses nothing by it.
-    Take,
+    Take(ServerCopy),
     /// Merge the server's copy into the unlocked keyring; the merge
     /// verifies it (a failure is [`Conflict::Replaced`]).
-    Merge,
+    Merge(ServerCopy),
     /// Keep this browser's copy and set the server's aside until the
     /// keyring is unlocked, which proves or refuses it.
-    Hold,
+    Hold(ServerCopy),
     /// Keep this browser's copy and tell the user.
-    Conflict(Conflict),
+    Conflict(KeyringConflict),
+}
+
+/// The server's keyring was not taken: why, and what the server has (to
+/// adopt knowingly, or to write over with Restore).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyringConflict {
+    pub conflict: Conflict,
+    /// The server's copy, when it has a readable one.
+    pub server: Option<Keyring>,
+    /// Its tag, when it has any copy.
+    pub server_tag: Option<Tag>,
+}
+
+impl KeyringConflict {
+    /// A conflict over `server`'s copy.
+    pub fn over(conflict: Conflict, server: Option<ServerCopy>) -> Self {
+        let (server, server_tag) = match server {
+            Some(ServerCopy { keyring, tag }) => (Some(keyring), Some(tag)),
+            None => (None, None),
+        };
+        Self {
+            conflict,
+            server,
+            server_tag,
+        }
+    }
 }
 
 /// Why the server's copy was not taken.
@@ -111,34 +146,42 @@ impl Conflict {
 }
 
 /// Decides what to do with the server's copy.
-pub fn decide(local: Local<'_>, server: Server<'_>) -> Step {
+pub fn decide(local: Local<'_>, server: Server) -> Step {
     let remote = match server {
         Server::Missing => {
             return match local.keyring {
                 None => Step::Keep,
                 Some(_) if !local.stored && local.pending => Step::Create,
-                Some(_) => Step::Conflict(Conflict::Missing),
+                Some(_) => Step::Conflict(KeyringConflict::over(Conflict::Missing, None)),
             };
         }
-        Server::Unreadable => return Step::Conflict(Conflict::Unreadable),
+        Server::Unreadable(tag) => {
+            return Step::Conflict(KeyringConflict {
+                conflict: Conflict::Unreadable,
+                server: None,
+                server_tag: Some(tag),
+            });
+        }
         Server::Present(remote) => remote,
     };
-    if remote.revision() < local.highest {
-        return Step::Conflict(Conflict::Older {
+    let found = remote.keyring.revision();
+    if found < local.highest {
+        let older = Conflict::Older {
             seen: local.highest,
-            found: remote.revision(),
-        });
+            found,
+        };
+        return Step::Conflict(KeyringConflict::over(older, Some(remote)));
     }
     let Some(ours) = local.keyring else {
-        return Step::Take;
+        return Step::Take(remote);
     };
-    if !local.pending && ours.to_bytes() == remote.to_bytes() {
-        return Step::Take;
+    if !local.pending && ours.to_bytes() == remote.keyring.to_bytes() {
+        return Step::Take(remote);
     }
-    match (local.unlocked, ours.id() == remote.id()) {
-        (true, true) => Step::Merge,
-        (true, false) => Step::Conflict(Conflict::Replaced),
-        (false, _) => Step::Hold,
+    match (local.unlocked, ours.id() == remote.keyring.id()) {
+        (true, true) => Step::Merge(remote),
+        (true, false) => Step::Conflict(KeyringConflict::over(Conflict::Replaced, Some(remote))),
+        (false, _) => Step::Hold(remote),
     }
 }
 

@@ -2,6 +2,7 @@ use secrecy::SecretString;
 
 use super::*;
 use crate::{
+    api::Tag,
     keyring::{EntryValue, Unlocked},
     testing::{T0, keyring as unlocked, rng},
 };
@@ -13,6 +14,24 @@ fn sealed(keyring: &mut Unlocked, revision: u64) -> Keyring {
         keyring.seal(&mut rng);
     }
     keyring.keyring().clone()
+}
+
+fn at(keyring: &Keyring, tag: &str) -> Server {
+    Server::Present(copy(keyring, tag))
+}
+
+fn copy(keyring: &Keyring, tag: &str) -> ServerCopy {
+    ServerCopy {
+        keyring: keyring.clone(),
+        tag: Tag::new(tag).unwrap(),
+    }
+}
+
+fn conflict(conflict: Conflict, server: Option<(&Keyring, &str)>) -> Step {
+    Step::Conflict(KeyringConflict::over(
+        conflict,
+        server.map(|(k, t)| copy(k, t)),
+    ))
 }
 
 fn local(keyring: Option<&Keyring>, highest: u64) -> Local<'_> {
@@ -30,7 +49,7 @@ fn a_missing_keyring_is_never_dropped_silently() {
     let ours = sealed(&mut unlocked(1), 3);
     assert_eq!(
         decide(local(Some(&ours), 3), Server::Missing),
-        Step::Conflict(Conflict::Missing)
+        conflict(Conflict::Missing, None)
     );
     // Even with nothing pending, unlocked or not.
     let unlocked_here = Local {
@@ -39,7 +58,7 @@ fn a_missing_keyring_is_never_dropped_silently() {
     };
     assert_eq!(
         decide(unlocked_here, Server::Missing),
-        Step::Conflict(Conflict::Missing)
+        conflict(Conflict::Missing, None)
     );
     // Nothing here and nothing there: nothing to say.
     assert_eq!(decide(local(None, 0), Server::Missing), Step::Keep);
@@ -60,8 +79,15 @@ fn a_keyring_created_here_and_never_stored_is_created() {
 fn an_unreadable_keyring_is_reported_and_ours_kept() {
     let ours = sealed(&mut unlocked(1), 2);
     assert_eq!(
-        decide(local(Some(&ours), 2), Server::Unreadable),
-        Step::Conflict(Conflict::Unreadable)
+        decide(
+            local(Some(&ours), 2),
+            Server::Unreadable(Tag::new("u1").unwrap())
+        ),
+        Step::Conflict(KeyringConflict {
+            conflict: Conflict::Unreadable,
+            server: None,
+            server_tag: Some(Tag::new("u1").unwrap()),
+        })
     );
     assert!(!Conflict::Unreadable.can_adopt());
 }
@@ -72,19 +98,22 @@ fn an_older_revision_is_refused_whatever_its_id() {
     let old = sealed(&mut keyring, 2);
     let ours = sealed(&mut keyring, 5);
     assert_eq!(
-        decide(local(Some(&ours), 5), Server::Present(&old)),
-        Step::Conflict(Conflict::Older { seen: 5, found: 2 })
+        decide(local(Some(&ours), 5), at(&old, "told")),
+        conflict(Conflict::Older { seen: 5, found: 2 }, Some((&old, "told")))
     );
     // Another keyring id at a lower revision is refused just the same.
     let other = sealed(&mut unlocked(2), 3);
     assert_eq!(
-        decide(local(Some(&ours), 5), Server::Present(&other)),
-        Step::Conflict(Conflict::Older { seen: 5, found: 3 })
+        decide(local(Some(&ours), 5), at(&other, "tother")),
+        conflict(
+            Conflict::Older { seen: 5, found: 3 },
+            Some((&other, "tother"))
+        )
     );
     // After sign-out this browser has no copy, but remembers the highest.
     assert_eq!(
-        decide(local(None, 5), Server::Present(&old)),
-        Step::Conflict(Conflict::Older { seen: 5, found: 2 })
+        decide(local(None, 5), at(&old, "told")),
+        conflict(Conflict::Older { seen: 5, found: 2 }, Some((&old, "told")))
     );
     assert!(Conflict::Older { seen: 5, found: 2 }.can_adopt());
 }
@@ -99,20 +128,20 @@ fn a_junk_keyring_served_once_does_not_let_the_old_one_back_in() {
     // keeps its highest revision (6).
     let junk = sealed(&mut unlocked(9), 40);
     assert_eq!(
-        decide(local(Some(&ours), 6), Server::Present(&junk)),
-        Step::Hold
+        decide(local(Some(&ours), 6), at(&junk, "tjunk")),
+        Step::Hold(copy(&junk, "tjunk"))
     );
     let open = Local {
         unlocked: true,
         ..local(Some(&ours), 6)
     };
     assert_eq!(
-        decide(open, Server::Present(&junk)),
-        Step::Conflict(Conflict::Replaced)
+        decide(open, at(&junk, "tjunk")),
+        conflict(Conflict::Replaced, Some((&junk, "tjunk")))
     );
     assert_eq!(
-        decide(local(Some(&ours), 6), Server::Present(&old)),
-        Step::Conflict(Conflict::Older { seen: 6, found: 2 })
+        decide(local(Some(&ours), 6), at(&old, "told")),
+        conflict(Conflict::Older { seen: 6, found: 2 }, Some((&old, "told")))
     );
 }
 
@@ -137,16 +166,19 @@ fn a_newer_copy_is_merged_when_unlocked_and_held_when_locked() {
         unlocked: true,
         ..local(Some(&ours), 2)
     };
-    assert_eq!(decide(open, Server::Present(&newer)), Step::Merge);
     assert_eq!(
-        decide(local(Some(&ours), 2), Server::Present(&newer)),
-        Step::Hold
+        decide(open, at(&newer, "tnewer")),
+        Step::Merge(copy(&newer, "tnewer"))
+    );
+    assert_eq!(
+        decide(local(Some(&ours), 2), at(&newer, "tnewer")),
+        Step::Hold(copy(&newer, "tnewer"))
     );
     // A different keyring while unlocked can't be merged.
     let other = sealed(&mut unlocked(3), 3);
     assert_eq!(
-        decide(open, Server::Present(&other)),
-        Step::Conflict(Conflict::Replaced)
+        decide(open, at(&other, "tother")),
+        conflict(Conflict::Replaced, Some((&other, "tother")))
     );
     assert!(!Conflict::Replaced.can_adopt());
 }
@@ -154,15 +186,18 @@ fn a_newer_copy_is_merged_when_unlocked_and_held_when_locked() {
 #[test]
 fn a_browser_with_nothing_takes_what_the_server_has() {
     let theirs = sealed(&mut unlocked(1), 4);
-    assert_eq!(decide(local(None, 0), Server::Present(&theirs)), Step::Take);
+    assert_eq!(
+        decide(local(None, 0), at(&theirs, "ttheirs")),
+        Step::Take(copy(&theirs, "ttheirs"))
+    );
 }
 
 #[test]
 fn the_same_copy_is_simply_taken() {
     let ours = sealed(&mut unlocked(1), 4);
     assert_eq!(
-        decide(local(Some(&ours), 4), Server::Present(&ours)),
-        Step::Take
+        decide(local(Some(&ours), 4), at(&ours, "tours")),
+        Step::Take(copy(&ours, "tours"))
     );
     // With changes pending here, even the same base is merged, not taken.
     let pending = Local {
@@ -170,7 +205,10 @@ fn the_same_copy_is_simply_taken() {
         unlocked: true,
         ..local(Some(&ours), 4)
     };
-    assert_eq!(decide(pending, Server::Present(&ours)), Step::Merge);
+    assert_eq!(
+        decide(pending, at(&ours, "tours")),
+        Step::Merge(copy(&ours, "tours"))
+    );
 }
 
 #[test]

@@ -7,14 +7,14 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use keyhaven_core::api::BlobInfo;
+use keyhaven_core::api::{BlobInfo, Tag};
 
 use crate::{
     AppState, Error,
     auth::{self, Account},
     events::Change,
     now_ms,
-    store::{BlobWrite, DeleteOutcome, Precondition, PutOutcome},
+    store::{BlobWrite, DeleteOutcome, Precondition, PutOutcome, StoreError},
 };
 
 /// `GET /api/v1/blobs`.
@@ -23,17 +23,18 @@ pub async fn list(
     account: Account,
 ) -> Result<axum::Json<Vec<BlobInfo>>, Error> {
     let blobs = state.store.list_blobs(account.id).await?;
-    Ok(axum::Json(
-        blobs
-            .into_iter()
-            .map(|b| BlobInfo {
+    let blobs = blobs
+        .into_iter()
+        .map(|b| {
+            Ok(BlobInfo {
                 name: b.name,
-                tag: b.tag,
+                tag: stored(b.tag)?,
                 size: b.size.max(0) as u64,
-                updated: b.updated_ms,
+                updated: b.updated_ms.max(0) as u64,
             })
-            .collect(),
-    ))
+        })
+        .collect::<Result<_, Error>>()?;
+    Ok(axum::Json(blobs))
 }
 
 /// `GET /api/v1/blobs/{name}`: the bytes, with `ETag`. Another account's
@@ -51,7 +52,7 @@ pub async fn get(
         .ok_or_else(Error::not_found)?;
     Ok((
         [
-            (header::ETAG, etag(&blob.tag)),
+            (header::ETAG, etag(&stored(blob.tag)?)),
             (
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/octet-stream"),
@@ -90,8 +91,9 @@ pub async fn put(
             "Send blob bytes with Content-Type: application/octet-stream.",
         ));
     }
-    let precondition = precondition(&headers)?;
-    let tag = auth::hex(&auth::random_bytes::<16>());
+    let expected = expected(&headers)?;
+    let precondition = expected.precondition();
+    let tag = Tag::new(auth::hex(&auth::random_bytes::<16>())).expect("hex digits are a tag");
     let now = now_ms();
     let quota = state.settings.account_quota_bytes as i64;
     match state
@@ -101,7 +103,7 @@ pub async fn put(
             name: &name,
             precondition,
             data: &body,
-            new_tag: &tag,
+            new_tag: tag.as_str(),
             now_ms: now,
             quota,
         })
@@ -111,7 +113,7 @@ pub async fn put(
             state.events.written(Change {
                 account: account.id,
                 name: name.clone(),
-                tag: Some(tag.clone()),
+                tag: Some(tag.to_string()),
             });
             let status = match precondition {
                 Precondition::Create => StatusCode::CREATED,
@@ -121,7 +123,7 @@ pub async fn put(
                 name,
                 tag: tag.clone(),
                 size: body.len() as u64,
-                updated: now,
+                updated: now.max(0) as u64,
             };
             Ok((status, [(header::ETAG, etag(&tag))], axum::Json(info)).into_response())
         }
@@ -145,13 +147,17 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> Result<Response, Error> {
     check_name(&name)?;
-    let Precondition::Match(tag) = precondition(&headers)? else {
+    let Expected::Match(tag) = expected(&headers)? else {
         return Err(Error::bad_request(
             "invalid_precondition",
             "Delete with If-Match and the blob's current ETag.",
         ));
     };
-    match state.store.delete_blob(account.id, &name, tag).await? {
+    match state
+        .store
+        .delete_blob(account.id, &name, tag.as_str())
+        .await?
+    {
         DeleteOutcome::Deleted => {
             state
                 .events
@@ -184,12 +190,27 @@ fn check_name(name: &str) -> Result<(), Error> {
     }
 }
 
+/// What a write says it expects.
+enum Expected {
+    Create,
+    Match(Tag),
+}
+
+impl Expected {
+    fn precondition(&self) -> Precondition<'_> {
+        match self {
+            Self::Create => Precondition::Create,
+            Self::Match(tag) => Precondition::Match(tag.as_str()),
+        }
+    }
+}
+
 /// Reads `If-Match: "<tag>"` or `If-None-Match: *`; neither is a 412 (a
 /// write that does not say what it expects could overwrite someone else's).
-fn precondition(headers: &HeaderMap) -> Result<Precondition<'_>, Error> {
+fn expected(headers: &HeaderMap) -> Result<Expected, Error> {
     if let Some(value) = headers.get(header::IF_NONE_MATCH) {
         return if value.as_bytes() == b"*" {
-            Ok(Precondition::Create)
+            Ok(Expected::Create)
         } else {
             Err(Error::bad_request(
                 "invalid_precondition",
@@ -200,16 +221,21 @@ fn precondition(headers: &HeaderMap) -> Result<Precondition<'_>, Error> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Err(Error::PreconditionFailed { current: None });
     };
-    let tag = value
+    value
         .to_str()
         .ok()
-        .and_then(keyhaven_core::api::etag::parse)
-        .ok_or_else(|| Error::bad_request("invalid_precondition", "If-Match must hold an ETag."))?;
-    Ok(Precondition::Match(tag))
+        .and_then(|v| Tag::from_header(v).ok())
+        .map(Expected::Match)
+        .ok_or_else(|| Error::bad_request("invalid_precondition", "If-Match must hold an ETag."))
 }
 
-fn etag(tag: &str) -> HeaderValue {
-    HeaderValue::try_from(keyhaven_core::api::etag::quote(tag)).expect("tags are hex")
+/// A tag as the store holds it: one the server made.
+fn stored(tag: String) -> Result<Tag, Error> {
+    Tag::new(tag).map_err(|_| Error::Store(StoreError::Damaged("blob tag")))
+}
+
+fn etag(tag: &Tag) -> HeaderValue {
+    HeaderValue::try_from(tag.quoted()).expect("a tag is letters and digits")
 }
 
 fn too_large(limit: usize) -> Error {

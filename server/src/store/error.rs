@@ -14,6 +14,11 @@ pub enum StoreError {
     #[error("{0}")]
     Open(String),
 
+    /// A stored value the server could not have written (a blob tag that
+    /// is not one).
+    #[error("a stored {0} is damaged")]
+    Damaged(&'static str),
+
     /// The task running a write's transaction panicked or was cancelled.
     #[error("the write task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
