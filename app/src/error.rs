@@ -30,8 +30,8 @@ pub enum AppError {
 
     /// The keyring on the server and this browser's differ; the notice
     /// above the screen (with its choices) says how.
-    #[error("{0}")]
-    KeyringConflict(String),
+    #[error("{}", .0.message())]
+    KeyringConflict(keyhaven_core::sync::Conflict),
 
     /// A newer keyring is on the server and this browser has changes of its
     /// own: merging them needs the data key.
@@ -121,7 +121,7 @@ pub enum AppError {
     #[error(
         "The API key could not be deleted on the system ({0}). Untick the box to remove the system from Keyhaven anyway."
     )]
-    RemoteKeyNotDeleted(Box<crate::systems::NotConnected>),
+    RemoteKeyNotDeleted(Box<crate::not_connected::NotConnected>),
 
     /// The remote uses two-factor authentication and no code was given.
     #[error(
@@ -164,7 +164,7 @@ pub enum AppError {
     #[error("{system}: {reason}")]
     SystemUnavailable {
         system: String,
-        reason: Box<crate::systems::NotConnected>,
+        reason: Box<crate::not_connected::NotConnected>,
     },
 
     /// A system refused a keychain call's fields: (form label, message).

@@ -12,7 +12,10 @@ use serde::Deserialize;
 use wasm_bindgen::{JsCast, prelude::Closure};
 use web_sys::{EventSource, MessageEvent};
 
-use keyhaven_core::sync::live::{self, Held};
+use keyhaven_core::{
+    api::Tag,
+    sync::live::{self, Held},
+};
 
 use crate::{state::AppState, sync::SyncKind};
 
@@ -107,16 +110,14 @@ fn connect(state: AppState, retry: RwSignal<u32>, backoff: StoredValue<Duration>
 
 /// Whether a change is one this browser doesn't have yet (core decides).
 fn is_news(state: AppState, changed: &Changed) -> bool {
-    let (metadata, keyring) = (
-        state.book.metadata_tag.get_untracked(),
-        state.book.keyring_tag.get_untracked(),
-    );
+    let engine = state.engine();
+    let replicas = engine.replicas();
     live::is_news(
         changed.name.as_deref(),
         changed.tag.as_deref(),
         Held {
-            metadata: metadata.as_deref(),
-            keyring: keyring.as_deref(),
+            metadata: replicas.metadata.tag.as_ref().map(Tag::as_str),
+            keyring: replicas.keyring.tag.as_ref().map(Tag::as_str),
         },
     )
 }

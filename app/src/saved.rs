@@ -7,7 +7,10 @@
 //! holds too: the keyring stays encrypted.
 
 use js_sys::{Object, Reflect, Uint8Array};
-use keyhaven_core::model::{Kind, PinDigest};
+use keyhaven_core::{
+    api::Tag,
+    model::{Kind, PinDigest},
+};
 use serde_json::{Value, json};
 use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
 use wasm_bindgen_futures::JsFuture;
@@ -23,10 +26,10 @@ const KEY: &str = "current";
 pub struct Saved {
     pub user: String,
     pub metadata: Option<Vec<u8>>,
-    pub metadata_tag: Option<String>,
+    pub metadata_tag: Option<Tag>,
     pub metadata_pending: bool,
     pub keyring: Option<Vec<u8>>,
-    pub keyring_tag: Option<String>,
+    pub keyring_tag: Option<Tag>,
     pub keyring_pending: bool,
     /// The highest keyring revision proven for the account (also kept in
     /// localStorage, which outlives sign-out).
@@ -75,14 +78,14 @@ impl Saved {
                 .map(|a| a.to_vec())
         };
         let state: Value = serde_json::from_str(&get("state")?.as_string()?).ok()?;
-        let text = |name: &str| state[name].as_str().map(str::to_owned);
+        let tag = |name: &str| state[name].as_str().and_then(|t| Tag::new(t).ok());
         Some(Self {
             user: get("user")?.as_string()?,
             metadata: bytes("metadata"),
-            metadata_tag: text("metadata_tag"),
+            metadata_tag: tag("metadata_tag"),
             metadata_pending: state["metadata_pending"].as_bool().unwrap_or(false),
             keyring: bytes("keyring"),
-            keyring_tag: text("keyring_tag"),
+            keyring_tag: tag("keyring_tag"),
             keyring_pending: state["keyring_pending"].as_bool().unwrap_or(false),
             highest_revision: state["highest_revision"].as_u64().unwrap_or(0),
             unsealed: state["unsealed"]

@@ -4,39 +4,63 @@
 //! Web Lock, so no tab writes over another's unsynced edit; then it tells
 //! the other tabs (BroadcastChannel), which take the change in at once.
 
-use std::future::Future;
-
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
-use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use web_sys::BroadcastChannel;
 
 const LOCK: &str = "keyhaven-saved-copy";
 const CHANNEL: &str = "keyhaven-saved-copy";
 
-/// Runs `work` holding the browser-wide lock on the saved copy. Without
-/// Web Locks (an insecure context) it just runs: one tab is all there is
-/// to coordinate with what such a browser offers.
-pub async fn exclusive(work: impl Future<Output = ()> + 'static) {
-    let Some((locks, request)) = lock_manager() else {
-        work.await;
-        return;
+/// The browser-wide lock on the saved copy, held until dropped. Without
+/// Web Locks (an insecure context) it holds nothing: one tab is all there
+/// is to coordinate with what such a browser offers.
+pub struct Lock {
+    /// Resolves the promise the lock waits on: dropping it lets go.
+    release: Option<Function>,
+    _granted: Option<Closure<dyn FnMut(JsValue) -> Promise>>,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        if let Some(release) = &self.release {
+            let _ = release.call0(&JsValue::UNDEFINED);
+        }
+    }
+}
+
+/// Waits for the browser-wide lock on the saved copy.
+pub async fn lock() -> Lock {
+    let unlocked = Lock {
+        release: None,
+        _granted: None,
     };
-    let mut work = Some(work);
-    let held = Closure::once(move |_lock: JsValue| -> Promise {
-        let work = work.take().expect("called once");
-        future_to_promise(async move {
-            work.await;
-            Ok(JsValue::UNDEFINED)
+    let Some((locks, request)) = lock_manager() else {
+        return unlocked;
+    };
+    let (granted_tx, granted_rx) = futures::channel::oneshot::channel::<Function>();
+    let mut granted_tx = Some(granted_tx);
+    // Granted: hold it with a promise that settles when the guard drops.
+    let granted = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |_lock: JsValue| {
+        let mut tx = granted_tx.take();
+        Promise::new(&mut |resolve, _reject| {
+            if let Some(tx) = tx.take() {
+                let _ = tx.send(resolve);
+            }
         })
     });
-    let Ok(released) = request
-        .call2(&locks, &LOCK.into(), held.as_ref().unchecked_ref())
-        .and_then(|p| p.dyn_into::<Promise>())
-    else {
-        return;
-    };
-    let _ = JsFuture::from(released).await;
+    if request
+        .call2(&locks, &LOCK.into(), granted.as_ref().unchecked_ref())
+        .is_err()
+    {
+        return unlocked;
+    }
+    match granted_rx.await {
+        Ok(release) => Lock {
+            release: Some(release),
+            _granted: Some(granted),
+        },
+        Err(_) => unlocked,
+    }
 }
 
 fn lock_manager() -> Option<(JsValue, Function)> {

@@ -5,15 +5,11 @@
 //! secret leaves for it. The user decides on every item that changed
 //! outside the keyring: restore theirs, or accept the change.
 
-use keyhaven_core::model::{Connection, Finding, Kind, Metadata, PinDigest, System, Trust};
+use keyhaven_core::model::{Connection, Finding, Kind, Metadata, System, Trust};
 use leptos::prelude::*;
 use rand_core::OsRng;
 
-use crate::{
-    error::AppError,
-    state::{AppState, now_ms},
-    sync::SyncKind,
-};
+use crate::{error::AppError, state::AppState, sync::SyncKind};
 
 /// Why a secret was not sent for an item.
 fn refusal(kind: Kind, trust: Option<Trust>) -> Option<String> {
@@ -53,11 +49,12 @@ impl AppState {
         id: &str,
         item: impl FnOnce(&Metadata) -> Option<T>,
     ) -> Result<T, AppError> {
-        let item = self.metadata.with_untracked(item).ok_or(AppError::Gone)?;
-        let trust = self
-            .with_unlocked(|keyring| self.metadata.with_untracked(|m| m.trust(kind, id, keyring)))
-            .ok_or(AppError::Locked)?;
-        match refusal(kind, trust) {
+        let engine = self.engine();
+        let replicas = engine.replicas();
+        let metadata = &replicas.metadata.metadata;
+        let item = item(metadata).ok_or(AppError::Gone)?;
+        let keyring = replicas.keyring.unlocked.as_ref().ok_or(AppError::Locked)?;
+        match refusal(kind, metadata.trust(kind, id, keyring)) {
             None => Ok(item),
             Some(reason) => Err(AppError::Untrusted(reason)),
         }
@@ -66,11 +63,17 @@ impl AppState {
     /// Items that are not verified, for the notices (tracks the metadata
     /// and the lock state).
     pub fn findings(&self) -> Vec<Finding> {
+        self.metadata.track();
         if !self.vault.unlocked.get() {
             return Vec::new();
         }
-        self.metadata
-            .with(|m| self.with_unlocked(|keyring| m.findings(keyring)))
+        let engine = self.engine();
+        let replicas = engine.replicas();
+        replicas
+            .keyring
+            .unlocked
+            .as_ref()
+            .map(|keyring| replicas.metadata.metadata.findings(keyring))
             .unwrap_or_default()
     }
 
@@ -100,63 +103,9 @@ impl AppState {
             &str,
         ) -> Result<(), keyhaven_core::Error>,
     ) -> Result<(), AppError> {
-        let device = self.device();
-        let mut metadata = self.metadata.get_untracked();
-        self.with_unlocked(|keyring| change(&mut metadata, keyring, now_ms(), &device))
-            .ok_or(AppError::Locked)??;
-        self.save_then_show_metadata(metadata).await;
+        let resealed = self.engine().reseal_metadata(change).await;
+        self.refresh();
+        resealed?;
         self.sync(SyncKind::Push).await
     }
-
-    /// Seals what an edit wrote (`before` → `after`) when the keyring is
-    /// unlocked; otherwise remembers it, to seal at the next unlock if it
-    /// is still what was written.
-    pub(crate) fn seal_written(&self, before: &Metadata, after: &mut Metadata) {
-        let written = after.changed_since(before);
-        let sealed = self.with_unlocked(|keyring| {
-            for (kind, id) in &written {
-                after.seal(*kind, id, keyring, &mut OsRng);
-            }
-        });
-        if sealed.is_none() {
-            let digests: Vec<(Kind, String, PinDigest)> = written
-                .into_iter()
-                .filter_map(|(kind, id)| after.pin_digest(kind, &id).map(|d| (kind, id, d)))
-                .collect();
-            self.book.unsealed.update_value(|list| {
-                list.retain(|(k, i, _)| !digests.iter().any(|(dk, di, _)| dk == k && di == i));
-                list.extend(digests);
-            });
-        }
-    }
-
-    /// At unlock: seals the items this browser wrote while locked, if they
-    /// are still what it wrote. Returns whether the metadata changed.
-    pub(crate) fn seal_written_while_locked(&self) -> bool {
-        let written = self.book.unsealed.get_value();
-        if written.is_empty() {
-            return false;
-        }
-        let mut metadata = self.metadata.get_untracked();
-        let done = self.with_unlocked(|keyring| {
-            metadata.seal_if_unchanged(&written, keyring, &mut OsRng);
-        });
-        if done.is_none() {
-            return false;
-        }
-        self.book.unsealed.set_value(Vec::new());
-        self.metadata.set(metadata);
-        self.status.metadata_pending.set(true);
-        true
-    }
-}
-
-/// "System “nas1”" and the like, for notices.
-pub fn describe(kind: Kind, name: &str) -> String {
-    let what = match kind {
-        Kind::System => "TrueNAS system",
-        Kind::Keypair => "SSH Keypair",
-        Kind::Connection => "SSH Connection",
-    };
-    format!("{what} “{name}”")
 }

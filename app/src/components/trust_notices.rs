@@ -11,7 +11,7 @@ use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use secrecy::SecretString;
 
 use super::{Busy, Dialog, ErrorLine, FormActions, Submit};
-use crate::{state::AppState, trust};
+use crate::{labels, state::AppState};
 
 /// The keyring conflict, with Restore from this browser / Use the server's
 /// copy / Unlock the server's keyring.
@@ -135,7 +135,7 @@ enum Decision {
 fn TrustNotice(finding: Finding) -> impl IntoView {
     let state = expect_context::<AppState>();
     let error = RwSignal::new(None::<String>);
-    let what = trust::describe(finding.kind, &finding.name);
+    let what = labels::item(finding.kind, &finding.name);
     let (kind, id) = (finding.kind, finding.id.clone());
     let decide = Submit::new(
         error,

@@ -3,11 +3,7 @@
 //! already encrypted, or hold no secret.
 
 use gloo_net::http::{Request, Response};
-use keyhaven_core::api::{BlobInfo, Credentials, ErrorBody, WhoAmI, etag};
-
-/// The account's two blobs: the metadata document and the keyring.
-pub const METADATA: &str = "metadata";
-pub const KEYRING: &str = "keyring";
+use keyhaven_core::api::{BlobInfo, BlobName, Credentials, ErrorBody, Tag, WhoAmI};
 
 /// A failed call. Its `Display` is the message for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +11,7 @@ pub enum ApiError {
     /// 401: not signed in (or the session ended).
     Unauthenticated,
     /// 412: someone else wrote first; `current` is the tag there now.
-    Conflict { current: Option<String> },
+    Conflict { current: Option<Tag> },
     /// The network or the server is unreachable.
     Offline,
     /// The server refused or failed: its status, its error code and its
@@ -88,11 +84,18 @@ async fn error_of(response: Response) -> ApiError {
     }
 }
 
-fn etag(response: &Response) -> Option<String> {
+fn etag(response: &Response) -> Option<Tag> {
     response
         .headers()
         .get("etag")
-        .and_then(|t| etag::parse(&t).map(str::to_owned))
+        .and_then(|t| Tag::from_header(&t).ok())
+}
+
+/// A blob answer's tag: without one, the answer can't be relied on.
+fn required_etag(response: &Response) -> Result<Tag, ApiError> {
+    etag(response).ok_or(ApiError::BadAnswer {
+        status: response.status(),
+    })
 }
 
 async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, ApiError> {
@@ -149,10 +152,10 @@ pub async fn list_blobs() -> Result<Vec<BlobInfo>, ApiError> {
 }
 
 /// A blob and its tag, or `None` when the account has none by that name.
-pub async fn get_blob(name: &str) -> Result<Option<(Vec<u8>, String)>, ApiError> {
+pub async fn get_blob(name: BlobName) -> Result<Option<(Vec<u8>, Tag)>, ApiError> {
     match send(Request::get(&format!("/api/v1/blobs/{name}")).build()).await {
         Ok(response) => {
-            let tag = etag(&response).unwrap_or_default();
+            let tag = required_etag(&response)?;
             let bytes = response.binary().await.map_err(|_| ApiError::Offline)?;
             Ok(Some((bytes, tag)))
         }
@@ -164,26 +167,26 @@ pub async fn get_blob(name: &str) -> Result<Option<(Vec<u8>, String)>, ApiError>
 /// Writes a blob over the version `expected` names (`None`: create it);
 /// returns the new tag. A stale `expected` is [`ApiError::Conflict`].
 pub async fn put_blob(
-    name: &str,
+    name: BlobName,
     bytes: &[u8],
-    expected: Option<&str>,
-) -> Result<String, ApiError> {
+    expected: Option<&Tag>,
+) -> Result<Tag, ApiError> {
     let request = Request::put(&format!("/api/v1/blobs/{name}"))
         .header("content-type", "application/octet-stream");
     let request = match expected {
-        Some(tag) => request.header("if-match", &etag::quote(tag)),
+        Some(tag) => request.header("if-match", &tag.quoted()),
         None => request.header("if-none-match", "*"),
     };
     let body = js_sys::Uint8Array::from(bytes);
     let response = send(request.body(body)).await?;
-    Ok(etag(&response).unwrap_or_default())
+    required_etag(&response)
 }
 
 /// Deletes a blob if it is still at version `tag`.
-pub async fn delete_blob(name: &str, tag: &str) -> Result<(), ApiError> {
+pub async fn delete_blob(name: BlobName, tag: &Tag) -> Result<(), ApiError> {
     send(
         Request::delete(&format!("/api/v1/blobs/{name}"))
-            .header("if-match", &etag::quote(tag))
+            .header("if-match", &tag.quoted())
             .build(),
     )
     .await

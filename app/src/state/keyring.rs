@@ -1,6 +1,6 @@
 //! The keyring in this tab: create, unlock, lock, reset, recover, change
-//! the passphrase. Argon2id runs in the worker; the data key stays in this
-//! tab's memory until locked.
+//! the passphrase. Argon2id runs in the worker (`kdf`); the engine holds
+//! the data key until locked.
 
 use keyhaven_core::{
     Error as CoreError,
@@ -11,15 +11,8 @@ use rand_core::OsRng;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{AppState, now_ms};
-use crate::{
-    error::AppError,
-    kdf,
-    net::api::{self, ApiError, KEYRING},
-    sync::SyncKind,
-};
+use crate::{error::AppError, kdf, sync::SyncKind};
 
-/// The keyring: create, unlock, lock, reset. Argon2id runs in the worker;
-/// the data key stays in this tab's memory until locked.
 impl AppState {
     /// Creates the keyring, with a recovery code shown once.
     pub async fn create_keyring(
@@ -37,37 +30,9 @@ impl AppState {
         let recovery_salt = random16();
         let recovery_kek = kdf::derive(&secret, &recovery_salt, params).await?;
         unlocked.add_recovery_code(params, recovery_salt, &recovery_kek, now, &mut OsRng)?;
-        let id = unlocked.keyring().id();
-        // After the highest revision proven, and any the server showed:
-        // other browsers must see this keyring as newer, not rolled back.
-        let shown = self
-            .book
-            .held
-            .with_untracked(|h| h.as_ref().map(|(k, _)| k.revision()))
-            .into_iter()
-            .chain(self.vault.conflict.with_untracked(|c| {
-                c.as_ref()
-                    .and_then(|c| c.server.as_ref().map(Keyring::revision))
-            }));
-        unlocked.continue_after(shown.fold(self.book.highest.get_value(), u64::max));
-        self.book.keyring_reset_here.set_value(false);
-        unlocked.seal(&mut OsRng);
-        self.vault.keyring.set(Some(unlocked.keyring().clone()));
-        self.book.keyring_tag.set(None);
-        self.status.keyring_pending.set(true);
-        self.vault.unlocked_keyring.set(Some(unlocked));
-        self.seal_written_while_locked();
-        self.persist().await;
-        // Offline, it waits to be stored like any other change.
-        self.sync(SyncKind::Push).await?;
-        if self
-            .vault
-            .keyring
-            .with_untracked(|k| k.as_ref().map(Keyring::id))
-            != Some(id)
-        {
-            return Err(AppError::CreatedElsewhere);
-        }
+        let created = self.engine().create_keyring(unlocked).await;
+        self.refresh();
+        created?;
         Ok(code)
     }
 
@@ -76,8 +41,15 @@ impl AppState {
     /// aside (the passphrase may have been changed on another device):
     /// the passphrase proves that copy, and it is adopted.
     pub async fn unlock(&self, passphrase: SecretString) -> Result<(), AppError> {
-        let local = self.vault.keyring.get_untracked();
-        let held = self.book.held.get_untracked();
+        let (local, held, pending) = {
+            let engine = self.engine();
+            let r = engine.replicas();
+            (
+                r.keyring.keyring.clone(),
+                r.keyring.held.clone(),
+                r.keyring.pending,
+            )
+        };
         if local.is_none() && held.is_none() {
             return Err(AppError::NoKeyring);
         }
@@ -91,145 +63,63 @@ impl AppState {
                 Err(e) => return Err(e),
             }
         }
-        let (held, tag) = held.expect("checked above");
-        let unlocked = open(&held, &passphrase).await?;
-        if local.is_some() && self.status.keyring_pending.get_untracked() {
+        let held = held.expect("checked above");
+        let unlocked = open(&held.keyring, &passphrase).await?;
+        if local.is_some() && pending {
             return Err(AppError::PassphraseChangedElsewhere);
         }
-        self.replace_keyring(Some(held), Some(tag), false);
-        self.opened(unlocked);
+        self.engine().adopt_proven(held, unlocked);
+        self.after_unlock(false);
         Ok(())
     }
 
     /// "Unlock the server's keyring": its passphrase proves the keyring the
     /// server has instead of this browser's (reset and re-created, or its
-    /// passphrase changed, on another device), and it is adopted. When it
-    /// is the same keyring under a new key, this browser's changes not
-    /// synced yet are carried over and the metadata it had verified is
-    /// sealed under the new key.
+    /// passphrase changed, on another device), and it is adopted.
     pub async fn unlock_server_keyring(&self, passphrase: SecretString) -> Result<(), AppError> {
-        let (held, tag) = self
-            .book
-            .held
-            .get_untracked()
-            .ok_or(AppError::NothingToUnlock)?;
-        let mut theirs = open(&held, &passphrase).await?;
-        let pending = self.status.keyring_pending.get_untracked();
-        let mut metadata = self.metadata.get_untracked();
-        let device = self.device();
-        let carried = self.with_unlocked(|ours| {
-            let verified = metadata.verified(ours);
-            let report = theirs.absorb(ours, &mut OsRng)?;
-            metadata.reseal(&verified, &theirs, now_ms(), &device, &mut OsRng);
-            Ok::<_, CoreError>(report)
-        });
-        let carried_any = match carried {
-            Some(Ok(report)) => !report.taken.is_empty(),
-            Some(Err(_)) if pending => {
-                self.prompts.notices.update(|n| n.push(NOT_CARRIED.into()));
-                false
-            }
-            None if pending => return Err(AppError::UnlockThisCopyFirst),
-            _ => false,
-        };
-        let view = if carried_any {
-            theirs.seal(&mut OsRng);
-            theirs.keyring().clone()
-        } else {
-            held
-        };
-        self.metadata.set(metadata);
-        self.status.metadata_pending.set(true);
-        self.replace_keyring(Some(view), Some(tag), carried_any);
-        self.opened(theirs);
-        self.persist().await;
-        Ok(())
+        let held = self.engine().replicas().keyring.held.clone();
+        let held = held.ok_or(AppError::NothingToUnlock)?;
+        let theirs = open(&held.keyring, &passphrase).await?;
+        let adopted = self.engine().unlock_server_keyring(theirs, held).await;
+        self.after_unlock(false);
+        adopted
     }
 
     /// The keyring is open: the data key stays in this tab, items written
     /// while locked are sealed, and the server's copy is looked at again
     /// (a held copy is merged now that it can be verified).
-    pub(super) fn opened(&self, unlocked: Unlocked) {
-        self.saw_revision(unlocked.keyring());
-        self.vault.unlocked_keyring.set(Some(unlocked));
+    fn opened(&self, unlocked: Unlocked) {
+        let sealed = self.engine().opened(unlocked);
+        self.after_unlock(sealed);
+    }
+
+    fn after_unlock(&self, save: bool) {
+        self.refresh();
         self.prompts.auto_locked.set(false);
-        let sealed = self.seal_written_while_locked();
         let state = *self;
         leptos::task::spawn_local(async move {
-            if sealed {
-                state.persist().await;
+            if save {
+                let _ = state.engine().persist().await;
             }
             let _ = state.sync(SyncKind::PullThenPush).await;
         });
     }
 
-    /// This browser's copy of the keyring becomes `keyring` (with the
-    /// server's `tag` for it, and whether it holds changes the server
-    /// lacks); whatever differed on the server is settled by it.
-    pub(crate) fn replace_keyring(
-        &self,
-        keyring: Option<Keyring>,
-        tag: Option<String>,
-        pending: bool,
-    ) {
-        self.book.keyring_reset_here.set_value(keyring.is_none());
-        self.vault.keyring.set(keyring);
-        self.book.keyring_tag.set(tag);
-        self.status.keyring_pending.set(pending);
-        self.book.held.set(None);
-        self.vault.conflict.set(None);
-    }
-
     /// Forgets the data key (zeroized when dropped).
     pub fn lock(&self) {
-        self.vault.unlocked_keyring.set(None);
+        self.engine().lock();
+        self.refresh();
     }
 
     /// Deletes the keyring: every stored key is gone; systems stay. Needs
     /// the server (a reset can't wait in a queue: it would undo whatever
     /// another browser stores meanwhile).
     pub async fn reset_keyring(&self) -> Result<(), AppError> {
-        let lock = self.book.sync_lock.get_value();
-        let _one_at_a_time = lock.lock().await;
-        // In a conflict, what is deleted is what the server has now.
-        let tag = match self.vault.conflict.get_untracked() {
-            Some(conflict) => conflict.server_tag,
-            None => self.book.keyring_tag.get_untracked(),
-        };
-        if let Some(tag) = tag {
-            match api::delete_blob(KEYRING, &tag).await {
-                Ok(()) => {}
-                Err(e) if e.is_not_found() => {}
-                Err(ApiError::Conflict { .. }) => return Err(AppError::ChangedMeanwhile),
-                Err(ApiError::Offline) => {
-                    return Err(AppError::NeedsNetwork("Resetting the keyring"));
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        // Items verified now are sealed again under the next keyring.
-        let verified = self
-            .with_unlocked(|keyring| {
-                self.metadata.with_untracked(|m| {
-                    m.verified(keyring)
-                        .into_iter()
-                        .filter_map(|(kind, id)| m.pin_digest(kind, &id).map(|d| (kind, id, d)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .unwrap_or_default();
-        self.book
-            .unsealed
-            .update_value(|list| list.extend(verified));
-        self.lock();
-        self.replace_keyring(None, None, false);
-        self.persist().await;
-        Ok(())
+        let reset = self.engine().reset_keyring().await;
+        self.refresh();
+        reset
     }
-}
 
-/// Passphrase changes and the recovery path.
-impl AppState {
     /// Unlocks with the recovery code and sets a new passphrase at once;
     /// returns the new recovery code (the used one is spent).
     pub async fn recover(
@@ -267,32 +157,22 @@ impl AppState {
         let secret = Keyring::recovery_code_secret(code.expose())?;
         let recovery_salt = random16();
         let recovery_kek = kdf::derive(&secret, &recovery_salt, params).await?;
-        let now = now_ms();
-        let mut metadata = self.metadata.get_untracked();
-        let device = self.device();
-        self.vault
-            .unlocked_keyring
-            .try_update(|u| {
-                u.as_mut().map(|u| {
-                    let verified = metadata.verified(u);
-                    u.change_passphrase(params, salt, &kek, now, &mut OsRng)?;
-                    u.add_recovery_code(params, recovery_salt, &recovery_kek, now, &mut OsRng)?;
-                    metadata.reseal(&verified, u, now, &device, &mut OsRng);
-                    Ok::<_, CoreError>(())
-                })
+        let changed = self
+            .engine()
+            .rekey(|u, metadata, now, device| {
+                let verified = metadata.verified(u);
+                u.change_passphrase(params, salt, &kek, now, &mut OsRng)?;
+                u.add_recovery_code(params, recovery_salt, &recovery_kek, now, &mut OsRng)?;
+                metadata.reseal(&verified, u, now, device, &mut OsRng);
+                Ok(())
             })
-            .flatten()
-            .ok_or(AppError::Locked)??;
-        self.metadata.set(metadata);
-        self.status.metadata_pending.set(true);
-        self.save_keyring().await?;
+            .await;
+        self.refresh();
+        changed?;
+        self.sync(SyncKind::Push).await?;
         Ok(code)
     }
 }
-
-const NOT_CARRIED: &str = "The keyring was reset on another device, so the changes made to it in \
-    this browser and not synced yet could not be carried over. Systems, keypairs' public keys and \
-    connections are unchanged.";
 
 /// Derives the passphrase's key (in the worker) and opens `keyring`.
 async fn open(keyring: &Keyring, passphrase: &SecretString) -> Result<Unlocked, AppError> {

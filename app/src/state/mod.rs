@@ -1,45 +1,26 @@
-//! The app's shared state: who is signed in, the account's metadata and
-//! keyring as this browser has them, and what the user is told about
-//! syncing them (see `sync` for how they reach the server).
+//! The app's shared state: who is signed in, and the account as this
+//! browser has it, shown in signals. The sync engine (`sync`) owns the
+//! replicas; every command here asks it, then shows what it holds
+//! (`refresh`), so views only ever read signals.
 
 mod entries;
 mod keyring;
+mod syncing;
 
 pub use entries::MetadataExt;
+pub use syncing::start as start_syncing;
 
-use keyhaven_core::{
-    keyring::{Keyring, Unlocked},
-    model::{Kind, Metadata, PinDigest},
-    sync::Conflict,
-};
+use std::rc::Rc;
+
+use keyhaven_core::{keyring::Keyring, model::Metadata, sync::KeyringConflict};
 use leptos::prelude::*;
 
 use crate::{
-    net::api::{self},
-    saved, tabs,
+    net::api,
+    saved,
+    sync::{Browser, BrowserEngine, Server},
+    tabs,
 };
-
-/// What follows merging the server's keyring into the unlocked one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AfterMerge {
-    /// This browser has changes the server lacks: seal the result to push.
-    SealToPush,
-    /// Nothing of ours to push: the server's copy stands.
-    Keep,
-}
-
-/// Serializes syncs: one push or pull at a time, edits meanwhile queue.
-pub type SyncLock = std::sync::Arc<futures::lock::Mutex<()>>;
-
-/// The server's keyring was not taken: why, and what the server has.
-#[derive(Clone)]
-pub struct KeyringConflict {
-    pub conflict: Conflict,
-    /// The server's copy, when it has a readable one.
-    pub server: Option<Keyring>,
-    /// Its tag, to write over it (Restore from this browser).
-    pub server_tag: Option<String>,
-}
 
 /// Who this tab works for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +52,9 @@ pub struct AppState {
     pub vault: Vault,
     pub status: Status,
     pub prompts: Prompts,
-    pub(crate) book: SyncBook,
+    /// The signed-in account's sync engine (a new one at each sign-in).
+    engine: StoredValue<Rc<BrowserEngine>, LocalStorage>,
+    retrying: StoredValue<bool>,
 }
 
 /// The keyring as this tab has it, and whether it is unlocked.
@@ -79,11 +62,8 @@ pub struct AppState {
 pub struct Vault {
     /// The stored keyring (ids and name readable; values encrypted).
     pub keyring: RwSignal<Option<Keyring>>,
-    /// Whether the keyring is unlocked (derived from the key below).
-    pub unlocked: Memo<bool>,
-    /// The unlocked keyring: the data key, in this tab's memory only
-    /// (zeroized when it is dropped: on lock, sign-out or close).
-    unlocked_keyring: RwSignal<Option<Unlocked>>,
+    /// Whether the keyring is unlocked (the data key stays in the engine).
+    pub unlocked: RwSignal<bool>,
     /// The server's keyring was not taken; the user decides.
     pub conflict: RwSignal<Option<KeyringConflict>>,
 }
@@ -118,38 +98,17 @@ pub struct Prompts {
     pub notices: RwSignal<Vec<String>>,
 }
 
-/// Sync's own bookkeeping; no view reads it.
-#[derive(Clone, Copy)]
-pub(crate) struct SyncBook {
-    pub metadata_tag: RwSignal<Option<String>>,
-    pub keyring_tag: RwSignal<Option<String>>,
-    /// The highest keyring revision proven for this account (any keyring
-    /// id; kept across sign-out, see `saved::highest_revision`).
-    pub highest: StoredValue<u64>,
-    /// A newer server copy set aside while locked, until unlock proves it.
-    pub held: RwSignal<Option<(Keyring, String)>>,
-    /// Items this browser wrote while locked, to seal at the next unlock.
-    pub unsealed: StoredValue<Vec<(Kind, String, PinDigest)>>,
-    /// This tab reset (or knowingly dropped) the keyring: another tab's
-    /// saved copy of it is not taken back in (see `tabs`).
-    pub keyring_reset_here: StoredValue<bool>,
-    /// The saved copy's generation this tab last wrote or took in.
-    pub saved_generation: StoredValue<u64>,
-    pub sync_lock: StoredValue<SyncLock>,
-    pub retrying: StoredValue<bool>,
-}
-
 impl AppState {
     pub fn new() -> Self {
-        let unlocked_keyring = RwSignal::new(None::<Unlocked>);
+        let device = device_id();
         Self {
             session: RwSignal::new(Session::Unknown),
             metadata: RwSignal::new(Metadata::default()),
-            device: StoredValue::new(device_id()),
+            engine: StoredValue::new_local(Rc::new(engine_for(None, device.clone()))),
+            device: StoredValue::new(device),
             vault: Vault {
                 keyring: RwSignal::new(None),
-                unlocked: Memo::new(move |_| unlocked_keyring.with(Option::is_some)),
-                unlocked_keyring,
+                unlocked: RwSignal::new(false),
                 conflict: RwSignal::new(None),
             },
             status: Status {
@@ -166,17 +125,41 @@ impl AppState {
                 auto_locked: RwSignal::new(false),
                 notices: RwSignal::new(Vec::new()),
             },
-            book: SyncBook {
-                metadata_tag: RwSignal::new(None),
-                keyring_tag: RwSignal::new(None),
-                highest: StoredValue::new(0),
-                held: RwSignal::new(None),
-                unsealed: StoredValue::new(Vec::new()),
-                keyring_reset_here: StoredValue::new(false),
-                saved_generation: StoredValue::new(0),
-                sync_lock: StoredValue::new(SyncLock::default()),
-                retrying: StoredValue::new(false),
-            },
+            retrying: StoredValue::new(false),
+        }
+    }
+
+    /// The signed-in account's sync engine.
+    pub(crate) fn engine(&self) -> Rc<BrowserEngine> {
+        self.engine.get_value()
+    }
+
+    /// Shows what the engine holds now (each signal set only when it
+    /// changed, so views redraw only then), and the notices it has.
+    pub(crate) fn refresh(&self) {
+        let engine = self.engine();
+        {
+            let r = engine.replicas();
+            show(self.metadata, &r.metadata.metadata);
+            show(self.vault.keyring, &r.keyring.keyring);
+            show(self.vault.unlocked, &r.keyring.unlocked.is_some());
+            show(self.vault.conflict, &r.keyring.conflict);
+            show(self.status.metadata_pending, &r.metadata.pending);
+            show(self.status.keyring_pending, &r.keyring.pending);
+            show(self.status.synced_at, &r.synced_at);
+        }
+        let notices = engine.write(|r| std::mem::take(&mut r.notices));
+        self.tell(notices.iter().map(ToString::to_string).collect());
+    }
+
+    /// Adds notices, each once.
+    pub(crate) fn tell(&self, notices: Vec<String>) {
+        let fresh: Vec<String> = notices
+            .into_iter()
+            .filter(|n| !self.prompts.notices.with_untracked(|all| all.contains(n)))
+            .collect();
+        if !fresh.is_empty() {
+            self.prompts.notices.update(|n| n.extend(fresh));
         }
     }
 
@@ -190,53 +173,55 @@ impl AppState {
         self.device.get_value()
     }
 
+    /// A new session (or none): a fresh engine for the account; the old
+    /// one is retired, so a sync still in flight saves nothing.
     pub fn signed_in(&self, username: Option<String>) {
-        self.lock();
+        self.engine().retire();
         self.session.set(match &username {
             Some(user) => Session::SignedIn(user.clone()),
             None => Session::SignedOut,
         });
-        self.metadata.set(Metadata::default());
-        self.book.metadata_tag.set(None);
-        self.status.metadata_pending.set(false);
-        self.vault.keyring.set(None);
-        self.book.keyring_tag.set(None);
-        self.status.keyring_pending.set(false);
-        self.book.saved_generation.set_value(0);
-        self.book
-            .highest
-            .set_value(username.as_deref().map_or(0, saved::highest_revision));
-        self.book.held.set(None);
-        self.vault.conflict.set(None);
-        self.book.unsealed.set_value(Vec::new());
-        self.book.keyring_reset_here.set_value(false);
+        self.engine
+            .set_value(Rc::new(engine_for(username, self.device())));
+        self.refresh();
         self.prompts.unlock_dismissed.set(false);
-        self.status.synced_at.set(None);
-        self.status.sync_problem.set(None);
         self.prompts.notices.set(Vec::new());
+        self.status.sync_problem.set(None);
         self.status.reachable.set(true);
         self.status.loaded.set(false);
     }
 
-    /// Signs out here: this browser's copy of the account goes too. (Under
-    /// the sync lock, so no sync in flight writes the copy back after it.)
+    /// Signs out here: this browser's copy of the account goes too. (After
+    /// the sync in flight, so none writes the copy back after it.)
     pub async fn sign_out(&self) {
-        let lock = self.book.sync_lock.get_value();
-        let _one_at_a_time = lock.lock().await;
+        self.engine().close().await;
         let _ = api::sign_out().await;
         self.signed_in(None);
         // Under the saved copy's lock: a save that began before sign-out
-        // finishes first, and finds nobody signed in (see `persist`).
-        tabs::exclusive(async {
-            let _ = saved::clear().await;
-        })
-        .await;
+        // finishes first.
+        let _browser_wide = tabs::lock().await;
+        let _ = saved::clear().await;
     }
 }
+
 impl Default for AppState {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Sets `signal` to `value` when it differs.
+fn show<T: Clone + PartialEq + Send + Sync + 'static>(signal: RwSignal<T>, value: &T) {
+    if signal.with_untracked(|v| v != value) {
+        signal.set(value.clone());
+    }
+}
+
+fn engine_for(user: Option<String>, device: String) -> BrowserEngine {
+    let saved = Browser {
+        user: user.clone().unwrap_or_default(),
+    };
+    BrowserEngine::new(Server, saved, user, device, now_ms)
 }
 
 pub fn now_ms() -> u64 {

@@ -1,193 +1,200 @@
-//! The server's keyring, taken in as core decides (`keyhaven_core::sync::
-//! decide`), and the user's way out of a conflict: Restore from this
-//! browser, or knowingly take the server's copy.
+//! The keyring's replica: this browser's copy, its tag and pending state,
+//! the data key while unlocked, and the server's copy when it was not
+//! taken (held until unlock, or in conflict). What to do with the server's
+//! copy is core's decision (`keyhaven_core::sync::decide`); this carries
+//! it out.
 
 use keyhaven_core::{
-    keyring::Keyring,
-    sync::{self as decide, Conflict, Local, Server, Step},
+    api::{BlobName, Tag},
+    keyring::{Keyring, Unlocked},
+    sync::{self as decide, Conflict, KeyringConflict, Local, Server, ServerCopy, Step},
 };
-use leptos::prelude::*;
+use rand_core::OsRng;
 
-use crate::{
-    error::AppError,
-    net::api::{self, ApiError, KEYRING},
-    saved,
-    state::{AfterMerge, AppState, KeyringConflict},
-    sync::SyncKind,
+use super::{
+    Notice,
+    ports::Fetched,
+    replica::{Ctx, Outgoing, Replica},
 };
+use crate::error::AppError;
 
-impl AppState {
-    /// Takes in the server's keyring (`None`: it has none) as core decides.
-    pub(super) fn integrate_keyring(
-        &self,
-        server: Option<(Vec<u8>, String)>,
+pub(crate) struct KeyringReplica {
+    /// The stored keyring (ids and name readable; values encrypted).
+    pub keyring: Option<Keyring>,
+    pub tag: Option<Tag>,
+    /// It holds sealed changes the server hasn't acknowledged.
+    pub pending: bool,
+    /// The data key, in this tab's memory only (zeroized when dropped: on
+    /// lock, sign-out or close).
+    pub unlocked: Option<Unlocked>,
+    /// A newer server copy set aside while locked, until unlock proves it.
+    pub held: Option<ServerCopy>,
+    /// The server's keyring was not taken; the user decides.
+    pub conflict: Option<KeyringConflict>,
+    /// The highest revision proven for this account (any keyring id).
+    pub highest: u64,
+    /// This tab reset (or knowingly dropped) the keyring: another tab's
+    /// saved copy of it is not taken back in.
+    pub reset_here: bool,
+}
+
+impl KeyringReplica {
+    pub(crate) fn new(highest: u64) -> Self {
+        Self {
+            keyring: None,
+            tag: None,
+            pending: false,
+            unlocked: None,
+            held: None,
+            conflict: None,
+            highest,
+            reset_here: false,
+        }
+    }
+
+    /// Remembers a revision proven for this account (written by this
+    /// browser and accepted, verified by a merge, or unlocked).
+    pub(crate) fn saw_revision(&mut self, revision: u64) {
+        self.highest = self.highest.max(revision);
+    }
+
+    /// This browser's copy becomes `keyring` (with the server's `tag` for
+    /// it, and whether it holds changes the server lacks); whatever
+    /// differed on the server is settled by it.
+    pub(crate) fn replace(&mut self, keyring: Option<Keyring>, tag: Option<Tag>, pending: bool) {
+        self.reset_here = keyring.is_none();
+        self.keyring = keyring;
+        self.tag = tag;
+        self.pending = pending;
+        self.held = None;
+        self.conflict = None;
+    }
+
+    /// Seals the unlocked keyring into this browser's copy, to push.
+    pub(crate) fn seal(&mut self) -> Result<(), AppError> {
+        let unlocked = self.unlocked.as_mut().ok_or(AppError::Locked)?;
+        unlocked.seal(&mut OsRng);
+        self.keyring = Some(unlocked.keyring().clone());
+        self.pending = true;
+        Ok(())
+    }
+
+    /// Keeps this browser's copy and tells the user what the server has.
+    fn refuse(&mut self, conflict: KeyringConflict) -> AppError {
+        if conflict.conflict == Conflict::Replaced
+            && let (Some(keyring), Some(tag)) = (&conflict.server, &conflict.server_tag)
+        {
+            // Unlocking it with its passphrase proves it (see `unlock`).
+            self.held = Some(ServerCopy {
+                keyring: keyring.clone(),
+                tag: tag.clone(),
+            });
+        }
+        let error = AppError::KeyringConflict(conflict.conflict);
+        self.conflict = Some(conflict);
+        error
+    }
+
+    /// Folds the server's copy into the unlocked keyring, verifying it.
+    fn merge(&mut self, server: ServerCopy) -> Result<(), AppError> {
+        let unlocked = self.unlocked.as_mut().ok_or(AppError::Locked)?;
+        if unlocked.merge(&server.keyring).is_err() {
+            let conflict = KeyringConflict::over(Conflict::Replaced, Some(server));
+            return Err(self.refuse(conflict));
+        }
+        self.keyring = Some(if self.pending {
+            // Something of ours the server lacks: to push over its tag.
+            unlocked.seal(&mut OsRng);
+            unlocked.keyring().clone()
+        } else {
+            server.keyring.clone()
+        });
+        self.saw_revision(server.keyring.revision());
+        self.held = None;
+        self.conflict = None;
+        self.tag = Some(server.tag);
+        Ok(())
+    }
+}
+
+impl Replica for KeyringReplica {
+    const NAME: BlobName = BlobName::Keyring;
+    type Sent = u64;
+
+    fn tag(&self) -> Option<&Tag> {
+        self.tag.as_ref()
+    }
+
+    fn outgoing(&mut self) -> Result<Option<Outgoing<u64>>, AppError> {
+        if !self.pending {
+            return Ok(None);
+        }
+        let Some(keyring) = &self.keyring else {
+            self.pending = false;
+            return Ok(None);
+        };
+        if let Some(conflict) = &self.conflict {
+            // The user settles it first (Restore writes over it).
+            return Err(AppError::KeyringConflict(conflict.conflict));
+        }
+        Ok(Some(Outgoing {
+            bytes: keyring.to_bytes(),
+            sent: keyring.revision(),
+        }))
+    }
+
+    fn stored(&mut self, revision: u64, tag: Tag) {
+        self.tag = Some(tag);
+        self.saw_revision(revision);
+        // An edit made while this write was on its way stays pending.
+        if self.keyring.as_ref().map(Keyring::revision) == Some(revision) {
+            self.pending = false;
+        }
+    }
+
+    fn take_in(
+        &mut self,
+        server: Option<Fetched>,
+        _: Ctx<'_>,
+        _: &mut Vec<Notice>,
     ) -> Result<(), AppError> {
-        let (remote, tag) = match server {
-            Some((bytes, tag)) => (Some(Keyring::parse(&bytes)), Some(tag)),
-            None => (None, None),
-        };
-        let local = self.vault.keyring.get_untracked();
-        let server = match &remote {
+        let server = match server {
             None => Server::Missing,
-            Some(Err(_)) => Server::Unreadable,
-            Some(Ok(keyring)) => Server::Present(keyring),
-        };
-        let step = decide::decide(
-            Local {
-                keyring: local.as_ref(),
-                stored: self.book.keyring_tag.get_untracked().is_some(),
-                pending: self.status.keyring_pending.get_untracked(),
-                unlocked: self.is_unlocked(),
-                highest: self.book.highest.get_value(),
+            Some(Fetched { bytes, tag }) => match Keyring::parse(&bytes) {
+                Ok(keyring) => Server::Present(ServerCopy { keyring, tag }),
+                Err(_) => Server::Unreadable(tag),
             },
-            server,
-        );
-        let remote = remote.and_then(Result::ok);
-        match step {
+        };
+        let local = Local {
+            keyring: self.keyring.as_ref(),
+            stored: self.tag.is_some(),
+            pending: self.pending,
+            unlocked: self.unlocked.is_some(),
+            highest: self.highest,
+        };
+        match decide::decide(local, server) {
             Step::Keep => {
-                self.book.keyring_tag.set(None);
+                self.tag = None;
                 Ok(())
             }
             Step::Create => {
-                self.book.keyring_tag.set(None);
-                self.status.keyring_pending.set(true);
+                self.tag = None;
+                self.pending = true;
                 Ok(())
             }
-            Step::Take => {
-                let tag = tag.expect("a present keyring has a tag");
-                self.replace_keyring(remote, Some(tag), false);
+            Step::Take(server) => {
+                self.replace(Some(server.keyring), Some(server.tag), false);
                 Ok(())
             }
-            Step::Hold => {
-                self.book
-                    .held
-                    .set(Some((remote.expect("present"), tag.expect("present"))));
-                if self.status.keyring_pending.get_untracked() {
+            Step::Hold(server) => {
+                self.held = Some(server);
+                if self.pending {
                     return Err(AppError::HeldUntilUnlock);
                 }
                 Ok(())
             }
-            Step::Merge => {
-                let remote = remote.expect("present");
-                let tag = tag.expect("present");
-                let pending = self.status.keyring_pending.get_untracked();
-                let after = if pending {
-                    AfterMerge::SealToPush
-                } else {
-                    AfterMerge::Keep
-                };
-                match self.merge_unlocked(&remote, after) {
-                    Ok(merged) => {
-                        self.book.keyring_tag.set(Some(tag));
-                        self.saw_revision(&remote);
-                        self.book.held.set(None);
-                        self.vault.conflict.set(None);
-                        match merged {
-                            // Something of ours the server lacks: to push.
-                            Some(view) if pending => self.vault.keyring.set(Some(view)),
-                            _ => {
-                                self.status.keyring_pending.set(false);
-                                self.vault.keyring.set(Some(remote));
-                            }
-                        }
-                        Ok(())
-                    }
-                    Err(_) => self.keyring_conflict(Conflict::Replaced, Some(remote), Some(tag)),
-                }
-            }
-            Step::Conflict(conflict) => self.keyring_conflict(conflict, remote, tag),
-        }
-    }
-
-    /// Keeps this browser's copy and tells the user what the server has.
-    pub(super) fn keyring_conflict(
-        &self,
-        conflict: Conflict,
-        server: Option<Keyring>,
-        server_tag: Option<String>,
-    ) -> Result<(), AppError> {
-        if conflict == Conflict::Replaced
-            && let (Some(keyring), Some(tag)) = (&server, &server_tag)
-        {
-            // Unlocking it with its passphrase proves it (see `unlock`).
-            self.book.held.set(Some((keyring.clone(), tag.clone())));
-        }
-        let message = conflict.message();
-        self.vault.conflict.set(Some(KeyringConflict {
-            conflict,
-            server,
-            server_tag,
-        }));
-        Err(AppError::KeyringConflict(message))
-    }
-
-    /// "Restore from this browser": writes this browser's copy over what
-    /// the server has (or in its place, when it has none).
-    pub async fn restore_keyring(&self) -> Result<(), AppError> {
-        let Some(conflict) = self.vault.conflict.get_untracked() else {
-            return Ok(());
-        };
-        let Some(local) = self.vault.keyring.get_untracked() else {
-            return Err(AppError::NothingToRestore);
-        };
-        {
-            let lock = self.book.sync_lock.get_value();
-            let _one_at_a_time = lock.lock().await;
-            let tag =
-                api::put_blob(KEYRING, &local.to_bytes(), conflict.server_tag.as_deref()).await;
-            match tag {
-                Ok(tag) => {
-                    self.book.keyring_tag.set(Some(tag));
-                    self.status.keyring_pending.set(false);
-                    self.saw_revision(&local);
-                    self.book.held.set(None);
-                    self.vault.conflict.set(None);
-                    self.status.sync_problem.set(None);
-                }
-                // Changed again meanwhile: look again (below).
-                Err(ApiError::Conflict { .. }) => {}
-                Err(other) => return Err(other.into()),
-            }
-            // Saved before the lock is let go: a sign-out waiting for it
-            // must find this done, not racing its clearing of the copy.
-            self.persist().await;
-        }
-        self.sync(SyncKind::PullThenPush).await
-    }
-
-    /// Knowingly takes what the server has: no keyring (it was reset), or
-    /// an older copy. (A replaced keyring is adopted by unlocking it.)
-    pub async fn adopt_server_keyring(&self) {
-        let Some(conflict) = self.vault.conflict.get_untracked() else {
-            return;
-        };
-        if !conflict.conflict.can_adopt() {
-            return;
-        }
-        self.lock();
-        match (conflict.server, conflict.server_tag) {
-            (Some(keyring), Some(tag)) => {
-                // The user chose this revision: it is the new baseline.
-                self.book.highest.set_value(keyring.revision());
-                if let Some(user) = self.user() {
-                    saved::remember_highest_revision(&user, keyring.revision());
-                }
-                self.replace_keyring(Some(keyring), Some(tag), false);
-            }
-            _ => self.replace_keyring(None, None, false),
-        }
-        self.status.sync_problem.set(None);
-        self.persist().await;
-    }
-
-    /// Remembers a revision proven for this account (written by this
-    /// browser and accepted, verified by a merge, or unlocked), across
-    /// sign-out and keyring ids.
-    pub(crate) fn saw_revision(&self, keyring: &Keyring) {
-        let highest = self.book.highest.get_value().max(keyring.revision());
-        self.book.highest.set_value(highest);
-        if let Some(user) = self.user() {
-            saved::remember_highest_revision(&user, highest);
+            Step::Merge(server) => self.merge(server),
+            Step::Conflict(conflict) => Err(self.refuse(conflict)),
         }
     }
 }

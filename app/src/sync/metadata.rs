@@ -1,0 +1,118 @@
+//! The metadata's replica: this browser's document, its tag and pending
+//! state, and the items written while locked (sealed at the next unlock).
+//! The server's document is merged item by item (core's
+//! `sync::metadata::pull`): what remains only here stays pending, and
+//! items a well-behaved Keyhaven could not have written are refused.
+
+use keyhaven_core::{
+    api::{BlobName, Tag},
+    keyring::Unlocked,
+    model::{Kind, Metadata, PinDigest},
+    sync as decide,
+};
+use rand_core::OsRng;
+
+use super::{
+    Notice,
+    ports::Fetched,
+    replica::{Ctx, Outgoing, Replica},
+};
+use crate::error::AppError;
+
+#[derive(Default)]
+pub(crate) struct MetadataReplica {
+    pub metadata: Metadata,
+    pub tag: Option<Tag>,
+    /// This browser has edits the server hasn't acknowledged.
+    pub pending: bool,
+    /// Items written here while locked, with the digest of their sealed
+    /// fields, to seal at the next unlock if they are still what was
+    /// written.
+    pub unsealed: Vec<(Kind, String, PinDigest)>,
+}
+
+impl MetadataReplica {
+    /// Makes `after` this browser's document, sealing what the edit wrote
+    /// (`before` → `after`) when `unlocked`; otherwise remembering it.
+    pub(crate) fn write(&mut self, mut after: Metadata, unlocked: Option<&Unlocked>) {
+        let written = after.changed_since(&self.metadata);
+        match unlocked {
+            Some(keyring) => {
+                for (kind, id) in &written {
+                    after.seal(*kind, id, keyring, &mut OsRng);
+                }
+            }
+            None => {
+                let digests: Vec<_> = written
+                    .into_iter()
+                    .filter_map(|(kind, id)| after.pin_digest(kind, &id).map(|d| (kind, id, d)))
+                    .collect();
+                self.unsealed
+                    .retain(|(k, i, _)| !digests.iter().any(|(dk, di, _)| dk == k && di == i));
+                self.unsealed.extend(digests);
+            }
+        }
+        self.metadata = after;
+        self.pending = true;
+    }
+
+    /// At unlock: seals the items written while locked, if they are still
+    /// what was written. Returns whether the document changed.
+    pub(crate) fn seal_written_while_locked(&mut self, keyring: &Unlocked) -> bool {
+        if self.unsealed.is_empty() {
+            return false;
+        }
+        let written = std::mem::take(&mut self.unsealed);
+        self.metadata
+            .seal_if_unchanged(&written, keyring, &mut OsRng);
+        self.pending = true;
+        true
+    }
+}
+
+impl Replica for MetadataReplica {
+    const NAME: BlobName = BlobName::Metadata;
+    type Sent = Metadata;
+
+    fn tag(&self) -> Option<&Tag> {
+        self.tag.as_ref()
+    }
+
+    fn outgoing(&mut self) -> Result<Option<Outgoing<Metadata>>, AppError> {
+        Ok(self.pending.then(|| Outgoing {
+            bytes: self.metadata.to_json(),
+            sent: self.metadata.clone(),
+        }))
+    }
+
+    fn stored(&mut self, sent: Metadata, tag: Tag) {
+        self.tag = Some(tag);
+        // An edit made while this write was on its way stays pending.
+        if self.metadata == sent {
+            self.pending = false;
+        }
+    }
+
+    fn take_in(
+        &mut self,
+        server: Option<Fetched>,
+        ctx: Ctx<'_>,
+        notices: &mut Vec<Notice>,
+    ) -> Result<(), AppError> {
+        let Some(Fetched { bytes, tag }) = server else {
+            // Gone from the server: this browser's copy is written anew.
+            self.tag = None;
+            return Ok(());
+        };
+        self.tag = Some(tag);
+        let pulled = decide::metadata::pull(&self.metadata, &bytes, ctx.device, ctx.now);
+        notices.extend(pulled.refused.into_iter().map(|(kind, id, why)| {
+            let name = self.metadata.name(kind, &id).unwrap_or(&id).to_owned();
+            Notice::Refused { kind, name, why }
+        }));
+        notices.extend(pulled.replaced.into_iter().map(Notice::Replaced));
+        self.pending = pulled.pending;
+        self.metadata = pulled.merged;
+        Ok(())
+    }
+}

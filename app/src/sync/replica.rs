@@ -1,0 +1,50 @@
+//! One blob as this browser holds it, and what the engine needs of each:
+//! what to write, what a write's success means, how to take in the
+//! server's copy. The push-and-retry loop is written once, over this trait
+//! (`Engine::push`), which finds each replica among the others with
+//! `AsMut` (see `replicas.rs`).
+
+use keyhaven_core::api::{BlobName, Tag};
+
+use super::{Notice, ports::Fetched};
+use crate::error::AppError;
+
+/// What a replica's rules need besides its own state.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ctx<'a> {
+    /// This browser's id, stamped on its edits.
+    pub device: &'a str,
+    pub now: u64,
+}
+
+/// A write to make: the bytes, and what they hold.
+pub(crate) struct Outgoing<S> {
+    pub bytes: Vec<u8>,
+    pub sent: S,
+}
+
+pub(crate) trait Replica {
+    const NAME: BlobName;
+    /// What was sent, to tell afterwards whether an edit came meanwhile.
+    type Sent;
+
+    /// The server's tag of the copy this replica last took in or wrote.
+    fn tag(&self) -> Option<&Tag>;
+
+    /// What to write, and over which tag, when something is pending;
+    /// an error when it can't be written now (a conflict to settle).
+    fn outgoing(&mut self) -> Result<Option<Outgoing<Self::Sent>>, AppError>;
+
+    /// The server stored `sent` as `tag`: pending unless edited meanwhile.
+    fn stored(&mut self, sent: Self::Sent, tag: Tag);
+
+    /// Takes in the server's copy (`None`: it has none) by this blob's
+    /// rules; what the user should hear goes to `notices`. An error: it
+    /// was not taken (this browser's copy stands).
+    fn take_in(
+        &mut self,
+        server: Option<Fetched>,
+        ctx: Ctx<'_>,
+        notices: &mut Vec<Notice>,
+    ) -> Result<(), AppError>;
+}

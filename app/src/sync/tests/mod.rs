@@ -1,0 +1,407 @@
+//! The sync engine, natively: two or more "browsers" (engines with their
+//! own saved copies) against one in-memory blob store (`edges`). What is
+//! exercised is Keyhaven's own loop and rules; only the I/O is stood in.
+
+mod edges;
+
+use std::rc::Rc;
+
+use futures::executor::block_on;
+use keyhaven_core::{
+    api::BlobName,
+    keyring::{EntryValue, KdfParams, Keyring, Unlocked},
+    model::{Metadata, System},
+    sync::Conflict,
+};
+use rand_core::OsRng;
+use secrecy::SecretString;
+
+use self::edges::{Disk, Store, TestEngine, browser};
+use super::{Notice, SyncKind};
+use crate::error::AppError;
+
+/// Tiny Argon2 settings: these tests are about sync, not the KDF.
+const FAST: KdfParams = KdfParams {
+    memory_kib: 64,
+    passes: 1,
+    lanes: 1,
+};
+
+fn passphrase() -> SecretString {
+    SecretString::from("correct horse battery staple".to_owned())
+}
+
+fn new_keyring() -> Unlocked {
+    Keyring::create_with_passphrase("home lab", &passphrase(), FAST, 1, &mut OsRng).unwrap()
+}
+
+fn system(name: &str) -> System {
+    System {
+        name: name.into(),
+        url: format!("https://{name}.lan"),
+        api_username: Some("root".into()),
+        api_key_id: Some(1),
+    }
+}
+
+fn add_system(engine: &TestEngine, id: &'static str) {
+    block_on(engine.edit_metadata(|m, now, by| m.put_system(id, system(id), now, by)));
+}
+
+fn api_key(key: &str) -> EntryValue {
+    EntryValue::ApiKey {
+        username: "root".into(),
+        key: SecretString::from(key.to_owned()),
+    }
+}
+
+fn set_entry(engine: &TestEngine, id: &str, key: &str) {
+    block_on(engine.edit_keyring(|u| Ok(u.set(id, &api_key(key), 10, &mut OsRng)?))).unwrap();
+}
+
+fn systems(engine: &TestEngine) -> Vec<String> {
+    let r = engine.replicas();
+    r.metadata
+        .metadata
+        .systems()
+        .map(|(id, _)| id.to_owned())
+        .collect()
+}
+
+fn server_systems(store: &Store) -> Vec<String> {
+    let bytes = store.bytes(BlobName::Metadata).expect("metadata stored");
+    Metadata::from_json(&bytes)
+        .unwrap()
+        .systems()
+        .map(|(id, _)| id.to_owned())
+        .collect()
+}
+
+fn sync(engine: &TestEngine, kind: SyncKind) -> Result<(), AppError> {
+    block_on(engine.sync_now(kind))
+}
+
+/// A browser that created the keyring (unlocked) and stored it.
+fn first_browser(store: &Rc<Store>) -> TestEngine {
+    let a = browser(store, &Rc::default(), "a");
+    block_on(a.create_keyring(new_keyring())).unwrap();
+    a
+}
+
+/// A second browser that took the keyring in and unlocked it.
+fn second_browser(store: &Rc<Store>) -> TestEngine {
+    let b = browser(store, &Rc::default(), "b");
+    sync(&b, SyncKind::PullThenPush).unwrap();
+    unlock(&b);
+    b
+}
+
+fn unlock(engine: &TestEngine) {
+    let keyring = engine.replicas().keyring.keyring.clone().expect("a copy");
+    engine.opened(keyring.unlock_with_passphrase(&passphrase()).unwrap());
+}
+
+#[test]
+fn an_edit_is_pushed_and_then_no_longer_pending() {
+    let store = Rc::new(Store::default());
+    let a = first_browser(&store);
+    add_system(&a, "nas1");
+    assert!(a.replicas().pending());
+    sync(&a, SyncKind::Push).unwrap();
+    assert!(!a.replicas().pending());
+    assert_eq!(server_systems(&store), ["nas1"]);
+    assert!(a.replicas().synced_at.is_some());
+}
+
+#[test]
+fn a_stale_write_is_merged_with_the_servers_and_retried() {
+    let store = Rc::new(Store::default());
+    let a = first_browser(&store);
+    let b = second_browser(&store);
+    add_system(&a, "nas1");
+    add_system(&b, "nas2");
+    sync(&a, SyncKind::Push).unwrap();
+    let puts = store.puts.get();
+    // B's write names the tag it had: 412, merge, write again.
+    sync(&b, SyncKind::Push).unwrap();
+    assert_eq!(store.puts.get() - puts, 2, "one refused write, one retry");
+    assert_eq!(server_systems(&store), ["nas1", "nas2"]);
+    assert!(!b.replicas().pending());
+    sync(&a, SyncKind::PullThenPush).unwrap();
+    assert_eq!(systems(&a), ["nas1", "nas2"]);
+}
+
+#[test]
+fn keyring_edits_on_two_browsers_merge_entry_by_entry() {
+    let store = Rc::new(Store::default());
+    let a = first_browser(&store);
+    let b = second_browser(&store);
+    set_entry(&a, "api-key/nas1", "1-aaa");
+    set_entry(&b, "api-key/nas2", "2-bbb");
+    sync(&a, SyncKind::Push).unwrap();
+    sync(&b, SyncKind::Push).unwrap();
+    sync(&a, SyncKind::PullThenPush).unwrap();
+    for engine in [&a, &b] {
+        let got = engine.with_unlocked(|u| {
+            (
+                u.get("api-key/nas1").unwrap().is_some(),
+                u.get("api-key/nas2").unwrap().is_some(),
+            )
+        });
+        assert_eq!(got, Some((true, true)));
+        assert!(!engine.replicas().pending());
+    }
+}
+
+#[test]
+fn a_write_that_keeps_losing_gives_up_and_keeps_the_edit() {
+    let store = Rc::new(Store::default());
+    let a = first_browser(&store);
+    sync(&a, SyncKind::Push).unwrap();
+    let writer = Rc::downgrade(&store);
+    // Another writer lands just before each of A's writes.
+    *store.before_put.borrow_mut() = Some(Box::new(move |blobs| {
+        let store = writer.upgrade().unwrap();
+        let bytes = blobs.get("metadata").map(|(b, _)| b.clone());
+        blobs.insert(
+            "metadata",
+            (bytes.unwrap_or_else(|| b"{}".to_vec()), store.tag()),
+        );
+    }));
+    add_system(&a, "nas1");
+    assert_eq!(sync(&a, SyncKind::Push), Err(AppError::TooContended));
+    assert!(a.replicas().metadata.pending);
+    assert_eq!(systems(&a), ["nas1"]);
+    // The writer stops: the edit goes through.
+    *store.before_put.borrow_mut() = None;
+    sync(&a, SyncKind::Push).unwrap();
+    assert_eq!(server_systems(&store), ["nas1"]);
+}
+
+#[test]
+fn offline_edits_survive_a_crash_and_are_pushed_on_return() {
+    let store = Rc::new(Store::default());
+    let disk = Rc::new(Disk::default());
+    let a = browser(&store, &disk, "a");
+    block_on(a.create_keyring(new_keyring())).unwrap();
+    store.offline.set(true);
+    add_system(&a, "nas1");
+    set_entry(&a, "api-key/nas1", "1-aaa");
+    assert!(block_on(a.sync(SyncKind::Push)).is_ok(), "offline waits");
+    assert_eq!(
+        sync(&a, SyncKind::Push).unwrap_err(),
+        AppError::Api(crate::net::api::ApiError::Offline)
+    );
+    drop(a);
+    // The tab is gone; a new one opens from the saved copy alone.
+    let again = browser(&store, &disk, "a");
+    assert!(block_on(again.restore_saved()));
+    assert!(again.replicas().metadata.pending && again.replicas().keyring.pending);
+    store.offline.set(false);
+    sync(&again, SyncKind::PullThenPush).unwrap();
+    assert!(!again.replicas().pending());
+    assert_eq!(server_systems(&store), ["nas1"]);
+    let stored = Keyring::parse(&store.bytes(BlobName::Keyring).unwrap()).unwrap();
+    assert!(stored.contains("api-key/nas1"));
+}
+
+#[test]
+fn two_tabs_of_one_browser_keep_each_others_unsynced_edits() {
+    let store = Rc::new(Store::default());
+    let disk = Rc::new(Disk::default());
+    let one = browser(&store, &disk, "a");
+    let two = browser(&store, &disk, "a");
+    store.offline.set(true);
+    add_system(&one, "nas1");
+    add_system(&two, "nas2");
+    block_on(one.reload_saved());
+    assert_eq!(systems(&one), ["nas1", "nas2"]);
+    let saved = Metadata::from_json(
+        disk.copy
+            .borrow()
+            .as_ref()
+            .unwrap()
+            .metadata
+            .as_ref()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        saved.systems().count(),
+        2,
+        "tab two saved over tab one's edit"
+    );
+}
+
+#[test]
+fn a_retired_engine_saves_nothing() {
+    let store = Rc::new(Store::default());
+    let disk = Rc::new(Disk::default());
+    let a = browser(&store, &disk, "a");
+    add_system(&a, "nas1");
+    *disk.copy.borrow_mut() = None;
+    a.retire();
+    add_system(&a, "nas2");
+    assert!(disk.copy.borrow().is_none());
+    assert_eq!(sync(&a, SyncKind::Push), Ok(()));
+    assert!(store.bytes(BlobName::Metadata).is_none(), "nothing synced");
+}
+
+// What a hostile server may do to the keyring: drop it, roll it back,
+// damage it, replace it. This browser's copy stays, and nothing of it is
+// written over until the user says so.
+
+#[test]
+fn a_dropped_keyring_is_a_conflict_and_restore_puts_it_back() {
+    let store = Rc::new(Store::default());
+    let a = first_browser(&store);
+    set_entry(&a, "api-key/nas1", "1-aaa");
+    sync(&a, SyncKind::Push).unwrap();
+    store.blobs.borrow_mut().remove("keyring");
+    assert_eq!(
+        sync(&a, SyncKind::PullThenPush),
+        Err(AppError::KeyringConflict(Conflict::Missing))
+    );
+    assert!(
+        a.replicas().keyring.keyring.is_some(),
+        "this browser's copy stays"
+    );
+    assert!(
+        store.bytes(BlobName::Keyring).is_none(),
+        "not pushed unasked"
+    );
+    block_on(a.restore_keyring()).unwrap();
+    sync(&a, SyncKind::PullThenPush).unwrap();
+    assert!(a.replicas().keyring.conflict.is_none());
+    let stored = Keyring::parse(&store.bytes(BlobName::Keyring).unwrap()).unwrap();
+    assert!(stored.contains("api-key/nas1"));
+}
+
+#[test]
+fn a_rolled_back_keyring_is_refused_unlocked_or_not() {
+    let store = Rc::new(Store::default());
+    let a = first_browser(&store);
+    let old = store.bytes(BlobName::Keyring).unwrap();
+    set_entry(&a, "api-key/nas1", "1-aaa");
+    sync(&a, SyncKind::Push).unwrap();
+    let newest = a.replicas().keyring.keyring.clone().unwrap();
+    store.overwrite(BlobName::Keyring, old);
+    let refused = sync(&a, SyncKind::PullThenPush);
+    assert!(
+        matches!(
+            refused,
+            Err(AppError::KeyringConflict(Conflict::Older { .. }))
+        ),
+        "{refused:?}"
+    );
+    a.lock();
+    let _ = sync(&a, SyncKind::PullThenPush);
+    assert_eq!(a.replicas().keyring.keyring.as_ref(), Some(&newest));
+    // A fresh browser of the same user remembers the highest revision too.
+    assert!(a.replicas().keyring.highest >= newest.revision());
+}
+
+#[test]
+fn a_damaged_keyring_is_refused_and_nothing_is_written_over_it() {
+    let store = Rc::new(Store::default());
+    let a = first_browser(&store);
+    store.overwrite(BlobName::Keyring, b"not a keyring".to_vec());
+    set_entry(&a, "api-key/nas1", "1-aaa");
+    assert_eq!(
+        sync(&a, SyncKind::PullThenPush),
+        Err(AppError::KeyringConflict(Conflict::Unreadable))
+    );
+    assert_eq!(
+        store.bytes(BlobName::Keyring).unwrap(),
+        b"not a keyring",
+        "the pending edit waits for the user"
+    );
+    assert!(a.replicas().keyring.pending);
+}
+
+#[test]
+fn a_replaced_keyring_is_held_and_never_merged() {
+    let store = Rc::new(Store::default());
+    let a = first_browser(&store);
+    set_entry(&a, "api-key/nas1", "1-aaa");
+    sync(&a, SyncKind::Push).unwrap();
+    let mut other = new_keyring();
+    other.continue_after(100);
+    other.seal(&mut OsRng);
+    store.overwrite(BlobName::Keyring, other.keyring().to_bytes());
+    assert_eq!(
+        sync(&a, SyncKind::PullThenPush),
+        Err(AppError::KeyringConflict(Conflict::Replaced))
+    );
+    let r = a.replicas();
+    assert!(r.keyring.keyring.as_ref().unwrap().contains("api-key/nas1"));
+    assert_eq!(
+        r.keyring.held.as_ref().map(|h| h.keyring.id()),
+        Some(other.keyring().id()),
+        "held for its passphrase to prove"
+    );
+}
+
+#[test]
+fn a_locked_browser_holds_a_newer_copy_until_unlock_merges_it() {
+    let store = Rc::new(Store::default());
+    let a = first_browser(&store);
+    let b = second_browser(&store);
+    b.lock();
+    set_entry(&a, "api-key/nas1", "1-aaa");
+    sync(&a, SyncKind::Push).unwrap();
+    sync(&b, SyncKind::PullThenPush).unwrap();
+    let contains = |e: &TestEngine| {
+        e.replicas()
+            .keyring
+            .keyring
+            .as_ref()
+            .is_some_and(|k| k.contains("api-key/nas1"))
+    };
+    assert!(b.replicas().keyring.held.is_some());
+    assert!(
+        !contains(&b),
+        "nothing unproven replaces this browser's copy"
+    );
+    unlock(&b);
+    sync(&b, SyncKind::PullThenPush).unwrap();
+    assert!(contains(&b) && b.replicas().keyring.held.is_none());
+}
+
+#[test]
+fn metadata_items_a_keyhaven_could_not_write_are_refused() {
+    let store = Rc::new(Store::default());
+    let a = first_browser(&store);
+    add_system(&a, "nas1");
+    sync(&a, SyncKind::Push).unwrap();
+    let mut hostile = Metadata::from_json(&store.bytes(BlobName::Metadata).unwrap()).unwrap();
+    let mut bad = system("nas1");
+    bad.url = "file:///etc/passwd".into();
+    hostile.put_system("nas1", bad, u64::MAX / 2, "mallory");
+    store.overwrite(BlobName::Metadata, hostile.to_json());
+    sync(&a, SyncKind::PullThenPush).unwrap();
+    let r = a.replicas();
+    assert_eq!(
+        r.metadata.metadata.system("nas1").unwrap().url,
+        "https://nas1.lan"
+    );
+    assert!(
+        r.notices
+            .iter()
+            .any(|n| matches!(n, Notice::Refused { name, .. } if name == "nas1")),
+        "{:?}",
+        r.notices
+    );
+}
+
+#[test]
+fn unreadable_metadata_is_written_over_with_this_browsers() {
+    let store = Rc::new(Store::default());
+    let a = first_browser(&store);
+    add_system(&a, "nas1");
+    sync(&a, SyncKind::Push).unwrap();
+    store.overwrite(BlobName::Metadata, b"{garbage".to_vec());
+    sync(&a, SyncKind::PullThenPush).unwrap();
+    assert_eq!(systems(&a), ["nas1"]);
+    assert_eq!(server_systems(&store), ["nas1"]);
+}
