@@ -14,6 +14,7 @@ use secrecy::SecretString;
 use crate::{
     error::AppError,
     net::truenas::{Login, TrueNasError, TrueNasSession, login_outcome},
+    not_connected::NotConnected,
     state::{AppState, MetadataExt},
     versions,
 };
@@ -122,35 +123,17 @@ pub async fn authenticate(
     Ok(Authenticated::Done)
 }
 
-/// Why a stored key is not "Connected": the Connected column's reason.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum NotConnected {
-    #[error("no key stored")]
-    NoKey,
-    #[error("locked")]
-    Locked,
-    /// A sealed field doesn't verify; the reason names it.
-    #[error("{0}")]
-    Untrusted(String),
-    #[error("refused: an http:// URL (TrueNAS revokes keys sent without TLS)")]
-    PlainHttp,
-    #[error("key rejected or revoked: Authenticate again")]
-    Rejected,
-    #[error("the key's id on the system is unknown")]
-    UnknownKeyId,
-    #[error("{0}")]
-    TrueNas(#[from] TrueNasError),
-    #[error("{0}")]
-    Keyring(AppError),
-}
-
 impl From<AppError> for NotConnected {
     fn from(error: AppError) -> Self {
         match error {
             AppError::Locked => Self::Locked,
+            AppError::Gone => Self::Gone,
             AppError::Untrusted(reason) => Self::Untrusted(reason),
             AppError::TrueNas(error) => Self::TrueNas(error),
-            other => Self::Keyring(other),
+            AppError::Core(error) => Self::Damaged(error),
+            // (Not reached: reading the key and the trusted system refuse
+            // only as above.)
+            other => Self::Unavailable(other.to_string()),
         }
     }
 }

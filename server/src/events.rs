@@ -21,7 +21,7 @@ use std::{
 use sqlx::{PgPool, postgres::PgListener};
 use tokio::sync::broadcast;
 
-use crate::store::AccountId;
+use crate::store::{AccountId, Reach};
 
 /// The PostgreSQL channel the servers announce writes on (blob writes
 /// notify it in their own transaction, `store/postgres.rs`).
@@ -61,15 +61,6 @@ impl Change {
             .is_none()
             .then_some(Self { account, name, tag })
     }
-}
-
-/// How announcements reach the other servers.
-pub enum Reach {
-    /// One server (SQLite): announced to this server's streams only.
-    ThisServer,
-    /// Every server on this PostgreSQL database, this one included (its own
-    /// NOTIFY comes back to its listener).
-    Postgres(PgPool),
 }
 
 /// Why a stream was refused.

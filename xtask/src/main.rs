@@ -4,6 +4,8 @@
 
 mod bench;
 mod build;
+#[cfg(test)]
+mod circles;
 mod cmd;
 mod dist;
 mod server;

@@ -12,13 +12,16 @@ use keyhaven_core::{
     api::HostKey,
     model::{host_from_input, secret_transport_allowed},
     ssh::{self, FittedHostKeys},
-    truenas::{calls, pairing::PairingRefused, refusal_hint},
+    truenas::{
+        calls,
+        pairing::{PairingRefused, RemoteSsh, RemoteUser},
+        refusal_hint,
+    },
 };
 use secrecy::SecretString;
 
 use crate::{
     error::AppError,
-    keychain::{RemoteFailure, authorize_on_remote},
     net::{
         api::{self, ApiError},
         truenas::{Login, RpcError, TrueNasError, TrueNasSession, login_outcome},
@@ -110,6 +113,49 @@ pub async fn pair(setup: SemiAutomatic, public_key: &str) -> Result<Paired, AppE
         port: remote_ssh.port,
         host_keys: ssh::fit_host_keys(&reported),
     })
+}
+
+/// Why authorizing a key on a remote stopped.
+pub(crate) enum RemoteFailure {
+    /// Refused before anything was written (no such user, no home, no SSH).
+    Refused(keyhaven_core::truenas::pairing::PairingRefused),
+    Call(TrueNasError),
+}
+
+/// On a remote logged in as an admin: reads its SSH service's port and
+/// host keys, then authorizes `public_key` for `username` (public methods
+/// only, every other authorized key kept). With `need_host_keys`, a remote
+/// that reports none is refused before anything is written.
+pub(crate) async fn authorize_on_remote(
+    remote: &TrueNasSession,
+    username: &str,
+    public_key: &str,
+    sudo: bool,
+    need_host_keys: bool,
+) -> Result<RemoteSsh, RemoteFailure> {
+    let users = remote
+        .call(calls::user_query(username), CALL_TIMEOUT_MS)
+        .await
+        .map_err(RemoteFailure::Call)?;
+    let user = RemoteUser::from_query(&users, username).map_err(RemoteFailure::Refused)?;
+    let config = remote
+        .call(calls::ssh_config(), CALL_TIMEOUT_MS)
+        .await
+        .map_err(RemoteFailure::Call)?;
+    let remote_ssh = RemoteSsh::from_config(&config).map_err(RemoteFailure::Refused)?;
+    if need_host_keys {
+        remote_ssh.reported().map_err(RemoteFailure::Refused)?;
+    }
+    if let Some(update) = user
+        .authorize(public_key, sudo)
+        .map_err(RemoteFailure::Refused)?
+    {
+        remote
+            .call(update, CALL_TIMEOUT_MS)
+            .await
+            .map_err(RemoteFailure::Call)?;
+    }
+    Ok(remote_ssh)
 }
 
 /// A remote error, with what to do where it helps.

@@ -16,7 +16,6 @@ use keyhaven_core::{
         RpcError,
         calls::{self, Call, SemiAutomaticSetup},
         keychain::{self as system_calls, Keychain, SystemKeypair, field_label},
-        pairing::{RemoteSsh, RemoteUser},
     },
 };
 use leptos::prelude::WithUntracked;
@@ -24,7 +23,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 
 use crate::{
-    connections::remote_refusal,
+    connections::{RemoteFailure, authorize_on_remote, remote_refusal},
     error::AppError,
     net::truenas::{TrueNasError, TrueNasSession},
     state::AppState,
@@ -234,49 +233,6 @@ pub async fn pair_systems(
         .create_connection(&connection, pairing.keypair)
         .await?;
     Ok(fitted)
-}
-
-/// Why authorizing a key on a remote stopped.
-pub(crate) enum RemoteFailure {
-    /// Refused before anything was written (no such user, no home, no SSH).
-    Refused(keyhaven_core::truenas::pairing::PairingRefused),
-    Call(TrueNasError),
-}
-
-/// On a remote logged in as an admin: reads its SSH service's port and
-/// host keys, then authorizes `public_key` for `username` (public methods
-/// only, every other authorized key kept). With `need_host_keys`, a remote
-/// that reports none is refused before anything is written.
-pub(crate) async fn authorize_on_remote(
-    remote: &TrueNasSession,
-    username: &str,
-    public_key: &str,
-    sudo: bool,
-    need_host_keys: bool,
-) -> Result<RemoteSsh, RemoteFailure> {
-    let users = remote
-        .call(calls::user_query(username), CALL_TIMEOUT_MS)
-        .await
-        .map_err(RemoteFailure::Call)?;
-    let user = RemoteUser::from_query(&users, username).map_err(RemoteFailure::Refused)?;
-    let config = remote
-        .call(calls::ssh_config(), CALL_TIMEOUT_MS)
-        .await
-        .map_err(RemoteFailure::Call)?;
-    let remote_ssh = RemoteSsh::from_config(&config).map_err(RemoteFailure::Refused)?;
-    if need_host_keys {
-        remote_ssh.reported().map_err(RemoteFailure::Refused)?;
-    }
-    if let Some(update) = user
-        .authorize(public_key, sudo)
-        .map_err(RemoteFailure::Refused)?
-    {
-        remote
-            .call(update, CALL_TIMEOUT_MS)
-            .await
-            .map_err(RemoteFailure::Call)?;
-    }
-    Ok(remote_ssh)
 }
 
 fn created_id(created: &Value) -> Result<u64, AppError> {

@@ -15,10 +15,20 @@ mod sqlite;
 use std::{path::Path, sync::Arc};
 
 use async_trait::async_trait;
+use sqlx::PgPool;
 
 pub use error::StoreError;
 
 pub type AccountId = i64;
+
+/// How announcements reach the other servers.
+pub enum Reach {
+    /// One server (SQLite): announced to this server's streams only.
+    ThisServer,
+    /// Every server on this PostgreSQL database, this one included (its own
+    /// NOTIFY comes back to its listener).
+    Postgres(PgPool),
+}
 
 /// A blob as listed: everything but its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,7 +158,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// How writes are announced to live streams: this server only (SQLite),
     /// or every server on the database (PostgreSQL `NOTIFY`).
-    fn reach(&self) -> crate::events::Reach;
+    fn reach(&self) -> Reach;
 }
 
 /// Opens the store a URL names (`sqlite://…` or `postgres://…`) and brings its

@@ -25,8 +25,8 @@ impl PgStore {
     }
 
     /// Every server on this database hears every write (`LISTEN/NOTIFY`).
-    fn events_reach(&self) -> crate::events::Reach {
-        crate::events::Reach::Postgres(self.pool.clone())
+    fn events_reach(&self) -> crate::store::Reach {
+        crate::store::Reach::Postgres(self.pool.clone())
     }
 
     /// PostgreSQL handles concurrent writers itself.

@@ -17,7 +17,7 @@ macro_rules! sql_store {
     ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::Store for $store {
-            fn reach(&self) -> $crate::events::Reach {
+            fn reach(&self) -> $crate::store::Reach {
                 self.events_reach()
             }
 

@@ -51,8 +51,8 @@ impl SqliteStore {
     const NOTIFY_SQL: Option<&'static str> = None;
 
     /// One server per SQLite file: writes are announced locally.
-    fn events_reach(&self) -> crate::events::Reach {
-        crate::events::Reach::ThisServer
+    fn events_reach(&self) -> crate::store::Reach {
+        crate::store::Reach::ThisServer
     }
 
     fn writer(&self) -> &SqlitePool {

@@ -16,8 +16,9 @@ use std::collections::HashMap;
 use crate::{
     components::{Dialog, ErrorLine, Submit},
     lazy::split,
+    not_connected::NotConnected,
     state::AppState,
-    systems::{self, NotConnected},
+    systems,
 };
 
 split! {
