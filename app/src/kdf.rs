@@ -8,22 +8,24 @@
 use std::{cell::RefCell, collections::HashMap, rc::Rc};
 
 use futures::channel::oneshot;
-use js_sys::{Object, Reflect, Uint8Array};
 use keyhaven_core::keyring::{KdfParams, Kek};
-use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
+use wasm_bindgen::{JsCast, prelude::Closure};
 use web_sys::{MessageEvent, Worker};
 use zeroize::Zeroizing;
 
-use crate::error::AppError;
+use crate::{
+    error::AppError,
+    worker::protocol::{Reply, Request},
+};
 
-type Reply = Result<Zeroizing<Vec<u8>>, AppError>;
+type Answer = Result<Zeroizing<Vec<u8>>, AppError>;
 
 struct KdfWorker {
     worker: Worker,
     ready: bool,
-    /// Requests posted before the worker was ready.
-    queued: Vec<JsValue>,
-    pending: HashMap<u32, oneshot::Sender<Reply>>,
+    /// Requests made before the worker was ready.
+    queued: Vec<Request>,
+    pending: HashMap<u32, oneshot::Sender<Answer>>,
     next_id: u32,
 }
 
@@ -46,31 +48,30 @@ fn worker() -> Result<Rc<RefCell<KdfWorker>>, AppError> {
     }));
     let handler_state = state.clone();
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
-        let data = event.data();
         let mut state = handler_state.borrow_mut();
-        if data.as_string().as_deref() == Some("ready") {
-            state.ready = true;
-            for message in std::mem::take(&mut state.queued) {
-                let _ = state.worker.post_message(&message);
+        let (id, answer) = match Reply::from_js(&event.data()) {
+            Some(Reply::Ready) => {
+                state.ready = true;
+                for request in std::mem::take(&mut state.queued) {
+                    let _ = request.post(&state.worker);
+                }
+                return;
             }
-            return;
-        }
-        let field = |name: &str| {
-            Reflect::get(&data, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
-        };
-        let id = field("id").as_f64().unwrap_or(-1.0) as u32;
-        // Said where an administrator (and the e2e tests) can see it:
-        // whether Argon2 got the shared memory its parallel lanes need.
-        if let Some(threads) = field("threads").as_f64() {
-            let note = format!("Keyhaven: Argon2id ran on {} thread(s).", threads as u32);
-            web_sys::console::info_1(&note.into());
-        }
-        let reply = match field("error").as_string() {
-            Some(error) => Err(AppError::Browser(error)),
-            None => Ok(Zeroizing::new(Uint8Array::new(&field("key")).to_vec())),
+            Some(Reply::Key { id, key, threads }) => {
+                // Said where an administrator (and the e2e tests) can see
+                // it: whether Argon2 got the shared memory its parallel
+                // lanes need.
+                if let Some(threads) = threads {
+                    let note = format!("Keyhaven: Argon2id ran on {threads} thread(s).");
+                    web_sys::console::info_1(&note.into());
+                }
+                (id, Ok(key))
+            }
+            Some(Reply::Failed { id, message }) => (id, Err(AppError::Browser(message))),
+            None => return,
         };
         if let Some(sender) = state.pending.remove(&id) {
-            let _ = sender.send(reply);
+            let _ = sender.send(answer);
         }
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -87,14 +88,12 @@ pub fn warm_up() {
 
 /// Argon2id of `secret` in the worker.
 pub async fn derive(secret: &[u8], salt: &[u8; 16], params: KdfParams) -> Result<Kek, AppError> {
-    let key = request(&[
-        ("kind", "argon2id".into()),
-        ("secret", Uint8Array::from(secret).into()),
-        ("salt", Uint8Array::from(&salt[..]).into()),
-        ("memory", params.memory_kib.into()),
-        ("passes", params.passes.into()),
-        ("lanes", params.lanes.into()),
-    ])
+    let key = request(|id| Request::Argon2id {
+        id,
+        secret: Zeroizing::new(secret.to_vec()),
+        salt: *salt,
+        params,
+    })
     .await?;
     let key: [u8; 32] = key[..]
         .try_into()
@@ -110,35 +109,31 @@ pub async fn bcrypt(
     rounds: u32,
     length: usize,
 ) -> Result<Zeroizing<Vec<u8>>, AppError> {
-    request(&[
-        ("kind", "bcrypt-pbkdf".into()),
-        ("secret", Uint8Array::from(passphrase).into()),
-        ("salt", Uint8Array::from(salt).into()),
-        ("rounds", rounds.into()),
-        ("length", (length as u32).into()),
-    ])
+    request(|id| Request::Bcrypt {
+        id,
+        secret: Zeroizing::new(passphrase.to_vec()),
+        salt: salt.to_vec(),
+        rounds,
+        length: length as u32,
+    })
     .await
 }
 
 /// Posts one request (queued until the worker is ready) and awaits its
 /// answer.
-async fn request(fields: &[(&str, JsValue)]) -> Reply {
+async fn request(make: impl FnOnce(u32) -> Request) -> Answer {
     let worker = worker()?;
     let (sender, receiver) = oneshot::channel();
     {
         let mut state = worker.borrow_mut();
         state.next_id += 1;
         let id = state.next_id;
-        let request = Object::new();
-        let _ = Reflect::set(&request, &"id".into(), &id.into());
-        for (name, value) in fields {
-            let _ = Reflect::set(&request, &JsValue::from_str(name), value);
-        }
+        let request = make(id);
         state.pending.insert(id, sender);
         if state.ready {
-            let _ = state.worker.post_message(&request);
+            let _ = request.post(&state.worker);
         } else {
-            state.queued.push(request.into());
+            state.queued.push(request);
         }
     }
     receiver

@@ -10,11 +10,12 @@ mod error;
 mod kdf;
 mod keychain;
 mod keypairs;
-pub mod lanes;
+mod labels;
 mod lazy;
 mod live;
 pub mod names;
 mod net;
+mod not_connected;
 mod online;
 mod pages;
 mod saved;
@@ -25,6 +26,7 @@ mod systems;
 mod tabs;
 mod trust;
 mod versions;
+pub mod worker;
 
 pub use error::AppError;
 
@@ -49,7 +51,7 @@ pub fn App() -> impl IntoView {
     provide_context(state.prompts);
     autolock::start(state);
     online::start(state);
-    sync::start(state);
+    state::start_syncing(state);
     live::start(state);
     view! {
         <Router>

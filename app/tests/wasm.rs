@@ -22,3 +22,4 @@ fn the_app_mounts_and_renders_its_shell() {
 
 mod lanes;
 mod names;
+mod protocol;

@@ -1,10 +1,10 @@
 //! Argon2id's lanes on helper workers over one shared memory
-//! (`keyhaven_app::lanes`), checked bit for bit against the RFC's vector,
+//! (`keyhaven_app::worker::lanes`), checked bit for bit against the RFC's vector,
 //! the keyring's pinned vector and the one-thread Argon2 of `core`. The
 //! test runner's page is cross-origin isolated, as Keyhaven's server makes
 //! the app's.
 
-use keyhaven_app::lanes::Lanes;
+use keyhaven_app::worker::lanes::Lanes;
 use keyhaven_core::keyring::{
     KdfParams,
     argon2id::{Inputs, hash},

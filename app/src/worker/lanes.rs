@@ -21,6 +21,7 @@ use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 use zeroize::Zeroizing;
 
+use super::protocol::{LaneJob, LaneReply};
 use crate::error::AppError;
 
 /// `argon2/module`, built for the shared memory by `build.rs`.
@@ -149,7 +150,7 @@ impl Lanes {
         for (thread, helper) in (0..threads).zip(&self.helpers) {
             let first_lane = thread * geometry.lanes() / threads;
             let next_lane = (thread + 1) * geometry.lanes() / threads;
-            let job = Job {
+            let job = LaneJob {
                 blocks: BLOCKS_AT,
                 scratch: SCRATCH_AT + thread * SCRATCH_BYTES,
                 barrier: BARRIER_AT,
@@ -193,40 +194,6 @@ impl Drop for Lanes {
     }
 }
 
-/// What one thread is told: addresses in the shared memory and its lanes
-/// (the field names `argon2-lane.js` reads).
-struct Job {
-    blocks: u32,
-    scratch: u32,
-    barrier: u32,
-    lanes: u32,
-    lane_length: u32,
-    passes: u32,
-    first_lane: u32,
-    lane_count: u32,
-    threads: u32,
-}
-
-impl Job {
-    fn to_js(&self) -> Object {
-        let object = Object::new();
-        for (name, value) in [
-            ("blocks", self.blocks),
-            ("scratch", self.scratch),
-            ("barrier", self.barrier),
-            ("lanes", self.lanes),
-            ("laneLength", self.lane_length),
-            ("passes", self.passes),
-            ("firstLane", self.first_lane),
-            ("laneCount", self.lane_count),
-            ("threads", self.threads),
-        ] {
-            let _ = Reflect::set(&object, &name.into(), &value.into());
-        }
-        object
-    }
-}
-
 /// Threads still to answer, and where to say when all have (or one failed).
 struct Gather {
     remaining: u32,
@@ -261,10 +228,11 @@ impl Helper {
         let worker = Worker::new(script).ok()?;
         let answer = gather.clone();
         let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
-            let error = Reflect::get(&event.data(), &"error".into())
-                .ok()
-                .and_then(|e| e.as_string());
-            report(&answer, error.map_or(Ok(()), |e| Err(failed(&e))));
+            let outcome = match LaneReply::from_js(&event.data()) {
+                LaneReply::Done => Ok(()),
+                LaneReply::Failed(why) => Err(failed(&why)),
+            };
+            report(&answer, outcome);
         });
         let answer = gather.clone();
         let on_error = Closure::<dyn Fn(ErrorEvent)>::new(move |event: ErrorEvent| {
@@ -283,7 +251,7 @@ impl Helper {
         &self,
         module: &WebAssembly::Module,
         memory: &WebAssembly::Memory,
-        job: &Job,
+        job: &LaneJob,
     ) -> Result<(), AppError> {
         let message = Object::new();
         let _ = Reflect::set(&message, &"module".into(), module);
