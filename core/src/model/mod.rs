@@ -254,5 +254,3 @@ fn remove<T>(map: &mut BTreeMap<String, Item<T>>, id: &str, now: u64, by: &str) 
 // Property tests need proptest, which does not build for wasm32.
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
-#[cfg(test)]
-mod trust_tests;

@@ -317,3 +317,6 @@ fn restore_in<T: Sealed>(
     super::put(map, id, Some(value), now, by);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,7 +1,7 @@
 //! Sealed metadata and hostile values: what a server that rewrites the
 //! metadata document can and can't get past.
 
-use super::*;
+use crate::model::*;
 use crate::{
     keyring::Unlocked,
     testing::{T0, keyring, rng},
