@@ -2,6 +2,10 @@
 //! the server, and (in later modules) the crypto worker and the TrueNAS API
 //! client.
 
+// Leptos's `#[component]` doesn't take a restricted visibility cleanly, and
+// every screen is a component: inside this crate `pub` means the crate.
+#![allow(unreachable_pub)]
+
 mod autolock;
 mod components;
 mod connections;

@@ -167,10 +167,13 @@ pub async fn store(saved: &Saved) -> Result<(), AppError> {
 
 /// Deletes the saved copy (signing out).
 pub async fn clear() -> Result<(), AppError> {
-    run(IdbTransactionMode::Readwrite, |store| store.clear())
-        .await
-        .map(drop)
-        .map_err(describe)
+    run(
+        IdbTransactionMode::Readwrite,
+        web_sys::IdbObjectStore::clear,
+    )
+    .await
+    .map(drop)
+    .map_err(describe)
 }
 
 fn describe(error: JsValue) -> AppError {
@@ -208,7 +211,10 @@ async fn open() -> Result<IdbDatabase, JsValue> {
     let request = factory.open_with_u32(DATABASE, 1)?;
     let upgrade = request.clone();
     let create = Closure::once_into_js(move || {
-        if let Ok(database) = upgrade.result().and_then(|r| r.dyn_into::<IdbDatabase>()) {
+        if let Ok(database) = upgrade
+            .result()
+            .and_then(wasm_bindgen::JsCast::dyn_into::<IdbDatabase>)
+        {
             let _ = database.create_object_store(STORE);
         }
     });

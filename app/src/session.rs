@@ -38,7 +38,7 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
                     if let Err(e) = state.load().await {
                         error.set(Some(e.to_string()));
                     }
-                })
+                });
             }
             Session::SignedIn(_) => {}
         }

@@ -43,7 +43,7 @@ mod native {
                     KdfParams::DEFAULT,
                 )
                 .unwrap()
-            })
+            });
         });
         let passphrase = SecretString::from("correct horse battery staple".to_owned());
         let mut keyring = Keyring::create_with_passphrase(
@@ -67,7 +67,7 @@ mod native {
                 for id in keyring.entry_ids() {
                     unlocked.get(id).unwrap();
                 }
-            })
+            });
         });
         group.finish();
     }
@@ -88,21 +88,21 @@ mod native {
             b.iter(|| {
                 keyring
                     .set("api-key/b", &api_key(2), 1, &mut OsRng)
-                    .unwrap()
-            })
+                    .unwrap();
+            });
         });
         c.bench_function("entry decrypt", |b| {
-            b.iter(|| keyring.get("api-key/a").unwrap())
+            b.iter(|| keyring.get("api-key/a").unwrap());
         });
         c.bench_function("seal 2 entries", |b| b.iter(|| keyring.seal(&mut OsRng)));
     }
 
     fn keygen(c: &mut Criterion) {
         c.bench_function("ed25519 keygen", |b| {
-            b.iter(|| ssh::generate(KeyKind::Ed25519, "", &mut OsRng).unwrap())
+            b.iter(|| ssh::generate(KeyKind::Ed25519, "", &mut OsRng).unwrap());
         });
         c.bench_function("ecdsa p256 keygen", |b| {
-            b.iter(|| ssh::generate(KeyKind::EcdsaP256, "", &mut OsRng).unwrap())
+            b.iter(|| ssh::generate(KeyKind::EcdsaP256, "", &mut OsRng).unwrap());
         });
         let mut group = c.benchmark_group("rsa");
         group.sample_size(10);
@@ -113,7 +113,7 @@ mod native {
                     || (),
                     |()| ssh::generate(KeyKind::Rsa(3072), "", &mut OsRng).unwrap(),
                     BatchSize::PerIteration,
-                )
+                );
             },
         );
         group.finish();

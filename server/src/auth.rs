@@ -11,10 +11,10 @@ use sha2::{Digest, Sha256};
 
 use crate::{AppState, Error, client::Client, hashing::HashGate, now_ms};
 
-pub const COOKIE: &str = "keyhaven_session";
+pub(crate) const COOKIE: &str = "keyhaven_session";
 
-pub const MIN_PASSWORD: usize = 10;
-pub const MAX_PASSWORD: usize = 1024;
+pub(crate) const MIN_PASSWORD: usize = 10;
+pub(crate) const MAX_PASSWORD: usize = 1024;
 
 /// Argon2id with OWASP's first recommended setting (19 MiB, 2 passes, one
 /// lane): strong, and about 30 ms here, so sign-in stays quick.
@@ -32,7 +32,7 @@ fn password_config() -> argon2::Config<'static> {
 
 /// Hashes a password off the async worker threads (it takes tens of ms),
 /// when the gate gives it a turn.
-pub async fn hash_password(gate: &HashGate, password: String) -> Result<String, Error> {
+pub(crate) async fn hash_password(gate: &HashGate, password: String) -> Result<String, Error> {
     let password = zeroize::Zeroizing::new(password);
     gate.run(move || {
         let salt = random_bytes::<16>();
@@ -45,7 +45,7 @@ pub async fn hash_password(gate: &HashGate, password: String) -> Result<String, 
 /// Checks a password against a PHC string off the worker threads. When
 /// there is no account, pass `None`: a dummy hash is checked instead, so an
 /// unknown user takes as long as a wrong password.
-pub async fn verify_password(
+pub(crate) async fn verify_password(
     gate: &HashGate,
     hash: Option<String>,
     password: String,
@@ -74,29 +74,29 @@ fn dummy_hash() -> &'static str {
     })
 }
 
-pub fn random_bytes<const N: usize>() -> [u8; N] {
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut out = [0; N];
     getrandom::getrandom(&mut out).expect("the OS has a random source");
     out
 }
 
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A new session token (256 random bits, hex) and the hash stored for it.
-pub fn new_session_token() -> (String, [u8; 32]) {
+pub(crate) fn new_session_token() -> (String, [u8; 32]) {
     let token = hex(&random_bytes::<32>());
     let hash = token_hash(&token);
     (token, hash)
 }
 
-pub fn token_hash(token: &str) -> [u8; 32] {
+pub(crate) fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
 /// The session token from the `Cookie` header, if any.
-pub fn session_token(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn session_token(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -111,7 +111,7 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 /// `Set-Cookie` for a new session (or, with `None`, one that clears it).
 /// `Secure` when the request came over https (through a trusted proxy that
 /// says so) or the operator asked for it.
-pub fn session_cookie(token: Option<&str>, max_age_secs: i64, secure: bool) -> HeaderValue {
+pub(crate) fn session_cookie(token: Option<&str>, max_age_secs: i64, secure: bool) -> HeaderValue {
     let (value, max_age) = match token {
         Some(token) => (token, max_age_secs),
         None => ("", 0),
@@ -125,7 +125,7 @@ pub fn session_cookie(token: Option<&str>, max_age_secs: i64, secure: bool) -> H
 
 /// The signed-in account behind a request; 401 without a live session.
 #[derive(Debug, Clone)]
-pub struct Account {
+pub(crate) struct Account {
     pub id: i64,
     pub username: String,
 }
@@ -171,7 +171,7 @@ impl FromRequestParts<AppState> for Account {
 
 /// Trimmed and lower-cased; 1–64 of `a-z 0-9 . _ -`, starting with a letter
 /// or digit.
-pub fn normalize_username(input: &str) -> Result<String, Error> {
+pub(crate) fn normalize_username(input: &str) -> Result<String, Error> {
     let username = input.trim().to_ascii_lowercase();
     let ok = (1..=64).contains(&username.len())
         && username.starts_with(|c: char| c.is_ascii_alphanumeric())
@@ -188,7 +188,7 @@ pub fn normalize_username(input: &str) -> Result<String, Error> {
     }
 }
 
-pub fn check_password(password: &str) -> Result<(), Error> {
+pub(crate) fn check_password(password: &str) -> Result<(), Error> {
     let length = password.chars().count();
     if length < MIN_PASSWORD {
         return Err(Error::bad_request(
@@ -206,7 +206,7 @@ pub fn check_password(password: &str) -> Result<(), Error> {
 }
 
 /// Stores a new session and returns the cookie that carries it.
-pub async fn start_session(
+pub(crate) async fn start_session(
     state: &AppState,
     account: i64,
     client: Client,

@@ -19,13 +19,13 @@ use crate::{AppState, Error};
 /// The client of a request: its address, and whether it reached us over
 /// https (through a trusted proxy that says so).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Client {
+pub(crate) struct Client {
     pub addr: IpAddr,
     pub https: bool,
 }
 
 impl Client {
-    pub fn of(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> Self {
+    pub(crate) fn of(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> Self {
         let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(&ip.to_canonical()));
         if !is_trusted(peer) {
             return Self {

@@ -118,7 +118,7 @@ impl Events {
             match notified {
                 Ok(_) => return,
                 Err(error) => {
-                    tracing::warn!(%error, "could not announce a write to the other servers")
+                    tracing::warn!(%error, "could not announce a write to the other servers");
                 }
             }
         }

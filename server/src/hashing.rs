@@ -14,13 +14,13 @@ const MIB_PER_HASH: u64 = 32;
 /// Requests that may wait for a turn, per hash running.
 const WAITING_PER_PERMIT: usize = 64;
 
-pub struct HashGate {
+pub(crate) struct HashGate {
     running: Semaphore,
     waiting: Semaphore,
 }
 
 impl HashGate {
-    pub fn new(running: usize, waiting: usize) -> Self {
+    pub(crate) fn new(running: usize, waiting: usize) -> Self {
         Self {
             running: Semaphore::new(running.max(1)),
             waiting: Semaphore::new(waiting.max(1)),
@@ -28,7 +28,7 @@ impl HashGate {
     }
 
     /// One hash per core, fewer when memory is short.
-    pub fn for_this_machine() -> Self {
+    pub(crate) fn for_this_machine() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let by_memory = available_memory_mib().map_or(cores, |mib| (mib / MIB_PER_HASH) as usize);
         let running = cores.min(by_memory).max(1);
@@ -36,7 +36,7 @@ impl HashGate {
     }
 
     /// Runs `hash` on the blocking pool when its turn comes.
-    pub async fn run<T: Send + 'static>(
+    pub(crate) async fn run<T: Send + 'static>(
         &self,
         hash: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Error> {

@@ -12,7 +12,7 @@ use axum::{
 /// No inline script anywhere (the app boots from `boot.js`); wasm may be
 /// compiled; the app may talk to its own origin and, over WebSocket, to the
 /// TrueNAS systems the user registered (any host, so `ws:`/`wss:`).
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; \
+pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; \
      script-src 'self' 'wasm-unsafe-eval'; \
      style-src 'self'; \
      img-src 'self' data: blob:; \
@@ -24,7 +24,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; \
      form-action 'self'; \
      frame-ancestors 'none'";
 
-pub async fn security_headers(request: Request, next: Next) -> Response {
+pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
     let cache = cache_policy(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();

@@ -26,9 +26,9 @@ const WINDOW_MS: i64 = 15 * 60 * 1000;
 const SLOW_AFTER: u32 = 3;
 const MAX_DELAY_MS: u64 = 4_000;
 /// After this many failures attempts are refused until the window passes.
-pub const REFUSE_AFTER_USER: u32 = 10;
+pub(crate) const REFUSE_AFTER_USER: u32 = 10;
 /// An address may be shared (NAT), so it gets more room than one user name.
-pub const REFUSE_AFTER_ADDR: u32 = 50;
+pub(crate) const REFUSE_AFTER_ADDR: u32 = 50;
 /// Entries kept before old ones are swept.
 const MAX_ENTRIES: usize = 100_000;
 
@@ -45,7 +45,7 @@ struct Failures {
 }
 
 #[derive(Default)]
-pub struct SignInLimiter {
+pub(crate) struct SignInLimiter {
     failures: Mutex<HashMap<Key, Failures>>,
     /// Attempts refused so far (for the log and tests).
     refused: AtomicU64,
@@ -53,7 +53,7 @@ pub struct SignInLimiter {
 
 /// An attempt let through: counted as a failure until [`Self::succeeded`].
 #[must_use = "a reservation is a failure unless it succeeded"]
-pub struct Reservation {
+pub(crate) struct Reservation {
     user: String,
     addr: IpAddr,
     /// How long to wait before checking the password.
@@ -63,7 +63,12 @@ pub struct Reservation {
 impl SignInLimiter {
     /// Before checking a password: counts the attempt and says how long to
     /// wait first, or refuses it (429) without counting it.
-    pub fn reserve(&self, username: &str, addr: IpAddr, now_ms: i64) -> Result<Reservation, Error> {
+    pub(crate) fn reserve(
+        &self,
+        username: &str,
+        addr: IpAddr,
+        now_ms: i64,
+    ) -> Result<Reservation, Error> {
         let mut failures = self.failures.lock().expect("not poisoned");
         if failures.len() >= MAX_ENTRIES {
             failures.retain(|_, f| now_ms - f.first_ms < WINDOW_MS);
@@ -121,7 +126,7 @@ impl SignInLimiter {
     /// The password was right: the user name's count is cleared, and the
     /// address gets this attempt back (not its other failures: one good
     /// password must not reset an address guessing at other accounts).
-    pub fn succeeded(&self, reservation: Reservation) {
+    pub(crate) fn succeeded(&self, reservation: Reservation) {
         let mut failures = self.failures.lock().expect("not poisoned");
         failures.remove(&Key::User(reservation.user));
         if let Some(entry) = failures.get_mut(&Key::Addr(reservation.addr)) {

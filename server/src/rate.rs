@@ -5,7 +5,7 @@ use std::{collections::HashMap, hash::Hash, sync::Mutex};
 
 use crate::Error;
 
-pub struct RateWindow<K> {
+pub(crate) struct RateWindow<K> {
     limit: u32,
     window_ms: i64,
     /// What the refusal says, with `{minutes}` for the wait.
@@ -14,7 +14,7 @@ pub struct RateWindow<K> {
 }
 
 impl<K: Eq + Hash> RateWindow<K> {
-    pub fn new(limit: u32, window_ms: i64, refusal: &'static str) -> Self {
+    pub(crate) fn new(limit: u32, window_ms: i64, refusal: &'static str) -> Self {
         Self {
             limit,
             window_ms,
@@ -24,7 +24,7 @@ impl<K: Eq + Hash> RateWindow<K> {
     }
 
     /// Counts one more for `key`, or refuses it (429) when the window is full.
-    pub fn count(&self, key: K, now_ms: i64) -> Result<(), Error> {
+    pub(crate) fn count(&self, key: K, now_ms: i64) -> Result<(), Error> {
         let mut seen = self.seen.lock().expect("not poisoned");
         seen.retain(|_, (since, _)| now_ms - *since < self.window_ms);
         let (since, count) = seen.entry(key).or_insert((now_ms, 0));

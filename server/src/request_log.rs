@@ -18,7 +18,8 @@ type MakeSpan = fn(&Request) -> Span;
 type OnResponse = fn(&Response, Duration, &Span);
 
 /// The layer for the API router (where the route template is known).
-pub fn layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, MakeSpan, (), OnResponse> {
+pub(crate) fn layer()
+-> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, MakeSpan, (), OnResponse> {
     TraceLayer::new_for_http()
         .make_span_with(span as MakeSpan)
         .on_request(())

@@ -11,18 +11,18 @@ use std::{collections::HashMap, sync::Mutex};
 use crate::store::SessionAccount;
 
 /// How long a checked session is trusted without asking the store again.
-pub const FRESH_MS: i64 = 1_000;
+pub(crate) const FRESH_MS: i64 = 1_000;
 /// Above this many entries, stale ones are swept on insert.
 const SWEEP_ABOVE: usize = 10_000;
 
 #[derive(Default)]
-pub struct SessionCache {
+pub(crate) struct SessionCache {
     checked: Mutex<HashMap<Vec<u8>, (SessionAccount, i64)>>,
 }
 
 impl SessionCache {
     /// The session behind `token_hash`, if it was checked within FRESH_MS.
-    pub fn get(&self, token_hash: &[u8], now_ms: i64) -> Option<SessionAccount> {
+    pub(crate) fn get(&self, token_hash: &[u8], now_ms: i64) -> Option<SessionAccount> {
         let checked = self.checked.lock().expect("not poisoned");
         checked
             .get(token_hash)
@@ -30,7 +30,7 @@ impl SessionCache {
             .map(|(session, _)| session.clone())
     }
 
-    pub fn insert(&self, token_hash: &[u8], session: SessionAccount, now_ms: i64) {
+    pub(crate) fn insert(&self, token_hash: &[u8], session: SessionAccount, now_ms: i64) {
         let mut checked = self.checked.lock().expect("not poisoned");
         if checked.len() > SWEEP_ABOVE {
             checked.retain(|_, (_, at)| now_ms - *at < FRESH_MS);
@@ -38,7 +38,7 @@ impl SessionCache {
         checked.insert(token_hash.to_vec(), (session, now_ms));
     }
 
-    pub fn forget(&self, token_hash: &[u8]) {
+    pub(crate) fn forget(&self, token_hash: &[u8]) {
         self.checked
             .lock()
             .expect("not poisoned")

@@ -16,7 +16,7 @@ use tower_http::services::{ServeDir, ServeFile};
 
 use crate::{Error, embedded};
 
-pub type SpaService = BoxCloneSyncService<Request, Response, Infallible>;
+pub(crate) type SpaService = BoxCloneSyncService<Request, Response, Infallible>;
 
 /// Where the built app comes from.
 #[derive(Debug, Clone)]
@@ -37,7 +37,7 @@ impl AppFiles {
     }
 }
 
-pub fn service(files: &AppFiles) -> SpaService {
+pub(crate) fn service(files: &AppFiles) -> SpaService {
     match files {
         AppFiles::Dir(dist) => from_dir(dist),
         AppFiles::Embedded(files) => from_binary(files),

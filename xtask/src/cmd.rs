@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 
 /// PATH with npm's local binaries (wasm-opt from binaryen) and cargo's
 /// install directory first, so the pinned tools win over anything else.
-pub fn tool_path(root: &Path) -> OsString {
+pub(crate) fn tool_path(root: &Path) -> OsString {
     let mut dirs = vec![root.join("node_modules/.bin"), cargo_bin_dir()];
     dirs.extend(std::env::split_paths(
         &std::env::var_os("PATH").unwrap_or_default(),
@@ -19,7 +19,7 @@ pub fn tool_path(root: &Path) -> OsString {
     std::env::join_paths(dirs).expect("PATH entries are valid")
 }
 
-pub fn cargo_bin_dir() -> PathBuf {
+pub(crate) fn cargo_bin_dir() -> PathBuf {
     std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
@@ -28,14 +28,14 @@ pub fn cargo_bin_dir() -> PathBuf {
 }
 
 /// A command that runs in `dir` with the tool PATH.
-pub fn command(root: &Path, program: &str, dir: &Path) -> Command {
+pub(crate) fn command(root: &Path, program: &str, dir: &Path) -> Command {
     let mut command = Command::new(program);
     command.current_dir(dir).env("PATH", tool_path(root));
     command
 }
 
 /// Runs a command to completion, failing with its name when it fails.
-pub fn run(command: &mut Command) -> anyhow::Result<()> {
+pub(crate) fn run(command: &mut Command) -> anyhow::Result<()> {
     let status = command
         .status()
         .with_context(|| format!("starting {command:?}"))?;
@@ -48,7 +48,7 @@ pub fn run(command: &mut Command) -> anyhow::Result<()> {
 /// Runs a command like [`run`], passing its standard error on except the
 /// lines that contain one of `harmless`: a tool's known noise that says
 /// nothing a person could act on.
-pub fn run_without(command: &mut Command, harmless: &[&str]) -> anyhow::Result<()> {
+pub(crate) fn run_without(command: &mut Command, harmless: &[&str]) -> anyhow::Result<()> {
     let mut child = command
         .stderr(Stdio::piped())
         .spawn()
@@ -68,7 +68,7 @@ pub fn run_without(command: &mut Command, harmless: &[&str]) -> anyhow::Result<(
 }
 
 /// The first line a command prints, or None when it can't be run.
-pub fn first_line(root: &Path, program: &str, args: &[&str]) -> Option<String> {
+pub(crate) fn first_line(root: &Path, program: &str, args: &[&str]) -> Option<String> {
     let output = command(root, program, root).args(args).output().ok()?;
     output.status.success().then(|| {
         String::from_utf8_lossy(&output.stdout)

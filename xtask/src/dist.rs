@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use crate::{Workspace, build, step, tools};
 
-pub fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
     tools::ensure_build_tools(ws)?;
     build::app(ws)?;
     let binary = build::release_server(ws)?;

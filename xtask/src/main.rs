@@ -88,14 +88,16 @@ impl Workspace {
             .to_path_buf();
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
-            .map(|dir| {
-                if dir.is_absolute() {
-                    dir
-                } else {
-                    root.join(dir)
-                }
-            })
-            .unwrap_or_else(|| root.join("target"));
+            .map_or_else(
+                || root.join("target"),
+                |dir| {
+                    if dir.is_absolute() {
+                        dir
+                    } else {
+                        root.join(dir)
+                    }
+                },
+            );
         Self { root, target }
     }
 

@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 
 use crate::{Workspace, step};
 
-pub struct RunningServer {
+pub(crate) struct RunningServer {
     child: Child,
     pub url: String,
     /// With TLS on, the certificate's SHA-256 fingerprint it printed.
@@ -22,7 +22,7 @@ pub struct RunningServer {
 impl RunningServer {
     /// Starts the server and waits until it prints the address it listens
     /// on. It serves the app built into it (`build.rs` embeds `dist/`).
-    pub fn start(ws: &Workspace, binary: &Path, args: &[String]) -> anyhow::Result<Self> {
+    pub(crate) fn start(ws: &Workspace, binary: &Path, args: &[String]) -> anyhow::Result<Self> {
         let mut child = Command::new(binary)
             .current_dir(&ws.root)
             .args(args)
@@ -50,7 +50,7 @@ impl RunningServer {
     }
 
     /// SIGTERM (graceful shutdown), then SIGKILL if it hangs.
-    pub fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
         for _ in 0..100 {
@@ -96,7 +96,7 @@ fn read_url(stdout: ChildStdout) -> anyhow::Result<(String, Option<String>, Chil
 
 /// `cargo xtask run`: serve with `./data/` until Ctrl-C (which reaches the
 /// server too; it shuts down gracefully and this returns its status).
-pub fn serve_foreground(
+pub(crate) fn serve_foreground(
     ws: &Workspace,
     binary: &Path,
     flags: &[String],
@@ -118,7 +118,7 @@ pub fn serve_foreground(
             eprintln!(
                 "    Over plain http, browsers on other machines turn off RSA keys and offline\n    \
                  use: add --tls-self-signed (or --tls-cert/--tls-key) for https://"
-            )
+            );
         }
         None => {}
     }

@@ -12,7 +12,7 @@ const ASSETS_LINE: &str = "const ASSETS = [];";
 
 /// Rewrites `dir/sw.js` in place; run after `trunk build` and before the
 /// files are precompressed.
-pub fn stamp(dir: &Path) -> anyhow::Result<String> {
+pub(crate) fn stamp(dir: &Path) -> anyhow::Result<String> {
     let path = dir.join("sw.js");
     let source =
         fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -60,7 +60,7 @@ fn list(root: &Path, dir: &Path, out: &mut Vec<String>) -> anyhow::Result<()> {
 }
 
 /// 16 hex digits naming `contents` (a file's name for caching, as Trunk's).
-pub fn content_hash(contents: &[u8]) -> String {
+pub(crate) fn content_hash(contents: &[u8]) -> String {
     let mut hash = Fnv::default();
     hash.write(contents);
     format!("{:016x}", hash.0)

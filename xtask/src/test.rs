@@ -18,7 +18,7 @@ use crate::{
 
 /// Chromium flags for running as root in a container with no network
 /// beyond the package registries.
-pub const CHROMIUM_ARGS: &[&str] = &[
+pub(crate) const CHROMIUM_ARGS: &[&str] = &[
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -53,7 +53,7 @@ impl Tally {
 
 /// A suite `cargo xtask test --only` can pick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Suite {
+pub(crate) enum Suite {
     Fmt,
     Clippy,
     Rust,
@@ -84,14 +84,14 @@ impl Suite {
 
 /// What `cargo xtask test [--only SUITE,…] [-- PLAYWRIGHT ARGS]` asks for.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Selection {
+pub(crate) struct Selection {
     pub suites: Vec<Suite>,
     /// Passed to `playwright test`: spec files, `-g <title>`, ….
     pub e2e_args: Vec<String>,
 }
 
 impl Selection {
-    pub fn parse(args: &[String]) -> Result<Self, String> {
+    pub(crate) fn parse(args: &[String]) -> Result<Self, String> {
         let (ours, e2e_args) = match args.iter().position(|a| a == "--") {
             Some(at) => (&args[..at], args[at + 1..].to_vec()),
             None => (args, Vec::new()),
@@ -124,7 +124,7 @@ impl Selection {
     }
 }
 
-pub fn run(ws: &Workspace, selection: &Selection) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(ws: &Workspace, selection: &Selection) -> anyhow::Result<ExitCode> {
     tools::ensure_test_tools(ws)?;
     let mut tally = Tally::default();
 
@@ -357,7 +357,12 @@ mod tests {
     use super::{Selection, Suite, parse_test_result};
 
     fn parse(args: &[&str]) -> Result<Selection, String> {
-        Selection::parse(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>())
+        Selection::parse(
+            &args
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect::<Vec<_>>(),
+        )
     }
 
     #[test]

@@ -11,9 +11,9 @@ use crate::{
     step,
 };
 
-pub const TRUNK_VERSION: &str = "0.21.14";
+pub(crate) const TRUNK_VERSION: &str = "0.21.14";
 /// Must equal the `wasm-bindgen` version pinned in Cargo.toml.
-pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
+pub(crate) const WASM_BINDGEN_VERSION: &str = "0.2.130";
 
 /// Debian packages the tests use, and a file each one installs.
 const TEST_PACKAGES: &[(&str, &str)] = &[
@@ -31,7 +31,7 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
 ];
 
 /// The wasm target, Trunk, wasm-bindgen and wasm-opt.
-pub fn ensure_build_tools(ws: &Workspace) -> anyhow::Result<()> {
+pub(crate) fn ensure_build_tools(ws: &Workspace) -> anyhow::Result<()> {
     ensure_wasm_target(ws)?;
     ensure_cargo_install(
         ws,
@@ -63,7 +63,7 @@ pub fn ensure_build_tools(ws: &Workspace) -> anyhow::Result<()> {
 
 /// The splitter the app's `split!` functions need (cargo-leptos's, as a
 /// program).
-pub const WASM_SPLIT_VERSION: &str = "0.2.4";
+pub(crate) const WASM_SPLIT_VERSION: &str = "0.2.4";
 
 /// `wasm-split-cli` has no `--version`: cargo's list of installed packages
 /// says which one is there.
@@ -98,7 +98,7 @@ fn ensure_wasm_split(ws: &Workspace) -> anyhow::Result<()> {
 
 /// Everything for `cargo xtask test`: the build tools, Debian packages for
 /// the browser, SSH, OpenSSL-interop and PostgreSQL tests, and Playwright.
-pub fn ensure_test_tools(ws: &Workspace) -> anyhow::Result<()> {
+pub(crate) fn ensure_test_tools(ws: &Workspace) -> anyhow::Result<()> {
     ensure_build_tools(ws)?;
     ensure_debian_packages()?;
     ensure_npm(
@@ -110,7 +110,7 @@ pub fn ensure_test_tools(ws: &Workspace) -> anyhow::Result<()> {
 
 /// Everything for `cargo xtask bench`: the test tools (hash-wasm comes with
 /// e2e's npm packages) and Debian's `wrk` load generator.
-pub fn ensure_bench_tools(ws: &Workspace) -> anyhow::Result<()> {
+pub(crate) fn ensure_bench_tools(ws: &Workspace) -> anyhow::Result<()> {
     ensure_test_tools(ws)?;
     install_debian(&[("wrk", "/usr/bin/wrk")])
 }

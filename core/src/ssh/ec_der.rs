@@ -14,12 +14,15 @@ const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 const P521: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
 
 /// An EC key of a curve this module reads, or `None` (try something else).
-pub fn from_sec1_der(
+pub(super) fn from_sec1_der(
     der: &[u8],
     curve: Option<ObjectIdentifier>,
 ) -> Option<Result<PrivateKey, Error>> {
     let key = sec1::EcPrivateKey::try_from(der).ok()?;
-    let curve = key.parameters.and_then(|p| p.named_curve()).or(curve)?;
+    let curve = key
+        .parameters
+        .and_then(sec1::EcParameters::named_curve)
+        .or(curve)?;
     let (name, size) = match curve {
         c if c == P384 => ("nistp384", 48),
         c if c == P521 => ("nistp521", 66),
@@ -29,7 +32,7 @@ pub fn from_sec1_der(
 }
 
 /// A PKCS#8 `PRIVATE KEY` holding a P-384 or P-521 key, or `None`.
-pub fn from_pkcs8_der(der: &[u8]) -> Option<Result<PrivateKey, Error>> {
+pub(super) fn from_pkcs8_der(der: &[u8]) -> Option<Result<PrivateKey, Error>> {
     let info = pkcs8::PrivateKeyInfo::try_from(der).ok()?;
     if info.algorithm.oid != EC_PUBLIC_KEY {
         return None;

@@ -128,7 +128,7 @@ pub fn fit_host_keys(keys: &[PublicKey]) -> FittedHostKeys {
     let mut left_out = Vec::new();
     let mut length = 0;
     for key in ordered {
-        let line = key.to_openssh().map(|l| l.len()).unwrap_or(usize::MAX);
+        let line = key.to_openssh().map_or(usize::MAX, |l| l.len());
         let with = if kept.is_empty() {
             line
         } else {

@@ -16,7 +16,7 @@ const P521: &[u8] = b"ecdsa-sha2-nistp521";
 
 /// An unencrypted OpenSSH key file with its P-521 scalar padded, if that
 /// is what it needed.
-pub fn repair_unencrypted(body_base64: &str) -> Option<PrivateKey> {
+pub(super) fn repair_unencrypted(body_base64: &str) -> Option<PrivateKey> {
     let blob = Base64::decode_vec(body_base64).ok()?;
     let mut r = Wire(&blob);
     if r.take(MAGIC.len())? != MAGIC {
@@ -34,7 +34,7 @@ pub fn repair_unencrypted(body_base64: &str) -> Option<PrivateKey> {
 /// Decrypts an encrypted key with a P-521 scalar ssh-key can't read, pads
 /// it, and returns the key. `None` when the passphrase is wrong or the key
 /// is something else.
-pub fn decrypt(key: &PrivateKey, passphrase: &str) -> Option<PrivateKey> {
+pub(super) fn decrypt(key: &PrivateKey, passphrase: &str) -> Option<PrivateKey> {
     if key.public_key().algorithm().as_str().as_bytes() != P521 || key.cipher().has_tag() {
         return None;
     }
@@ -49,7 +49,7 @@ pub fn decrypt(key: &PrivateKey, passphrase: &str) -> Option<PrivateKey> {
 /// An encrypted key decrypted with a key and IV derived elsewhere (the
 /// page's worker runs bcrypt-pbkdf): the same key, unencrypted. `None` when
 /// the derived bytes came from a wrong passphrase.
-pub fn decrypt_with(key: &PrivateKey, okm: &[u8]) -> Option<PrivateKey> {
+pub(super) fn decrypt_with(key: &PrivateKey, okm: &[u8]) -> Option<PrivateKey> {
     let (key_len, iv_len) = key.cipher().key_and_iv_size()?;
     if key.cipher().has_tag() || okm.len() != key_len + iv_len {
         return None;

@@ -20,7 +20,7 @@ const RSA_ENCRYPTION: der::asn1::ObjectIdentifier =
 /// The smallest modulus OpenSSH accepts.
 const MIN_BITS: usize = 1024;
 
-pub fn from_pkcs1_der(der: &[u8], comment: &str) -> Result<PrivateKey, Error> {
+pub(super) fn from_pkcs1_der(der: &[u8], comment: &str) -> Result<PrivateKey, Error> {
     let key = pkcs1::RsaPrivateKey::try_from(der).map_err(|_| not_rsa())?;
     if key.other_prime_infos.is_some() {
         return Err(Error::Invalid(
@@ -50,7 +50,7 @@ pub fn from_pkcs1_der(der: &[u8], comment: &str) -> Result<PrivateKey, Error> {
     PrivateKey::new(KeypairData::Rsa(keypair), comment).map_err(|_| not_rsa())
 }
 
-pub fn from_pkcs8_der(der: &[u8], comment: &str) -> Result<PrivateKey, Error> {
+pub(super) fn from_pkcs8_der(der: &[u8], comment: &str) -> Result<PrivateKey, Error> {
     let info = pkcs8::PrivateKeyInfo::try_from(der).map_err(|_| not_rsa())?;
     if info.algorithm.oid != RSA_ENCRYPTION {
         return Err(not_rsa());

@@ -19,7 +19,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Argon2id against the reference C implementation's output.
-pub fn argon2_matches_the_reference() {
+pub(crate) fn argon2_matches_the_reference() {
     let params = KdfParams {
         memory_kib: 1024,
         passes: 3,
@@ -34,7 +34,7 @@ pub fn argon2_matches_the_reference() {
 
 /// The committed format-v1 keyring opens with its passphrase and recovery
 /// code and yields its values.
-pub fn keyring_v1_vector_opens() {
+pub(crate) fn keyring_v1_vector_opens() {
     let mut lines = KEYRING_V1.lines();
     let (bytes, code) = (lines.next().unwrap(), lines.next().unwrap());
     let bytes: Vec<u8> = (0..bytes.len())
@@ -61,7 +61,7 @@ pub fn keyring_v1_vector_opens() {
 
 /// Keys written by ssh-keygen import and fingerprint exactly as ssh-keygen
 /// printed them.
-pub fn ssh_keys_match_ssh_keygen() {
+pub(crate) fn ssh_keys_match_ssh_keygen() {
     let key = ssh::import_private_key(ED25519)
         .unwrap()
         .decrypt("")

@@ -14,7 +14,7 @@ use crate::{
 };
 
 /// `POST /api/v1/accounts`: creates an account and signs it in.
-pub async fn create(
+pub(super) async fn create(
     State(state): State<AppState>,
     client: Client,
     Json(credentials): Json<Credentials>,

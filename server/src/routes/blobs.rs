@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// `GET /api/v1/blobs`.
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
     account: Account,
 ) -> Result<axum::Json<Vec<BlobInfo>>, Error> {
@@ -39,7 +39,7 @@ pub async fn list(
 
 /// `GET /api/v1/blobs/{name}`: the bytes, with `ETag`. Another account's
 /// blob is a 404, exactly like a missing one.
-pub async fn get(
+pub(super) async fn get(
     State(state): State<AppState>,
     account: Account,
     Path(name): Path<String>,
@@ -65,7 +65,7 @@ pub async fn get(
 
 /// `PUT /api/v1/blobs/{name}` with `If-Match: "<tag>"` (replace) or
 /// `If-None-Match: *` (create).
-pub async fn put(
+pub(super) async fn put(
     State(state): State<AppState>,
     account: Account,
     Path(name): Path<String>,
@@ -140,7 +140,7 @@ pub async fn put(
 }
 
 /// `DELETE /api/v1/blobs/{name}` with `If-Match`.
-pub async fn delete(
+pub(super) async fn delete(
     State(state): State<AppState>,
     account: Account,
     Path(name): Path<String>,

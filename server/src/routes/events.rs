@@ -35,7 +35,10 @@ const STREAM_LIFETIME: Duration = Duration::from_secs(30 * 60);
 /// What the browser waits before reconnecting after a drop.
 const RETRY: Duration = Duration::from_secs(2);
 
-pub async fn stream(State(state): State<AppState>, account: Account) -> Result<Response, Error> {
+pub(super) async fn stream(
+    State(state): State<AppState>,
+    account: Account,
+) -> Result<Response, Error> {
     let subscription = state.events.subscribe(account.id).map_err(|full| {
         Error::api(
             StatusCode::TOO_MANY_REQUESTS,

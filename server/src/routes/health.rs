@@ -4,7 +4,7 @@ use keyhaven_core::api::Health;
 use crate::{AppState, Error};
 
 /// 200 when the store answers; 503 (as a JSON error) when it does not.
-pub async fn get(State(state): State<AppState>) -> Result<Json<Health>, Error> {
+pub(super) async fn get(State(state): State<AppState>) -> Result<Json<Health>, Error> {
     state.store.ping().await?;
     Ok(Json(Health {
         status: "ok".into(),

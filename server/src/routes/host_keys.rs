@@ -4,7 +4,7 @@ use keyhaven_core::api::{ScanRequest, ScanResult};
 use crate::{AppState, Error, auth::Account, json::Json, now_ms};
 
 /// `POST /api/v1/host-keys/scan`: every host key an SSH server offers.
-pub async fn scan(
+pub(super) async fn scan(
     State(state): State<AppState>,
     account: Account,
     Json(request): Json<ScanRequest>,

@@ -20,7 +20,7 @@ use crate::{AppState, Error};
 /// JSON bodies are small (credentials, a scan request).
 const JSON_BODY_LIMIT: usize = 16 * 1024;
 
-pub fn router(max_blob_bytes: usize) -> Router<AppState> {
+pub(crate) fn router(max_blob_bytes: usize) -> Router<AppState> {
     Router::new()
         .route("/v1/health", get(health::get))
         .route("/v1/accounts", post(accounts::create))

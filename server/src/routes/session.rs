@@ -14,7 +14,7 @@ use crate::{
 };
 
 /// `POST /api/v1/session`: signs in; 204 and a session cookie.
-pub async fn create(
+pub(super) async fn create(
     State(state): State<AppState>,
     client: Client,
     Json(credentials): Json<Credentials>,
@@ -50,7 +50,7 @@ pub async fn create(
 }
 
 /// `GET /api/v1/session`: who is signed in (401 when nobody).
-pub async fn get(account: auth::Account) -> axum::Json<WhoAmI> {
+pub(super) async fn get(account: auth::Account) -> axum::Json<WhoAmI> {
     axum::Json(WhoAmI {
         username: account.username,
     })
@@ -58,7 +58,7 @@ pub async fn get(account: auth::Account) -> axum::Json<WhoAmI> {
 
 /// `DELETE /api/v1/session`: signs out; the session is deleted on the
 /// server too, and the cookie cleared.
-pub async fn delete(
+pub(super) async fn delete(
     State(state): State<AppState>,
     client: Client,
     headers: HeaderMap,

@@ -11,10 +11,10 @@ use keyhaven_core::api::ScanRequest;
 
 use crate::Error;
 
-pub const MAX_TIMEOUT_SECS: u64 = 60;
+pub(super) const MAX_TIMEOUT_SECS: u64 = 60;
 
 /// The request, checked: a host (no URL), a port, a timeout of 1–60 s.
-pub fn validate(request: &ScanRequest) -> Result<String, Error> {
+pub(super) fn validate(request: &ScanRequest) -> Result<String, Error> {
     let host = request.host.trim();
     let host = host
         .strip_prefix('[')
@@ -66,7 +66,7 @@ const METADATA_V6: [Ipv6Addr; 1] = [
 /// IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d`, NAT64
 /// `64:ff9b::a.b.c.d` and 6to4 `2002:AABB:CCDD::`. Checked as that IPv4
 /// address, so no spelling reaches what its twin can't.
-pub fn canonical(ip: IpAddr) -> IpAddr {
+pub(super) fn canonical(ip: IpAddr) -> IpAddr {
     let IpAddr::V6(v6) = ip.to_canonical() else {
         return ip.to_canonical();
     };
@@ -118,7 +118,7 @@ pub fn is_allowed(ip: IpAddr, allow: &[IpNet]) -> bool {
 
 /// Resolves `host` (names, and every IPv4 spelling the system resolver
 /// takes: `2130706433`, `0x7f.1`, `0177.0.0.1`) and checks every address.
-pub async fn resolve(
+pub(super) async fn resolve(
     host: &str,
     port: u16,
     allow: &[IpNet],
@@ -154,7 +154,7 @@ pub async fn resolve(
     Ok(SocketAddr::new(canonical(first.ip()), port))
 }
 
-pub fn timed_out(host: &str) -> Error {
+pub(super) fn timed_out(host: &str) -> Error {
     Error::api(
         StatusCode::GATEWAY_TIMEOUT,
         "timed_out",

@@ -17,7 +17,7 @@ use russh::{
 /// The host-key algorithms asked for, one handshake each, in the order
 /// TrueNAS lists keys (RSA, ECDSA by curve size, Ed25519). RSA offers both
 /// SHA-2 signature schemes (OpenSSH 9 has no SHA-1 `ssh-rsa`).
-pub const ALGORITHMS: &[&[Algorithm]] = &[
+pub(super) const ALGORITHMS: &[&[Algorithm]] = &[
     &[
         Algorithm::Rsa {
             hash: Some(HashAlg::Sha512),
@@ -39,7 +39,7 @@ pub const ALGORITHMS: &[&[Algorithm]] = &[
 ];
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum Failure {
+pub(super) enum Failure {
     Refused,
     TimedOut,
     /// The server does not have a key of this type.
@@ -67,7 +67,7 @@ impl client::Handler for Capture {
     }
 }
 
-pub async fn host_key(
+pub(super) async fn host_key(
     address: SocketAddr,
     algorithms: &'static [Algorithm],
     timeout: Duration,

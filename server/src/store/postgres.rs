@@ -4,7 +4,7 @@ use sqlx::{PgPool, postgres::PgPoolOptions};
 
 use super::StoreError;
 
-pub struct PgStore {
+pub(super) struct PgStore {
     pool: PgPool,
 }
 
@@ -12,7 +12,7 @@ impl PgStore {
     /// A blob write tells every server on the database, in its transaction.
     const NOTIFY_SQL: Option<&'static str> = Some("SELECT pg_notify('keyhaven_blobs', $1)");
 
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
+    pub(super) async fn open(url: &str) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))

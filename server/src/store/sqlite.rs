@@ -7,7 +7,7 @@ use sqlx::{
 
 use super::StoreError;
 
-pub struct SqliteStore {
+pub(super) struct SqliteStore {
     /// Readers (WAL lets them run beside the writer).
     pool: SqlitePool,
     /// The one writer connection; see `sql.rs`.
@@ -15,7 +15,7 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+    pub(super) async fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
                 StoreError::Open(format!(

@@ -38,7 +38,7 @@ impl CertificateFiles {
             ))
         };
         let chain = CertificateDer::pem_file_iter(&self.cert)
-            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .and_then(std::iter::Iterator::collect::<Result<Vec<_>, _>>)
             .map_err(|e| unreadable(&self.cert, "certificate", &e))?;
         if chain.is_empty() {
             return Err(unreadable(
@@ -77,11 +77,17 @@ impl CurrentCertificate {
     }
 
     pub fn get(&self) -> Arc<CertifiedKey> {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     pub fn replace(&self, certified: Arc<CertifiedKey>) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = certified;
+        *self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = certified;
     }
 
     /// The SHA-256 fingerprint of the leaf certificate, as browsers show it.

@@ -19,14 +19,14 @@ use tokio_rustls::{
     },
 };
 
-pub struct Https {
+pub(crate) struct Https {
     connector: TlsConnector,
     addr: SocketAddr,
     host: String,
 }
 
 /// One answer, and the leaf certificate (DER) the server presented.
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
@@ -34,7 +34,7 @@ pub struct Answer {
 }
 
 /// The certificates in a PEM file.
-pub fn read_pem(path: &std::path::Path) -> Vec<CertificateDer<'static>> {
+pub(crate) fn read_pem(path: &std::path::Path) -> Vec<CertificateDer<'static>> {
     CertificateDer::pem_file_iter(path)
         .unwrap()
         .collect::<Result<_, _>>()
@@ -43,7 +43,7 @@ pub fn read_pem(path: &std::path::Path) -> Vec<CertificateDer<'static>> {
 
 impl Https {
     /// A client for `https://host:port` that trusts only `trusted`.
-    pub fn trusting(url: &str, trusted: &[CertificateDer<'static>]) -> Self {
+    pub(crate) fn trusting(url: &str, trusted: &[CertificateDer<'static>]) -> Self {
         let authority = url.strip_prefix("https://").expect("an https URL");
         let addr: SocketAddr = authority.parse().expect("an address and port");
         let mut roots = RootCertStore::empty();
@@ -66,11 +66,15 @@ impl Https {
         }
     }
 
-    pub async fn get(&self, path: &str) -> Result<Answer, String> {
+    pub(crate) async fn get(&self, path: &str) -> Result<Answer, String> {
         self.send("GET", path, None).await
     }
 
-    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> Result<Answer, String> {
+    pub(crate) async fn post_json(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Result<Answer, String> {
         self.send("POST", path, Some(body)).await
     }
 

@@ -2,10 +2,10 @@
 //! file or a real PostgreSQL started here, and a real sshd.
 #![allow(dead_code)]
 
-pub mod https;
-pub mod postgres;
-pub mod process;
-pub mod sshd;
+pub(crate) mod https;
+pub(crate) mod postgres;
+pub(crate) mod process;
+pub(crate) mod sshd;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -14,13 +14,13 @@ use keyhaven_server::{AppState, Config, app, store};
 use tokio::net::TcpListener;
 
 #[derive(Debug, Clone, Copy)]
-pub enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
 
 /// Keeps a test's database (and its server) alive.
-pub struct TestServer {
+pub(crate) struct TestServer {
     pub url: String,
     pub client: reqwest::Client,
     pub state: AppState,
@@ -38,11 +38,11 @@ impl Drop for TestServer {
 }
 
 impl TestServer {
-    pub async fn start(backend: Backend) -> Self {
+    pub(crate) async fn start(backend: Backend) -> Self {
         Self::start_with(backend, |_| {}).await
     }
 
-    pub async fn start_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
+    pub(crate) async fn start_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
         let data = tempfile::tempdir().unwrap();
         let mut config = Config::try_parse_from([
             "keyhaven-server",
@@ -83,12 +83,12 @@ impl TestServer {
         }
     }
 
-    pub fn api(&self, path: &str) -> String {
+    pub(crate) fn api(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.url)
     }
 
     /// A new client (its own cookie jar) signed in as a new account.
-    pub async fn signed_in(&self, username: &str) -> reqwest::Client {
+    pub(crate) async fn signed_in(&self, username: &str) -> reqwest::Client {
         let client = client();
         let response = client
             .post(self.api("/accounts"))
@@ -101,9 +101,9 @@ impl TestServer {
     }
 }
 
-pub const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
-pub fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .build()

@@ -12,7 +12,7 @@ use std::{
     },
 };
 
-pub struct Cluster {
+pub(crate) struct Cluster {
     dir: tempfile::TempDir,
     bin: PathBuf,
     pub port: u16,
@@ -49,7 +49,7 @@ fn run(mut command: Command) {
 
 impl Cluster {
     /// The cluster every test of this process shares while any holds it.
-    pub fn shared() -> Arc<Cluster> {
+    pub(crate) fn shared() -> Arc<Cluster> {
         let mut shared = SHARED.lock().unwrap();
         if let Some(cluster) = shared.upgrade() {
             return cluster;
@@ -104,7 +104,7 @@ impl Cluster {
     }
 
     /// A fresh, empty database for one test; returns its URL.
-    pub async fn new_database(&self) -> String {
+    pub(crate) async fn new_database(&self) -> String {
         let name = format!(
             "t{}_{}",
             std::process::id(),
@@ -131,7 +131,7 @@ impl Drop for Cluster {
     }
 }
 
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

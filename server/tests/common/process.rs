@@ -8,14 +8,14 @@ use std::{
 
 /// Starts the server on a free port with `data` as its data directory;
 /// returns the process and its URL (read from the last line it prints).
-pub fn start_server(data: &Path, configure: impl FnOnce(&mut Command)) -> (Child, String) {
+pub(crate) fn start_server(data: &Path, configure: impl FnOnce(&mut Command)) -> (Child, String) {
     let (child, url, _) = start_server_printing(data, configure);
     (child, url)
 }
 
 /// [`start_server`], with the lines printed before the URL (the TLS
 /// certificate's fingerprint, the redirect's address).
-pub fn start_server_printing(
+pub(crate) fn start_server_printing(
     data: &Path,
     configure: impl FnOnce(&mut Command),
 ) -> (Child, String, Vec<String>) {

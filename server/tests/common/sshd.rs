@@ -7,14 +7,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-pub struct Sshd {
+pub(crate) struct Sshd {
     pub port: u16,
     pub dir: tempfile::TempDir,
     child: Child,
 }
 
 impl Sshd {
-    pub fn start() -> Sshd {
+    pub(crate) fn start() -> Sshd {
         let dir = tempfile::Builder::new()
             .prefix("keyhaven-sshd")
             .tempdir()
@@ -52,11 +52,11 @@ impl Sshd {
         Sshd { port, dir, child }
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    pub fn host_key_files(&self) -> Vec<PathBuf> {
+    pub(crate) fn host_key_files(&self) -> Vec<PathBuf> {
         ["ed25519", "ecdsa", "rsa"]
             .iter()
             .map(|k| self.dir.path().join(format!("ssh_host_{k}_key")))
@@ -71,7 +71,7 @@ impl Drop for Sshd {
     }
 }
 
-pub fn wait_for_port(port: u16) {
+pub(crate) fn wait_for_port(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "nothing listens on {port}");
@@ -80,7 +80,7 @@ pub fn wait_for_port(port: u16) {
 }
 
 /// `ssh-keyscan`'s answer for a port, as the sorted set of `type base64`.
-pub fn keyscan(port: u16) -> Vec<String> {
+pub(crate) fn keyscan(port: u16) -> Vec<String> {
     let output = Command::new("ssh-keyscan")
         .args([
             "-p",
@@ -107,7 +107,7 @@ pub fn keyscan(port: u16) -> Vec<String> {
     keys
 }
 
-pub fn fingerprint(public_key_line: &str) -> String {
+pub(crate) fn fingerprint(public_key_line: &str) -> String {
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), format!("{public_key_line}\n")).unwrap();
     let output = Command::new("ssh-keygen")

@@ -41,7 +41,10 @@ pub(super) fn browser(ws: &Workspace, url: &str, username: &str) -> anyhow::Resu
     // The thread counts the app's worker reported, e.g. "2" (or "1/2" if
     // a run differed): what the unlock rows measured.
     let threads = |value: &serde_json::Value| -> String {
-        let counts: Vec<String> = samples(value).iter().map(|n| n.to_string()).collect();
+        let counts: Vec<String> = samples(value)
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect();
         if counts.is_empty() {
             "?".to_owned()
         } else {

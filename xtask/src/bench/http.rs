@@ -9,14 +9,14 @@ use std::{
 
 use anyhow::{Context, bail};
 
-pub struct Response {
+pub(super) struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
 impl Response {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -25,7 +25,7 @@ impl Response {
 }
 
 /// `addr` is `127.0.0.1:PORT`.
-pub fn request(
+pub(super) fn request(
     addr: &str,
     method: &str,
     path: &str,
@@ -95,7 +95,7 @@ fn unchunk(mut data: &[u8]) -> anyhow::Result<Vec<u8>> {
 }
 
 /// Creates an account and returns its session cookie (`name=value`).
-pub fn create_account(addr: &str, username: &str, password: &str) -> anyhow::Result<String> {
+pub(super) fn create_account(addr: &str, username: &str, password: &str) -> anyhow::Result<String> {
     let body = serde_json::json!({"username": username, "password": password}).to_string();
     let response = request(
         addr,
@@ -119,7 +119,12 @@ pub fn create_account(addr: &str, username: &str, password: &str) -> anyhow::Res
 }
 
 /// Stores a new blob (`If-None-Match: *`) in the cookie's account.
-pub fn create_blob(addr: &str, cookie: &str, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+pub(super) fn create_blob(
+    addr: &str,
+    cookie: &str,
+    name: &str,
+    bytes: &[u8],
+) -> anyhow::Result<()> {
     let response = request(
         addr,
         "PUT",

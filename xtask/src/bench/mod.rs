@@ -35,7 +35,7 @@ const LIVE_EDITS: usize = 30;
 const BENCH_PASSWORD: &str = "benchmark account password";
 const BENCH_PASSPHRASE: &str = "benchmark keyring passphrase";
 
-pub fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
     tools::ensure_bench_tools(ws)?;
     let sizes = build::app(ws)?;
     let binary = build::release_server(ws)?;
@@ -198,7 +198,7 @@ fn machine() -> String {
         .find_map(|l| l.strip_prefix("model name"))
         .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
         .unwrap_or_default();
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
     let memory = std::fs::read_to_string("/proc/meminfo")
         .unwrap_or_default()
         .lines()

@@ -5,7 +5,7 @@ use std::{fmt::Write as _, path::Path};
 
 use serde_json::json;
 
-pub struct Row {
+pub(super) struct Row {
     pub work: String,
     pub unit: &'static str,
     pub samples: Vec<f64>,
@@ -15,7 +15,7 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn new(work: impl Into<String>, unit: &'static str, samples: Vec<f64>) -> Self {
+    pub(super) fn new(work: impl Into<String>, unit: &'static str, samples: Vec<f64>) -> Self {
         Self {
             work: work.into(),
             unit,
@@ -25,25 +25,25 @@ impl Row {
         }
     }
 
-    pub fn anchor(mut self, name: impl Into<String>, samples: Vec<f64>) -> Self {
+    pub(super) fn anchor(mut self, name: impl Into<String>, samples: Vec<f64>) -> Self {
         self.anchor = Some((name.into(), samples));
         self
     }
 
-    pub fn target(mut self, target: impl Into<String>) -> Self {
+    pub(super) fn target(mut self, target: impl Into<String>) -> Self {
         self.target = target.into();
         self
     }
 
     /// Median over the anchor's median.
-    pub fn ratio(&self) -> Option<f64> {
+    pub(super) fn ratio(&self) -> Option<f64> {
         let (_, anchor) = self.anchor.as_ref()?;
         let anchor = median(anchor)?;
         (anchor > 0.0).then(|| median(&self.samples).unwrap_or(f64::NAN) / anchor)
     }
 }
 
-pub fn median(samples: &[f64]) -> Option<f64> {
+pub(super) fn median(samples: &[f64]) -> Option<f64> {
     let mut sorted: Vec<f64> = samples.iter().copied().filter(|s| s.is_finite()).collect();
     if sorted.is_empty() {
         return None;
@@ -78,7 +78,7 @@ fn number(value: f64) -> String {
 }
 
 /// The table as Markdown (also what the terminal shows).
-pub fn markdown(rows: &[Row]) -> String {
+pub(super) fn markdown(rows: &[Row]) -> String {
     let mut out = String::from(
         "| work | unit | median | min | max | n | anchor (same run) | anchor median | ratio | target |\n\
          |---|---|---:|---:|---:|---:|---|---:|---:|---|\n",
@@ -106,7 +106,7 @@ pub fn markdown(rows: &[Row]) -> String {
     out
 }
 
-pub fn json(rows: &[Row], machine: &str) -> serde_json::Value {
+pub(super) fn json(rows: &[Row], machine: &str) -> serde_json::Value {
     json!({
         "machine": machine,
         "rows": rows.iter().map(|row| json!({
@@ -125,7 +125,7 @@ pub fn json(rows: &[Row], machine: &str) -> serde_json::Value {
     })
 }
 
-pub fn write(dir: &Path, rows: &[Row], machine: &str) -> anyhow::Result<()> {
+pub(super) fn write(dir: &Path, rows: &[Row], machine: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     std::fs::write(
         dir.join("report.md"),

@@ -11,7 +11,7 @@ use std::{
 
 use anyhow::{Context, bail};
 
-pub fn free_port() -> anyhow::Result<u16> {
+pub(crate) fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
@@ -46,7 +46,7 @@ fn temp_dir(prefix: &str) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-pub struct Sshd {
+pub(crate) struct Sshd {
     pub port: u16,
     dir: PathBuf,
     child: Child,
@@ -55,7 +55,7 @@ pub struct Sshd {
 impl Sshd {
     /// Ed25519, ECDSA and RSA host keys; `MaxStartups` raised so 100
     /// concurrent scans (several handshakes each) are not dropped.
-    pub fn start() -> anyhow::Result<Sshd> {
+    pub(crate) fn start() -> anyhow::Result<Sshd> {
         let dir = temp_dir("keyhaven-bench-sshd")?;
         let port = free_port()?;
         let mut config = format!("Port {port}\nListenAddress 127.0.0.1\n");
@@ -94,7 +94,7 @@ impl Drop for Sshd {
 }
 
 /// Debian's PostgreSQL, run as the `postgres` user (initdb refuses root).
-pub struct Postgres {
+pub(crate) struct Postgres {
     pub port: u16,
     dir: PathBuf,
     bin: PathBuf,
@@ -108,7 +108,7 @@ fn as_postgres(program: &Path) -> Command {
 }
 
 impl Postgres {
-    pub fn start() -> anyhow::Result<Postgres> {
+    pub(crate) fn start() -> anyhow::Result<Postgres> {
         let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
             .context("PostgreSQL is installed (Debian's postgresql)")?
             .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
@@ -139,7 +139,7 @@ impl Postgres {
         Ok(Postgres { port, dir, bin })
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 }

@@ -22,7 +22,7 @@ use crate::{
 /// that accept them (compressing once here beats compressing per request).
 /// Builds the app; returns each wasm file's name and raw, gzip and brotli
 /// sizes.
-pub fn app(ws: &Workspace) -> anyhow::Result<Vec<(String, usize, usize, usize)>> {
+pub(crate) fn app(ws: &Workspace) -> anyhow::Result<Vec<(String, usize, usize, usize)>> {
     step("Fetching crates (Trunk builds offline)");
     cmd::run(command(&ws.root, "cargo", &ws.root).args(["fetch", "--quiet"]))?;
     step("Building the app's worker, styles and files: trunk build --release");
@@ -45,7 +45,7 @@ pub fn app(ws: &Workspace) -> anyhow::Result<Vec<(String, usize, usize, usize)>>
 
 /// `cargo build --release -p keyhaven-server` (carrying the app built just
 /// before, see server/build.rs); returns the binary's path.
-pub fn release_server(ws: &Workspace) -> anyhow::Result<PathBuf> {
+pub(crate) fn release_server(ws: &Workspace) -> anyhow::Result<PathBuf> {
     step("Building keyhaven-server (release)");
     cmd::run(command(&ws.root, "cargo", &ws.root).args([
         "build",
@@ -106,13 +106,13 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-pub fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
+pub(crate) fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(data)?;
     encoder.finish()
 }
 
-pub fn brotli(data: &[u8]) -> std::io::Result<Vec<u8>> {
+pub(crate) fn brotli(data: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
     let params = brotli::enc::BrotliEncoderParams {
         quality: 11,
@@ -123,6 +123,6 @@ pub fn brotli(data: &[u8]) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
-pub fn kib(bytes: usize) -> String {
+pub(crate) fn kib(bytes: usize) -> String {
     format!("{:.1} KiB", bytes as f64 / 1024.0)
 }

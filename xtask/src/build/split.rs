@@ -36,7 +36,7 @@ const NAME_SECTION_NOISE: &[&str] = &["unknown name subsection with id"];
 
 /// Builds the split app into `dist` (after Trunk, which built everything
 /// else) and points index.html at it.
-pub fn app(ws: &Workspace, dist: &Path) -> anyhow::Result<()> {
+pub(super) fn app(ws: &Workspace, dist: &Path) -> anyhow::Result<()> {
     step(
         "Building the app's wasm, split at its split! functions (cargo, wasm-split, wasm-bindgen, wasm-opt -Oz)",
     );

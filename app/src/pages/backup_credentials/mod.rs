@@ -314,6 +314,5 @@ fn KeypairsWidget(
 /// line can't be read).
 pub fn key_label(keypair: &Keypair) -> String {
     ssh::parse_public_key(&keypair.public_key)
-        .map(|k| ssh::describe(&k))
-        .unwrap_or_else(|_| keypair.key_type.clone())
+        .map_or_else(|_| keypair.key_type.clone(), |k| ssh::describe(&k))
 }

@@ -74,7 +74,8 @@ fn the_keyring_default_is_pinned() {
 /// Argon2id, 64 MiB, t=3, p=4 of "correct horse battery staple" with salt
 /// "somesaltsomesalt": this module and `rust-argon2` agree on it (the test
 /// above); the app's wasm tests hold the parallel fill to it.
-pub const DEFAULT_VECTOR: &str = "9ad07bbd9285b844035737997b9953b5fdc13c2d5ee412f550acbb216fd2a55d";
+pub(super) const DEFAULT_VECTOR: &str =
+    "9ad07bbd9285b844035737997b9953b5fdc13c2d5ee412f550acbb216fd2a55d";
 
 #[test]
 fn bad_parameters_are_refused() {

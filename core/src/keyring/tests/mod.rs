@@ -107,7 +107,7 @@ fn round_trip_keeps_every_value() {
     assert!(unlocked.get("api-key/none").unwrap().is_none());
     match unlocked.get("ssh-private/k1").unwrap() {
         Some(EntryValue::SshPrivateKey { openssh }) => {
-            assert!(openssh.expose_secret().starts_with("-----BEGIN OPENSSH"))
+            assert!(openssh.expose_secret().starts_with("-----BEGIN OPENSSH"));
         }
         other => panic!("{other:?}"),
     }

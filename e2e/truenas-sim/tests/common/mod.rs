@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::{connect_async, tungstenite::Message};
 
 /// The simulator, killed when dropped; `url` is its `/api/current`.
-pub struct Sim {
+pub(crate) struct Sim {
     child: Child,
     pub url: String,
 }
@@ -24,7 +24,7 @@ impl Drop for Sim {
     }
 }
 
-pub fn start(args: &[&str]) -> Sim {
+pub(crate) fn start(args: &[&str]) -> Sim {
     let mut child = Command::new(env!("CARGO_BIN_EXE_truenas-sim"))
         .args(args)
         .stdout(Stdio::piped())
@@ -40,16 +40,16 @@ pub fn start(args: &[&str]) -> Sim {
 
 impl Sim {
     /// The URL of another endpoint (`v25.10.2`, `current`).
-    pub fn endpoint(&self, name: &str) -> String {
+    pub(crate) fn endpoint(&self, name: &str) -> String {
         self.url.replace("/api/current", &format!("/api/{name}"))
     }
 }
 
-pub type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Calls `method`; the result, or the error object.
-pub async fn call(socket: &mut Socket, method: &str, params: Value) -> Result<Value, Value> {
+pub(crate) async fn call(socket: &mut Socket, method: &str, params: Value) -> Result<Value, Value> {
     let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
     socket
         .send(Message::text(request.to_string()))
@@ -64,7 +64,7 @@ pub async fn call(socket: &mut Socket, method: &str, params: Value) -> Result<Va
 }
 
 /// Logged in as root (password `rootpw`) at `url`.
-pub async fn logged_in_at(url: &str) -> Socket {
+pub(crate) async fn logged_in_at(url: &str) -> Socket {
     let (mut socket, _) = connect_async(url).await.unwrap();
     let login = call(
         &mut socket,
@@ -78,7 +78,7 @@ pub async fn logged_in_at(url: &str) -> Socket {
 }
 
 /// `data.extra` of a `-32602` error as `(attribute, message)` pairs.
-pub fn violations(error: &Value) -> Vec<(String, String)> {
+pub(crate) fn violations(error: &Value) -> Vec<(String, String)> {
     assert_eq!(error["code"], -32602, "{error}");
     error["data"]["extra"]
         .as_array()

@@ -275,7 +275,7 @@ fn download_files(keypair: &KeypairRow) -> Result<(), AppError> {
     let (private_name, _) = crate::keypairs::file_names(&record);
     match &keypair.private_key {
         HeldPrivateKey::Held(text) => {
-            crate::download::key_file(&private_name, text.expose_secret())
+            crate::download::key_file(&private_name, text.expose_secret());
         }
         HeldPrivateKey::Absent => {}
         HeldPrivateKey::Hidden => return Err(AppError::PrivateKeyNotShown),
