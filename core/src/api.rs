@@ -13,16 +13,20 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 /// `GET /api/v1/health`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
+    /// The server's state (`ok` when its database answers).
     pub status: String,
+    /// The server's version (its crate version).
     pub version: String,
 }
 
 /// Every error the API returns: `{"error": {"code": "...", "message": "..."}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
+    /// The error's code and message.
     pub error: ErrorDetail,
 }
 
+/// The inside of an [`ErrorBody`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDetail {
     /// Stable, machine-readable (`not_found`, `precondition_failed`, ...).
@@ -32,6 +36,7 @@ pub struct ErrorDetail {
 }
 
 impl ErrorBody {
+    /// An error body with `code` and `message`.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             error: ErrorDetail {
@@ -47,7 +52,9 @@ impl ErrorBody {
 #[derive(Clone, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
+    /// The account's name (trimmed and lower-cased by the server).
     pub username: String,
+    /// The account's password (sent over TLS, hashed by the server).
     pub password: String,
 }
 
@@ -63,15 +70,18 @@ impl std::fmt::Debug for Credentials {
 /// `GET /api/v1/session`, and the answer to creating an account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WhoAmI {
+    /// The signed-in account's name.
     pub username: String,
 }
 
 /// One blob as `GET /api/v1/blobs` lists it, and as a write answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlobInfo {
+    /// The blob's name (`keyring`, `metadata`).
     pub name: String,
     /// The blob's current entity tag (also sent as `ETag`, in quotes).
     pub tag: Tag,
+    /// Its size in bytes.
     pub size: u64,
     /// Milliseconds since the Unix epoch.
     pub updated: u64,
@@ -81,9 +91,12 @@ pub struct BlobInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScanRequest {
+    /// The SSH server's host name or address.
     pub host: String,
+    /// Its port (22 unless given).
     #[serde(default = "default_ssh_port")]
     pub port: u16,
+    /// How long to wait for it, in seconds (10 unless given).
     #[serde(default = "default_scan_timeout")]
     pub timeout_secs: u64,
 }
@@ -111,6 +124,7 @@ pub struct HostKey {
 /// size, Ed25519, as TrueNAS lists them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScanResult {
+    /// Every key, in the order above.
     pub keys: Vec<HostKey>,
 }
 

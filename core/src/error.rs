@@ -12,12 +12,15 @@ pub enum Error {
     #[error("The keyring can't be read: {0}.")]
     Damaged(String),
 
+    /// The passphrase does not open the keyring.
     #[error("Wrong passphrase. Check it (and Caps Lock) and try again.")]
     WrongPassphrase,
 
+    /// The recovery code does not open the keyring.
     #[error("That recovery code does not unlock this keyring.")]
     WrongRecoveryCode,
 
+    /// A recovery code was asked for, and the keyring has none.
     #[error("This keyring has no recovery code.")]
     NoRecoveryCode,
 
@@ -32,5 +35,11 @@ pub enum Error {
     #[error(
         "The server sent an older keyring (revision {found}) than this browser has already seen (revision {seen}). It may have been rolled back; nothing was overwritten."
     )]
-    RolledBack { seen: u64, found: u64 },
+    /// Older than the highest revision seen: `found` is below `seen`.
+    RolledBack {
+        /// The highest revision seen before.
+        seen: u64,
+        /// The revision the server sent.
+        found: u64,
+    },
 }

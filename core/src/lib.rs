@@ -6,6 +6,10 @@
 //! sources), which is what lets the same code run in a Web Worker, in the
 //! server and under `cargo test`/`cargo fuzz`.
 
+// Everything public here is the app's and the server's vocabulary: say
+// what it is.
+#![warn(missing_docs)]
+
 pub mod api;
 mod error;
 pub mod keyring;

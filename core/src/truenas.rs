@@ -16,11 +16,19 @@ pub enum RpcError {
     Invalid(Vec<FieldError>),
     /// `-32001`: the call failed; `reason` says why in words.
     Call {
+        /// TrueNAS's error name (`EINVAL`, `ENOENT`, …), when it sends one.
         errname: Option<String>,
+        /// What went wrong, in TrueNAS's words.
         reason: String,
     },
     /// Anything else (method missing, bad request, not authenticated…).
-    Other { code: i64, message: String },
+    /// Any other error: its code and message.
+    Other {
+        /// The JSON-RPC error code.
+        code: i64,
+        /// Its message.
+        message: String,
+    },
 }
 
 /// One entry of `-32602`'s `data.extra`: `[attribute, message, errno]`.
@@ -28,6 +36,7 @@ pub enum RpcError {
 pub struct FieldError {
     /// Dotted, prefixed by the call's schema (`keychain_credential_create.name`).
     pub attribute: String,
+    /// What TrueNAS says about the field.
     pub message: String,
 }
 
@@ -174,13 +183,16 @@ pub fn reply(text: &str) -> Option<(u64, Result<Value, RpcError>)> {
 /// What a login attempt came to (`auth.login_ex`'s `response_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Login {
+    /// Logged in.
     Success,
+    /// The system wants a one-time password next.
     OtpRequired,
     /// `AUTH_ERR`, `EXPIRED`, `DENIED`, `REDIRECT` or anything unknown: no
     /// session either way.
     Rejected,
 }
 
+/// What `auth.login_ex` (or its continuation) answered.
 pub fn login_outcome(result: &Value) -> Login {
     match result["response_type"].as_str() {
         Some("SUCCESS") => Login::Success,

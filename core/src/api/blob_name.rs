@@ -13,6 +13,7 @@ pub enum BlobName {
 }
 
 impl BlobName {
+    /// Every blob the app keeps.
     pub const ALL: [Self; 2] = [Self::Keyring, Self::Metadata];
 
     /// The name in `/api/v1/blobs/{name}`.

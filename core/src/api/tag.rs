@@ -41,6 +41,7 @@ impl Tag {
         format!("\"{}\"", self.0)
     }
 
+    /// The bare tag.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -13,9 +13,19 @@ const MAX_ID: usize = 128;
 /// The secret value stored under an entry id.
 pub enum EntryValue {
     /// An API key for a TrueNAS system, and the user it belongs to.
-    ApiKey { username: String, key: SecretString },
+    /// A TrueNAS API key and the user it belongs to.
+    ApiKey {
+        /// The TrueNAS user the key belongs to.
+        username: String,
+        /// The key itself.
+        key: SecretString,
+    },
     /// An SSH private key in OpenSSH format.
-    SshPrivateKey { openssh: SecretString },
+    /// An SSH private key in OpenSSH form.
+    SshPrivateKey {
+        /// The key in OpenSSH's PEM form.
+        openssh: SecretString,
+    },
 }
 
 impl std::fmt::Debug for EntryValue {

@@ -26,9 +26,12 @@ impl KdfParams {
     /// Caps for parameters read from an untrusted blob, so a hostile one
     /// can't make the browser allocate gigabytes or spin for minutes.
     pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
+    /// The most passes a keyring may ask for.
     pub const MAX_PASSES: u32 = 10;
+    /// The most lanes a keyring may ask for.
     pub const MAX_LANES: u32 = 16;
 
+    /// Refuses parameters outside what Keyhaven writes and reads.
     pub fn validate(&self) -> Result<(), Error> {
         let ok = (1..=Self::MAX_LANES).contains(&self.lanes)
             && (1..=Self::MAX_PASSES).contains(&self.passes)
@@ -54,6 +57,7 @@ impl Kek {
         Self(Zeroizing::new(bytes))
     }
 
+    /// The key's bytes (to use it; never to store or send it).
     pub fn expose(&self) -> &[u8; 32] {
         &self.0
     }

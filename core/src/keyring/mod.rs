@@ -84,6 +84,7 @@ use format::write_kdf;
 use wire::Writer;
 
 const MAGIC: &[u8; 4] = b"KHKR";
+/// The stored format this code writes and reads.
 pub const FORMAT_VERSION: u8 = 1;
 const KDF_ARGON2ID: u8 = 1;
 const FLAG_DELETED: u8 = 1;
@@ -101,7 +102,9 @@ const AD_MANIFEST: &[u8] = b"keyhaven keyring v1 manifest";
 /// What a key slot is unlocked with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SlotKind {
+    /// Opened with the passphrase.
     Passphrase = 1,
+    /// Opened with the recovery code.
     RecoveryCode = 2,
 }
 
@@ -202,6 +205,7 @@ impl Keyring {
         self.id
     }
 
+    /// The keyring's name, as the user gave it.
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -220,10 +224,12 @@ impl Keyring {
             .map(|(id, _)| id.as_str())
     }
 
+    /// Whether an entry (not a tombstone) has this id.
     pub fn contains(&self, id: &str) -> bool {
         self.entries.get(id).is_some_and(|e| !e.deleted)
     }
 
+    /// Whether a recovery code can open it.
     pub fn has_recovery_code(&self) -> bool {
         self.slot(SlotKind::RecoveryCode).is_some()
     }

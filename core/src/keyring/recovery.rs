@@ -16,6 +16,7 @@ pub(crate) const CODE_BYTES: usize = 20;
 pub struct RecoveryCode(SecretString);
 
 impl RecoveryCode {
+    /// A new random recovery code.
     pub fn generate(rng: &mut impl CryptoRngCore) -> Self {
         let mut raw = Zeroizing::new([0u8; CODE_BYTES]);
         rng.fill_bytes(&mut *raw);

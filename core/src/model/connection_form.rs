@@ -8,18 +8,27 @@ use crate::{Error, ssh};
 /// What the form holds when Save is pressed.
 #[derive(Debug, Clone, Default)]
 pub struct ConnectionForm {
+    /// Name.
     pub name: String,
     /// Semi-automatic (TrueNAS only), as opposed to Manual.
     pub semi_automatic: bool,
+    /// TrueNAS URL (semi-automatic).
     pub url: String,
+    /// Admin Username (semi-automatic).
     pub admin_username: String,
+    /// Whether Admin Password was filled in (semi-automatic).
     pub admin_password_given: bool,
+    /// Username.
     pub username: String,
     /// A saved keypair's id; `None` is Generate New.
     pub keypair: Option<String>,
+    /// Host (manual).
     pub host: String,
+    /// Port (manual), as typed.
     pub port: String,
+    /// Remote Host Key (manual), as pasted.
     pub host_keys: String,
+    /// Connect Timeout (seconds), as typed.
     pub timeout: String,
 }
 
@@ -27,7 +36,9 @@ pub struct ConnectionForm {
 /// (Generate New stores the private key in it).
 #[derive(Debug, Clone, Copy)]
 pub struct KeyringState {
+    /// The account has a keyring.
     pub exists: bool,
+    /// The keyring is unlocked.
     pub unlocked: bool,
 }
 
@@ -36,6 +47,7 @@ pub struct KeyringState {
 /// New), and the TrueNAS URL to pair with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedConnection {
+    /// The connection to store.
     pub connection: Connection,
     /// The normalized TrueNAS URL (Semi-automatic only).
     pub url: Option<String>,

@@ -11,11 +11,15 @@ use serde::Serialize;
 
 use super::{Connection, Item, Keypair, Metadata, System};
 
+/// Which list of the metadata an item is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
     // The numbers are bound into seals (`seal.rs`): never change them.
+    /// A TrueNAS system.
     System = 1,
+    /// An SSH keypair's public half.
     Keypair = 2,
+    /// An SSH connection.
     Connection = 3,
 }
 
@@ -23,6 +27,7 @@ pub enum Kind {
 /// different version: the user is told these edits were replaced.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct MergeReport {
+    /// This device's edits that lost to later ones.
     pub replaced: Vec<Replaced>,
     /// Items the other copy had that this one did not know at all.
     pub added: Vec<(Kind, String)>,
@@ -31,7 +36,9 @@ pub struct MergeReport {
 /// One item whose version here lost to the other copy's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replaced {
+    /// Which list the item is in.
     pub kind: Kind,
+    /// Its id.
     pub id: String,
     /// The item's name as this copy had it (or the winner's, for an item
     /// this copy had deleted).

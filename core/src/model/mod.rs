@@ -32,6 +32,7 @@ use crate::Error;
 /// A registered TrueNAS system.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct System {
+    /// The name the user gave it.
     pub name: String,
     /// Normalized base URL, e.g. `https://nas1.lan`.
     pub url: String,
@@ -46,6 +47,7 @@ pub struct System {
 /// An SSH keypair's public half; the private half is in the keyring.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Keypair {
+    /// Name, as in TrueNAS's SSH Keypairs form.
     pub name: String,
     /// `ssh-ed25519`, `ssh-rsa`, `ecdsa-sha2-nistp256`, ...
     pub key_type: String,
@@ -58,13 +60,19 @@ pub struct Keypair {
 /// An SSH connection, as TrueNAS's SSH Connections form defines it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Connection {
+    /// Name, as in TrueNAS's SSH Connections form.
     pub name: String,
+    /// The remote's host name or address.
     pub host: String,
+    /// Its SSH port.
     pub port: u16,
+    /// The user to log in as there.
     pub username: String,
+    /// The id of the keypair it uses.
     pub keypair_id: String,
     /// One OpenSSH public key per line, as TrueNAS stores them.
     pub remote_host_keys: String,
+    /// Connect Timeout, in seconds.
     pub connect_timeout: u32,
 }
 
@@ -75,6 +83,7 @@ pub struct Item<T> {
     pub updated: u64,
     /// The device that wrote it (breaks ties, and names whose edit won).
     pub by: String,
+    /// The value; `None` is a tombstone (deleted).
     #[serde(default = "none", skip_serializing_if = "Option::is_none")]
     pub value: Option<T>,
     /// The item's [`Sealed`] fields encrypted under the keyring's data key
@@ -90,12 +99,16 @@ fn none<T>() -> Option<T> {
     None
 }
 
+/// The metadata document: systems, keypairs' public halves and connections, each item with when and where it was last written.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
+    /// TrueNAS systems by id.
     #[serde(default)]
     pub systems: BTreeMap<String, Item<System>>,
+    /// SSH keypairs' public halves by id.
     #[serde(default)]
     pub keypairs: BTreeMap<String, Item<Keypair>>,
+    /// SSH connections by id.
     #[serde(default)]
     pub connections: BTreeMap<String, Item<Connection>>,
 }
@@ -104,6 +117,7 @@ pub struct Metadata {
 const MAX_DOCUMENT: usize = 4 * 1024 * 1024;
 
 impl Metadata {
+    /// Reads a stored document.
     pub fn from_json(bytes: &[u8]) -> Result<Self, Error> {
         if bytes.len() > MAX_DOCUMENT {
             return Err(Error::Invalid(
@@ -114,54 +128,67 @@ impl Metadata {
             .map_err(|_| Error::Invalid("The stored metadata can't be read.".into()))
     }
 
+    /// The document as stored.
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("metadata always serializes")
     }
 
+    /// The systems (not tombstones), by id.
     pub fn systems(&self) -> impl Iterator<Item = (&str, &System)> {
         live(&self.systems)
     }
 
+    /// The keypairs (not tombstones), by id.
     pub fn keypairs(&self) -> impl Iterator<Item = (&str, &Keypair)> {
         live(&self.keypairs)
     }
 
+    /// The connections (not tombstones), by id.
     pub fn connections(&self) -> impl Iterator<Item = (&str, &Connection)> {
         live(&self.connections)
     }
 
+    /// A system, unless gone.
     pub fn system(&self, id: &str) -> Option<&System> {
         self.systems.get(id).and_then(|i| i.value.as_ref())
     }
 
+    /// A keypair, unless gone.
     pub fn keypair(&self, id: &str) -> Option<&Keypair> {
         self.keypairs.get(id).and_then(|i| i.value.as_ref())
     }
 
+    /// A connection, unless gone.
     pub fn connection(&self, id: &str) -> Option<&Connection> {
         self.connections.get(id).and_then(|i| i.value.as_ref())
     }
 
+    /// Writes a system, stamped with `now` and the device `by`.
     pub fn put_system(&mut self, id: &str, value: System, now: u64, by: &str) {
         put(&mut self.systems, id, Some(value), now, by);
     }
 
+    /// Writes a keypair, stamped with `now` and the device `by`.
     pub fn put_keypair(&mut self, id: &str, value: Keypair, now: u64, by: &str) {
         put(&mut self.keypairs, id, Some(value), now, by);
     }
 
+    /// Writes a connection, stamped with `now` and the device `by`.
     pub fn put_connection(&mut self, id: &str, value: Connection, now: u64, by: &str) {
         put(&mut self.connections, id, Some(value), now, by);
     }
 
+    /// Deletes a system (a tombstone); whether there was one.
     pub fn remove_system(&mut self, id: &str, now: u64, by: &str) -> bool {
         remove(&mut self.systems, id, now, by)
     }
 
+    /// Deletes a keypair (a tombstone); whether there was one.
     pub fn remove_keypair(&mut self, id: &str, now: u64, by: &str) -> bool {
         remove(&mut self.keypairs, id, now, by)
     }
 
+    /// Deletes a connection (a tombstone); whether there was one.
     pub fn remove_connection(&mut self, id: &str, now: u64, by: &str) -> bool {
         remove(&mut self.connections, id, now, by)
     }

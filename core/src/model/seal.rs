@@ -74,10 +74,13 @@ impl Pinned {
 
 /// Items with fields worth sealing.
 pub trait Sealed: Clone {
+    /// Which list items of this type are in.
     const KIND: Kind;
+    /// The fields that steer secrets, as sealed.
     fn pinned(&self) -> Pinned;
     /// Puts the trusted values back.
     fn restore(&mut self, trusted: &Pinned) -> Result<(), Error>;
+    /// The item's name, for messages.
     fn label(&self) -> &str;
 }
 

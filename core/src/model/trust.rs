@@ -27,7 +27,13 @@ pub enum Trust {
     /// device), or added by someone without the keyring.
     Unsealed,
     /// Its fields differ from what was sealed.
-    Changed { trusted: Pinned, now: Pinned },
+    /// A sealed field differs: what was sealed, and what is there now.
+    Changed {
+        /// The values sealed.
+        trusted: Pinned,
+        /// The values there now.
+        now: Pinned,
+    },
     /// A seal that this keyring's key does not open: made under another
     /// key (the passphrase was changed elsewhere) or forged.
     Foreign,
@@ -36,9 +42,13 @@ pub enum Trust {
 /// An item that is not [`Trust::Verified`], for the user to decide on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// Which list the item is in.
     pub kind: Kind,
+    /// Its id.
     pub id: String,
+    /// Its name, for the notice.
     pub name: String,
+    /// What is wrong with it.
     pub trust: Trust,
     /// The item's sealed fields as they are now.
     pub now: Pinned,

@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv6Addr};
 
 use crate::Error;
 
+/// TrueNAS's longest Connect Timeout, in seconds.
 pub const MAX_CONNECT_TIMEOUT: u32 = 300;
 
 /// A host name (RFC 1123 labels) or an IP address.

@@ -98,7 +98,9 @@ pub const TRUENAS_HOST_KEY_LIMIT: usize = 1024;
 /// did not.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FittedHostKeys {
+    /// The keys that fit, in order.
     pub kept: Vec<PublicKey>,
+    /// The keys that didn't fit.
     pub left_out: Vec<PublicKey>,
 }
 

@@ -14,6 +14,7 @@ use crate::Error;
 
 /// An imported private key, or one that needs its passphrase first.
 pub enum Imported {
+    /// A key without a passphrase.
     Plain(PrivateKey),
     /// An encrypted OpenSSH key: call [`Imported::decrypt`].
     Encrypted(PrivateKey),

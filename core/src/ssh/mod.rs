@@ -27,14 +27,19 @@ use crate::Error;
 /// The key types Keyhaven makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {
+    /// Ed25519.
     Ed25519,
+    /// ECDSA on NIST P-256.
     EcdsaP256,
+    /// ECDSA on NIST P-384.
     EcdsaP384,
+    /// ECDSA on NIST P-521.
     EcdsaP521,
     /// RSA with this many bits (2048, 3072 or 4096).
     Rsa(usize),
 }
 
+/// The RSA sizes TrueNAS's form offers, in bits.
 pub const RSA_SIZES: [usize; 3] = [2048, 3072, 4096];
 
 /// A new private key with `comment`. RSA is slow here (seconds in wasm):

@@ -4,7 +4,9 @@
 /// The blobs this browser keeps, and the tags it holds of them.
 #[derive(Debug, Clone, Copy)]
 pub struct Held<'a> {
+    /// The metadata's tag this browser holds.
     pub metadata: Option<&'a str>,
+    /// The keyring's tag this browser holds.
     pub keyring: Option<&'a str>,
 }
 

@@ -41,16 +41,20 @@ pub struct Local<'a> {
 /// The server's keyring as the app read it, with its tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerCopy {
+    /// The keyring it sent.
     pub keyring: Keyring,
+    /// Its tag.
     pub tag: Tag,
 }
 
 /// What the server has.
 #[derive(Debug, Clone)]
 pub enum Server {
+    /// It has no keyring.
     Missing,
     /// Bytes that aren't a keyring, under this tag.
     Unreadable(Tag),
+    /// A keyring that parses.
     Present(ServerCopy),
 }
 
@@ -78,6 +82,7 @@ pub enum Step {
 /// adopt knowingly, or to write over with Restore).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyringConflict {
+    /// Why it was not taken.
     pub conflict: Conflict,
     /// The server's copy, when it has a readable one.
     pub server: Option<Keyring>,
@@ -108,7 +113,13 @@ pub enum Conflict {
     /// The server's keyring can't be read at all.
     Unreadable,
     /// Older than a revision this browser has proven before.
-    Older { seen: u64, found: u64 },
+    /// Older than a revision this browser proved before.
+    Older {
+        /// The highest revision this browser proved.
+        seen: u64,
+        /// The revision the server sent.
+        found: u64,
+    },
     /// Another keyring (reset and re-created, or the passphrase changed
     /// on another device), or one this browser's key doesn't verify.
     Replaced,

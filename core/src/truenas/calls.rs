@@ -10,26 +10,44 @@ use serde_json::{Value, json};
 /// The methods of the real API that Keyhaven calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
+    /// `auth.login_ex`
     LoginEx,
+    /// `auth.login_ex_continue`
     LoginExContinue,
+    /// `system.info`
     SystemInfo,
+    /// `api_key.create`
     ApiKeyCreate,
+    /// `api_key.delete`
     ApiKeyDelete,
+    /// `api_key.my_keys`
     ApiKeyMyKeys,
+    /// `keychaincredential.query`
     KeychainQuery,
+    /// `keychaincredential.create`
     KeychainCreate,
+    /// `keychaincredential.update`
     KeychainUpdate,
+    /// `keychaincredential.delete`
     KeychainDelete,
+    /// `keychaincredential.used_by`
     KeychainUsedBy,
+    /// `keychaincredential.remote_ssh_host_key_scan`
     HostKeyScan,
+    /// `keychaincredential.remote_ssh_semiautomatic_setup`
     SemiautomaticSetup,
+    /// `user.query`
     UserQuery,
+    /// `user.update`
     UserUpdate,
+    /// `ssh.config`
     SshConfig,
+    /// `replication.list_datasets`
     ListDatasets,
 }
 
 impl Method {
+    /// Every method Keyhaven calls.
     pub const ALL: [Method; 17] = [
         Self::LoginEx,
         Self::LoginExContinue,
@@ -93,6 +111,7 @@ impl Call {
         Self { method, params }
     }
 
+    /// The method this call calls.
     pub fn method(&self) -> Method {
         self.method
     }
@@ -135,6 +154,7 @@ pub fn login_otp(otp: &str) -> Call {
     )
 }
 
+/// `system.info`: the release, to pick the endpoint.
 pub fn system_info() -> Call {
     Call::new(Method::SystemInfo, json!([]))
 }
@@ -148,6 +168,7 @@ pub fn api_key_create(name: &str, username: &str) -> Call {
     )
 }
 
+/// `api_key.delete` of the key with this id.
 pub fn api_key_delete(id: i64) -> Call {
     Call::new(Method::ApiKeyDelete, json!([id]))
 }
@@ -176,6 +197,7 @@ pub fn keychain_delete(id: u64, cascade: bool) -> Call {
     Call::new(Method::KeychainDelete, json!([id, {"cascade": cascade}]))
 }
 
+/// `keychaincredential.used_by`: what uses a credential there.
 pub fn keychain_used_by(id: u64) -> Call {
     Call::new(Method::KeychainUsedBy, json!([id]))
 }
@@ -190,17 +212,23 @@ pub fn host_key_scan(host: &str, port: u16, connect_timeout: u32) -> Call {
 
 /// The Semi-automatic fields, for a setup the system runs itself.
 pub struct SemiAutomaticSetup<'a> {
+    /// Name of the connection to create.
     pub name: &'a str,
     /// The remote's URL, normalized.
     pub url: &'a str,
+    /// The remote's admin user.
     pub admin_username: &'a str,
+    /// That user's password (one login, then dropped).
     pub admin_password: &'a SecretString,
     /// Empty is not sent.
     pub otp: &'a str,
+    /// The user to log in as for replication.
     pub username: &'a str,
     /// The keypair's id on the system.
     pub keypair: u64,
+    /// Connect Timeout, in seconds.
     pub connect_timeout: u32,
+    /// Whether the user gets passwordless sudo for zfs.
     pub sudo: bool,
 }
 

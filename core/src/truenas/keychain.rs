@@ -14,9 +14,13 @@ use crate::{
 
 /// An SSH keypair in a system's keychain (`SSH_KEY_PAIR`).
 pub struct SystemKeypair {
+    /// Its id on the system.
     pub id: u64,
+    /// Its name there.
     pub name: String,
+    /// Its private half, as this API key sees it.
     pub private_key: HeldPrivateKey,
+    /// Its public key line.
     pub public_key: String,
 }
 
@@ -33,6 +37,7 @@ pub enum HeldPrivateKey {
 }
 
 impl HeldPrivateKey {
+    /// The private key, when the system showed it.
     pub fn held(&self) -> Option<&SecretString> {
         match self {
             Self::Held(key) => Some(key),
@@ -44,22 +49,30 @@ impl HeldPrivateKey {
 /// An SSH connection in a system's keychain (`SSH_CREDENTIALS`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SystemConnection {
+    /// Its id on the system.
     pub id: u64,
+    /// Its name there.
     pub name: String,
+    /// The remote's host.
     pub host: String,
+    /// The remote's SSH port.
     pub port: u16,
+    /// The user it logs in as.
     pub username: String,
     /// The id of its keypair on that system.
     pub keypair: u64,
     /// One `type key` per line.
     pub remote_host_key: String,
+    /// Connect Timeout, in seconds.
     pub connect_timeout: u32,
 }
 
 /// A system's keychain as `keychaincredential.query` returned it.
 #[derive(Default)]
 pub struct Keychain {
+    /// Its SSH keypairs.
     pub keypairs: Vec<SystemKeypair>,
+    /// Its SSH connections.
     pub connections: Vec<SystemConnection>,
 }
 
@@ -119,10 +132,12 @@ impl Keychain {
         keychain
     }
 
+    /// The keypair with this id.
     pub fn keypair(&self, id: u64) -> Option<&SystemKeypair> {
         self.keypairs.iter().find(|k| k.id == id)
     }
 
+    /// The connection with this id.
     pub fn connection(&self, id: u64) -> Option<&SystemConnection> {
         self.connections.iter().find(|c| c.id == id)
     }
@@ -249,6 +264,7 @@ fn connection_attributes(connection: &Connection, keypair: u64) -> Value {
     })
 }
 
+/// `keychaincredential.create` of an SSH connection using the system's keypair `keypair`.
 pub fn create_connection(connection: &Connection, keypair: u64) -> Call {
     calls::keychain_create(json!({"name": connection.name, "type": "SSH_CREDENTIALS",
             "attributes": connection_attributes(connection, keypair)}))
@@ -289,43 +305,59 @@ pub fn field_label(field: &str) -> &str {
 pub enum KeypairStep {
     /// The system already holds this key (by public key): use its id.
     Present {
+        /// Its id there.
         id: u64,
+        /// Its name there.
         name: String,
     },
+    /// Create it under this name.
     Create {
+        /// The name.
         name: String,
     },
     /// Another credential has the name: reported, nothing overwritten.
     NameTaken {
+        /// The name taken.
         name: String,
     },
 }
 
+/// What installing would do with the connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectionStep {
     /// A connection of that name already matches this one.
     Present {
+        /// Its name.
         name: String,
     },
+    /// Create it under this name.
     Create {
+        /// The name.
         name: String,
     },
     /// The same connection (name and key) with other values there: brought
     /// in line with Keyhaven's (the fields named).
     Update {
+        /// Its id there.
         id: u64,
+        /// Its name.
         name: String,
+        /// The fields that differ.
         fields: Vec<&'static str>,
     },
     /// Another credential has the name: reported, nothing overwritten.
     NameTaken {
+        /// The name taken.
         name: String,
     },
 }
 
+/// What installing on one system would do: the keypair, the connection, and what is left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstallPlan {
+    /// What happens to the keypair.
     pub keypair: KeypairStep,
+    /// What happens to the connection, when there is one.
     pub connection: Option<ConnectionStep>,
     /// Host keys the connection can't take to the system (TrueNAS's
     /// 1024-character field), described for the user.

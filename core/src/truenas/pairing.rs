@@ -19,12 +19,14 @@ use crate::ssh;
 /// has words (so `refusal_hint` gives the same advice).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PairingRefused {
+    /// No user of this name on the remote.
     #[error("User {0} does not exist")]
     NoSuchUser(String),
     /// TrueNAS gives users without a home `/var/empty` (or `/nonexistent`):
     /// there is nowhere to keep authorized keys.
     #[error("Home directory {0} does not exist")]
     NoHome(String),
+    /// `ssh.config` has no port.
     #[error("the remote's SSH service reports no port")]
     NoPort,
     /// `ssh.config` has no host keys: the SSH service never ran there.
@@ -43,7 +45,9 @@ pub enum PairingRefused {
 /// The remote user as `user.query` returned it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteUser {
+    /// The user's id (for `user.update`).
     pub id: u64,
+    /// The user's name.
     pub username: String,
     home: String,
     shell: String,
@@ -120,6 +124,7 @@ impl RemoteUser {
 /// The remote's SSH service as its `ssh.config` reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteSsh {
+    /// The SSH service's port.
     pub port: u16,
     /// Its public host keys (TrueNAS keeps each base64-encoded), in the
     /// order `ssh_pair` reported them: RSA, ECDSA, Ed25519.
@@ -127,6 +132,7 @@ pub struct RemoteSsh {
 }
 
 impl RemoteSsh {
+    /// Reads `ssh.config`'s answer: the port and the host keys it reports.
     pub fn from_config(config: &Value) -> Result<Self, PairingRefused> {
         let port = config["tcpport"]
             .as_u64()

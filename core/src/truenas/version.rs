@@ -12,12 +12,16 @@ pub const KNOWN: [(u32, u32, u32); 3] = [(25, 4, 2), (25, 10, 2), (26, 0, 0)];
 /// (`25.10.2`, `TrueNAS-25.04.2`, `TrueNAS-SCALE-24.10.2.1`, `26.0.0-BETA.3`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Release {
+    /// The year part (25 for 25.10.2).
     pub major: u32,
+    /// The month part (10 for 25.10.2).
     pub minor: u32,
+    /// The patch (2 for 25.10.2).
     pub patch: u32,
 }
 
 impl Release {
+    /// Reads a release as `system.info` gives it (`25.10.2`, `26.0.0-BETA.3`).
     pub fn parse(text: &str) -> Option<Self> {
         let start = text.find(|c: char| c.is_ascii_digit())?;
         let numbers = text[start..]
@@ -46,6 +50,7 @@ impl std::fmt::Display for Release {
 /// The endpoint a connection opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
+    /// `/api/current`: whatever the system runs.
     Current,
     /// A known API version, pinned.
     Versioned(Release),

@@ -20,7 +20,9 @@ const TYPE_ARGON2ID: u32 = 2;
 
 /// What is hashed, besides the cost parameters.
 pub struct Inputs<'a> {
+    /// Argon2's password P (the passphrase or recovery code's secret).
     pub password: &'a [u8],
+    /// Argon2's salt S.
     pub salt: &'a [u8],
     /// Argon2's optional secret key K (the keyring uses none).
     pub secret: &'a [u8],
@@ -53,6 +55,7 @@ pub struct Argon2id {
 }
 
 impl Argon2id {
+    /// Checks the parameters and computes H0 from them and `inputs`.
     pub fn new(inputs: &Inputs<'_>, params: KdfParams) -> Result<Self, Error> {
         params.validate()?;
         let geometry = Geometry::new(params.memory_kib, params.passes, params.lanes)
@@ -91,6 +94,7 @@ impl Argon2id {
         })
     }
 
+    /// The memory's shape: lanes, lane length, segments.
     pub fn geometry(&self) -> Geometry {
         self.geometry
     }
