@@ -49,8 +49,8 @@ use state::AppState;
 pub fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
-    // Parts on their own, for views that read only one concern.
-    provide_context(state.vault);
+    // Parts on their own, for views that only read one concern (the sync
+    // status); a view that runs commands takes the whole state.
     provide_context(state.status);
     provide_context(state.prompts);
     autolock::start(state);

@@ -41,9 +41,10 @@ impl Session {
     }
 }
 
-/// Everything a screen can read, grouped by concern. All parts are `Copy`
-/// handles to signals, so a page takes the part it uses (they are provided
-/// as contexts of their own, see `App`).
+/// Everything a screen can read, grouped by concern, and the commands it
+/// runs. All parts are `Copy` handles to signals; a view that only reads
+/// one concern takes that part as a context of its own (`Status`,
+/// `Prompts`, see `App`), a view that runs commands takes the whole state.
 #[derive(Clone, Copy)]
 pub struct AppState {
     pub session: RwSignal<Session>,
