@@ -1,7 +1,7 @@
 //! The app's one error type. Each variant's `Display` is what the user is
 //! told; code decides by variant, never by a message's text.
 
-use keyhaven_core::Error as CoreError;
+use keyhaven_core::{Error as CoreError, model::Field};
 
 use crate::net::{api::ApiError, truenas::TrueNasError};
 
@@ -167,11 +167,12 @@ pub enum AppError {
         reason: Box<crate::not_connected::NotConnected>,
     },
 
-    /// A system refused a keychain call's fields: (form label, message).
-    #[error("{system}: {}", fields.iter().map(|(label, message)| format!("{label}: {message}")).collect::<Vec<_>>().join("; "))]
+    /// A system refused a keychain call's fields (`-32602`), each said in
+    /// the system's words.
+    #[error("{system}: {}", fields.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     InvalidOnSystem {
         system: String,
-        fields: Vec<(String, String)>,
+        fields: Vec<RefusedField>,
     },
 
     /// Installing would create a credential whose name is taken there.
@@ -198,11 +199,37 @@ pub enum AppError {
     NoKey,
 }
 
+/// One field a system refused: the form's field when a form has it
+/// (else TrueNAS's attribute), and the system's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedField {
+    pub field: Result<Field, String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for RefusedField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.field {
+            Ok(field) => write!(f, "{field}: {}", self.message),
+            Err(attribute) => write!(f, "{attribute}: {}", self.message),
+        }
+    }
+}
+
 impl AppError {
-    /// What a system said about each of a form's fields, by label.
-    pub fn field_errors(&self) -> Vec<(String, String)> {
+    /// What was refused in each of a form's fields, by field: a system's
+    /// `-32602` and this browser's own checks alike.
+    pub fn field_errors(&self) -> Vec<(Field, String)> {
         match self {
-            Self::InvalidOnSystem { fields, .. } => fields.clone(),
+            Self::InvalidOnSystem { fields, .. } => fields
+                .iter()
+                .filter_map(|f| f.field.clone().ok().map(|field| (field, f.message.clone())))
+                .collect(),
+            Self::Core(error) => error
+                .about()
+                .map(|field| (field, error.to_string()))
+                .into_iter()
+                .collect(),
             _ => Vec::new(),
         }
     }

@@ -8,6 +8,16 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
 
+    /// A form field's value was refused: which field, and why (the form
+    /// shows it under that field).
+    #[error("{}", crate::model::field::message(*field, reason))]
+    Field {
+        /// The field.
+        field: crate::model::Field,
+        /// Why.
+        reason: crate::model::Reason,
+    },
+
     /// Stored bytes that can't be read (cut short, corrupted, not ours).
     #[error("The keyring can't be read: {0}.")]
     Damaged(String),
@@ -42,4 +52,19 @@ pub enum Error {
         /// The revision the server sent.
         found: u64,
     },
+}
+
+impl Error {
+    /// A refusal of `field` for `reason`.
+    pub fn field(field: crate::model::Field, reason: crate::model::Reason) -> Self {
+        Self::Field { field, reason }
+    }
+
+    /// The form field this error is about, if it is about one.
+    pub fn about(&self) -> Option<crate::model::Field> {
+        match self {
+            Self::Field { field, .. } => Some(*field),
+            _ => None,
+        }
+    }
 }

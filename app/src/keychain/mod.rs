@@ -10,12 +10,12 @@ pub use import::{import_connection, import_keypair};
 pub use install::{install, plan};
 
 use keyhaven_core::{
-    model::{Connection, host_from_input},
+    model::{Connection, Field, host_from_input},
     ssh::{self, FittedHostKeys},
     truenas::{
         RpcError,
         calls::{self, Call, SemiAutomaticSetup},
-        keychain::{self as system_calls, Keychain, SystemKeypair, field_label},
+        keychain::{self as system_calls, Keychain, SystemKeypair},
     },
 };
 use leptos::prelude::WithUntracked;
@@ -24,7 +24,7 @@ use serde_json::Value;
 
 use crate::{
     connections::{RemoteFailure, authorize_on_remote, remote_refusal},
-    error::AppError,
+    error::{AppError, RefusedField},
     net::truenas::{TrueNasError, TrueNasSession},
     state::AppState,
     systems,
@@ -57,7 +57,7 @@ impl OnSystem {
         Ok(Self { session, name })
     }
 
-    /// One call; a validation error names the form's fields (`Name: …`).
+    /// One call; a validation error names the form's fields.
     async fn call(&self, call: Call) -> Result<Value, AppError> {
         self.session
             .call(call, CALL_TIMEOUT_MS)
@@ -71,7 +71,10 @@ impl OnSystem {
                 system: self.name.clone(),
                 fields: fields
                     .iter()
-                    .map(|f| (field_label(f.field()).to_owned(), f.message.clone()))
+                    .map(|f| RefusedField {
+                        field: Field::from_truenas(f.field()).ok_or_else(|| f.field().to_owned()),
+                        message: f.message.clone(),
+                    })
                     .collect(),
             },
             error => AppError::AtSystem {

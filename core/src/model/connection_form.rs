@@ -2,7 +2,7 @@
 //! decided without a browser: what a Save with these values would store,
 //! or the first thing wrong, in words for the user.
 
-use super::{Connection, Metadata, validate};
+use super::{Connection, Field, Metadata, Reason, validate};
 use crate::{Error, ssh};
 
 /// What the form holds when Save is pressed.
@@ -67,38 +67,32 @@ impl Metadata {
         keyring: KeyringState,
         page_scheme: &str,
     ) -> Result<CheckedConnection, Error> {
-        let invalid = |message: String| Error::Invalid(message);
         let name = form.name.trim().to_owned();
-        self.check_credential_name(&name, editing)
-            .map_err(|e| invalid(format!("Name: {e}")))?;
+        self.check_credential_name(&name, editing)?;
         let generate = form.keypair.is_none();
         match &form.keypair {
-            None => self
-                .check_credential_name(&format!("{name} Key"), None)
-                .map_err(|_| {
-                    invalid(format!(
-                        "Generate New makes the keypair \"{name} Key\", a name already in use. Rename it, or choose it as Private Key."
-                    ))
-                })?,
+            None => {
+                let generated = format!("{name} Key");
+                if self.check_credential_name(&generated, None).is_err() {
+                    let reason = Reason::GeneratedNameTaken { name: generated };
+                    return Err(Error::field(Field::PrivateKey, reason));
+                }
+            }
             Some(id) if self.keypair(id).is_none() => {
-                return Err(invalid(
-                    "Private Key: choose a saved keypair or Generate New.".into(),
-                ));
+                return Err(Error::field(Field::PrivateKey, Reason::ChooseKeypair));
             }
             Some(_) => {}
         }
         let username = form.username.trim().to_owned();
         if username.is_empty() {
-            return Err(invalid("Username is required".into()));
+            return Err(Error::field(Field::Username, Reason::Required));
         }
         let connect_timeout = validate::check_connect_timeout(&form.timeout)?;
         if generate && !keyring.exists {
-            return Err(invalid("Generate New stores the private key in the keyring: create a keyring first (Keyring screen).".into()));
+            return Err(Error::field(Field::PrivateKey, Reason::KeyringNeeded));
         }
         if generate && !keyring.unlocked {
-            return Err(invalid(
-                "Generate New stores the private key in the keyring: unlock it first.".into(),
-            ));
+            return Err(Error::field(Field::PrivateKey, Reason::UnlockNeeded));
         }
         let mut connection = Connection {
             name,
@@ -112,21 +106,18 @@ impl Metadata {
         let mut url = None;
         let mut host_keys_left_out = Vec::new();
         if form.semi_automatic {
-            url = Some(
-                validate::normalize_truenas_url(&form.url, page_scheme)
-                    .map_err(|e| invalid(format!("TrueNAS URL: {e}")))?,
-            );
+            url = Some(validate::normalize_truenas_url(&form.url, page_scheme)?);
             if form.admin_username.trim().is_empty() {
-                return Err(invalid("Admin Username is required".into()));
+                return Err(Error::field(Field::AdminUsername, Reason::Required));
             }
             if !form.admin_password_given {
-                return Err(invalid("Admin Password is required".into()));
+                return Err(Error::field(Field::AdminPassword, Reason::Required));
             }
         } else {
             connection.host = validate::host_from_input(&form.host)?;
             connection.port = validate::check_port(&form.port)?;
             if form.host_keys.trim().is_empty() {
-                return Err(invalid("Remote Host Key is required: click Discover Remote Host Key, or paste the remote's keys.".into()));
+                return Err(Error::field(Field::RemoteHostKey, Reason::HostKeysRequired));
             }
             // Kept as a system would store them, so an install sends them
             // all; what did not fit is said at Save.

@@ -7,6 +7,7 @@
 //! ([`Metadata::merge`]).
 
 mod connection_form;
+pub(crate) mod field;
 mod hostile;
 mod merge;
 mod seal;
@@ -18,6 +19,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use connection_form::{CheckedConnection, ConnectionForm, KeyringState};
+pub use field::{Field, Reason};
 pub use hostile::MAX_CLOCK_SKEW_MS;
 pub use merge::{Kind, MergeReport, Replaced};
 pub use seal::{Pinned, Sealed};
@@ -214,7 +216,7 @@ impl Metadata {
     pub fn check_credential_name(&self, name: &str, except: Option<&str>) -> Result<(), Error> {
         let name = name.trim();
         if name.is_empty() {
-            return Err(Error::Invalid("Name is required".into()));
+            return Err(Error::field(Field::Name, Reason::Required));
         }
         let taken = self
             .keypairs()
@@ -222,9 +224,7 @@ impl Metadata {
             .chain(self.connections().map(|(id, c)| (id, c.name.as_str())))
             .any(|(id, other)| other == name && Some(id) != except);
         if taken {
-            Err(Error::Invalid(
-                "Is already in use by another Keychain Credential".into(),
-            ))
+            Err(Error::field(Field::Name, Reason::CredentialNameTaken))
         } else {
             Ok(())
         }
@@ -234,15 +234,13 @@ impl Metadata {
     pub fn check_system_name(&self, name: &str, except: Option<&str>) -> Result<(), Error> {
         let name = name.trim();
         if name.is_empty() {
-            return Err(Error::Invalid("Name is required".into()));
+            return Err(Error::field(Field::Name, Reason::Required));
         }
         if self
             .systems()
             .any(|(id, s)| s.name == name && Some(id) != except)
         {
-            return Err(Error::Invalid(
-                "A system with this name is already registered.".into(),
-            ));
+            return Err(Error::field(Field::Name, Reason::SystemNameTaken));
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
+use super::{Field, Reason};
 use crate::Error;
 
 /// TrueNAS's longest Connect Timeout, in seconds.
@@ -10,7 +11,12 @@ pub const MAX_CONNECT_TIMEOUT: u32 = 300;
 
 /// A host name (RFC 1123 labels) or an IP address.
 pub fn validate_host(host: &str) -> Result<(), Error> {
-    let bad = || Error::Invalid(format!("{host:?} is not a valid host name or IP address."));
+    check_host(host, Field::Host)
+}
+
+/// [`validate_host`] for the host typed in `field`.
+fn check_host(host: &str, field: Field) -> Result<(), Error> {
+    let bad = || Error::field(field, Reason::NotAHost(host.to_owned()));
     if host.parse::<IpAddr>().is_ok() {
         return Ok(());
     }
@@ -52,7 +58,7 @@ fn split_url(input: &str) -> (Option<&str>, &str, Option<&str>) {
 pub fn host_from_input(input: &str) -> Result<String, Error> {
     let input = input.trim();
     if input.is_empty() {
-        return Err(Error::Invalid("Host is required".into()));
+        return Err(Error::field(Field::Host, Reason::Required));
     }
     let (_, host, _) = split_url(input);
     let host = host.to_ascii_lowercase();
@@ -66,19 +72,19 @@ pub fn host_from_input(input: &str) -> Result<String, Error> {
 pub fn normalize_truenas_url(input: &str, page_scheme: &str) -> Result<String, Error> {
     let input = input.trim();
     if input.is_empty() {
-        return Err(Error::Invalid("TrueNAS URL is required".into()));
+        return Err(Error::field(Field::TrueNasUrl, Reason::Required));
     }
     let (scheme, host, port) = split_url(input);
     let scheme = scheme.unwrap_or(page_scheme).to_ascii_lowercase();
     if scheme != "http" && scheme != "https" {
-        return Err(Error::Invalid(format!(
-            "Use a valid URL scheme: http:// or https://, not {scheme}://."
-        )));
+        return Err(Error::field(Field::TrueNasUrl, Reason::Scheme(scheme)));
     }
     let host = host.to_ascii_lowercase();
-    validate_host(&host)?;
+    check_host(&host, Field::TrueNasUrl)?;
     let port = match port.filter(|p| !p.is_empty()) {
-        Some(port) => Some(check_port(port)?),
+        Some(port) => {
+            Some(check_port(port).map_err(|_| Error::field(Field::TrueNasUrl, Reason::PortRange))?)
+        }
         None => None,
     };
     let host = if host.parse::<Ipv6Addr>().is_ok() {
@@ -97,7 +103,7 @@ pub fn normalize_truenas_url(input: &str, page_scheme: &str) -> Result<String, E
 pub fn check_port(input: &str) -> Result<u16, Error> {
     match input.trim().parse::<u32>() {
         Ok(port) if (1..=65535).contains(&port) => Ok(port as u16),
-        _ => Err(Error::Invalid("Enter a port between 1 and 65535.".into())),
+        _ => Err(Error::field(Field::Port, Reason::PortRange)),
     }
 }
 
@@ -105,9 +111,12 @@ pub fn check_port(input: &str) -> Result<u16, Error> {
 pub fn check_connect_timeout(input: &str) -> Result<u32, Error> {
     match input.trim().parse::<u32>() {
         Ok(seconds) if (1..=MAX_CONNECT_TIMEOUT).contains(&seconds) => Ok(seconds),
-        _ => Err(Error::Invalid(format!(
-            "Enter a Connect Timeout between 1 and {MAX_CONNECT_TIMEOUT} seconds."
-        ))),
+        _ => Err(Error::field(
+            Field::ConnectTimeout,
+            Reason::ConnectTimeoutRange {
+                max: MAX_CONNECT_TIMEOUT,
+            },
+        )),
     }
 }
 

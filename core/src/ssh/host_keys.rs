@@ -4,7 +4,10 @@
 
 use ssh_key::PublicKey;
 
-use crate::Error;
+use crate::{
+    Error,
+    model::{Field, Reason},
+};
 
 /// Every host key in `text`, in order, without duplicates. Comment lines
 /// and blank lines are skipped; any other line must hold a key.
@@ -16,17 +19,17 @@ pub fn parse_host_keys(text: &str) -> Result<Vec<PublicKey>, Error> {
             continue;
         }
         let key = parse_line(line).ok_or_else(|| {
-            Error::Invalid(format!(
-                "Line {} of Remote Host Key is not an SSH host key. Each line is a key such as \"ssh-ed25519 AAAA…\", as ssh-keyscan prints it.",
-                number + 1
-            ))
+            Error::field(
+                Field::RemoteHostKey,
+                Reason::NotAHostKey { line: number + 1 },
+            )
         })?;
         if !keys.iter().any(|k| k.key_data() == key.key_data()) {
             keys.push(key);
         }
     }
     if keys.is_empty() {
-        return Err(Error::Invalid("Remote Host Key has no host key.".into()));
+        return Err(Error::field(Field::RemoteHostKey, Reason::NoHostKey));
     }
     Ok(keys)
 }

@@ -279,27 +279,6 @@ pub fn update_connection(id: u64, connection: &Connection, keypair: u64) -> Call
     )
 }
 
-/// The SSH Connections and SSH Keypairs forms' label for a field a
-/// keychain call's validation error names (`attributes.host` → `Host`;
-/// [`super::FieldError::field`] has taken the union labels out).
-pub fn field_label(field: &str) -> &str {
-    match field {
-        "name" => "Name",
-        "attributes.private_key" | "private_key" => "Private Key",
-        "attributes.public_key" => "Public Key",
-        "attributes.host" | "host" => "Host",
-        "attributes.port" | "port" => "Port",
-        "attributes.username" | "username" => "Username",
-        "attributes.remote_host_key" => "Remote Host Key",
-        "attributes.connect_timeout" | "connect_timeout" => "Connect Timeout",
-        "url" => "TrueNAS URL",
-        "admin_username" => "Admin Username",
-        "password" => "Admin Password",
-        "otp_token" => "One-Time Password (if necessary)",
-        other => other,
-    }
-}
-
 /// What installing on one system would do, decided before anything is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeypairStep {

@@ -1,6 +1,7 @@
 //! The fields the SSH Connections and SSH Keypairs forms share, in
 //! Keyhaven's scope and a system's alike, with the seed's labels.
 
+use keyhaven_core::model::Field;
 use leptos::prelude::*;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -176,14 +177,20 @@ pub fn generator(
     )
 }
 
-/// What a system said about the fields of the form open on it, by label.
-pub type Invalid = RwSignal<Vec<(String, String)>>;
+/// What was refused in the fields of the form open on a system, by field
+/// (the system's `-32602` and this browser's own checks alike).
+pub type Invalid = RwSignal<Vec<(Field, String)>>;
 
-/// The system's message for the field `label`, under it.
+/// The refusal of `field`, under it.
 #[component]
-pub fn FieldError(label: &'static str, invalid: Invalid) -> impl IntoView {
-    let message =
-        move || invalid.with(|all| all.iter().find(|(l, _)| l == label).map(|(_, m)| m.clone()));
+pub fn FieldError(field: Field, invalid: Invalid) -> impl IntoView {
+    let message = move || {
+        invalid.with(|all| {
+            all.iter()
+                .find(|(f, _)| *f == field)
+                .map(|(_, m)| m.clone())
+        })
+    };
     view! {
         <Show when=move || message().is_some()>
             <p class="field-error">{message}</p>

@@ -72,15 +72,19 @@ fn each_field_says_what_is_wrong() {
     let check = |form: ConnectionForm, keyring| {
         message(m.check_connection_form(&form, None, keyring, "https"))
     };
-    assert!(
-        check(
-            ConnectionForm {
-                name: "backup".into(),
-                ..manual()
-            },
-            OPEN
-        )
-        .starts_with("Name: ")
+    // A refusal names its field by value (the form shows it there).
+    let refused = m.check_connection_form(
+        &ConnectionForm {
+            name: "backup".into(),
+            ..manual()
+        },
+        None,
+        OPEN,
+        "https",
+    );
+    assert_eq!(
+        refused.unwrap_err().about(),
+        Some(crate::model::Field::Name)
     );
     assert_eq!(
         check(

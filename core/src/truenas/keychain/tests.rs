@@ -253,14 +253,6 @@ fn differences_name_the_form_fields() {
 }
 
 #[test]
-fn fields_are_named_by_their_form_labels() {
-    assert_eq!(field_label("name"), "Name");
-    assert_eq!(field_label("attributes.remote_host_key"), "Remote Host Key");
-    assert_eq!(field_label("otp_token"), "One-Time Password (if necessary)");
-    assert_eq!(field_label("something.new"), "something.new");
-}
-
-#[test]
 fn call_arguments_have_truenas_shapes() {
     let call = create_connection(&connection("c"), 7);
     let args = call.params();

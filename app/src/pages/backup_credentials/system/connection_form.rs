@@ -10,7 +10,7 @@ use std::rc::Rc;
 use keyhaven_core::{
     keyring::api_key_id,
     model::{
-        Connection, check_connect_timeout, check_port, normalize_truenas_url,
+        Connection, Field, check_connect_timeout, check_port, normalize_truenas_url,
         secret_transport_allowed,
     },
     ssh,
@@ -210,7 +210,7 @@ pub fn SystemConnectionForm(
             <p class="hint">{format!("On {system_name}: saved in the system's own keychain.")}</p>
             <form on:submit=submit>
                 <label>"Name" <input type="text" required bind:value=name/></label>
-                <FieldError label="Name" invalid/>
+                <FieldError field=Field::Name invalid/>
                 <Show when=move || editing.is_none()>
                     <SetupMethodField method/>
                 </Show>
@@ -232,11 +232,11 @@ pub fn SystemConnectionForm(
                 </Show>
                 <Show when=move || !semi()>
                     <HostPortFields host port/>
-                    <FieldError label="Host" invalid/>
-                    <FieldError label="Port" invalid/>
+                    <FieldError field=Field::Host invalid/>
+                    <FieldError field=Field::Port invalid/>
                 </Show>
                 <UsernameFields username sudo semi=Signal::derive(semi)/>
-                <FieldError label="Username" invalid/>
+                <FieldError field=Field::Username invalid/>
                 <label>
                     "Private Key"
                     <select on:change=move |ev| keypair.set(event_target_value(&ev))>
@@ -248,7 +248,7 @@ pub fn SystemConnectionForm(
                 </label>
                 <Show when=move || !semi()>
                     <HostKeysField host_keys left_out/>
-                    <FieldError label="Remote Host Key" invalid/>
+                    <FieldError field=Field::RemoteHostKey invalid/>
                     <div class="inline-fields">
                         <button
                             type="button"

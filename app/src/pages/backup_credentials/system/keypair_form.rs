@@ -5,7 +5,10 @@
 
 use std::rc::Rc;
 
-use keyhaven_core::truenas::keychain::{HeldPrivateKey, Keychain};
+use keyhaven_core::{
+    model::Field,
+    truenas::keychain::{HeldPrivateKey, Keychain},
+};
 use leptos::{ev::SubmitEvent, prelude::*};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -86,7 +89,7 @@ pub fn SystemKeypairForm(
         <Dialog title="SSH Keypairs" on_cancel=close wide=true>
             <form on:submit=submit>
                 <label>"Name" <input type="text" required bind:value=name/></label>
-                <FieldError label="Name" invalid/>
+                <FieldError field=Field::Name invalid/>
                 <Show when=move || public_only>
                     <p class="notice" role="status">{move || format!("This keypair holds only a public key on {}: there is no private key to keep or lose.", system_name.get_value())}</p>
                 </Show>
@@ -95,9 +98,9 @@ pub fn SystemKeypairForm(
                 })/>
                 <Busy when=generating label="Generating the keypair"/>
                 <KeyField label="Private Key" value=private placeholder=|| "Paste an OpenSSH or PEM private key, import a file, or Generate Keypair."/>
-                <FieldError label="Private Key" invalid/>
+                <FieldError field=Field::PrivateKey invalid/>
                 <KeyField label="Public Key" value=public placeholder=|| "Left empty, the system derives it from the private key."/>
-                <FieldError label="Public Key" invalid/>
+                <FieldError field=Field::PublicKey invalid/>
                 <Busy when=saving label="Saving on the system"/>
                 <ErrorLine error/>
                 <FormActions on_cancel=close submit="Save" disabled=Signal::derive(move || saving.get() || generating.get() || name.get().trim().is_empty())/>
