@@ -46,14 +46,13 @@ pub enum AppError {
     TooContended,
 
     /// An item whose sealed fields don't verify: nothing secret is sent
-    /// for it (the reason names the field).
+    /// for it.
     #[error("{0}")]
-    Untrusted(String),
+    Untrusted(crate::untrusted::Untrusted),
 
-    /// A browser facility failed (storage, the KDF worker, WebCrypto); the
-    /// message says which and what to do.
+    /// A browser facility failed (storage, the key worker): which.
     #[error("{0}")]
-    Browser(String),
+    Browser(BrowserFailure),
 
     /// The item is gone from the metadata (removed meanwhile, maybe on
     /// another device).
@@ -197,6 +196,31 @@ pub enum AppError {
     /// The SSH Keypairs form was saved without a private key.
     #[error("You must specify a key")]
     NoKey,
+}
+
+/// A browser facility that failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BrowserFailure {
+    /// IndexedDB refused a change (the browser's name for why).
+    #[error("This browser's storage refused the change ({0}).")]
+    Storage(String),
+    /// `new Worker` was refused.
+    #[error("The browser refused to start the key worker.")]
+    WorkerRefused,
+    /// The worker ended before it answered.
+    #[error("The key worker stopped.")]
+    WorkerStopped,
+    /// The worker's key is not 32 bytes.
+    #[error("The key worker sent a malformed key.")]
+    MalformedKey,
+    /// The worker's own refusal, in its words (it crosses the thread
+    /// boundary as text: core's message for the error it met).
+    #[error("{0}")]
+    Worker(String),
+    /// Argon2's parallel lanes failed (the step, or a helper's own
+    /// words); the worker then derives on one thread.
+    #[error("Parallel Argon2 failed: {0}.")]
+    Lanes(String),
 }
 
 /// One field a system refused: the form's field when a form has it

@@ -14,7 +14,7 @@ use web_sys::{MessageEvent, Worker};
 use zeroize::Zeroizing;
 
 use crate::{
-    error::AppError,
+    error::{AppError, BrowserFailure},
     worker::protocol::{Reply, Request},
 };
 
@@ -38,7 +38,7 @@ fn worker() -> Result<Rc<RefCell<KdfWorker>>, AppError> {
         return Ok(existing);
     }
     let worker = Worker::new("/worker-boot.js")
-        .map_err(|_| AppError::Browser("The browser refused to start the key worker.".into()))?;
+        .map_err(|_| AppError::Browser(BrowserFailure::WorkerRefused))?;
     let state = Rc::new(RefCell::new(KdfWorker {
         worker: worker.clone(),
         ready: false,
@@ -67,7 +67,9 @@ fn worker() -> Result<Rc<RefCell<KdfWorker>>, AppError> {
                 }
                 (id, Ok(key))
             }
-            Some(Reply::Failed { id, message }) => (id, Err(AppError::Browser(message))),
+            Some(Reply::Failed { id, message }) => {
+                (id, Err(AppError::Browser(BrowserFailure::Worker(message))))
+            }
             None => return,
         };
         if let Some(sender) = state.pending.remove(&id) {
@@ -97,7 +99,7 @@ pub async fn derive(secret: &[u8], salt: &[u8; 16], params: KdfParams) -> Result
     .await?;
     let key: [u8; 32] = key[..]
         .try_into()
-        .map_err(|_| AppError::Browser("The key worker sent a malformed key.".into()))?;
+        .map_err(|_| AppError::Browser(BrowserFailure::MalformedKey))?;
     Ok(Kek::from_bytes(key))
 }
 
@@ -138,5 +140,5 @@ async fn request(make: impl FnOnce(u32) -> Request) -> Answer {
     }
     receiver
         .await
-        .map_err(|_| AppError::Browser("The key worker stopped.".into()))?
+        .map_err(|_| AppError::Browser(BrowserFailure::WorkerStopped))?
 }

@@ -29,6 +29,7 @@ mod sync;
 mod systems;
 mod tabs;
 mod trust;
+mod untrusted;
 mod versions;
 pub mod worker;
 

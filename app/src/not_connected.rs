@@ -13,9 +13,9 @@ pub enum NotConnected {
     Locked,
     #[error("removed meanwhile, maybe on another device")]
     Gone,
-    /// A sealed field doesn't verify; the reason names it.
+    /// A sealed field doesn't verify.
     #[error("{0}")]
-    Untrusted(String),
+    Untrusted(crate::untrusted::Untrusted),
     #[error("refused: an http:// URL (TrueNAS revokes keys sent without TLS)")]
     PlainHttp,
     #[error("key rejected or revoked: Authenticate again")]

@@ -16,7 +16,7 @@ use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbDatabase, IdbRequest, IdbTransactionMode};
 
-use crate::error::AppError;
+use crate::error::{AppError, BrowserFailure};
 
 const DATABASE: &str = "keyhaven";
 const STORE: &str = "account";
@@ -177,9 +177,8 @@ pub async fn clear() -> Result<(), AppError> {
 }
 
 fn describe(error: JsValue) -> AppError {
-    AppError::Browser(format!(
-        "This browser's storage refused the change ({}).",
-        error.as_string().unwrap_or_else(|| "IndexedDB".into())
+    AppError::Browser(BrowserFailure::Storage(
+        error.as_string().unwrap_or_else(|| "IndexedDB".into()),
     ))
 }
 

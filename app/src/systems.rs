@@ -16,6 +16,7 @@ use crate::{
     net::truenas::{Login, TrueNasError, TrueNasSession, login_outcome},
     not_connected::NotConnected,
     state::{AppState, MetadataExt},
+    untrusted::Untrusted,
     versions,
 };
 
@@ -53,10 +54,8 @@ pub async fn authenticate(
         })
         .ok_or(AppError::Locked)?;
     if matches!(trust, Some(Trust::Changed { .. } | Trust::Foreign)) {
-        return Err(AppError::Untrusted(format!(
-            "{}: its URL was changed outside your keyring. Restore yours or accept the change in the notice above first.",
-            system.name
-        )));
+        let untrusted = Untrusted::of(Kind::System, trust).expect("changed is untrusted");
+        return Err(AppError::Untrusted(untrusted.named(&system.name)));
     }
     let fail = |error: TrueNasError| AppError::AtSystem {
         system: system.name.clone(),

@@ -5,29 +5,11 @@
 //! secret leaves for it. The user decides on every item that changed
 //! outside the keyring: restore theirs, or accept the change.
 
-use keyhaven_core::model::{Connection, Finding, Kind, Metadata, System, Trust};
+use keyhaven_core::model::{Connection, Finding, Kind, Metadata, System};
 use leptos::prelude::*;
 use rand_core::OsRng;
 
-use crate::{error::AppError, state::AppState, sync::SyncKind};
-
-/// Why a secret was not sent for an item.
-fn refusal(kind: Kind, trust: Option<Trust>) -> Option<String> {
-    let what = match kind {
-        Kind::System => "this system's URL",
-        Kind::Keypair => "this keypair's public key",
-        Kind::Connection => "this connection",
-    };
-    match trust? {
-        Trust::Verified => None,
-        Trust::Unsealed => Some(format!(
-            "{what} is not confirmed with your keyring yet: confirm it in the notice above"
-        )),
-        Trust::Changed { .. } | Trust::Foreign => Some(format!(
-            "{what} was changed outside your keyring: restore yours or accept the change in the notice above"
-        )),
-    }
-}
+use crate::{error::AppError, state::AppState, sync::SyncKind, untrusted::Untrusted};
 
 impl AppState {
     /// The system, if the keyring is unlocked and its URL, API user and key
@@ -54,9 +36,9 @@ impl AppState {
         let metadata = &replicas.metadata.metadata;
         let item = item(metadata).ok_or(AppError::Gone)?;
         let keyring = replicas.keyring.unlocked.as_ref().ok_or(AppError::Locked)?;
-        match refusal(kind, metadata.trust(kind, id, keyring)) {
+        match Untrusted::of(kind, metadata.trust(kind, id, keyring)) {
             None => Ok(item),
-            Some(reason) => Err(AppError::Untrusted(reason)),
+            Some(untrusted) => Err(AppError::Untrusted(untrusted)),
         }
     }
 

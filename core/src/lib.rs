@@ -20,4 +20,4 @@ pub mod sync;
 mod testing;
 pub mod truenas;
 
-pub use error::Error;
+pub use error::{Error, KeyProblem, KeyringProblem, MetadataProblem, Step};

@@ -313,7 +313,7 @@ fn decrypting_with_the_kdf_output_equals_decrypting_with_the_passphrase() {
         let expected = ssh::import_private_key(&text)
             .unwrap()
             .decrypt("worker pass")
-            .unwrap();
+            .unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
         let imported = ssh::import_private_key(&text).unwrap();
         let (salt, rounds, length) = imported.kdf_request().expect("bcrypt-pbkdf key");
         assert_eq!(rounds, 16, "{name}: ssh-keygen's default rounds");

@@ -22,7 +22,7 @@ use web_sys::{ErrorEvent, MessageEvent, Worker};
 use zeroize::Zeroizing;
 
 use super::protocol::{LaneJob, LaneReply};
-use crate::error::AppError;
+use crate::error::{AppError, BrowserFailure};
 
 /// `argon2/module`, built for the shared memory by `build.rs`.
 pub static MODULE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/argon2_lanes.wasm"));
@@ -264,7 +264,7 @@ impl Helper {
 }
 
 fn failed(why: &str) -> AppError {
-    AppError::Browser(format!("Parallel Argon2 failed: {why}."))
+    AppError::Browser(BrowserFailure::Lanes(why.to_owned()))
 }
 
 /// A shared memory of exactly `pages` pages (zeroed, as new memory is).

@@ -128,7 +128,7 @@ async fn argon2id(
                 // (Its message only: the worker needn't carry every
                 // error's text.)
                 let why = match error {
-                    AppError::Browser(why) => why,
+                    AppError::Browser(why) => why.to_string(),
                     _ => "Parallel Argon2 refused its parameters.".to_owned(),
                 };
                 web_sys::console::warn_1(&why.into());

@@ -6,7 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use super::wire::{Reader, Writer};
-use crate::Error;
+use crate::{Error, KeyringProblem};
 
 const MAX_ID: usize = 128;
 
@@ -115,9 +115,7 @@ pub(crate) fn validate_id(id: &str) -> Result<(), Error> {
     if ok {
         Ok(())
     } else {
-        Err(Error::Invalid(format!(
-            "{id:?} is not a valid keyring entry id"
-        )))
+        Err(Error::Keyring(KeyringProblem::EntryId(id.to_owned())))
     }
 }
 

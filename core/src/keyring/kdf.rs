@@ -2,7 +2,7 @@
 
 use zeroize::Zeroizing;
 
-use crate::Error;
+use crate::{Error, Step};
 
 /// Argon2id parameters, stored with each key slot so they can be raised
 /// later without touching the other slots or any entry.
@@ -37,14 +37,15 @@ impl KdfParams {
             && (1..=Self::MAX_PASSES).contains(&self.passes)
             && self.memory_kib >= 8 * self.lanes
             && self.memory_kib <= Self::MAX_MEMORY_KIB;
-        if ok {
-            Ok(())
-        } else {
-            Err(Error::Damaged(format!(
-                "its key-derivation settings are out of range ({} KiB, {} passes, {} lanes)",
-                self.memory_kib, self.passes, self.lanes
-            )))
-        }
+        if ok { Ok(()) } else { Err(self.out_of_range()) }
+    }
+
+    /// The refusal of parameters outside what Keyhaven reads.
+    pub(crate) fn out_of_range(&self) -> Error {
+        Error::Damaged(format!(
+            "its key-derivation settings are out of range ({} KiB, {} passes, {} lanes)",
+            self.memory_kib, self.passes, self.lanes
+        ))
     }
 }
 
@@ -82,8 +83,7 @@ pub fn derive(secret: &[u8], salt: &[u8; 16], params: KdfParams) -> Result<Kek, 
         ..argon2::Config::default()
     };
     let out = Zeroizing::new(
-        argon2::hash_raw(secret, salt, &config)
-            .map_err(|e| Error::Invalid(format!("key derivation failed: {e}")))?,
+        argon2::hash_raw(secret, salt, &config).map_err(|_| Error::Failed(Step::DeriveKey))?,
     );
     let mut key = Zeroizing::new([0u8; 32]);
     key.copy_from_slice(&out);

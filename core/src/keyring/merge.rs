@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{Entry, Keyring, Unlocked};
-use crate::Error;
+use crate::{Error, KeyringProblem};
 
 /// What [`Unlocked::merge`] took from the other copy.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -20,9 +20,7 @@ impl Unlocked {
     /// data key first. Seal afterwards to store the result.
     pub fn merge(&mut self, other: &Keyring) -> Result<MergeReport, Error> {
         if other.id != self.keyring.id {
-            return Err(Error::Invalid(
-                "That is a different keyring (it was reset or re-created elsewhere).".into(),
-            ));
+            return Err(Error::Keyring(KeyringProblem::Different));
         }
         self.verify_manifest(other)?;
         let mut report = MergeReport {

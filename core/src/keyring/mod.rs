@@ -79,7 +79,7 @@ pub use merge::MergeReport;
 pub use recovery::RecoveryCode;
 pub use unlocked::Unlocked;
 
-use crate::Error;
+use crate::{Error, KeyringProblem};
 use format::write_kdf;
 use wire::Writer;
 
@@ -178,9 +178,7 @@ impl Keyring {
     ) -> Result<Unlocked, Error> {
         let name = name.trim();
         if name.is_empty() || name.len() > MAX_NAME {
-            return Err(Error::Invalid(format!(
-                "The keyring name must be 1 to {MAX_NAME} characters."
-            )));
+            return Err(Error::Keyring(KeyringProblem::NameLength { max: MAX_NAME }));
         }
         params.validate()?;
         let keyring = Keyring {

@@ -7,7 +7,7 @@ use rand_core::CryptoRngCore;
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
-use crate::Error;
+use crate::{Error, KeyringProblem};
 
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 pub(crate) const CODE_BYTES: usize = 20;
@@ -61,11 +61,7 @@ fn format_groups(raw: &[u8; CODE_BYTES]) -> String {
 
 /// Reads a code as typed; gives its 20 bytes.
 pub(crate) fn parse(input: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
-    let wrong = || {
-        Error::Invalid(
-            "That is not a recovery code: it has 32 letters and digits in groups of four.".into(),
-        )
-    };
+    let wrong = || Error::Keyring(KeyringProblem::NotARecoveryCode);
     let mut out = Zeroizing::new(Vec::with_capacity(CODE_BYTES));
     let (mut acc, mut bits, mut digits) = (0u32, 0, 0);
     for c in input.chars().filter(|c| !c.is_whitespace() && *c != '-') {

@@ -7,7 +7,7 @@ use rand_core::CryptoRngCore;
 use zeroize::Zeroizing;
 
 use super::{Entry, KdfParams, Kek, MergeReport, SlotKind, Unlocked, random};
-use crate::Error;
+use crate::{Error, KeyringProblem};
 
 impl Unlocked {
     /// Replaces the passphrase AND the data key: every entry is
@@ -56,9 +56,7 @@ impl Unlocked {
         rng: &mut impl CryptoRngCore,
     ) -> Result<MergeReport, Error> {
         if other.keyring.id != self.keyring.id {
-            return Err(Error::Invalid(
-                "That is a different keyring (it was reset or re-created elsewhere).".into(),
-            ));
+            return Err(Error::Keyring(KeyringProblem::Different));
         }
         let mut report = MergeReport::default();
         for (id, theirs) in &other.keyring.entries {

@@ -13,7 +13,7 @@ use super::{
     AD_MANIFEST, Entry, EntryValue, KdfParams, Kek, Keyring, MAX_ENTRIES, MAX_ENTRY_BYTES, Slot,
     SlotKind, entry, random,
 };
-use crate::Error;
+use crate::{Error, KeyringProblem, Step};
 
 /// An unlocked keyring: holds the data key (zeroized when dropped or
 /// locked) and reads and writes entries.
@@ -78,7 +78,7 @@ impl Unlocked {
     ) -> Result<(), Error> {
         entry::validate_id(id)?;
         if !self.keyring.entries.contains_key(id) && self.keyring.entries.len() >= MAX_ENTRIES {
-            return Err(Error::Invalid("The keyring is full.".into()));
+            return Err(Error::Keyring(KeyringProblem::Full));
         }
         let entry = self.encrypt(id, value, self.next_time(id, now_ms), rng)?;
         self.keyring.entries.insert(id.to_owned(), entry);
@@ -95,7 +95,7 @@ impl Unlocked {
     ) -> Result<Entry, Error> {
         let plain = value.encode();
         if plain.len() + 16 > MAX_ENTRY_BYTES {
-            return Err(Error::Invalid("That value is too large to store.".into()));
+            return Err(Error::Keyring(KeyringProblem::ValueTooLarge));
         }
         let mut entry = Entry {
             updated_ms,
@@ -111,7 +111,7 @@ impl Unlocked {
                 &self.keyring.entry_ad(id, &entry),
                 &mut *buffer,
             )
-            .map_err(|_| Error::Invalid("encryption failed".into()))?;
+            .map_err(|_| Error::Failed(Step::Encrypt))?;
         entry.ciphertext = buffer.to_vec();
         Ok(entry)
     }

@@ -29,7 +29,7 @@ pub use validate::{
     secret_transport_allowed, validate_host,
 };
 
-use crate::Error;
+use crate::{Error, MetadataProblem};
 
 /// A registered TrueNAS system.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,12 +122,9 @@ impl Metadata {
     /// Reads a stored document.
     pub fn from_json(bytes: &[u8]) -> Result<Self, Error> {
         if bytes.len() > MAX_DOCUMENT {
-            return Err(Error::Invalid(
-                "The stored metadata is too large to read.".into(),
-            ));
+            return Err(Error::Metadata(MetadataProblem::TooLarge));
         }
-        serde_json::from_slice(bytes)
-            .map_err(|_| Error::Invalid("The stored metadata can't be read.".into()))
+        serde_json::from_slice(bytes).map_err(|_| Error::Metadata(MetadataProblem::Unreadable))
     }
 
     /// The document as stored.

@@ -14,7 +14,7 @@
 
 use super::{Connection, Keypair, Kind, System};
 use crate::{
-    Error,
+    Error, MetadataProblem,
     keyring::wire::{Reader, Writer},
 };
 
@@ -84,11 +84,11 @@ pub trait Sealed: Clone {
     fn label(&self) -> &str;
 }
 
-fn field(trusted: &Pinned, label: &str) -> Result<String, Error> {
+fn field(trusted: &Pinned, label: &'static str) -> Result<String, Error> {
     trusted
         .get(label)
         .map(str::to_owned)
-        .ok_or_else(|| Error::Invalid(format!("The sealed copy has no {label}.")))
+        .ok_or(Error::Metadata(MetadataProblem::SealedCopyLacks(label)))
 }
 
 fn optional(value: &str) -> Option<String> {
@@ -153,7 +153,7 @@ impl Sealed for Connection {
         self.host = field(trusted, "Host")?;
         self.port = field(trusted, "Port")?
             .parse()
-            .map_err(|_| Error::Invalid("The sealed copy has no valid Port.".into()))?;
+            .map_err(|_| Error::Metadata(MetadataProblem::SealedCopyLacks("Port")))?;
         self.username = field(trusted, "Username")?;
         self.keypair_id = field(trusted, "Private key")?;
         self.remote_host_keys = field(trusted, "Remote host keys")?;

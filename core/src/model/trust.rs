@@ -14,7 +14,7 @@ use super::{
     seal::{Pinned, Sealed},
 };
 use crate::{
-    Error,
+    Error, MetadataProblem,
     keyring::{Unlocked, wire::Writer},
 };
 
@@ -227,9 +227,7 @@ impl Metadata {
         rng: &mut impl CryptoRngCore,
     ) -> Result<(), Error> {
         let Some(Trust::Changed { trusted, .. }) = self.trust(kind, id, keyring) else {
-            return Err(Error::Invalid(
-                "There is no sealed earlier version of this item to restore.".into(),
-            ));
+            return Err(Error::Metadata(MetadataProblem::NothingToRestore));
         };
         with_map!(self, kind, |map| restore_in(map, id, &trusted, now, by))?;
         self.seal(kind, id, keyring, rng);
@@ -322,7 +320,7 @@ fn restore_in<T: Sealed>(
     let mut value = map
         .get(id)
         .and_then(|item| item.value.clone())
-        .ok_or_else(|| Error::Invalid("That item no longer exists.".into()))?;
+        .ok_or(Error::Metadata(MetadataProblem::ItemGone))?;
     value.restore(trusted)?;
     super::put(map, id, Some(value), now, by);
     Ok(())

@@ -7,7 +7,7 @@ use der::asn1::ObjectIdentifier;
 use ssh_key::{PrivateKey, private::KeypairData};
 use zeroize::Zeroizing;
 
-use crate::Error;
+use crate::{Error, KeyProblem};
 
 const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
@@ -49,11 +49,7 @@ fn build(
     scalar: &[u8],
     public: Option<&[u8]>,
 ) -> Result<PrivateKey, Error> {
-    let public = public.ok_or_else(|| {
-        Error::Invalid(
-            "This EC key file lacks its public key. Convert it with: ssh-keygen -p -f KEYFILE (it writes OpenSSH format).".into(),
-        )
-    })?;
+    let public = public.ok_or(Error::Key(KeyProblem::EcLacksPublic))?;
     let scalar = scalar.strip_prefix(&[0]).unwrap_or(scalar);
     if scalar.len() > size || public.first() != Some(&4) || public.len() != 1 + 2 * size {
         return Err(invalid());
@@ -81,5 +77,5 @@ fn build(
 }
 
 fn invalid() -> Error {
-    Error::Invalid("That EC private key can't be read: it is damaged or of an unknown form.".into())
+    Error::Key(KeyProblem::EcUnreadable)
 }

@@ -10,7 +10,7 @@ use ssh_key::{
 
 use zeroize::Zeroizing;
 
-use crate::Error;
+use crate::{Error, KeyProblem};
 
 /// An imported private key, or one that needs its passphrase first.
 pub enum Imported {
@@ -72,7 +72,7 @@ impl Imported {
 }
 
 fn wrong_passphrase() -> Error {
-    Error::Invalid("Wrong passphrase for this private key. Check it and try again.".into())
+    Error::Key(KeyProblem::WrongPassphrase)
 }
 
 /// bcrypt-pbkdf as OpenSSH uses it for encrypted keys (`length` bytes: the
@@ -84,13 +84,11 @@ pub fn bcrypt_kdf(
     length: usize,
 ) -> Result<Zeroizing<Vec<u8>>, Error> {
     if rounds == 0 || rounds > 1_000 || length == 0 || length > 64 || salt.is_empty() {
-        return Err(Error::Invalid(
-            "This key's encryption settings are out of range.".into(),
-        ));
+        return Err(Error::Key(KeyProblem::EncryptionOutOfRange));
     }
     let mut out = Zeroizing::new(vec![0u8; length]);
     bcrypt_pbkdf::bcrypt_pbkdf(passphrase, salt, rounds, &mut out)
-        .map_err(|_| Error::Invalid("This key's encryption settings are out of range.".into()))?;
+        .map_err(|_| Error::Key(KeyProblem::EncryptionOutOfRange))?;
     Ok(out)
 }
 
@@ -151,23 +149,17 @@ pub fn import_private_key(text: &str) -> Result<Imported, Error> {
             Err(invalid())
         }
         "ENCRYPTED PRIVATE KEY" => Err(unsupported_encryption()),
-        label if label.contains("PUBLIC KEY") => Err(Error::Invalid(
-            "That is a public key. Paste the private key here, and the public key below.".into(),
-        )),
+        label if label.contains("PUBLIC KEY") => Err(Error::Key(KeyProblem::PublicWherePrivate)),
         _ => Err(invalid()),
     }
 }
 
 fn invalid() -> Error {
-    Error::Invalid(
-        "That is not a private key Keyhaven can read. Use an OpenSSH key (BEGIN OPENSSH PRIVATE KEY), or PEM (BEGIN RSA / EC / PRIVATE KEY).".into(),
-    )
+    Error::Key(KeyProblem::Unreadable)
 }
 
 fn unsupported_encryption() -> Error {
-    Error::Invalid(
-        "This key is encrypted in an old PEM format. Convert it first: ssh-keygen -p -f KEYFILE (it keeps the passphrase and writes OpenSSH format).".into(),
-    )
+    Error::Key(KeyProblem::OldEncryption)
 }
 
 /// Finds the PEM block and returns its label, header lines and base64 body
@@ -176,7 +168,7 @@ fn split_pem(text: &str) -> Result<(String, Vec<String>, String), Error> {
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let begin = text.find("-----BEGIN ").ok_or_else(|| {
         if text.trim().is_empty() {
-            Error::Invalid("You must specify a key".into())
+            Error::Key(KeyProblem::Missing)
         } else {
             invalid()
         }
@@ -187,9 +179,9 @@ fn split_pem(text: &str) -> Result<(String, Vec<String>, String), Error> {
     let rest = &rest[label_end + 5..];
     let end_marker = format!("-----END {label}-----");
     let end = rest.find(&end_marker).ok_or_else(|| {
-        Error::Invalid(format!(
-            "The key is cut short: its last line, {end_marker}, is missing."
-        ))
+        Error::Key(KeyProblem::CutShort {
+            label: label.clone(),
+        })
     })?;
     let mut headers = Vec::new();
     let mut body = String::new();

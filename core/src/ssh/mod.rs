@@ -22,7 +22,7 @@ pub use host_keys::{
 };
 pub use import::{Imported, bcrypt_kdf, import_private_key};
 
-use crate::Error;
+use crate::{Error, KeyProblem, Step};
 
 /// The key types Keyhaven makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,8 +62,8 @@ pub fn generate(
         },
         KeyKind::Rsa(bits) => return generate_rsa(bits, comment, rng),
     };
-    let mut key = PrivateKey::random(rng, algorithm)
-        .map_err(|e| Error::Invalid(format!("key generation failed: {e}")))?;
+    let mut key =
+        PrivateKey::random(rng, algorithm).map_err(|_| Error::Failed(Step::GenerateKey))?;
     key.set_comment(comment);
     Ok(key)
 }
@@ -85,15 +85,12 @@ fn generate_rsa(
 ) -> Result<PrivateKey, Error> {
     use rsa::pkcs8::EncodePrivateKey;
     if !RSA_SIZES.contains(&bits) {
-        return Err(Error::Invalid(format!(
-            "RSA keys are 2048, 3072 or 4096 bits, not {bits}."
-        )));
+        return Err(Error::Key(KeyProblem::RsaSize { bits }));
     }
-    let key = rsa::RsaPrivateKey::new(rng, bits)
-        .map_err(|e| Error::Invalid(format!("RSA key generation failed: {e}")))?;
+    let key = rsa::RsaPrivateKey::new(rng, bits).map_err(|_| Error::Failed(Step::GenerateKey))?;
     let der = key
         .to_pkcs8_der()
-        .map_err(|e| Error::Invalid(format!("RSA key generation failed: {e}")))?;
+        .map_err(|_| Error::Failed(Step::GenerateKey))?;
     rsa_der::from_pkcs8_der(der.as_bytes(), comment)
 }
 
@@ -103,9 +100,8 @@ fn generate_rsa(
     _comment: &str,
     _rng: &mut impl CryptoRngCore,
 ) -> Result<PrivateKey, Error> {
-    Err(Error::Invalid(
-        "In the browser, RSA keys come from WebCrypto (see from_pkcs8_der).".into(),
-    ))
+    // In the browser RSA keys come from WebCrypto (see from_pkcs8_der).
+    Err(Error::Failed(Step::GenerateKey))
 }
 
 /// The OpenSSH private key file, plain or encrypted with `passphrase`
@@ -120,14 +116,14 @@ pub fn export_private(
         Some(passphrase) => {
             encrypted = key
                 .encrypt(rng, passphrase)
-                .map_err(|e| Error::Invalid(format!("encrypting the key failed: {e}")))?;
+                .map_err(|_| Error::Failed(Step::EncryptKey))?;
             &encrypted
         }
         None => key,
     };
     let text = key
         .to_openssh(LineEnding::LF)
-        .map_err(|e| Error::Invalid(format!("writing the key failed: {e}")))?;
+        .map_err(|_| Error::Failed(Step::WriteKey))?;
     Ok(SecretString::from(text.as_str().to_owned()))
 }
 
@@ -139,7 +135,7 @@ pub fn public_line(key: &PublicKey) -> String {
 /// Reads one public key line (`type base64 [comment]`).
 pub fn parse_public_key(text: &str) -> Result<PublicKey, Error> {
     let line = text.trim();
-    PublicKey::from_openssh(line).map_err(|_| Error::Invalid("Invalid public key".into()))
+    PublicKey::from_openssh(line).map_err(|_| Error::Key(KeyProblem::BadPublicKey))
 }
 
 /// TrueNAS's keypair rule: the private key is required (it is what the
@@ -149,17 +145,15 @@ pub fn parse_public_key(text: &str) -> Result<PublicKey, Error> {
 pub fn check_pair(private: Option<&PrivateKey>, public: Option<&str>) -> Result<PublicKey, Error> {
     let public = public.map(str::trim).filter(|p| !p.is_empty());
     match (private, public) {
-        (None, None) => Err(Error::Invalid("You must specify a key".into())),
-        (None, Some(_)) => Err(Error::Invalid("Private key is required".into())),
+        (None, None) => Err(Error::Key(KeyProblem::Missing)),
+        (None, Some(_)) => Err(Error::Key(KeyProblem::PrivateKeyRequired)),
         (Some(private), None) => Ok(private.public_key().clone()),
         (Some(private), Some(public)) => {
             let public = parse_public_key(public)?;
             if public.key_data() == private.public_key().key_data() {
                 Ok(public)
             } else {
-                Err(Error::Invalid(
-                    "Private key and public key do not match".into(),
-                ))
+                Err(Error::Key(KeyProblem::Mismatch))
             }
         }
     }

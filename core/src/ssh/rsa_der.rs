@@ -11,7 +11,7 @@ use ssh_key::{
     public::RsaPublicKey,
 };
 
-use crate::Error;
+use crate::{Error, KeyProblem};
 
 /// rsaEncryption, the PKCS#8 algorithm of an RSA key.
 const RSA_ENCRYPTION: der::asn1::ObjectIdentifier =
@@ -23,17 +23,13 @@ const MIN_BITS: usize = 1024;
 pub(super) fn from_pkcs1_der(der: &[u8], comment: &str) -> Result<PrivateKey, Error> {
     let key = pkcs1::RsaPrivateKey::try_from(der).map_err(|_| not_rsa())?;
     if key.other_prime_infos.is_some() {
-        return Err(Error::Invalid(
-            "Multi-prime RSA keys can't be used for SSH.".into(),
-        ));
+        return Err(Error::Key(KeyProblem::MultiPrimeRsa));
     }
     let mpint = |n: UintRef<'_>| Mpint::from_positive_bytes(n.as_bytes()).map_err(|_| not_rsa());
     let n = key.modulus.as_bytes();
     let bits = n.len() * 8 - n.first().map_or(0, |b| b.leading_zeros() as usize);
     if bits < MIN_BITS {
-        return Err(Error::Invalid(format!(
-            "This RSA key has {bits} bits; SSH needs at least {MIN_BITS} (2048 or more is advisable)."
-        )));
+        return Err(Error::Key(KeyProblem::RsaTooShort { bits }));
     }
     let keypair = RsaKeypair {
         public: RsaPublicKey {
@@ -59,5 +55,5 @@ pub(super) fn from_pkcs8_der(der: &[u8], comment: &str) -> Result<PrivateKey, Er
 }
 
 fn not_rsa() -> Error {
-    Error::Invalid("That is not an RSA private key in PKCS#1 or PKCS#8 form.".into())
+    Error::Key(KeyProblem::NotRsa)
 }

@@ -139,7 +139,7 @@ fn file_types_and_descriptions_follow_truenas() {
     assert_eq!(describe(ec.public_key()), "ECDSA P-384");
     assert!(matches!(
         generate(KeyKind::Rsa(1024), "", &mut rng),
-        Err(Error::Invalid(_))
+        Err(Error::Key(_))
     ));
 }
 

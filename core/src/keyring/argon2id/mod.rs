@@ -59,10 +59,10 @@ impl Argon2id {
     pub fn new(inputs: &Inputs<'_>, params: KdfParams) -> Result<Self, Error> {
         params.validate()?;
         let geometry = Geometry::new(params.memory_kib, params.passes, params.lanes)
-            .ok_or_else(|| Error::Invalid("Argon2 refuses these parameters".into()))?;
+            .ok_or_else(|| params.out_of_range())?;
         if inputs.tag_length < 4 || inputs.salt.len() < 8 {
-            return Err(Error::Invalid(
-                "Argon2 needs a salt of 8 bytes or more and a tag of 4".into(),
+            return Err(Error::Damaged(
+                "its key-derivation salt is too short".into(),
             ));
         }
         let mut state = Params::new().hash_length(64).to_state();

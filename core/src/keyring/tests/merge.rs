@@ -64,7 +64,7 @@ fn merge_refuses_a_different_or_tampered_keyring() {
         .unwrap();
     assert!(matches!(
         unlocked.merge(&Keyring::parse(&b).unwrap()),
-        Err(Error::Invalid(_))
+        Err(Error::Keyring(crate::KeyringProblem::Different))
     ));
     let mut tampered = Keyring::parse(&a).unwrap();
     tampered.entries.remove("api-key/nas1");

@@ -164,7 +164,7 @@ fn the_recovery_code_unlocks_and_lets_a_new_passphrase_be_set() {
     );
     assert!(matches!(
         keyring.unlock_with_recovery_code("not a code"),
-        Err(Error::Invalid(_))
+        Err(Error::Keyring(crate::KeyringProblem::NotARecoveryCode))
     ));
 }
 

@@ -28,5 +28,13 @@ fn a_refusal_says_its_field_and_reads_as_the_forms_say_it() {
         error.to_string(),
         "Enter a Connect Timeout between 1 and 300 seconds."
     );
-    assert_eq!(Error::Invalid("x".into()).about(), None);
+    assert_eq!(Error::WrongPassphrase.about(), None);
+    assert_eq!(
+        Error::Key(crate::KeyProblem::Mismatch).about(),
+        Some(Field::PublicKey)
+    );
+    assert_eq!(
+        Error::Key(crate::KeyProblem::Missing).about(),
+        Some(Field::PrivateKey)
+    );
 }
