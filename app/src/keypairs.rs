@@ -302,9 +302,30 @@ pub fn file_names(keypair: &Keypair) -> (String, String) {
     )
 }
 
-pub fn download_public(keypair: &Keypair) {
+/// The public key to hand to the user (Download, Copy): derived from the
+/// private key in the keyring, never the metadata's line, which the server
+/// could have swapped for its own key. A keypair with no private key in the
+/// keyring gives its stored line only if its seal verifies. Locked: none.
+pub fn public_to_hand_out(state: AppState, id: &str) -> Result<String, AppError> {
+    match public_key_of(state, id) {
+        Err(AppError::NoPrivateKey) => state.trusted_keypair(id).map(|k| k.public_key),
+        derived => derived,
+    }
+}
+
+/// Saves the public key file (derived, see [`public_to_hand_out`]).
+pub fn download_public(state: AppState, id: &str, keypair: &Keypair) -> Result<(), AppError> {
+    let line = public_to_hand_out(state, id)?;
+    public_file(keypair, &line);
+    Ok(())
+}
+
+/// Saves `line` as `keypair`'s public key file. Only for a line that comes
+/// from a trusted source: derived ([`download_public`]), or a system's own
+/// keychain as that system answered.
+pub fn public_file(keypair: &Keypair, line: &str) {
     let (_, public) = file_names(keypair);
-    crate::download::key_file(&public, &format!("{}\n", keypair.public_key));
+    crate::download::key_file(&public, &format!("{line}\n"));
 }
 
 pub fn download_private(state: AppState, id: &str, keypair: &Keypair) -> Result<(), AppError> {

@@ -9,7 +9,7 @@
 use js_sys::{Object, Reflect, Uint8Array};
 use keyhaven_core::{
     api::Tag,
-    model::{Kind, PinDigest},
+    model::{Basis, Kind, LockedEdit, PinDigest},
 };
 use serde_json::{Value, json};
 use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
@@ -34,9 +34,9 @@ pub struct Saved {
     /// The highest keyring revision proven for the account (also kept in
     /// localStorage, which outlives sign-out).
     pub highest_revision: u64,
-    /// Items written here while the keyring was locked, with the digest of
-    /// their sealed fields, to seal at the next unlock.
-    pub unsealed: Vec<(Kind, String, PinDigest)>,
+    /// Items written here while the keyring was locked, to seal at the
+    /// next unlock.
+    pub unsealed: Vec<LockedEdit>,
     /// When this browser last had nothing left to sync (ms since epoch).
     pub synced_at: Option<u64>,
     /// Bumped by every write, so a tab can tell whether another tab wrote
@@ -52,8 +52,13 @@ impl Saved {
             "keyring_tag": self.keyring_tag,
             "keyring_pending": self.keyring_pending,
             "highest_revision": self.highest_revision,
-            "unsealed": self.unsealed.iter().map(|(kind, id, digest)| {
-                json!([*kind as u8, id, digest.to_vec()])
+            "unsealed": self.unsealed.iter().map(|e| {
+                let over = match &e.over {
+                    Basis::Known => json!(0),
+                    Basis::Unconfirmed => json!(1),
+                    Basis::Sealed { seal, digest } => json!([seal, digest.to_vec()]),
+                };
+                json!([e.kind as u8, e.id, e.written.to_vec(), over])
             }).collect::<Vec<_>>(),
             "synced_at": self.synced_at,
             "generation": self.generation,
@@ -98,20 +103,44 @@ impl Saved {
     }
 }
 
-/// `[kind, id, digest bytes]` back into an item written while locked.
-fn unsealed_item(value: &Value) -> Option<(Kind, String, PinDigest)> {
+/// `[kind, id, digest bytes, basis]` back into an item written while
+/// locked. A basis that is missing (saved by an earlier release) or can't
+/// be read is Unconfirmed: the user confirms the item.
+fn unsealed_item(value: &Value) -> Option<LockedEdit> {
     let kind = match value[0].as_u64()? {
         1 => Kind::System,
         2 => Kind::Keypair,
         3 => Kind::Connection,
         _ => return None,
     };
-    let bytes: Vec<u8> = value[2]
+    let over = match &value[3] {
+        Value::Number(n) if n.as_u64() == Some(0) => Basis::Known,
+        Value::Array(sealed) => match (sealed.first().and_then(Value::as_str), sealed.get(1)) {
+            (Some(seal), Some(digest)) => {
+                digest_of(digest).map_or(Basis::Unconfirmed, |digest| Basis::Sealed {
+                    seal: seal.to_owned(),
+                    digest,
+                })
+            }
+            _ => Basis::Unconfirmed,
+        },
+        _ => Basis::Unconfirmed,
+    };
+    Some(LockedEdit {
+        kind,
+        id: value[1].as_str()?.to_owned(),
+        written: digest_of(&value[2])?,
+        over,
+    })
+}
+
+fn digest_of(value: &Value) -> Option<PinDigest> {
+    let bytes: Vec<u8> = value
         .as_array()?
         .iter()
         .map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
         .collect::<Option<_>>()?;
-    Some((kind, value[1].as_str()?.to_owned(), bytes.try_into().ok()?))
+    bytes.try_into().ok()
 }
 
 /// The highest keyring revision this browser has proven for an account.

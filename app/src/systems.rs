@@ -5,7 +5,7 @@
 
 use keyhaven_core::{
     keyring::{EntryValue, api_key_id},
-    model::{Kind, Trust, secret_transport_allowed},
+    model::{Kind, secret_transport_allowed},
     truenas::calls,
 };
 use leptos::prelude::WithUntracked;
@@ -53,8 +53,9 @@ pub async fn authenticate(
                 .with_untracked(|m| m.trust(Kind::System, system_id, keyring))
         })
         .ok_or(AppError::Locked)?;
-    if matches!(trust, Some(Trust::Changed { .. } | Trust::Foreign)) {
-        let untrusted = Untrusted::of(Kind::System, trust).expect("changed is untrusted");
+    // Not confirmed is refused too: a server that strips the seal must not
+    // turn "changed" into "send it anyway".
+    if let Some(untrusted) = Untrusted::of(Kind::System, trust) {
         return Err(AppError::Untrusted(untrusted.named(&system.name)));
     }
     let fail = |error: TrueNasError| AppError::AtSystem {

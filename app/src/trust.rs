@@ -5,13 +5,20 @@
 //! secret leaves for it. The user decides on every item that changed
 //! outside the keyring: restore theirs, or accept the change.
 
-use keyhaven_core::model::{Connection, Finding, Kind, Metadata, System};
+use keyhaven_core::model::{Connection, Finding, Keypair, Kind, Metadata, System};
 use leptos::prelude::*;
 use rand_core::OsRng;
 
 use crate::{error::AppError, state::AppState, sync::SyncKind, untrusted::Untrusted};
 
 impl AppState {
+    /// The keypair, if the keyring is unlocked and its public key is what
+    /// this keyring sealed (for one whose private key is not in the
+    /// keyring: its public key is then handed out as stored).
+    pub fn trusted_keypair(&self, id: &str) -> Result<Keypair, AppError> {
+        self.trusted(Kind::Keypair, id, |m| m.keypair(id).cloned())
+    }
+
     /// The system, if the keyring is unlocked and its URL, API user and key
     /// id are what this keyring sealed. Nothing secret goes anywhere else.
     pub fn trusted_system(&self, id: &str) -> Result<System, AppError> {

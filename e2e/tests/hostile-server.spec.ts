@@ -55,6 +55,14 @@ function item(map: Record<string, any>, name: string): any {
   return found;
 }
 
+/** Whether the stored keyring (hex) holds the private key of the keypair
+ * called `name` (entry ids are readable; values are not). */
+function keyringHolds(keyhaven: Server, user: string, hex: string, name: string): boolean {
+  const id = Object.entries(readMetadata(keyhaven, user).keypairs)
+    .find(([, i]: [string, any]) => i.value?.name === name)?.[0];
+  return id !== undefined && Buffer.from(hex, 'hex').includes(Buffer.from(`ssh-private/${id}`));
+}
+
 function connected(page: Page, system: string) {
   return page.getByRole('row').filter({ hasText: system }).getByRole('cell').nth(2);
 }
@@ -140,6 +148,47 @@ test('a system URL pointed at another host: no key or password goes there; the u
   expect(toAttacker).toEqual([]);
 });
 
+test("a system URL changed and its seal stripped: nothing is sent for it until the user confirms", async ({ browser }) => {
+  const keyhaven = await server();
+  const nas = await sim(['--hostname', 'nas1', '--user', `root:${ROOT_PASSWORD}`]);
+  const elsewhere = await sim(['--hostname', 'attacker', '--user', `root:${ROOT_PASSWORD}`]);
+  const page = await (await context(browser, keyhaven.url)).newPage();
+  const toAttacker: string[] = [];
+  page.on('websocket', (ws) => {
+    if (ws.url().includes(`:${elsewhere.port}/`)) toAttacker.push(ws.url());
+  });
+  const user = uniqueName('hostile');
+  await createAccount(page, user);
+  await addSystem(page, 'nas1', nas.url);
+  await page.getByRole('button', { name: 'Authenticate nas1' }).click();
+  await createKeyring(page);
+  const authenticate = page.getByRole('dialog', { name: 'Authenticate' });
+  await authenticate.getByLabel('Admin Password').fill(ROOT_PASSWORD);
+  await authenticate.getByRole('button', { name: 'Authenticate' }).click();
+  await expect(authenticate).toBeHidden({ timeout: 30_000 });
+  await synced(page);
+
+  // The attacker points nas1 at its own host and removes the seal, so the
+  // item reads as "not confirmed" rather than "changed".
+  editMetadata(keyhaven, user, (m) => {
+    const system = item(m.systems, 'nas1');
+    system.value.url = elsewhere.url;
+    delete system.seal;
+    system.updated += 60_000;
+  });
+  await page.reload();
+  await unlock(page);
+  const unconfirmed = notice(page, 'TrueNAS system “nas1” is not confirmed with your keyring');
+  await expect(unconfirmed).toContainText(elsewhere.url);
+  await expect(unconfirmed).toContainText('Keyhaven sends nothing for it until you check and confirm it');
+  await page.getByRole('button', { name: 'Authenticate nas1' }).click();
+  await authenticate.getByLabel('Admin Password').fill(ROOT_PASSWORD);
+  await authenticate.getByRole('button', { name: 'Authenticate' }).click();
+  await expect(authenticate.getByRole('alert')).toContainText('is not confirmed with your keyring');
+  await authenticate.getByRole('button', { name: 'Cancel' }).click();
+  expect(toAttacker).toEqual([]);
+});
+
 test("a keypair's public key and a connection's host keys swapped: the remote authorizes only the user's key", async ({ browser }) => {
   const keyhaven = await server();
   const sshd = await startSshd();
@@ -217,6 +266,18 @@ test("a keypair's public key and a connection's host keys swapped: the remote au
   const authorized = readFileSync(sshd.authorizedKeys, 'utf8');
   expect(authorized).toContain(material(ours));
   expect(authorized).not.toContain(material(theirs));
+
+  // Download hands out the key derived from the private key too, in the
+  // list and in the form, never the metadata's line.
+  const listed = await downloads(page, 2, () => widget(page, 'SSH Keypairs').getByRole('button', { name: 'Download repl' }).click());
+  const publicFile = listed.find((f) => f.suggestedFilename().includes('_public_key_'))!;
+  const handedOut = readFileSync(await publicFile.path(), 'utf8');
+  expect(material(handedOut)).toBe(material(ours));
+  await widget(page, 'SSH Keypairs').getByRole('button', { name: 'repl', exact: true }).click();
+  const keypairForm = page.getByRole('dialog', { name: 'SSH Keypairs' });
+  const [fromForm] = await downloads(page, 1, () => keypairForm.getByRole('button', { name: 'Download Public Key' }).click());
+  expect(material(readFileSync(await fromForm.path(), 'utf8'))).toBe(material(ours));
+  await keepKeypairDialogClosed(page);
 
   // Restore both: the user's own values are back.
   await keypairNotice.getByRole('button', { name: 'Restore mine' }).click();
@@ -318,4 +379,38 @@ test('a junk keyring served once, then the old one: the old one is still refused
   await expect(replaced).toHaveCount(0);
   // And the server still has the replayed copy: nothing was pushed over it.
   expect(rawBlob(keyhaven, user, 'keyring').split('|')[0]).toBe(old);
+});
+
+test('a forked keyring: the server hides a stored key from a second browser, then serves that browser\'s copy back; nothing is lost', async ({ browser }) => {
+  const keyhaven = await server();
+  const page = await (await context(browser, keyhaven.url)).newPage();
+  const user = await startAccount(page, 'hostile');
+  await synced(page);
+  const [before] = rawBlob(keyhaven, user, 'keyring').split('|');
+  await generateKeypair(page, 'mine', 'Ed25519');
+  await keepKeypairDialogClosed(page);
+  await synced(page);
+  const [withMine] = rawBlob(keyhaven, user, 'keyring').split('|');
+  expect(withMine).not.toBe(before);
+
+  // The fork: a second browser is served the keyring from before "mine"
+  // and stores its own key over it.
+  writeBlob(keyhaven, user, 'keyring', before);
+  const other = await (await context(browser, keyhaven.url)).newPage();
+  await signIn(other, user);
+  await unlock(other);
+  await openBackupCredentials(other);
+  await generateKeypair(other, 'theirs', 'Ed25519');
+  await keepKeypairDialogClosed(other);
+  await synced(other);
+
+  // The first browser hears of the write and merges: the key it stored
+  // stays, and goes back to the server with the other's.
+  await comeBack(page);
+  await expect.poll(() => {
+    const [hex] = rawBlob(keyhaven, user, 'keyring').split('|');
+    return hex !== before && hex !== withMine && keyringHolds(keyhaven, user, hex, 'mine') && keyringHolds(keyhaven, user, hex, 'theirs');
+  }, { timeout: 30_000 }).toBe(true);
+  await comeBack(other);
+  await downloads(other, 2, () => widget(other, 'SSH Keypairs').getByRole('button', { name: 'Download mine' }).click());
 });

@@ -163,8 +163,8 @@ fn TrustNotice(finding: Finding) -> impl IntoView {
         ),
         Trust::Unsealed => (
             " is not confirmed with your keyring: it was added or changed while the keyring was \
-             locked, on this or another device, or by someone without it. Check it before Keyhaven \
-             sends anything for it.",
+             locked, on this or another device, or by someone without it. Keyhaven sends nothing \
+             for it until you check and confirm it.",
             now_rows(&finding),
             false,
         ),

@@ -316,14 +316,11 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
         let id = unlocked.keyring().id();
         self.write(|r| {
             let k = &mut r.keyring;
-            // After the highest revision proven, and any the server showed:
-            // other browsers must see this keyring as newer, not rolled back.
-            let shown = k.held.iter().map(|h| h.keyring.revision()).chain(
-                k.conflict
-                    .iter()
-                    .filter_map(|c| c.server.as_ref().map(Keyring::revision)),
-            );
-            unlocked.continue_after(shown.fold(k.highest, u64::max));
+            // After the highest revision proven for the account, so an old
+            // copy of the previous keyring can't pass for a newer one. Only
+            // proven revisions: one the server merely showed could be any
+            // number it liked (u64::MAX, to wrap every later revision).
+            unlocked.continue_after(k.highest);
             unlocked.seal(&mut rand_core::OsRng);
             k.reset_here = false;
             k.keyring = Some(unlocked.keyring().clone());
@@ -380,7 +377,7 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
                 let verified: Vec<_> = m
                     .verified(keyring)
                     .into_iter()
-                    .filter_map(|(kind, id)| m.pin_digest(kind, &id).map(|d| (kind, id, d)))
+                    .filter_map(|(kind, id)| m.known(kind, &id))
                     .collect();
                 r.metadata.unsealed.extend(verified);
             }

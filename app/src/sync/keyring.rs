@@ -98,17 +98,20 @@ impl KeyringReplica {
     /// Folds the server's copy into the unlocked keyring, verifying it.
     fn merge(&mut self, server: ServerCopy) -> Result<(), AppError> {
         let unlocked = self.unlocked.as_mut().ok_or(AppError::Locked)?;
-        if unlocked.merge(&server.keyring).is_err() {
+        let Ok(report) = unlocked.merge(&server.keyring) else {
             let conflict = KeyringConflict::over(Conflict::Replaced, Some(server));
             return Err(self.refuse(conflict));
-        }
-        self.keyring = Some(if self.pending {
-            // Something of ours the server lacks: to push over its tag.
+        };
+        // Something of ours the server lacks (an edit not pushed yet, or one
+        // it acknowledged and then dropped by serving another browser's
+        // fork): the verified merge is kept and pushed over its tag.
+        if self.pending || report.kept_ours {
             unlocked.seal(&mut OsRng);
-            unlocked.keyring().clone()
+            self.keyring = Some(unlocked.keyring().clone());
+            self.pending = true;
         } else {
-            server.keyring.clone()
-        });
+            self.keyring = Some(server.keyring.clone());
+        }
         self.saw_revision(server.keyring.revision());
         self.held = None;
         self.conflict = None;

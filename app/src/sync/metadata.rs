@@ -7,7 +7,7 @@
 use keyhaven_core::{
     api::{BlobName, Tag},
     keyring::Unlocked,
-    model::{Kind, Metadata, PinDigest},
+    model::{LockedEdit, Metadata},
     sync as decide,
 };
 use rand_core::OsRng;
@@ -25,31 +25,34 @@ pub(crate) struct MetadataReplica {
     pub tag: Option<Tag>,
     /// This browser has edits the server hasn't acknowledged.
     pub pending: bool,
-    /// Items written here while locked, with the digest of their sealed
-    /// fields, to seal at the next unlock if they are still what was
-    /// written.
-    pub unsealed: Vec<(Kind, String, PinDigest)>,
+    /// Items written here while locked, to seal at the next unlock if they
+    /// are still what was written, over the user's own values.
+    pub unsealed: Vec<LockedEdit>,
 }
 
 impl MetadataReplica {
     /// Makes `after` this browser's document, sealing what the edit wrote
-    /// (`before` → `after`) when `unlocked`; otherwise remembering it.
+    /// (`before` → `after`) over verified values when `unlocked`; otherwise
+    /// remembering it, with what it was written over.
     pub(crate) fn write(&mut self, mut after: Metadata, unlocked: Option<&Unlocked>) {
-        let written = after.changed_since(&self.metadata);
         match unlocked {
-            Some(keyring) => {
-                for (kind, id) in &written {
-                    after.seal(*kind, id, keyring, &mut OsRng);
-                }
-            }
+            Some(keyring) => after.seal_edit(&self.metadata, keyring, &mut OsRng),
             None => {
-                let digests: Vec<_> = written
-                    .into_iter()
-                    .filter_map(|(kind, id)| after.pin_digest(kind, &id).map(|d| (kind, id, d)))
-                    .collect();
-                self.unsealed
-                    .retain(|(k, i, _)| !digests.iter().any(|(dk, di, _)| dk == k && di == i));
-                self.unsealed.extend(digests);
+                for (kind, id) in after.changed_since(&self.metadata) {
+                    let Some(mut edit) = after.locked_edit(&self.metadata, kind, &id) else {
+                        continue;
+                    };
+                    // A second locked edit is made over the first: what
+                    // that one was made over still decides.
+                    if let Some(first) = self
+                        .unsealed
+                        .iter()
+                        .position(|e| (e.kind, &e.id) == (kind, &id))
+                    {
+                        edit.over = self.unsealed.remove(first).over;
+                    }
+                    self.unsealed.push(edit);
+                }
             }
         }
         self.metadata = after;
@@ -63,8 +66,10 @@ impl MetadataReplica {
             return false;
         }
         let written = std::mem::take(&mut self.unsealed);
+        // What is left (changed meanwhile, or made over values nobody
+        // confirmed) stays unsealed: the notice asks the user to confirm it.
         self.metadata
-            .seal_if_unchanged(&written, keyring, &mut OsRng);
+            .seal_locked_edits(&written, keyring, &mut OsRng);
         self.pending = true;
         true
     }

@@ -99,7 +99,7 @@ impl Replicas {
                 .metadata
                 .unsealed
                 .iter()
-                .any(|(kind, id, _)| (kind, id) == (&item.0, &item.1));
+                .any(|e| (e.kind, &e.id) == (item.kind, &item.id));
             if !known {
                 self.metadata.unsealed.push(item);
             }

@@ -11,6 +11,10 @@ use crate::{Error, KeyringProblem};
 pub struct MergeReport {
     /// Entries whose value (or deletion) came from the other copy.
     pub taken: Vec<String>,
+    /// The merged keyring holds something the other copy lacks (an entry
+    /// or slot of this one that is newer or missing there): it must be
+    /// stored over the other copy, never dropped for it.
+    pub kept_ours: bool,
 }
 
 impl Unlocked {
@@ -25,6 +29,7 @@ impl Unlocked {
         self.verify_manifest(other)?;
         let mut report = MergeReport {
             taken: merge_entries(&mut self.keyring.entries, &other.entries),
+            kept_ours: false,
         };
         for theirs in &other.slots {
             let take = match self.keyring.slot(theirs.kind) {
@@ -38,6 +43,8 @@ impl Unlocked {
             }
         }
         self.keyring.revision = self.keyring.revision.max(other.revision);
+        report.kept_ours =
+            self.keyring.entries != other.entries || self.keyring.slots != other.slots;
         report.taken.sort();
         Ok(report)
     }

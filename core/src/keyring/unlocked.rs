@@ -194,7 +194,9 @@ impl Unlocked {
 
     /// The bytes to store: bumps the revision and re-seals the manifest.
     pub fn seal(&mut self, rng: &mut impl CryptoRngCore) -> Vec<u8> {
-        self.keyring.revision += 1;
+        // Revisions are proven values (sealed by this data key), each one
+        // more than the last; saturating, so none ever wraps back to "older".
+        self.keyring.revision = self.keyring.revision.saturating_add(1);
         self.keyring.manifest_nonce = random(rng);
         let plain = self.keyring.manifest_plaintext();
         let mut ad = AD_MANIFEST.to_vec();

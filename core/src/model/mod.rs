@@ -23,7 +23,7 @@ pub use field::{Field, Reason};
 pub use hostile::MAX_CLOCK_SKEW_MS;
 pub use merge::{Kind, MergeReport, Replaced};
 pub use seal::{Pinned, Sealed};
-pub use trust::{Finding, PinDigest, Trust};
+pub use trust::{Basis, Finding, LockedEdit, PinDigest, Trust};
 pub use validate::{
     MAX_CONNECT_TIMEOUT, check_connect_timeout, check_port, host_from_input, normalize_truenas_url,
     secret_transport_allowed, validate_host,

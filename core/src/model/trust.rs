@@ -78,6 +78,15 @@ fn trust_of<T: Sealed>(id: &str, item: &Item<T>, keyring: &Unlocked) -> Option<T
     })
 }
 
+/// The digest of the values `seal` holds for the item, if it opens under
+/// `keyring`.
+fn opened(kind: Kind, id: &str, seal: &str, keyring: &Unlocked) -> Option<PinDigest> {
+    let bytes = Base64::decode_vec(seal).ok()?;
+    let plain = keyring.open_metadata(&place(kind, id), &bytes)?;
+    let pinned = Pinned::decode(&plain)?;
+    Some(Sha256::digest(pinned.encode()).into())
+}
+
 fn seal_of<T: Sealed>(
     id: &str,
     value: &T,
@@ -111,6 +120,42 @@ fn findings_in<T: Sealed>(
 /// A digest of an item's sealed fields, to recognize later that an item
 /// written here while locked is still what was written.
 pub type PinDigest = [u8; 32];
+
+/// An item written while the keyring was locked, to seal at the next
+/// unlock. Sealing makes its values the user's, so it happens only if the
+/// item is still what was written AND what the edit was made over was the
+/// user's too: a locked edit of an item the server changed must not seal
+/// the server's values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockedEdit {
+    /// Which list the item is in.
+    pub kind: Kind,
+    /// Its id.
+    pub id: String,
+    /// The digest of its sealed fields as written.
+    pub written: PinDigest,
+    /// What the edit was made over.
+    pub over: Basis,
+}
+
+/// What an edit was made over, as far as seals can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Basis {
+    /// Values known to be the user's: a new item typed here, or one this
+    /// browser verified under the keyring before.
+    Known,
+    /// A sealed item: the user's if its seal opens to exactly the values
+    /// it had then (their digest).
+    Sealed {
+        /// The seal it had (base64, as stored).
+        seal: String,
+        /// The digest of its sealed fields then.
+        digest: PinDigest,
+    },
+    /// An item never sealed, or one already changed: only the user's
+    /// Confirm (or Accept the change) makes it theirs.
+    Unconfirmed,
+}
 
 fn digest<T: Sealed>(value: &T) -> PinDigest {
     Sha256::digest(value.pinned().encode()).into()
@@ -185,25 +230,111 @@ impl Metadata {
         with_map!(self, kind, |map| seal_in(map, id, keyring, rng))
     }
 
-    /// Seals the live items whose sealed fields still have `digest`
-    /// (written here while the keyring was locked); returns the ones that
-    /// changed meanwhile, which stay unsealed.
-    pub fn seal_if_unchanged(
+    /// What an edit (`before` → `self`, keyring locked) wrote to the
+    /// live item, for [`Metadata::seal_locked_edits`] at the next unlock.
+    pub fn locked_edit(&self, before: &Metadata, kind: Kind, id: &str) -> Option<LockedEdit> {
+        let written = self.pin_digest(kind, id)?;
+        let over = match (before.pin_digest(kind, id), before.seal_string(kind, id)) {
+            (None, _) => Basis::Known,
+            (Some(digest), Some(seal)) => Basis::Sealed { seal, digest },
+            (Some(_), None) => Basis::Unconfirmed,
+        };
+        Some(LockedEdit {
+            kind,
+            id: id.to_owned(),
+            written,
+            over,
+        })
+    }
+
+    /// A live item as known to be the user's (verified here, now), for
+    /// sealing under another keyring at its first unlock.
+    pub fn known(&self, kind: Kind, id: &str) -> Option<LockedEdit> {
+        Some(LockedEdit {
+            kind,
+            id: id.to_owned(),
+            written: self.pin_digest(kind, id)?,
+            over: Basis::Known,
+        })
+    }
+
+    /// At unlock: seals each item written while locked that is still what
+    /// was written and was written over the user's own values; returns the
+    /// rest (changed meanwhile, or made over values nobody confirmed), which
+    /// stay unsealed for the user to confirm.
+    pub fn seal_locked_edits(
         &mut self,
-        written: &[(Kind, String, PinDigest)],
+        edits: &[LockedEdit],
         keyring: &Unlocked,
         rng: &mut impl CryptoRngCore,
     ) -> Vec<(Kind, String)> {
-        let mut changed = Vec::new();
-        for (kind, id, expected) in written {
-            let same = self.pin_digest(*kind, id).as_ref() == Some(expected);
-            if same {
-                self.seal(*kind, id, keyring, rng);
-            } else if self.pin_digest(*kind, id).is_some() {
-                changed.push((*kind, id.clone()));
+        let mut left = Vec::new();
+        for edit in edits {
+            let Some(now) = self.pin_digest(edit.kind, &edit.id) else {
+                continue;
+            };
+            let theirs = match &edit.over {
+                Basis::Known => true,
+                Basis::Sealed { seal, digest } => {
+                    opened(edit.kind, &edit.id, seal, keyring).as_ref() == Some(digest)
+                }
+                Basis::Unconfirmed => false,
+            };
+            if theirs && now == edit.written {
+                self.seal(edit.kind, &edit.id, keyring, rng);
+                continue;
+            }
+            // Still unsealed, over a sealed item: its earlier seal goes back,
+            // so the user sees what changed and can restore their values.
+            if let Basis::Sealed { seal, .. } = &edit.over
+                && self.seal_string(edit.kind, &edit.id).is_none()
+            {
+                with_map!(self, edit.kind, |map| {
+                    if let Some(item) = map.get_mut(&edit.id) {
+                        item.seal = Some(seal.clone());
+                    }
+                });
+            }
+            left.push((edit.kind, edit.id.clone()));
+        }
+        left
+    }
+
+    /// Seals what an edit (`before` → `self`, keyring unlocked) wrote: an
+    /// item new or verified before the edit is sealed as it is now; one that
+    /// was not (changed outside the keyring, never confirmed) keeps the seal
+    /// it had, so the values the user did not confirm stay shown as such.
+    pub fn seal_edit(
+        &mut self,
+        before: &Metadata,
+        keyring: &Unlocked,
+        rng: &mut impl CryptoRngCore,
+    ) {
+        for (kind, id) in self.changed_since(before) {
+            match before.trust(kind, &id, keyring) {
+                None | Some(Trust::Verified) => {
+                    self.seal(kind, &id, keyring, rng);
+                }
+                Some(_) => {
+                    let seal = before.seal_string(kind, &id);
+                    with_map!(self, kind, |map| {
+                        if let Some(item) = map.get_mut(&id) {
+                            item.seal = seal;
+                        }
+                    });
+                }
             }
         }
-        changed
+    }
+
+    /// A live item's seal as stored.
+    fn seal_string(&self, kind: Kind, id: &str) -> Option<String> {
+        let seal = |item: Option<&Option<String>>| item.cloned().flatten();
+        match kind {
+            Kind::System => seal(self.systems.get(id).map(|i| &i.seal)),
+            Kind::Keypair => seal(self.keypairs.get(id).map(|i| &i.seal)),
+            Kind::Connection => seal(self.connections.get(id).map(|i| &i.seal)),
+        }
     }
 
     /// The digest of a live item's sealed fields.

@@ -107,12 +107,28 @@ pub fn KeypairForm(target: FormTarget) -> impl IntoView {
         }
     };
     let download_public = move |_| {
-        if let Some((_, keypair)) = stored_keypair() {
-            keypairs::download_public(&keypair);
+        error.set(None);
+        if let Some((id, keypair)) = stored_keypair()
+            && let Err(e) = keypairs::download_public(state, &id, &keypair)
+        {
+            error.set(Some(e.to_string()));
+            state.prompts.unlock_dismissed.set(false);
         }
     };
+    // The copied line is derived too, not the field's (stored) text.
     let copy_public = move |_| {
-        let text = public.get_untracked();
+        error.set(None);
+        let Some((id, _)) = stored_keypair() else {
+            return;
+        };
+        let text = match keypairs::public_to_hand_out(state, &id) {
+            Ok(text) => text,
+            Err(e) => {
+                error.set(Some(e.to_string()));
+                state.prompts.unlock_dismissed.set(false);
+                return;
+            }
+        };
         spawn_local(async move {
             if let Some(window) = web_sys::window() {
                 let promise = window.navigator().clipboard().write_text(&text);

@@ -261,8 +261,10 @@ fn KeypairsWidget(
     // The download icon saves both files, as TrueNAS's does.
     let download = move |id: String, keypair: Keypair| {
         error.set(None);
-        match keypairs::download_private(state, &id, &keypair) {
-            Ok(()) => keypairs::download_public(&keypair),
+        match keypairs::download_private(state, &id, &keypair)
+            .and_then(|()| keypairs::download_public(state, &id, &keypair))
+        {
+            Ok(()) => {}
             Err(e) => {
                 error.set(Some(e.to_string()));
                 state.prompts.unlock_dismissed.set(false);

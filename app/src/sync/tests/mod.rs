@@ -10,7 +10,7 @@ use futures::executor::block_on;
 use keyhaven_core::{
     api::BlobName,
     keyring::{EntryValue, KdfParams, Keyring, Unlocked},
-    model::{Metadata, System},
+    model::{Kind, Metadata, System, Trust},
     sync::Conflict,
 };
 use rand_core::OsRng;
@@ -342,6 +342,53 @@ fn a_replaced_keyring_is_held_and_never_merged() {
     );
 }
 
+/// A fork: the server serves B an old revision, takes B's write, then
+/// serves B's copy to A, which lacks the key A stored (and the server
+/// acknowledged). A keeps its verified merge and pushes it.
+#[test]
+fn a_forked_keyring_keeps_the_entry_the_server_acknowledged() {
+    let store = Rc::new(Store::default());
+    let a = first_browser(&store);
+    let b = second_browser(&store);
+    let old = store.bytes(BlobName::Keyring).unwrap();
+    set_entry(&a, "api-key/nas1", "1-aaa");
+    sync(&a, SyncKind::Push).unwrap();
+    store.overwrite(BlobName::Keyring, old);
+    set_entry(&b, "api-key/nas2", "2-bbb");
+    sync(&b, SyncKind::PullThenPush).unwrap();
+    let forked = Keyring::parse(&store.bytes(BlobName::Keyring).unwrap()).unwrap();
+    assert!(!forked.contains("api-key/nas1"), "the fork lacks A's key");
+    sync(&a, SyncKind::PullThenPush).unwrap();
+    let stored = Keyring::parse(&store.bytes(BlobName::Keyring).unwrap()).unwrap();
+    assert!(stored.contains("api-key/nas1") && stored.contains("api-key/nas2"));
+    assert!(!a.replicas().keyring.pending, "pushed");
+}
+
+/// A keyring created after the server showed a copy with an absurd
+/// revision continues after what this browser proved, not after that.
+#[test]
+fn a_new_keyring_continues_after_proven_revisions_only() {
+    let store = Rc::new(Store::default());
+    let a = first_browser(&store);
+    set_entry(&a, "api-key/nas1", "1-aaa");
+    sync(&a, SyncKind::Push).unwrap();
+    let proven = a.replicas().keyring.highest;
+    let mut other = new_keyring();
+    other.continue_after(u64::MAX - 1);
+    other.seal(&mut OsRng);
+    store.overwrite(BlobName::Keyring, other.keyring().to_bytes());
+    assert_eq!(
+        sync(&a, SyncKind::PullThenPush),
+        Err(AppError::KeyringConflict(Conflict::Replaced))
+    );
+    // (Storing it meets the server's copy again: the user still decides.)
+    let _ = block_on(a.create_keyring(new_keyring()));
+    let r = a.replicas();
+    let created = r.keyring.keyring.as_ref().unwrap();
+    assert_ne!(created.id(), other.keyring().id(), "this browser's new one");
+    assert_eq!(created.revision(), proven + 1);
+}
+
 #[test]
 fn a_locked_browser_holds_a_newer_copy_until_unlock_merges_it() {
     let store = Rc::new(Store::default());
@@ -391,6 +438,47 @@ fn metadata_items_a_keyhaven_could_not_write_are_refused() {
             .any(|n| matches!(n, Notice::Refused { name, .. } if name == "nas1")),
         "{:?}",
         r.notices
+    );
+}
+
+/// The server points a system elsewhere (its seal left as it was); the
+/// user, locked, renames the system. Unlocking must not seal the server's
+/// URL as the user's: the item stays changed, with the user's URL to
+/// restore.
+#[test]
+fn a_locked_edit_does_not_seal_what_the_server_changed() {
+    let store = Rc::new(Store::default());
+    let a = first_browser(&store);
+    add_system(&a, "nas1");
+    sync(&a, SyncKind::Push).unwrap();
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&store.bytes(BlobName::Metadata).unwrap()).unwrap();
+    json["systems"]["nas1"]["value"]["url"] = "https://evil.example".into();
+    let later = json["systems"]["nas1"]["updated"].as_u64().unwrap() + 60_000;
+    json["systems"]["nas1"]["updated"] = later.into();
+    store.overwrite(BlobName::Metadata, serde_json::to_vec(&json).unwrap());
+    a.lock();
+    sync(&a, SyncKind::PullThenPush).unwrap();
+    block_on(a.edit_metadata(|m, now, by| {
+        let mut renamed = m.system("nas1").unwrap().clone();
+        renamed.name = "renamed".into();
+        m.put_system("nas1", renamed, now, by);
+    }));
+    assert_eq!(
+        a.replicas().metadata.metadata.system("nas1").unwrap().url,
+        "https://evil.example",
+        "the server's change was taken in"
+    );
+    unlock(&a);
+    let trust = a.with_unlocked(|k| {
+        a.replicas()
+            .metadata
+            .metadata
+            .trust(Kind::System, "nas1", k)
+    });
+    assert!(
+        matches!(trust.flatten(), Some(Trust::Changed { .. })),
+        "shown as changed, with Restore mine"
     );
 }
 

@@ -54,6 +54,43 @@ fn merge_keeps_both_sides_edits_and_the_later_of_conflicting_ones() {
     );
 }
 
+/// A fork: the other copy lacks an entry this one holds. The merge says
+/// so, so the caller stores it over the other copy instead of taking that.
+#[test]
+fn merge_says_when_it_kept_something_the_other_copy_lacks() {
+    let (bytes, _) = sample(24);
+    let base = Keyring::parse(&bytes).unwrap();
+    let (mut rng_a, mut rng_b) = (rng(25), rng(26));
+    let mut a = base.unlock_with_passphrase(&secret(PASSPHRASE)).unwrap();
+    let mut b = base.unlock_with_passphrase(&secret(PASSPHRASE)).unwrap();
+    a.set("api-key/fork", &api_key("root", "a"), T0 + 100, &mut rng_a)
+        .unwrap();
+    a.seal(&mut rng_a);
+    b.set("api-key/other", &api_key("root", "b"), T0 + 100, &mut rng_b)
+        .unwrap();
+    let b_stored = Keyring::parse(&b.seal(&mut rng_b)).unwrap();
+    assert_eq!(b_stored.revision(), a.keyring().revision(), "same revision");
+    assert!(a.merge(&b_stored).unwrap().kept_ours);
+    // The same copy merged into one that adds nothing: nothing kept.
+    let mut c = base.unlock_with_passphrase(&secret(PASSPHRASE)).unwrap();
+    assert!(!c.merge(&b_stored).unwrap().kept_ours);
+}
+
+/// Revisions never wrap: a seal at the largest revision stays there
+/// instead of starting again from 0 (which every browser would read as a
+/// rollback).
+#[test]
+fn a_seal_never_wraps_the_revision() {
+    let (bytes, _) = sample(27);
+    let mut a = Keyring::parse(&bytes)
+        .unwrap()
+        .unlock_with_passphrase(&secret(PASSPHRASE))
+        .unwrap();
+    a.continue_after(u64::MAX);
+    let sealed = Keyring::parse(&a.seal(&mut rng(28))).unwrap();
+    assert_eq!(sealed.revision(), u64::MAX);
+}
+
 #[test]
 fn merge_refuses_a_different_or_tampered_keyring() {
     let (a, _) = sample(22);

@@ -177,29 +177,101 @@ fn accepting_a_change_seals_it() {
 #[test]
 fn items_written_while_locked_are_sealed_only_if_unchanged() {
     let key = keyring(1);
-    let mut m = Metadata::default();
+    let before = Metadata::default();
+    let mut m = before.clone();
     m.put_system("s1", system("https://nas1.lan"), T0, "d1");
     m.put_system("s2", system("https://nas2.lan"), T0, "d1");
-    let written = vec![
-        (
-            Kind::System,
-            "s1".to_owned(),
-            m.pin_digest(Kind::System, "s1").unwrap(),
-        ),
-        (
-            Kind::System,
-            "s2".to_owned(),
-            m.pin_digest(Kind::System, "s2").unwrap(),
-        ),
-    ];
+    let written: Vec<_> = ["s1", "s2"]
+        .into_iter()
+        .map(|id| m.locked_edit(&before, Kind::System, id).unwrap())
+        .collect();
+    assert!(written.iter().all(|e| e.over == Basis::Known), "new items");
     // Meanwhile the server points s2 elsewhere.
     let mut m = edited(&m, |j| {
         j["systems"]["s2"]["value"]["url"] = "https://evil.example".into();
     });
-    let changed = m.seal_if_unchanged(&written, &key, &mut rng(5));
-    assert_eq!(changed, vec![(Kind::System, "s2".to_owned())]);
+    let left = m.seal_locked_edits(&written, &key, &mut rng(5));
+    assert_eq!(left, vec![(Kind::System, "s2".to_owned())]);
     assert_eq!(m.trust(Kind::System, "s1", &key), Some(Trust::Verified));
     assert_eq!(m.trust(Kind::System, "s2", &key), Some(Trust::Unsealed));
+}
+
+/// The server swaps a connection's host and host keys; the user, locked,
+/// renames it. At unlock the edit is still what was written, but it was
+/// made over the server's values: nothing is sealed.
+#[test]
+fn a_locked_edit_over_the_servers_values_is_not_sealed_at_unlock() {
+    let key = keyring(1);
+    let mine = sealed_document(&key);
+    let before = edited(&mine, |j| {
+        j["connections"]["c1"]["value"]["host"] = "evil.example".into();
+        j["connections"]["c1"]["value"]["remote_host_keys"] = "ssh-ed25519 AAAA-evil".into();
+    });
+    let mut after = before.clone();
+    let mut renamed = after.connection("c1").unwrap().clone();
+    renamed.name = "renamed".into();
+    after.put_connection("c1", renamed, T0 + 10, "d1");
+    let edit = after.locked_edit(&before, Kind::Connection, "c1").unwrap();
+    assert!(matches!(edit.over, Basis::Sealed { .. }));
+    let left = after.seal_locked_edits(&[edit], &key, &mut rng(6));
+    assert_eq!(left, vec![(Kind::Connection, "c1".to_owned())]);
+    let Some(Trust::Changed { trusted, .. }) = after.trust(Kind::Connection, "c1", &key) else {
+        panic!("the earlier seal is back: changed, with the user's values to restore");
+    };
+    assert_eq!(trusted, connection().pinned());
+
+    // The same edit over the user's own values is sealed.
+    let mut after = mine.clone();
+    let mut renamed = after.connection("c1").unwrap().clone();
+    renamed.name = "renamed".into();
+    after.put_connection("c1", renamed, T0 + 10, "d1");
+    let edit = after.locked_edit(&mine, Kind::Connection, "c1").unwrap();
+    assert!(
+        after
+            .seal_locked_edits(&[edit], &key, &mut rng(7))
+            .is_empty()
+    );
+    assert_eq!(
+        after.trust(Kind::Connection, "c1", &key),
+        Some(Trust::Verified)
+    );
+
+    // Over an item nobody sealed: left for the user to confirm.
+    let mut unsealed = Metadata::default();
+    unsealed.put_system("s1", system("https://nas1.lan"), T0, "server");
+    let mut after = unsealed.clone();
+    after.put_system("s1", system("https://nas1.lan:8443"), T0 + 1, "d1");
+    let edit = after.locked_edit(&unsealed, Kind::System, "s1").unwrap();
+    assert_eq!(edit.over, Basis::Unconfirmed);
+    assert_eq!(after.seal_locked_edits(&[edit], &key, &mut rng(8)).len(), 1);
+}
+
+/// Editing a changed item while unlocked does not accept the change: the
+/// item keeps its seal, so it is still shown as changed, with Restore mine.
+#[test]
+fn an_unlocked_edit_seals_only_items_that_were_verified() {
+    let key = keyring(1);
+    let mine = sealed_document(&key);
+    let before = edited(&mine, |j| {
+        j["systems"]["s1"]["value"]["url"] = "https://evil.example".into();
+    });
+    let mut after = before.clone();
+    let mut renamed = after.system("s1").unwrap().clone();
+    renamed.name = "renamed".into();
+    after.put_system("s1", renamed, T0 + 10, "d1");
+    let mut port = after.connection("c1").unwrap().clone();
+    port.port = 2222;
+    after.put_connection("c1", port, T0 + 10, "d1");
+    after.seal_edit(&before, &key, &mut rng(9));
+    assert!(matches!(
+        after.trust(Kind::System, "s1", &key),
+        Some(Trust::Changed { .. })
+    ));
+    assert_eq!(
+        after.trust(Kind::Connection, "c1", &key),
+        Some(Trust::Verified),
+        "a verified item's edit is sealed"
+    );
 }
 
 #[test]

@@ -280,6 +280,8 @@ fn download_files(keypair: &KeypairRow) -> Result<(), AppError> {
         HeldPrivateKey::Absent => {}
         HeldPrivateKey::Hidden => return Err(AppError::PrivateKeyNotShown),
     }
-    crate::keypairs::download_public(&record);
+    // The system's own answer (over its TLS session), not the Keyhaven
+    // server's document.
+    crate::keypairs::public_file(&record, &record.public_key);
     Ok(())
 }
