@@ -9,6 +9,7 @@
 mod connection_form;
 pub(crate) mod field;
 mod hostile;
+mod manifest;
 mod merge;
 mod seal;
 mod trust;
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 pub use connection_form::{CheckedConnection, ConnectionForm, KeyringState};
 pub use field::{Field, Reason};
 pub use hostile::MAX_CLOCK_SKEW_MS;
+pub use manifest::{Departure, Listed, MAX_ITEMS, Manifest, item_digest};
 pub use merge::{Kind, MergeReport, Replaced};
 pub use seal::{Pinned, Sealed};
 pub use trust::{Basis, Finding, LockedEdit, PinDigest, Trust};
