@@ -318,6 +318,12 @@ test('the keyring row deleted: every browser keeps its copy, and one puts it bac
   await unlock(other);
   await openBackupCredentials(other);
   await downloads(other, 2, () => widget(other, 'SSH Keypairs').getByRole('button', { name: 'Download kept' }).click());
+
+  // The metadata row deleted too: a browser that has it writes it back.
+  sql(keyhaven, `DELETE FROM blobs WHERE name = 'metadata' AND account_id = ${accountOf(user)}`);
+  await comeBack(page);
+  await expect.poll(() => sql(keyhaven, `SELECT count(*) FROM blobs WHERE name = 'metadata' AND account_id = ${accountOf(user)}`)).toBe('1');
+  expect(item(readMetadata(keyhaven, user).keypairs, 'kept').value.name).toBe('kept');
 });
 
 test('an older keyring restored into the database: refused across sign-out; restore or knowingly adopt', async ({ browser }) => {

@@ -152,11 +152,17 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
             Ok(())
         };
         let metadata_tag = tag_of(BlobName::Metadata);
-        if metadata_tag.is_some() && metadata_tag != self.replicas().metadata.tag {
-            // (Gone between the listing and now: nothing to take in.)
-            if let Some(server) = self.blobs.get(BlobName::Metadata).await? {
-                self.take_in::<MetadataReplica>(Some(server))?;
+        let ours = self.replicas().metadata.tag.clone();
+        match (metadata_tag, ours) {
+            // Stored before, gone now (dropped): this browser's goes back.
+            (None, Some(_)) => self.take_in::<MetadataReplica>(None)?,
+            (Some(theirs), ours) if Some(&theirs) != ours.as_ref() => {
+                // (Gone between the listing and now: nothing to take in.)
+                if let Some(server) = self.blobs.get(BlobName::Metadata).await? {
+                    self.take_in::<MetadataReplica>(Some(server))?;
+                }
             }
+            _ => {}
         }
         keyring
     }

@@ -105,8 +105,11 @@ impl Replica for MetadataReplica {
         notices: &mut Vec<Notice>,
     ) -> Result<(), AppError> {
         let Some(Fetched { bytes, tag }) = server else {
-            // Gone from the server: this browser's copy is written anew.
+            // Gone from the server (dropped, or never written): this
+            // browser's copy, if it has anything, is written anew, so a
+            // fresh browser of the account finds it again.
             self.tag = None;
+            self.pending |= self.metadata != Metadata::default();
             return Ok(());
         };
         self.tag = Some(tag);

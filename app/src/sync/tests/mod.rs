@@ -482,6 +482,22 @@ fn a_locked_edit_does_not_seal_what_the_server_changed() {
     );
 }
 
+/// The server drops the metadata: the next sync puts this browser's copy
+/// back, so a fresh browser of the account sees the systems again.
+#[test]
+fn dropped_metadata_is_put_back_from_this_browser() {
+    let store = Rc::new(Store::default());
+    let a = first_browser(&store);
+    add_system(&a, "nas1");
+    sync(&a, SyncKind::Push).unwrap();
+    store.blobs.borrow_mut().remove("metadata");
+    sync(&a, SyncKind::PullThenPush).unwrap();
+    assert_eq!(server_systems(&store), ["nas1"]);
+    let fresh = browser(&store, &Rc::default(), "c");
+    sync(&fresh, SyncKind::PullThenPush).unwrap();
+    assert_eq!(systems(&fresh), ["nas1"]);
+}
+
 #[test]
 fn unreadable_metadata_is_written_over_with_this_browsers() {
     let store = Rc::new(Store::default());
