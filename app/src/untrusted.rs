@@ -51,12 +51,13 @@ impl Untrusted {
 impl std::fmt::Display for Untrusted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let what = match (&self.name, self.kind) {
-            (None, Kind::System) => "this system's URL".to_owned(),
-            (None, Kind::Keypair) => "this keypair's public key".to_owned(),
+            // (Its name is sealed too: a swapped name is a change.)
+            (None, Kind::System) => "this system".to_owned(),
+            (None, Kind::Keypair) => "this keypair".to_owned(),
             (None, Kind::Connection) => "this connection".to_owned(),
-            (Some(name), Kind::System) => format!("{name}: its URL"),
-            (Some(name), Kind::Keypair) => format!("{name}: its public key"),
-            (Some(name), Kind::Connection) => format!("{name}: the connection"),
+            (Some(name), Kind::System) => format!("the system {name}"),
+            (Some(name), Kind::Keypair) => format!("the keypair {name}"),
+            (Some(name), Kind::Connection) => format!("the connection {name}"),
         };
         match self.why {
             Distrust::NotConfirmed => write!(

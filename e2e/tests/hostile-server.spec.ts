@@ -127,7 +127,7 @@ test('a system URL pointed at another host: no key or password goes there; the u
   await unlock(page);
   const changed = notice(page, 'TrueNAS system “nas1” was changed outside your keyring');
   await expect(changed).toContainText(`URL: ${nas.url} → ${elsewhere.url}`);
-  await expect(connected(page, 'nas1')).toHaveText(/^False \(this system's URL was changed outside your keyring/);
+  await expect(connected(page, 'nas1')).toHaveText(/^False \(this system was changed outside your keyring/);
 
   // Authenticate refuses before sending the admin password anywhere.
   await page.getByRole('link', { name: 'Back to Dashboard' }).click();
@@ -419,4 +419,50 @@ test('a forked keyring: the server hides a stored key from a second browser, the
   }, { timeout: 30_000 }).toBe(true);
   await comeBack(other);
   await downloads(other, 2, () => widget(other, 'SSH Keypairs').getByRole('button', { name: 'Download mine' }).click());
+});
+
+test("two systems' names swapped: both are shown as changed, and no key is installed on either", async ({ browser }) => {
+  const keyhaven = await server();
+  const one = await sim(['--hostname', 'nas1', '--user', `root:${ROOT_PASSWORD}`]);
+  const two = await sim(['--hostname', 'nas2', '--user', `root:${ROOT_PASSWORD}`]);
+  const page = await (await context(browser, keyhaven.url)).newPage();
+  const user = uniqueName('hostile');
+  await createAccount(page, user);
+  await addSystem(page, 'nas1', one.url);
+  await addSystem(page, 'nas2', two.url);
+  const authenticate = page.getByRole('dialog', { name: 'Authenticate' });
+  for (const [name, first] of [['nas1', true], ['nas2', false]] as const) {
+    await page.getByRole('button', { name: `Authenticate ${name}` }).click();
+    if (first) await createKeyring(page);
+    await authenticate.getByLabel('Admin Password').fill(ROOT_PASSWORD);
+    await authenticate.getByRole('button', { name: 'Authenticate' }).click();
+    await expect(authenticate).toBeHidden({ timeout: 30_000 });
+  }
+  await openBackupCredentials(page);
+  await generateKeypair(page, 'repl', 'Ed25519');
+  await keepKeypairDialogClosed(page);
+  await synced(page);
+
+  // The attacker swaps the names: "nas1" now labels the second system.
+  editMetadata(keyhaven, user, (m) => {
+    const first = item(m.systems, 'nas1');
+    const second = item(m.systems, 'nas2');
+    first.value.name = 'nas2';
+    second.value.name = 'nas1';
+  });
+  await page.reload();
+  await unlock(page);
+  await expect(notice(page, 'TrueNAS system “nas1” was changed outside your keyring')).toContainText('Name: nas2 → nas1');
+  await expect(notice(page, 'TrueNAS system “nas2” was changed outside your keyring')).toContainText('Name: nas1 → nas2');
+
+  // Install on "nas1" (really the second system) is refused before anything is sent.
+  await widget(page, 'SSH Keypairs').getByRole('button', { name: 'Install repl on systems' }).click();
+  const install = page.getByRole('dialog', { name: 'Install on Systems' });
+  await install.getByLabel('nas1').check();
+  await install.getByRole('button', { name: 'Review' }).click();
+  await expect(install.getByRole('listitem').filter({ hasText: 'nas1' })).toContainText('changed outside your keyring');
+  await expect(install.getByRole('button', { name: 'Install' })).toBeDisabled();
+  await install.getByRole('button', { name: 'Close' }).click();
+  expect(await simCall(page, one, ROOT_PASSWORD, 'keychaincredential.query', [[]])).toEqual([]);
+  expect(await simCall(page, two, ROOT_PASSWORD, 'keychaincredential.query', [[]])).toEqual([]);
 });

@@ -306,8 +306,14 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
         self.write(|r| {
             r.keyring.saw_revision(unlocked.keyring().revision());
             let sealed = r.metadata.seal_written_while_locked(&unlocked);
+            // Seals of an earlier release, which left names out: made anew.
+            let upgraded = r
+                .metadata
+                .metadata
+                .upgrade_legacy_seals(&unlocked, &mut rand_core::OsRng);
+            r.metadata.pending |= upgraded;
             r.keyring.unlocked = Some(unlocked);
-            sealed
+            sealed || upgraded
         })
     }
 

@@ -60,6 +60,24 @@ impl Pinned {
         r.is_empty().then_some(Self(fields))
     }
 
+    /// Sealed by an earlier release, before names and Connect Timeout were
+    /// sealed: it has none of them.
+    pub(super) fn is_legacy(&self) -> bool {
+        self.get(NAME).is_none()
+    }
+
+    /// These fields without the ones earlier releases did not seal, to
+    /// compare with a legacy seal.
+    pub(super) fn as_legacy(&self) -> Self {
+        Self(
+            self.0
+                .iter()
+                .filter(|(label, _)| !ADDED.contains(&label.as_str()))
+                .cloned()
+                .collect(),
+        )
+    }
+
     /// The fields whose values differ, as `(label, trusted, now)`.
     pub fn differences<'a>(&'a self, now: &'a Pinned) -> Vec<(&'a str, &'a str, &'a str)> {
         self.0
@@ -71,6 +89,14 @@ impl Pinned {
             .collect()
     }
 }
+
+/// The label of every item's name: sealed, so a server that swaps two
+/// systems' names can't have a key installed on the wrong one.
+const NAME: &str = "Name";
+/// A connection's Connect Timeout, sealed too.
+const TIMEOUT: &str = "Connect timeout";
+/// Fields sealed since names and timeouts are (absent from legacy seals).
+const ADDED: [&str; 2] = [NAME, TIMEOUT];
 
 /// Items with fields worth sealing.
 pub trait Sealed: Clone {
@@ -91,6 +117,13 @@ fn field(trusted: &Pinned, label: &'static str) -> Result<String, Error> {
         .ok_or(Error::Metadata(MetadataProblem::SealedCopyLacks(label)))
 }
 
+/// The sealed name, when the seal has one (a legacy seal has none).
+fn restore_name(name: &mut String, trusted: &Pinned) {
+    if let Some(sealed) = trusted.get(NAME) {
+        sealed.clone_into(name);
+    }
+}
+
 fn optional(value: &str) -> Option<String> {
     (!value.is_empty()).then(|| value.to_owned())
 }
@@ -99,6 +132,7 @@ impl Sealed for System {
     const KIND: Kind = Kind::System;
     fn pinned(&self) -> Pinned {
         Pinned::of(&[
+            (NAME, self.name.clone()),
             ("URL", self.url.clone()),
             ("API user", self.api_username.clone().unwrap_or_default()),
             (
@@ -108,6 +142,7 @@ impl Sealed for System {
         ])
     }
     fn restore(&mut self, trusted: &Pinned) -> Result<(), Error> {
+        restore_name(&mut self.name, trusted);
         self.url = field(trusted, "URL")?;
         self.api_username = optional(&field(trusted, "API user")?);
         self.api_key_id = optional(&field(trusted, "API key id")?).and_then(|id| id.parse().ok());
@@ -122,12 +157,14 @@ impl Sealed for Keypair {
     const KIND: Kind = Kind::Keypair;
     fn pinned(&self) -> Pinned {
         Pinned::of(&[
+            (NAME, self.name.clone()),
             ("Key type", self.key_type.clone()),
             ("Public key", self.public_key.clone()),
             ("Fingerprint", self.fingerprint.clone()),
         ])
     }
     fn restore(&mut self, trusted: &Pinned) -> Result<(), Error> {
+        restore_name(&mut self.name, trusted);
         self.key_type = field(trusted, "Key type")?;
         self.public_key = field(trusted, "Public key")?;
         self.fingerprint = field(trusted, "Fingerprint")?;
@@ -142,14 +179,22 @@ impl Sealed for Connection {
     const KIND: Kind = Kind::Connection;
     fn pinned(&self) -> Pinned {
         Pinned::of(&[
+            (NAME, self.name.clone()),
             ("Host", self.host.clone()),
             ("Port", self.port.to_string()),
             ("Username", self.username.clone()),
             ("Private key", self.keypair_id.clone()),
             ("Remote host keys", self.remote_host_keys.clone()),
+            (TIMEOUT, self.connect_timeout.to_string()),
         ])
     }
     fn restore(&mut self, trusted: &Pinned) -> Result<(), Error> {
+        restore_name(&mut self.name, trusted);
+        if let Some(timeout) = trusted.get(TIMEOUT) {
+            self.connect_timeout = timeout
+                .parse()
+                .map_err(|_| Error::Metadata(MetadataProblem::SealedCopyLacks(TIMEOUT)))?;
+        }
         self.host = field(trusted, "Host")?;
         self.port = field(trusted, "Port")?
             .parse()

@@ -66,24 +66,28 @@ fn trust_of<T: Sealed>(id: &str, item: &Item<T>, keyring: &Unlocked) -> Option<T
     let Some(seal) = &item.seal else {
         return Some(Trust::Unsealed);
     };
-    let trusted = Base64::decode_vec(seal)
-        .ok()
-        .and_then(|bytes| keyring.open_metadata(&place(T::KIND, id), &bytes))
-        .and_then(|plain| Pinned::decode(&plain));
     let now = value.pinned();
-    Some(match trusted {
+    Some(match opened_pinned(T::KIND, id, seal, keyring) {
         None => Trust::Foreign,
         Some(trusted) if trusted == now => Trust::Verified,
+        // Sealed by an earlier release (no name, no timeout): verified on
+        // what it has, and sealed anew at unlock (`upgrade_legacy_seals`).
+        Some(trusted) if trusted.is_legacy() && trusted == now.as_legacy() => Trust::Verified,
         Some(trusted) => Trust::Changed { trusted, now },
     })
+}
+
+/// The fields a seal holds, if it opens under `keyring` for the item.
+fn opened_pinned(kind: Kind, id: &str, seal: &str, keyring: &Unlocked) -> Option<Pinned> {
+    let bytes = Base64::decode_vec(seal).ok()?;
+    let plain = keyring.open_metadata(&place(kind, id), &bytes)?;
+    Pinned::decode(&plain)
 }
 
 /// The digest of the values `seal` holds for the item, if it opens under
 /// `keyring`.
 fn opened(kind: Kind, id: &str, seal: &str, keyring: &Unlocked) -> Option<PinDigest> {
-    let bytes = Base64::decode_vec(seal).ok()?;
-    let plain = keyring.open_metadata(&place(kind, id), &bytes)?;
-    let pinned = Pinned::decode(&plain)?;
+    let pinned = opened_pinned(kind, id, seal, keyring)?;
     Some(Sha256::digest(pinned.encode()).into())
 }
 
@@ -325,6 +329,29 @@ impl Metadata {
                 }
             }
         }
+    }
+
+    /// Seals anew, with every field, the verified items whose seals an
+    /// earlier release made (without names and timeouts); whether any was.
+    /// Not an edit: stamps stay.
+    pub fn upgrade_legacy_seals(
+        &mut self,
+        keyring: &Unlocked,
+        rng: &mut impl CryptoRngCore,
+    ) -> bool {
+        let legacy: Vec<_> = self
+            .verified(keyring)
+            .into_iter()
+            .filter(|(kind, id)| {
+                self.seal_string(*kind, id)
+                    .and_then(|seal| opened_pinned(*kind, id, &seal, keyring))
+                    .is_some_and(|trusted| trusted.is_legacy())
+            })
+            .collect();
+        for (kind, id) in &legacy {
+            self.seal(*kind, id, keyring, rng);
+        }
+        !legacy.is_empty()
     }
 
     /// A live item's seal as stored.

@@ -387,3 +387,69 @@ fn changed_since_names_written_items_only() {
         ]
     );
 }
+
+/// Swapping two systems' names (so Install on Systems would put a key on
+/// the wrong one) or a connection's timeout is a change, like a URL.
+#[test]
+fn names_and_timeouts_are_sealed() {
+    let key = keyring(1);
+    let mut m = sealed_document(&key);
+    let mut other = system("https://nas2.lan");
+    other.name = "nas2".into();
+    m.put_system("s2", other, T0, "d1");
+    assert!(m.seal(Kind::System, "s2", &key, &mut rng(2)));
+    let swapped = edited(&m, |j| {
+        j["systems"]["s1"]["value"]["name"] = "nas2".into();
+        j["systems"]["s2"]["value"]["name"] = "nas1".into();
+        j["connections"]["c1"]["value"]["connect_timeout"] = 300.into();
+    });
+    for (kind, id) in [
+        (Kind::System, "s1"),
+        (Kind::System, "s2"),
+        (Kind::Connection, "c1"),
+    ] {
+        assert!(
+            matches!(swapped.trust(kind, id, &key), Some(Trust::Changed { .. })),
+            "{id}"
+        );
+    }
+    // Restore mine puts the names back.
+    let mut restored = swapped.clone();
+    restored
+        .restore(Kind::System, "s1", &key, T0 + 5, "d1", &mut rng(3))
+        .unwrap();
+    assert_eq!(restored.system("s1").unwrap().name, "nas1");
+}
+
+/// A seal made by an earlier release (no name, no timeout) still verifies
+/// on what it has, and unlock seals the item anew with every field.
+#[test]
+fn legacy_seals_verify_and_are_upgraded() {
+    let key = keyring(1);
+    let mut m = Metadata::default();
+    m.put_system("s1", system("https://nas1.lan"), T0, "d1");
+    let legacy = Pinned::of(&[
+        ("URL", "https://nas1.lan".to_owned()),
+        ("API user", "root".to_owned()),
+        ("API key id", "7".to_owned()),
+    ]);
+    let place = {
+        let mut w = crate::keyring::wire::Writer::default();
+        w.u8(Kind::System as u8).str16("s1");
+        w.0
+    };
+    let sealed = key.seal_metadata(&place, &legacy.encode(), &mut rng(2));
+    m.systems.get_mut("s1").unwrap().seal = Some(
+        <base64ct::Base64 as base64ct::Encoding>::encode_string(&sealed),
+    );
+    assert_eq!(m.trust(Kind::System, "s1", &key), Some(Trust::Verified));
+    assert!(m.upgrade_legacy_seals(&key, &mut rng(3)));
+    assert!(!m.upgrade_legacy_seals(&key, &mut rng(4)), "once");
+    let renamed = edited(&m, |j| {
+        j["systems"]["s1"]["value"]["name"] = "evil".into();
+    });
+    assert!(matches!(
+        renamed.trust(Kind::System, "s1", &key),
+        Some(Trust::Changed { .. })
+    ));
+}
