@@ -466,3 +466,31 @@ test("two systems' names swapped: both are shown as changed, and no key is insta
   expect(await simCall(page, one, ROOT_PASSWORD, 'keychaincredential.query', [[]])).toEqual([]);
   expect(await simCall(page, two, ROOT_PASSWORD, 'keychaincredential.query', [[]])).toEqual([]);
 });
+
+test('a keypair deleted in the database while its private key is in the keyring: the user is told and restores it', async ({ browser }) => {
+  const keyhaven = await server();
+  const page = await (await context(browser, keyhaven.url)).newPage();
+  const user = await startAccount(page, 'hostile');
+  await generateKeypair(page, 'kept', 'Ed25519');
+  await keepKeypairDialogClosed(page);
+  await synced(page);
+
+  editMetadata(keyhaven, user, (m) => {
+    const keypair = item(m.keypairs, 'kept');
+    delete keypair.value;
+    delete keypair.seal;
+    keypair.updated += 60_000;
+  });
+  await comeBack(page);
+  const deleted = notice(page, 'SSH Keypair “kept” was deleted in the Keyhaven server\'s copy');
+  await expect(deleted).toContainText('its private key is still in your keyring');
+  await expect(widget(page, 'SSH Keypairs').getByRole('button', { name: 'kept', exact: true })).toHaveCount(0);
+  await deleted.getByRole('button', { name: 'Restore' }).click();
+  await expect(deleted).toHaveCount(0);
+  await expect(widget(page, 'SSH Keypairs').getByRole('button', { name: 'kept', exact: true })).toBeVisible();
+  await synced(page);
+  expect(item(readMetadata(keyhaven, user).keypairs, 'kept').value.name).toBe('kept');
+  await downloads(page, 2, () => widget(page, 'SSH Keypairs').getByRole('button', { name: 'Download kept' }).click());
+  await expect(page.getByText('was changed outside your keyring')).toHaveCount(0);
+  await expect(page.getByText('is not confirmed with your keyring')).toHaveCount(0);
+});

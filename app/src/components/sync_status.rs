@@ -11,7 +11,10 @@ use super::{
     insecure_context::InsecureContextBanner,
     trust_notices::{KeyringConflictNotice, TrustNotices},
 };
-use crate::state::{Prompts, Status};
+use crate::{
+    state::{AppState, Prompts, Status},
+    sync::Notice,
+};
 
 /// "Changes not synced yet" or "Synced 14:02:31", for the top bar.
 #[component]
@@ -63,12 +66,18 @@ pub fn Banners() -> impl IntoView {
         </Show>
         <For
             each=move || notices.get().into_iter().enumerate()
-            key=|(i, notice)| (*i, notice.clone())
+            key=|(i, notice)| (*i, notice.to_string())
             let((i, notice))
         >
             <p class="banner" role="alert">
-                {notice}
+                {notice.to_string()}
                 " "
+                {match notice {
+                    Notice::Deleted(orphaned) => Some(view! {
+                        <RestoreDeleted orphaned notices/>
+                    }),
+                    _ => None,
+                }}
                 <button
                     type="button"
                     on:click=move |_| notices.update(|n| {
@@ -81,6 +90,29 @@ pub fn Banners() -> impl IntoView {
                 </button>
             </p>
         </For>
+    }
+}
+
+/// Restore, for a system or keypair deleted in the server's copy while
+/// its key is still in the keyring: puts it back, and the notice goes.
+#[component]
+fn RestoreDeleted(
+    orphaned: keyhaven_core::sync::metadata::Orphaned,
+    notices: RwSignal<Vec<Notice>>,
+) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let restore = move |_| {
+        let orphaned = orphaned.clone();
+        leptos::task::spawn_local(async move {
+            let shown = Notice::Deleted(orphaned.clone());
+            // (An error leaves the restored item pending; the status says so.)
+            let _ = state.restore_deleted(orphaned).await;
+            notices.update(|n| n.retain(|other| *other != shown));
+        });
+    };
+    view! {
+        <button type="button" on:click=restore>"Restore"</button>
+        " "
     }
 }
 

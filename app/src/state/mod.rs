@@ -95,8 +95,9 @@ pub struct Prompts {
     pub unlock_dismissed: RwSignal<bool>,
     /// The keyring locked itself after the idle time.
     pub auto_locked: RwSignal<bool>,
-    /// Edits of this browser's that lost to later ones made elsewhere.
-    pub notices: RwSignal<Vec<String>>,
+    /// What sync tells the user (edits replaced elsewhere, refused items,
+    /// unproven deletions), each until dismissed.
+    pub notices: RwSignal<Vec<crate::sync::Notice>>,
 }
 
 impl AppState {
@@ -150,12 +151,12 @@ impl AppState {
             show(self.status.synced_at, &r.synced_at);
         }
         let notices = engine.write(|r| std::mem::take(&mut r.notices));
-        self.tell(notices.iter().map(ToString::to_string).collect());
+        self.tell(notices);
     }
 
     /// Adds notices, each once.
-    pub(crate) fn tell(&self, notices: Vec<String>) {
-        let fresh: Vec<String> = notices
+    pub(crate) fn tell(&self, notices: Vec<crate::sync::Notice>) {
+        let fresh: Vec<_> = notices
             .into_iter()
             .filter(|n| !self.prompts.notices.with_untracked(|all| all.contains(n)))
             .collect();

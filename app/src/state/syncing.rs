@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use keyhaven_core::model::Metadata;
+use keyhaven_core::{model::Metadata, sync::metadata::Orphaned};
 use leptos::prelude::*;
 
 use super::AppState;
@@ -53,6 +53,15 @@ impl AppState {
         // find the change.
         self.refresh();
         self.sync(SyncKind::Push).await
+    }
+
+    /// Puts back an item a deletion the keyring contradicts took away, as
+    /// this browser had it (its seal too: as trusted as it was).
+    pub async fn restore_deleted(&self, orphaned: Orphaned) -> Result<(), AppError> {
+        self.update_metadata(move |m, now, by| {
+            m.reinstate(&orphaned.id, &orphaned.snapshot, now, by);
+        })
+        .await
     }
 
     /// Pushes what is pending (pulling first, with [`SyncKind::PullThenPush`]);

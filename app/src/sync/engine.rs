@@ -196,11 +196,20 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
     where
         Replicas: AsMut<R>,
     {
-        let ctx = Ctx {
-            device: &self.device,
-            now: self.now(),
-        };
+        let now = self.now();
         self.write(|r| {
+            let k = &r.keyring;
+            let keyring = match (&k.held, &k.keyring) {
+                (Some(held), Some(ours)) if held.keyring.id() == ours.id() => {
+                    Some(held.keyring.clone())
+                }
+                (_, ours) => ours.clone(),
+            };
+            let ctx = Ctx {
+                device: &self.device,
+                now,
+                keyring: keyring.as_ref(),
+            };
             let mut notices = std::mem::take(&mut r.notices);
             let taken = AsMut::<R>::as_mut(r).take_in(server, ctx, &mut notices);
             r.notices = notices;

@@ -119,6 +119,11 @@ impl Replica for MetadataReplica {
             Notice::Refused { kind, name, why }
         }));
         notices.extend(pulled.replaced.into_iter().map(Notice::Replaced));
+        // A system or keypair deleted while its key is still in the keyring:
+        // not Keyhaven's own deletion (it removes the key first). Asked.
+        let holds = |entry: &str| ctx.keyring.is_some_and(|k| k.contains(entry));
+        let orphaned = decide::metadata::orphaned(&self.metadata, &pulled.merged, holds);
+        notices.extend(orphaned.into_iter().map(Notice::Deleted));
         self.pending = pulled.pending;
         self.metadata = pulled.merged;
         Ok(())

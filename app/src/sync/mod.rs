@@ -35,7 +35,10 @@ mod tests;
 
 use std::fmt;
 
-use keyhaven_core::model::{Kind, Replaced};
+use keyhaven_core::{
+    model::{Kind, Replaced},
+    sync::metadata::Orphaned,
+};
 
 pub(crate) use browser::{Browser, BrowserEngine, Server};
 
@@ -50,7 +53,7 @@ pub enum SyncKind {
 
 /// What sync tells the user outside any one screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Notice {
+pub enum Notice {
     /// The server's copy of an item was refused; this browser's is kept.
     Refused {
         kind: Kind,
@@ -61,6 +64,9 @@ pub(crate) enum Notice {
     Replaced(Replaced),
     /// The keyring was reset elsewhere: changes not synced yet were lost.
     NotCarried,
+    /// A system or keypair the server's copy deleted while its key is still
+    /// in the keyring (offers Restore).
+    Deleted(Orphaned),
 }
 
 impl fmt::Display for Notice {
@@ -83,6 +89,17 @@ impl fmt::Display for Notice {
                     crate::labels::item(replaced.kind, &replaced.name)
                 )
             }
+            Self::Deleted(orphaned) => write!(
+                f,
+                "{} was deleted in the Keyhaven server's copy, but its {} is still in your \
+                 keyring: Keyhaven deletes the key first, so this deletion was not made by \
+                 Keyhaven. Restore it, or dismiss this to leave it deleted.",
+                crate::labels::item(orphaned.snapshot.kind(), &orphaned.name),
+                match orphaned.snapshot.kind() {
+                    Kind::System => "API key",
+                    _ => "private key",
+                }
+            ),
             Self::NotCarried => f.write_str(
                 "The keyring was reset on another device, so the changes made to it in this \
                  browser and not synced yet could not be carried over. Systems, keypairs' public \

@@ -4,17 +4,23 @@
 //! (`Engine::push`), which finds each replica among the others with
 //! `AsMut` (see `replicas.rs`).
 
-use keyhaven_core::api::{BlobName, Tag};
+use keyhaven_core::{
+    api::{BlobName, Tag},
+    keyring::Keyring,
+};
 
 use super::{Notice, ports::Fetched};
 use crate::error::AppError;
 
 /// What a replica's rules need besides its own state.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub(crate) struct Ctx<'a> {
     /// This browser's id, stamped on its edits.
     pub device: &'a str,
     pub now: u64,
+    /// The newest copy of this keyring this browser has (its own, or a
+    /// newer one held until unlock): which entries it holds.
+    pub keyring: Option<&'a Keyring>,
 }
 
 /// A write to make: the bytes, and what they hold.

@@ -12,6 +12,7 @@ mod hostile;
 mod manifest;
 mod merge;
 mod seal;
+mod snapshot;
 mod trust;
 mod validate;
 
@@ -25,6 +26,7 @@ pub use hostile::MAX_CLOCK_SKEW_MS;
 pub use manifest::{Departure, Listed, MAX_ITEMS, Manifest, item_digest};
 pub use merge::{Kind, MergeReport, Replaced};
 pub use seal::{Pinned, Sealed};
+pub use snapshot::Snapshot;
 pub use trust::{Basis, Finding, LockedEdit, PinDigest, Trust};
 pub use validate::{
     MAX_CONNECT_TIMEOUT, check_connect_timeout, check_port, host_from_input, normalize_truenas_url,

@@ -239,6 +239,15 @@ impl Metadata {
     pub fn locked_edit(&self, before: &Metadata, kind: Kind, id: &str) -> Option<LockedEdit> {
         let written = self.pin_digest(kind, id)?;
         let over = match (before.pin_digest(kind, id), before.seal_string(kind, id)) {
+            // Put back after a deletion, with the seal it had: that seal
+            // decides, like an edit over it.
+            (None, _) if before.knows(kind, id) => match self.seal_string(kind, id) {
+                Some(seal) => Basis::Sealed {
+                    seal,
+                    digest: written,
+                },
+                None => Basis::Unconfirmed,
+            },
             (None, _) => Basis::Known,
             (Some(digest), Some(seal)) => Basis::Sealed { seal, digest },
             (Some(_), None) => Basis::Unconfirmed,
@@ -316,6 +325,8 @@ impl Metadata {
     ) {
         for (kind, id) in self.changed_since(before) {
             match before.trust(kind, &id, keyring) {
+                // Put back after a deletion: it keeps the seal it came with.
+                None if before.knows(kind, &id) => {}
                 None | Some(Trust::Verified) => {
                     self.seal(kind, &id, keyring, rng);
                 }

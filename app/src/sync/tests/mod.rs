@@ -498,6 +498,66 @@ fn dropped_metadata_is_put_back_from_this_browser() {
     assert_eq!(systems(&fresh), ["nas1"]);
 }
 
+/// The server marks a system deleted while its API key is in the keyring:
+/// the user is told and can put it back. A deletion made by Keyhaven
+/// elsewhere (the key removed first) says nothing.
+#[test]
+fn a_deletion_the_keyring_contradicts_is_told_and_can_be_undone() {
+    let store = Rc::new(Store::default());
+    let a = first_browser(&store);
+    let b = second_browser(&store);
+    for id in ["nas1", "nas2"] {
+        add_system(&a, id);
+        set_entry(&a, &format!("api-key/{id}"), "1-aaa");
+    }
+    sync(&a, SyncKind::Push).unwrap();
+    sync(&b, SyncKind::PullThenPush).unwrap();
+
+    // B deletes nas2 as Keyhaven does: its key first, then the system.
+    block_on(b.edit_keyring(|u| Ok(u.remove("api-key/nas2", 20)))).unwrap();
+    block_on(b.edit_metadata(|m, now, by| {
+        m.remove_system("nas2", now, by);
+    }));
+    sync(&b, SyncKind::Push).unwrap();
+    // The server forges nas1's deletion.
+    let mut forged = Metadata::from_json(&store.bytes(BlobName::Metadata).unwrap()).unwrap();
+    forged.remove_system("nas1", u64::MAX / 4, "server");
+    let mut json: serde_json::Value = serde_json::from_slice(&forged.to_json()).unwrap();
+    let stamp = json["systems"]["nas2"]["updated"].as_u64().unwrap() + 1;
+    json["systems"]["nas1"]["updated"] = stamp.into();
+    store.overwrite(BlobName::Metadata, serde_json::to_vec(&json).unwrap());
+
+    sync(&a, SyncKind::PullThenPush).unwrap();
+    let orphaned: Vec<_> = a
+        .replicas()
+        .notices
+        .iter()
+        .filter_map(|n| match n {
+            Notice::Deleted(o) => Some(o.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(orphaned.len(), 1, "only the forged deletion");
+    assert_eq!(orphaned[0].id, "nas1");
+    assert!(systems(&a).is_empty());
+    block_on(a.edit_metadata(|m, now, by| {
+        m.reinstate(&orphaned[0].id, &orphaned[0].snapshot, now, by);
+    }));
+    sync(&a, SyncKind::Push).unwrap();
+    assert_eq!(server_systems(&store), ["nas1"]);
+    let trust = a.with_unlocked(|k| {
+        a.replicas()
+            .metadata
+            .metadata
+            .trust(Kind::System, "nas1", k)
+    });
+    assert_eq!(
+        trust.flatten(),
+        Some(Trust::Verified),
+        "as sealed as it was"
+    );
+}
+
 #[test]
 fn unreadable_metadata_is_written_over_with_this_browsers() {
     let store = Rc::new(Store::default());

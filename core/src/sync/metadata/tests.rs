@@ -66,3 +66,24 @@ fn an_unreadable_document_changes_nothing_and_is_replaced() {
     assert_eq!(pulled.merged, local);
     assert!(pulled.pending);
 }
+
+/// A system deleted on the server while its API key is still in the
+/// keyring is an unproven deletion; one whose key is gone is not.
+#[test]
+fn a_deletion_the_keyring_contradicts_is_orphaned() {
+    let mut before = Metadata::default();
+    before.put_system("s1", system("https://nas1.lan"), T0, "here");
+    before.put_system("s2", system("https://nas2.lan"), T0, "here");
+    let mut after = before.clone();
+    after.remove_system("s1", T0 + 5, "server");
+    after.remove_system("s2", T0 + 5, "there");
+    let holds = |entry: &str| entry == api_key_id("s1");
+    let found = orphaned(&before, &after, holds);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].id, "s1");
+    // Put back: live again, newer than the deletion, as it was.
+    let mut restored = after.clone();
+    restored.reinstate("s1", &found[0].snapshot, T0 + 1, "here");
+    assert_eq!(restored.system("s1"), before.system("s1"));
+    assert!(restored.systems["s1"].updated > after.systems["s1"].updated);
+}
