@@ -449,6 +449,9 @@ test("two systems' names swapped: both are shown as changed, and no key is insta
     const second = item(m.systems, 'nas2');
     first.value.name = 'nas2';
     second.value.name = 'nas1';
+    // Later than the user's writes, so the merge takes them.
+    first.updated += 60_000;
+    second.updated += 60_000;
   });
   await page.reload();
   await unlock(page);
