@@ -63,6 +63,30 @@ function keyringHolds(keyhaven: Server, user: string, hex: string, name: string)
   return id !== undefined && Buffer.from(hex, 'hex').includes(Buffer.from(`ssh-private/${id}`));
 }
 
+/** A new account with system "nas1" at `url`, authenticated with the
+ * admin password (the keyring created on the way); returns the user. */
+async function authenticatedAccount(page: Page, url: string): Promise<string> {
+  const user = uniqueName('hostile');
+  await createAccount(page, user);
+  await addSystem(page, 'nas1', url);
+  await page.getByRole('button', { name: 'Authenticate nas1' }).click();
+  await createKeyring(page);
+  const authenticate = page.getByRole('dialog', { name: 'Authenticate' });
+  await authenticate.getByLabel('Admin Password').fill(ROOT_PASSWORD);
+  await authenticate.getByRole('button', { name: 'Authenticate' }).click();
+  await expect(authenticate).toBeHidden({ timeout: 30_000 });
+  return user;
+}
+
+/** Every WebSocket URL the page opens to `port` (a simulator's). */
+function socketsTo(page: Page, port: number): string[] {
+  const seen: string[] = [];
+  page.on('websocket', (ws) => {
+    if (ws.url().includes(`:${port}/`)) seen.push(ws.url());
+  });
+  return seen;
+}
+
 function connected(page: Page, system: string) {
   return page.getByRole('row').filter({ hasText: system }).getByRole('cell').nth(2);
 }
@@ -99,20 +123,10 @@ test('a system URL pointed at another host: no key or password goes there; the u
   const elsewhere = await sim(['--hostname', 'attacker', '--user', `root:${ROOT_PASSWORD}`]);
   const page = await (await context(browser, keyhaven.url)).newPage();
   // Every WebSocket the page opens to the attacker's simulator.
-  const toAttacker: string[] = [];
-  page.on('websocket', (ws) => {
-    if (ws.url().includes(`:${elsewhere.port}/`)) toAttacker.push(ws.url());
-  });
+  const toAttacker = socketsTo(page, elsewhere.port);
 
-  const user = uniqueName('hostile');
-  await createAccount(page, user);
-  await addSystem(page, 'nas1', nas.url);
-  await page.getByRole('button', { name: 'Authenticate nas1' }).click();
-  await createKeyring(page);
+  const user = await authenticatedAccount(page, nas.url);
   const authenticate = page.getByRole('dialog', { name: 'Authenticate' });
-  await authenticate.getByLabel('Admin Password').fill(ROOT_PASSWORD);
-  await authenticate.getByRole('button', { name: 'Authenticate' }).click();
-  await expect(authenticate).toBeHidden({ timeout: 30_000 });
   await page.getByRole('link', { name: 'Keyring' }).click();
   await expect(connected(page, 'nas1')).toHaveText('True', { timeout: 30_000 });
   await synced(page);
@@ -153,19 +167,9 @@ test("a system URL changed and its seal stripped: nothing is sent for it until t
   const nas = await sim(['--hostname', 'nas1', '--user', `root:${ROOT_PASSWORD}`]);
   const elsewhere = await sim(['--hostname', 'attacker', '--user', `root:${ROOT_PASSWORD}`]);
   const page = await (await context(browser, keyhaven.url)).newPage();
-  const toAttacker: string[] = [];
-  page.on('websocket', (ws) => {
-    if (ws.url().includes(`:${elsewhere.port}/`)) toAttacker.push(ws.url());
-  });
-  const user = uniqueName('hostile');
-  await createAccount(page, user);
-  await addSystem(page, 'nas1', nas.url);
-  await page.getByRole('button', { name: 'Authenticate nas1' }).click();
-  await createKeyring(page);
+  const toAttacker = socketsTo(page, elsewhere.port);
+  const user = await authenticatedAccount(page, nas.url);
   const authenticate = page.getByRole('dialog', { name: 'Authenticate' });
-  await authenticate.getByLabel('Admin Password').fill(ROOT_PASSWORD);
-  await authenticate.getByRole('button', { name: 'Authenticate' }).click();
-  await expect(authenticate).toBeHidden({ timeout: 30_000 });
   await synced(page);
 
   // The attacker points nas1 at its own host and removes the seal, so the

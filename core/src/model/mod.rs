@@ -255,6 +255,18 @@ fn live<T>(map: &BTreeMap<String, Item<T>>) -> impl Iterator<Item = (&str, &T)> 
 /// Writes an item stamped `now`, or just after its previous stamp if the
 /// clock went backwards, so an edit always supersedes what it edited.
 fn put<T>(map: &mut BTreeMap<String, Item<T>>, id: &str, value: Option<T>, now: u64, by: &str) {
+    write(map, id, value, None, now, by);
+}
+
+/// [`put`] with a seal: an item put back as it was (`reinstate`).
+fn write<T>(
+    map: &mut BTreeMap<String, Item<T>>,
+    id: &str,
+    value: Option<T>,
+    seal: Option<String>,
+    now: u64,
+    by: &str,
+) {
     let updated = map
         .get(id)
         .map_or(now, |previous| now.max(previous.updated.saturating_add(1)));
@@ -264,7 +276,7 @@ fn put<T>(map: &mut BTreeMap<String, Item<T>>, id: &str, value: Option<T>, now: 
             updated,
             by: by.to_owned(),
             value,
-            seal: None,
+            seal,
         },
     );
 }

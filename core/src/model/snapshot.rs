@@ -1,6 +1,8 @@
 //! One item as it was (value, stamp, device, seal), to put back after a
 //! deletion the user did not make.
 
+use std::collections::BTreeMap;
+
 use super::{Connection, Item, Keypair, Kind, Metadata, System};
 
 /// One live item as it was, seal included.
@@ -43,24 +45,13 @@ impl Metadata {
     /// was, no more.
     pub fn reinstate(&mut self, id: &str, snapshot: &Snapshot, now: u64, by: &str) {
         fn again<T: Clone>(
-            map: &mut std::collections::BTreeMap<String, Item<T>>,
+            map: &mut BTreeMap<String, Item<T>>,
             id: &str,
             item: &Item<T>,
             now: u64,
             by: &str,
         ) {
-            let updated = map
-                .get(id)
-                .map_or(now, |previous| now.max(previous.updated.saturating_add(1)));
-            map.insert(
-                id.to_owned(),
-                Item {
-                    updated,
-                    by: by.to_owned(),
-                    value: item.value.clone(),
-                    seal: item.seal.clone(),
-                },
-            );
+            super::write(map, id, item.value.clone(), item.seal.clone(), now, by);
         }
         match snapshot {
             Snapshot::System(item) => again(&mut self.systems, id, item, now, by),
