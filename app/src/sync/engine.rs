@@ -198,8 +198,11 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
     {
         let now = self.now();
         self.write(|r| {
+            // A copy of the keyring (it can't be borrowed beside the
+            // replica being changed), made only for a replica that reads it.
             let k = &r.keyring;
             let keyring = match (&k.held, &k.keyring) {
+                _ if !R::READS_KEYRING => None,
                 (Some(held), Some(ours)) if held.keyring.id() == ours.id() => {
                     Some(held.keyring.clone())
                 }

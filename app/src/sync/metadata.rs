@@ -78,6 +78,8 @@ impl MetadataReplica {
 impl Replica for MetadataReplica {
     const NAME: BlobName = BlobName::Metadata;
     type Sent = Metadata;
+    // Which deletions the keyring contradicts (`orphaned`).
+    const READS_KEYRING: bool = true;
 
     fn tag(&self) -> Option<&Tag> {
         self.tag.as_ref()

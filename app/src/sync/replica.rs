@@ -33,6 +33,8 @@ pub(crate) trait Replica {
     const NAME: BlobName;
     /// What was sent, to tell afterwards whether an edit came meanwhile.
     type Sent;
+    /// Its `take_in` reads [`Ctx::keyring`] (else it is `None`).
+    const READS_KEYRING: bool = false;
 
     /// The server's tag of the copy this replica last took in or wrote.
     fn tag(&self) -> Option<&Tag>;
