@@ -8,7 +8,7 @@
 
 use js_sys::{Object, Reflect, Uint8Array};
 use keyhaven_core::{
-    api::Tag,
+    api::{BlobName, Tag},
     model::{Basis, Kind, LockedEdit, PinDigest},
 };
 use serde_json::{Value, json};
@@ -37,6 +37,10 @@ pub struct Saved {
     /// Items written here while the keyring was locked, to seal at the
     /// next unlock.
     pub unsealed: Vec<LockedEdit>,
+    /// Items taken in from the server while locked, to check at unlock,
+    /// and this browser's versions they replaced (a metadata document).
+    pub taken: Vec<(Kind, String)>,
+    pub superseded: Option<Vec<u8>>,
     /// When this browser last had nothing left to sync (ms since epoch).
     pub synced_at: Option<u64>,
     /// Bumped by every write, so a tab can tell whether another tab wrote
@@ -60,6 +64,7 @@ impl Saved {
                 };
                 json!([e.kind as u8, e.id, e.written.to_vec(), over])
             }).collect::<Vec<_>>(),
+            "taken": self.taken.iter().map(|(kind, id)| json!([*kind as u8, id])).collect::<Vec<_>>(),
             "synced_at": self.synced_at,
             "generation": self.generation,
         });
@@ -71,6 +76,7 @@ impl Saved {
         Reflect::set(&object, &"user".into(), &self.user.as_str().into())?;
         Reflect::set(&object, &"metadata".into(), &bytes(&self.metadata))?;
         Reflect::set(&object, &"keyring".into(), &bytes(&self.keyring))?;
+        Reflect::set(&object, &"superseded".into(), &bytes(&self.superseded))?;
         Reflect::set(&object, &"state".into(), &state.to_string().into())?;
         Ok(object.into())
     }
@@ -97,6 +103,15 @@ impl Saved {
                 .as_array()
                 .map(|list| list.iter().filter_map(unsealed_item).collect())
                 .unwrap_or_default(),
+            taken: state["taken"]
+                .as_array()
+                .map(|list| {
+                    list.iter()
+                        .filter_map(|v| Some((kind_of(&v[0])?, v[1].as_str()?.to_owned())))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            superseded: bytes("superseded"),
             synced_at: state["synced_at"].as_u64(),
             generation: state["generation"].as_u64().unwrap_or(0),
         })
@@ -107,12 +122,7 @@ impl Saved {
 /// locked. A basis that is missing (saved by an earlier release) or can't
 /// be read is Unconfirmed: the user confirms the item.
 fn unsealed_item(value: &Value) -> Option<LockedEdit> {
-    let kind = match value[0].as_u64()? {
-        1 => Kind::System,
-        2 => Kind::Keypair,
-        3 => Kind::Connection,
-        _ => return None,
-    };
+    let kind = kind_of(&value[0])?;
     let over = match &value[3] {
         Value::Number(n) if n.as_u64() == Some(0) => Basis::Known,
         Value::Array(sealed) => match (sealed.first().and_then(Value::as_str), sealed.get(1)) {
@@ -134,6 +144,15 @@ fn unsealed_item(value: &Value) -> Option<LockedEdit> {
     })
 }
 
+fn kind_of(value: &Value) -> Option<Kind> {
+    match value.as_u64()? {
+        1 => Some(Kind::System),
+        2 => Some(Kind::Keypair),
+        3 => Some(Kind::Connection),
+        _ => None,
+    }
+}
+
 fn digest_of(value: &Value) -> Option<PinDigest> {
     let bytes: Vec<u8> = value
         .as_array()?
@@ -143,24 +162,28 @@ fn digest_of(value: &Value) -> Option<PinDigest> {
     bytes.try_into().ok()
 }
 
-/// The highest keyring revision this browser has proven for an account.
-/// It lives in localStorage, beside the saved copy rather than in it,
-/// because signing out deletes the copy and must not forget this.
-pub fn highest_revision(user: &str) -> u64 {
+/// The highest revision of the keyring (or of the metadata's manifest)
+/// this browser has proven for an account. It lives in localStorage,
+/// beside the saved copy rather than in it, because signing out deletes
+/// the copy and must not forget this.
+pub fn highest_revision(user: &str, of: BlobName) -> u64 {
     local_storage()
-        .and_then(|s| s.get_item(&highest_key(user)).ok().flatten())
+        .and_then(|s| s.get_item(&highest_key(user, of)).ok().flatten())
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
 }
 
-pub fn remember_highest_revision(user: &str, revision: u64) {
+pub fn remember_highest_revision(user: &str, of: BlobName, revision: u64) {
     if let Some(storage) = local_storage() {
-        let _ = storage.set_item(&highest_key(user), &revision.to_string());
+        let _ = storage.set_item(&highest_key(user, of), &revision.to_string());
     }
 }
 
-fn highest_key(user: &str) -> String {
-    format!("keyhaven.highest-revision.{user}")
+fn highest_key(user: &str, of: BlobName) -> String {
+    match of {
+        BlobName::Keyring => format!("keyhaven.highest-revision.{user}"),
+        BlobName::Metadata => format!("keyhaven.highest-manifest.{user}"),
+    }
 }
 
 fn local_storage() -> Option<web_sys::Storage> {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { addManualConnection, downloads, generateKeypair, unlock, widget } from './credentials';
+import { addManualConnection, downloads, generateKeypair, row, unlock, widget } from './credentials';
 import { addSystem, createAccount, createKeyring, signIn, uniqueName } from './helpers';
 import {
   comeBack, context, hostKey, keepKeypairDialogClosed, later, openBackupCredentials, server, sim, startAccount,
@@ -162,35 +162,56 @@ test('a system URL pointed at another host: no key or password goes there; the u
   expect(toAttacker).toEqual([]);
 });
 
-test("a system URL changed and its seal stripped: nothing is sent for it until the user confirms", async ({ browser }) => {
+test("a system URL changed and its seal stripped: shown as changed where it was verified, not confirmed elsewhere; nothing is sent for it", async ({ browser }) => {
   const keyhaven = await server();
   const nas = await sim(['--hostname', 'nas1', '--user', `root:${ROOT_PASSWORD}`]);
   const elsewhere = await sim(['--hostname', 'attacker', '--user', `root:${ROOT_PASSWORD}`]);
   const page = await (await context(browser, keyhaven.url)).newPage();
   const toAttacker = socketsTo(page, elsewhere.port);
   const user = await authenticatedAccount(page, nas.url);
-  const authenticate = page.getByRole('dialog', { name: 'Authenticate' });
   await synced(page);
 
-  // The attacker points nas1 at its own host and removes the seal, so the
-  // item reads as "not confirmed" rather than "changed".
+  // The attacker points nas1 at its own host and removes the seal, hoping
+  // the item reads as merely "not confirmed" and loses the user's values.
   editMetadata(keyhaven, user, (m) => {
     const system = item(m.systems, 'nas1');
     system.value.url = elsewhere.url;
     delete system.seal;
     system.updated += 60_000;
   });
+  // Pulled while locked (after a reload), checked at unlock beside this
+  // browser's verified copy: changed, with the user's URL to restore.
   await page.reload();
   await unlock(page);
-  const unconfirmed = notice(page, 'TrueNAS system “nas1” is not confirmed with your keyring');
+  const changed = notice(page, 'TrueNAS system “nas1” was changed outside your keyring');
+  await expect(changed).toContainText(`URL: ${nas.url} → ${elsewhere.url}`);
+  await expect(changed.getByRole('button', { name: 'Restore mine' })).toBeVisible();
+
+  // This browser wrote its verified seal back beside the attacker's URL;
+  // the attacker strips it again. A browser that never verified the item
+  // has no values of the user's to show: not confirmed, and Authenticate
+  // sends nothing.
+  await synced(page);
+  editMetadata(keyhaven, user, (m) => {
+    const system = item(m.systems, 'nas1');
+    delete system.seal;
+    system.updated += 60_000;
+  });
+  const fresh = await (await context(browser, keyhaven.url)).newPage();
+  const freshToAttacker = socketsTo(fresh, elsewhere.port);
+  await signIn(fresh, user);
+  await unlock(fresh);
+  const unconfirmed = notice(fresh, 'TrueNAS system “nas1” is not confirmed with your keyring');
   await expect(unconfirmed).toContainText(elsewhere.url);
   await expect(unconfirmed).toContainText('Keyhaven sends nothing for it until you check and confirm it');
-  await page.getByRole('button', { name: 'Authenticate nas1' }).click();
+  await fresh.getByRole('button', { name: 'Authenticate nas1' }).click();
+  const authenticate = fresh.getByRole('dialog', { name: 'Authenticate' });
   await authenticate.getByLabel('Admin Password').fill(ROOT_PASSWORD);
   await authenticate.getByRole('button', { name: 'Authenticate' }).click();
   await expect(authenticate.getByRole('alert')).toContainText('is not confirmed with your keyring');
   await authenticate.getByRole('button', { name: 'Cancel' }).click();
   expect(toAttacker).toEqual([]);
+  expect(freshToAttacker).toEqual([]);
 });
 
 test("a keypair's public key and a connection's host keys swapped: the remote authorizes only the user's key", async ({ browser }) => {
@@ -500,4 +521,94 @@ test('a keypair deleted in the database while its private key is in the keyring:
   await downloads(page, 2, () => widget(page, 'SSH Keypairs').getByRole('button', { name: 'Download kept' }).click());
   await expect(page.getByText('was changed outside your keyring')).toHaveCount(0);
   await expect(page.getByText('is not confirmed with your keyring')).toHaveCount(0);
+});
+
+/** An account with keypair "k" and connection "offsite" to 10.0.0.1,
+ * stored; returns the user. */
+async function accountWithConnection(page: Page): Promise<string> {
+  const user = await startAccount(page, 'hostile');
+  await generateKeypair(page, 'k', 'Ed25519');
+  await keepKeypairDialogClosed(page);
+  await addManualConnection(page, 'offsite', 'k', '10.0.0.1', 22, hostKey());
+  await synced(page);
+  return user;
+}
+
+test("a connection's older version, seal and all, served again as the newest: shown as changed with the user's to restore, never as another device's edit", async ({ browser }) => {
+  const keyhaven = await server();
+  const page = await (await context(browser, keyhaven.url)).newPage();
+  const user = await accountWithConnection(page);
+  const old = item(readMetadata(keyhaven, user).connections, 'offsite');
+
+  // The user moves the connection to 10.0.0.2.
+  await row(page, 'SSH Connections', 'offsite').getByRole('button', { name: 'offsite', exact: true }).click();
+  const form = page.getByRole('dialog', { name: 'SSH Connections' });
+  await form.getByLabel('Host', { exact: true }).fill('10.0.0.2');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form).toBeHidden();
+  await synced(page);
+
+  // The attacker serves the old version again (its seal verifies) stamped
+  // later than the user's edit.
+  editMetadata(keyhaven, user, (m) => {
+    const [id] = Object.entries(m.connections).find(([, i]: [string, any]) => i.value?.name === 'offsite')!;
+    m.connections[id] = { ...old, updated: m.connections[id].updated + 60_000 };
+  });
+  await comeBack(page);
+  const changed = notice(page, 'SSH Connection “offsite” was changed outside your keyring');
+  await expect(changed).toContainText('Host: 10.0.0.2 → 10.0.0.1');
+  await expect(page.getByText('was replaced by a later edit made on another device')).toHaveCount(0);
+  await changed.getByRole('button', { name: 'Restore mine' }).click();
+  await expect(changed).toHaveCount(0);
+  await expect(row(page, 'SSH Connections', 'offsite')).toContainText('10.0.0.2:22');
+  await synced(page);
+  expect(item(readMetadata(keyhaven, user).connections, 'offsite').value.host).toBe('10.0.0.2');
+
+  // A second browser of the user's takes the restored version as verified.
+  const other = await (await context(browser, keyhaven.url)).newPage();
+  await signIn(other, user);
+  await unlock(other);
+  await openBackupCredentials(other);
+  await expect(row(other, 'SSH Connections', 'offsite')).toContainText('10.0.0.2:22');
+  await expect(other.getByRole('alert')).toHaveCount(0);
+});
+
+test('a connection deleted in the database: no Keyhaven listed that deletion, so the user is told and restores it', async ({ browser }) => {
+  const keyhaven = await server();
+  const page = await (await context(browser, keyhaven.url)).newPage();
+  const user = await accountWithConnection(page);
+  editMetadata(keyhaven, user, (m) => {
+    const connection = item(m.connections, 'offsite');
+    delete connection.value;
+    delete connection.seal;
+    connection.updated += 60_000;
+  });
+  await comeBack(page);
+  const deleted = notice(page, 'SSH Connection “offsite” was deleted in the Keyhaven server\'s copy');
+  await expect(deleted).toContainText('no browser with your keyring unlocked listed that deletion');
+  await expect(row(page, 'SSH Connections', 'offsite')).toHaveCount(0);
+  await deleted.getByRole('button', { name: 'Restore' }).click();
+  await expect(deleted).toHaveCount(0);
+  await expect(row(page, 'SSH Connections', 'offsite')).toContainText('10.0.0.1:22');
+  await synced(page);
+  expect(item(readMetadata(keyhaven, user).connections, 'offsite').value.host).toBe('10.0.0.1');
+  await expect(page.getByText('was changed outside your keyring')).toHaveCount(0);
+});
+
+test('the whole metadata document from two writes ago, served after sign-out and in: a rollback, and nothing in it counts as verified', async ({ browser }) => {
+  const keyhaven = await server();
+  const page = await (await context(browser, keyhaven.url)).newPage();
+  const user = await accountWithConnection(page);
+  const [old] = rawBlob(keyhaven, user, 'metadata').split('|');
+  await generateKeypair(page, 'later', 'Ed25519');
+  await keepKeypairDialogClosed(page);
+  await synced(page);
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+  writeBlob(keyhaven, user, 'metadata', old);
+  await signIn(page, user);
+  await unlock(page);
+  await expect(notice(page, 'The Keyhaven server served an older copy of your systems, keypairs and connections')).toBeVisible();
+  await expect(notice(page, 'SSH Connection “offsite” is not confirmed with your keyring')).toBeVisible();
 });

@@ -180,15 +180,18 @@ test('the same connection edited in two browsers: the later edit wins and the ot
 
   await comeBack(page);
   const replaced = page.getByRole('alert').filter({ hasText: 'Your edit to' });
-  await expect(replaced).toHaveText(/Your edit to SSH Connection “shared” was replaced by a later edit made on another device\./);
+  // The other browser's keyring is locked: its edit is not listed in a
+  // manifest, so it is not called "a later edit made on another device".
+  await expect(replaced).toHaveText(/Your edit to SSH Connection “shared” was replaced by a later version your keyring doesn't confirm/);
   await expect(row(page, 'SSH Connections', 'shared')).toContainText('10.0.0.9:22');
   await expect(row(other, 'SSH Connections', 'shared')).toContainText('10.0.0.9:22');
   await expect(other.getByRole('alert')).toHaveCount(0);
   await replaced.getByRole('button', { name: 'Dismiss' }).click();
-  // The other browser's edit was made while its keyring was locked: here
-  // it is not confirmed until that browser unlocks and seals it.
-  const unconfirmed = page.getByRole('alert').filter({ hasText: 'SSH Connection “shared” is not confirmed with your keyring' });
-  await expect(unconfirmed).toContainText('Host: 10.0.0.9');
+  // Here it is shown beside this browser's verified version (Restore mine
+  // is offered) until that browser unlocks and seals it.
+  const changed = page.getByRole('alert').filter({ hasText: 'SSH Connection “shared” was changed outside your keyring' });
+  await expect(changed).toContainText('Host: 10.0.0.1 → 10.0.0.9');
+  await expect(changed.getByRole('button', { name: 'Restore mine' })).toBeVisible();
   await other.reload();
   await unlock(other);
   await synced(other);

@@ -67,11 +67,11 @@ impl SavedCopy for Browser {
         Ok(())
     }
 
-    fn highest_revision(&self) -> u64 {
-        saved::highest_revision(&self.user)
+    fn highest_revision(&self, of: BlobName) -> u64 {
+        saved::highest_revision(&self.user, of)
     }
 
-    fn remember_highest_revision(&self, revision: u64) {
-        saved::remember_highest_revision(&self.user, revision);
+    fn remember_highest_revision(&self, of: BlobName, revision: u64) {
+        saved::remember_highest_revision(&self.user, of, revision);
     }
 }

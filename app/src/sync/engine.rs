@@ -47,14 +47,15 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
         device: String,
         clock: fn() -> u64,
     ) -> Self {
-        let highest = saved.highest_revision();
+        let mut replicas = Replicas::new(saved.highest_revision(BlobName::Keyring));
+        replicas.metadata.proven = saved.highest_revision(BlobName::Metadata);
         Self {
             blobs,
             saved,
             user,
             device,
             clock,
-            replicas: RefCell::new(Replicas::new(highest)),
+            replicas: RefCell::new(replicas),
             one_at_a_time: futures::lock::Mutex::new(()),
             closed: Cell::new(false),
         }
@@ -73,12 +74,18 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
     /// once (it outlives the saved copy).
     pub(crate) fn write<R>(&self, change: impl FnOnce(&mut Replicas) -> R) -> R {
         let mut replicas = self.replicas.borrow_mut();
-        let before = replicas.keyring.highest;
+        let highest = |r: &Replicas| [r.keyring.highest, r.metadata.proven];
+        let before = highest(&replicas);
         let result = change(&mut replicas);
-        let after = replicas.keyring.highest;
+        let after = highest(&replicas);
         drop(replicas);
-        if after != before && self.user.is_some() {
-            self.saved.remember_highest_revision(after);
+        if self.user.is_some() {
+            let names = [BlobName::Keyring, BlobName::Metadata];
+            for ((name, before), after) in names.into_iter().zip(before).zip(after) {
+                if before != after {
+                    self.saved.remember_highest_revision(name, after);
+                }
+            }
         }
         result
     }
@@ -174,8 +181,10 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
         Replicas: AsMut<R>,
     {
         for _ in 0..MAX_ATTEMPTS {
-            let Some(Outgoing { bytes, sent }) =
-                self.write(|r| AsMut::<R>::as_mut(r).outgoing())?
+            let Some(Outgoing { bytes, sent }) = self.write(|r| {
+                r.seal_manifest();
+                AsMut::<R>::as_mut(r).outgoing()
+            })?
             else {
                 return Ok(());
             };
@@ -200,7 +209,7 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
         self.write(|r| {
             // A copy of the keyring (it can't be borrowed beside the
             // replica being changed), made only for a replica that reads it.
-            let k = &r.keyring;
+            let k = &mut r.keyring;
             let keyring = match (&k.held, &k.keyring) {
                 _ if !R::READS_KEYRING => None,
                 (Some(held), Some(ours)) if held.keyring.id() == ours.id() => {
@@ -208,14 +217,25 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
                 }
                 (_, ours) => ours.clone(),
             };
+            // The data key, lent for the call (and put back after it); not
+            // while a newer keyring waits, whose key may have sealed the
+            // server's copy.
+            let unlocked = match k.held {
+                None if R::READS_KEYRING => k.unlocked.take(),
+                _ => None,
+            };
             let ctx = Ctx {
                 device: &self.device,
                 now,
                 keyring: keyring.as_ref(),
+                unlocked: unlocked.as_ref(),
             };
             let mut notices = std::mem::take(&mut r.notices);
             let taken = AsMut::<R>::as_mut(r).take_in(server, ctx, &mut notices);
             r.notices = notices;
+            if unlocked.is_some() {
+                r.keyring.unlocked = unlocked;
+            }
             taken
         })
     }
@@ -236,6 +256,9 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
             self.write(|r| r.absorb(theirs));
         }
         let copy = self.write(|r| {
+            // Saved with a manifest of its own, so an unlock after a reload
+            // finds what this browser wrote proven.
+            r.seal_manifest();
             r.generation += 1;
             r.snapshot(user)
         });
@@ -315,9 +338,16 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
     /// The keyring is open: the data key stays here, and items written
     /// while locked are sealed. Returns whether the document changed.
     pub(crate) fn opened(&self, unlocked: Unlocked) -> bool {
+        let now = self.now();
         self.write(|r| {
             r.keyring.saw_revision(unlocked.keyring().revision());
-            let sealed = r.metadata.seal_written_while_locked(&unlocked);
+            // What was taken in while locked, checked against its manifest.
+            let mut notices = std::mem::take(&mut r.notices);
+            let distrusted = r.metadata.prove_at_unlock(&unlocked, &mut notices);
+            r.notices = notices;
+            let sealed = r
+                .metadata
+                .seal_written_while_locked(&unlocked, now, &self.device);
             // Seals of an earlier release, which left names out: made anew.
             let upgraded = r
                 .metadata
@@ -325,7 +355,7 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
                 .upgrade_legacy_seals(&unlocked, &mut rand_core::OsRng);
             r.metadata.pending |= upgraded;
             r.keyring.unlocked = Some(unlocked);
-            sealed || upgraded
+            distrusted || sealed || upgraded
         })
     }
 
@@ -350,7 +380,9 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
             k.keyring = Some(unlocked.keyring().clone());
             k.tag = None;
             k.pending = true;
-            r.metadata.seal_written_while_locked(&unlocked);
+            let now = self.now();
+            r.metadata
+                .seal_written_while_locked(&unlocked, now, &self.device);
             k.unlocked = Some(unlocked);
         });
         let _ = self.persist().await;

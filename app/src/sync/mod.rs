@@ -37,7 +37,7 @@ use std::fmt;
 
 use keyhaven_core::{
     model::{Kind, Replaced},
-    sync::metadata::Orphaned,
+    sync::metadata::{NoProof, Orphaned, Unproven},
 };
 
 pub(crate) use browser::{Browser, BrowserEngine, Server};
@@ -64,9 +64,16 @@ pub enum Notice {
     Replaced(Replaced),
     /// The keyring was reset elsewhere: changes not synced yet were lost.
     NotCarried,
-    /// A system or keypair the server's copy deleted while its key is still
-    /// in the keyring (offers Restore).
+    /// An item the server's copy deleted without proof: its key is still in
+    /// the keyring, or the manifest doesn't list the deletion (offers
+    /// Restore).
     Deleted(Orphaned),
+    /// The server's document is not proven by its manifest: an older one
+    /// served again, or none at all. Nothing in it counts as verified.
+    Unproven(NoProof),
+    /// The manifest lists this many items the server's document lacks and
+    /// this browser doesn't have.
+    Withheld(usize),
 }
 
 impl fmt::Display for Notice {
@@ -78,10 +85,16 @@ impl fmt::Display for Notice {
                 crate::labels::item(*kind, name)
             ),
             Self::Replaced(replaced) => {
-                let by = if replaced.deleted {
-                    "was replaced: it was deleted later on another device"
-                } else {
-                    "was replaced by a later edit made on another device"
+                let by = match (replaced.deleted, replaced.proven) {
+                    (true, _) => "was replaced: it was deleted later on another device",
+                    (false, true) => "was replaced by a later edit made on another device",
+                    // Made while a keyring was locked, or by the server: the
+                    // trust notice shows both versions.
+                    (false, false) => {
+                        "was replaced by a later version your keyring doesn't confirm (an edit \
+                         made while a keyring was locked, or the Keyhaven server's own). Check it \
+                         before you use it"
+                    }
                 };
                 write!(
                     f,
@@ -89,16 +102,45 @@ impl fmt::Display for Notice {
                     crate::labels::item(replaced.kind, &replaced.name)
                 )
             }
-            Self::Deleted(orphaned) => write!(
-                f,
-                "{} was deleted in the Keyhaven server's copy, but its {} is still in your \
-                 keyring: Keyhaven deletes the key first, so this deletion was not made by \
-                 Keyhaven. Restore it, or dismiss this to leave it deleted.",
-                crate::labels::item(orphaned.snapshot.kind(), &orphaned.name),
-                match orphaned.snapshot.kind() {
+            Self::Deleted(orphaned) => {
+                let item = crate::labels::item(orphaned.snapshot.kind(), &orphaned.name);
+                let key = match orphaned.snapshot.kind() {
                     Kind::System => "API key",
                     _ => "private key",
+                };
+                match orphaned.why {
+                    Unproven::KeyInKeyring => write!(
+                        f,
+                        "{item} was deleted in the Keyhaven server's copy, but its {key} is \
+                         still in your keyring: Keyhaven deletes the key first, so this deletion \
+                         was not made by Keyhaven."
+                    )?,
+                    Unproven::NotListed => write!(
+                        f,
+                        "{item} was deleted in the Keyhaven server's copy, and no browser with \
+                         your keyring unlocked listed that deletion."
+                    )?,
                 }
+                f.write_str(" Restore it, or dismiss this to leave it deleted.")
+            }
+            Self::Unproven(NoProof::Older { shown, proven }) => write!(
+                f,
+                "The Keyhaven server served an older copy of your systems, keypairs and \
+                 connections (revision {shown}; this browser has seen {proven}). Nothing in it \
+                 is taken as verified: this browser's copy is kept and written back, and \
+                 what only the server's copy has is shown as not confirmed."
+            ),
+            Self::Unproven(NoProof::Missing) => f.write_str(
+                "The Keyhaven server's copy of your systems, keypairs and connections carries \
+                 no manifest sealed by your keyring. Nothing in it is taken as verified: this \
+                 browser's copy is kept and written back, and what only the server's copy has \
+                 is shown as not confirmed.",
+            ),
+            Self::Withheld(count) => write!(
+                f,
+                "The Keyhaven server's copy of your systems, keypairs and connections lacks {count} \
+                 item(s) its manifest lists, and this browser doesn't have them. Open Keyhaven \
+                 in a browser that has them, unlocked, to write them back."
             ),
             Self::NotCarried => f.write_str(
                 "The keyring was reset on another device, so the changes made to it in this \

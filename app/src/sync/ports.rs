@@ -40,8 +40,9 @@ pub(crate) trait SavedCopy {
     async fn load(&self) -> Option<Saved>;
     /// Writes the copy and tells the other tabs.
     async fn store(&self, copy: &Saved) -> Result<(), AppError>;
-    /// The highest keyring revision proven for the account: kept apart from
-    /// the copy, because signing out deletes the copy and must not forget it.
-    fn highest_revision(&self) -> u64;
-    fn remember_highest_revision(&self, revision: u64);
+    /// The highest revision of `of` (the keyring's, or the metadata
+    /// manifest's) proven for the account: kept apart from the copy,
+    /// because signing out deletes the copy and must not forget it.
+    fn highest_revision(&self, of: BlobName) -> u64;
+    fn remember_highest_revision(&self, of: BlobName, revision: u64);
 }

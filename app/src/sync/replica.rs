@@ -6,7 +6,7 @@
 
 use keyhaven_core::{
     api::{BlobName, Tag},
-    keyring::Keyring,
+    keyring::{Keyring, Unlocked},
 };
 
 use super::{Notice, ports::Fetched};
@@ -21,6 +21,9 @@ pub(crate) struct Ctx<'a> {
     /// The newest copy of this keyring this browser has (its own, or a
     /// newer one held until unlock): which entries it holds.
     pub keyring: Option<&'a Keyring>,
+    /// The data key, when this browser's keyring is unlocked and no newer
+    /// copy of it waits for unlock: what the server's copy is checked under.
+    pub unlocked: Option<&'a Unlocked>,
 }
 
 /// A write to make: the bytes, and what they hold.
@@ -33,7 +36,8 @@ pub(crate) trait Replica {
     const NAME: BlobName;
     /// What was sent, to tell afterwards whether an edit came meanwhile.
     type Sent;
-    /// Its `take_in` reads [`Ctx::keyring`] (else it is `None`).
+    /// Its `take_in` reads [`Ctx::keyring`] and [`Ctx::unlocked`] (else
+    /// they are `None`).
     const READS_KEYRING: bool = false;
 
     /// The server's tag of the copy this replica last took in or wrote.

@@ -25,6 +25,19 @@ impl Replicas {
         }
     }
 
+    /// Lists the document in a manifest of its own when it holds changes
+    /// to push and the keyring is unlocked (with no newer one waiting);
+    /// otherwise it keeps the one it has.
+    pub(crate) fn seal_manifest(&mut self) {
+        if let (true, Some(keyring), None) = (
+            self.metadata.pending,
+            &self.keyring.unlocked,
+            &self.keyring.held,
+        ) {
+            self.metadata.seal_manifest(keyring);
+        }
+    }
+
     /// Whether this browser holds changes the server hasn't acknowledged.
     pub(crate) fn pending(&self) -> bool {
         self.keyring.pending || self.metadata.pending

@@ -21,6 +21,9 @@ impl Replicas {
             keyring_pending: self.keyring.pending,
             highest_revision: self.keyring.highest,
             unsealed: self.metadata.unsealed.clone(),
+            taken: self.metadata.taken.iter().cloned().collect(),
+            superseded: (!self.metadata.taken.is_empty())
+                .then(|| self.metadata.superseded.to_json()),
             synced_at: self.synced_at,
             generation: self.generation,
         }
@@ -40,6 +43,8 @@ impl Replicas {
         // (Copies saved before the highest revision moved to localStorage.)
         self.keyring.saw_revision(saved.highest_revision);
         self.metadata.unsealed = saved.unsealed;
+        self.metadata.taken = saved.taken.into_iter().collect();
+        self.metadata.superseded = superseded(saved.superseded);
         self.generation = saved.generation;
         self.synced_at = saved.synced_at;
     }
@@ -59,7 +64,14 @@ impl Replicas {
             .as_deref()
             .and_then(|b| Metadata::from_json(b).ok())
         {
-            self.metadata.metadata.merge(&metadata);
+            let ours = &mut self.metadata.metadata;
+            ours.merge(&metadata);
+            // Their manifest, when it lists what the merge came to (it is
+            // newer than ours); else ours, sealed anew before it's pushed.
+            let manifest = std::mem::replace(&mut ours.manifest, metadata.manifest.clone());
+            if *ours != metadata {
+                ours.manifest = manifest;
+            }
             if theirs.metadata_pending {
                 self.metadata.pending = true;
             }
@@ -94,6 +106,15 @@ impl Replicas {
             _ => {}
         }
         k.saw_revision(theirs.highest_revision);
+        self.metadata.taken.extend(theirs.taken);
+        let theirs_superseded = superseded(theirs.superseded);
+        for (kind, id) in theirs_superseded.every_item() {
+            if !self.metadata.superseded.knows(kind, &id)
+                && let Some(item) = theirs_superseded.snapshot(kind, &id)
+            {
+                self.metadata.superseded.insert(&id, &item);
+            }
+        }
         for item in theirs.unsealed {
             let known = self
                 .metadata
@@ -105,4 +126,10 @@ impl Replicas {
             }
         }
     }
+}
+
+fn superseded(saved: Option<Vec<u8>>) -> Metadata {
+    saved
+        .and_then(|b| Metadata::from_json(&b).ok())
+        .unwrap_or_default()
 }

@@ -47,6 +47,10 @@ pub struct Replaced {
     pub by: String,
     /// The winning version is a deletion.
     pub deleted: bool,
+    /// The winning version is proven by the manifest (a browser with the
+    /// keyring unlocked wrote it); `false` when it is not (an edit made
+    /// while locked, or the server's own), and shown as such.
+    pub proven: bool,
 }
 
 /// Items that have a name to show in a report.
@@ -122,6 +126,7 @@ fn merge_map<T: Clone + PartialEq + Serialize + Named>(
                         name: name.map(|v| v.name().to_owned()).unwrap_or_default(),
                         by: our.by.clone(),
                         deleted: their.value.is_none(),
+                        proven: true,
                     });
                 }
                 ours.insert(id.clone(), their.clone());

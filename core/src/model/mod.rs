@@ -117,6 +117,12 @@ pub struct Metadata {
     /// SSH connections by id.
     #[serde(default)]
     pub connections: BTreeMap<String, Item<Connection>>,
+    /// The document's [`Manifest`], sealed under the keyring's data key
+    /// (base64): which items there are, which version of each, and the
+    /// document's revision. A browser without the data key carries the
+    /// server's along unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<String>,
 }
 
 /// Caps on a stored document, so a hostile one can't exhaust the browser.

@@ -60,8 +60,30 @@ impl Metadata {
         }
     }
 
+    /// Puts `snapshot` at `id` exactly as it was (stamp and seal): a copy
+    /// kept aside, not an edit.
+    pub fn insert(&mut self, id: &str, snapshot: &Snapshot) {
+        let id = id.to_owned();
+        match snapshot {
+            Snapshot::System(item) => drop(self.systems.insert(id, item.clone())),
+            Snapshot::Keypair(item) => drop(self.keypairs.insert(id, item.clone())),
+            Snapshot::Connection(item) => drop(self.connections.insert(id, item.clone())),
+        }
+    }
+
+    /// Every item's kind and id, tombstones included.
+    pub fn every_item(&self) -> Vec<(Kind, String)> {
+        let systems = self.systems.keys().map(|id| (Kind::System, id.clone()));
+        let keypairs = self.keypairs.keys().map(|id| (Kind::Keypair, id.clone()));
+        let connections = self
+            .connections
+            .keys()
+            .map(|id| (Kind::Connection, id.clone()));
+        systems.chain(keypairs).chain(connections).collect()
+    }
+
     /// Whether the document has the item at all, a tombstone included.
-    pub(crate) fn knows(&self, kind: Kind, id: &str) -> bool {
+    pub fn knows(&self, kind: Kind, id: &str) -> bool {
         match kind {
             Kind::System => self.systems.contains_key(id),
             Kind::Keypair => self.keypairs.contains_key(id),

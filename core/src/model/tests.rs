@@ -126,6 +126,7 @@ fn merge_keeps_both_sides_and_the_later_edit() {
             name: "edited by a".to_owned(),
             by: "a".to_owned(),
             deleted: false,
+            proven: true,
         }]
     );
     assert_eq!(report.added, [(Kind::Keypair, "kb".to_owned())]);

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     Item, Kind, Metadata,
+    manifest::item_digest,
     seal::{Pinned, Sealed},
 };
 use crate::{
@@ -363,6 +364,36 @@ impl Metadata {
             self.seal(*kind, id, keyring, rng);
         }
         !legacy.is_empty()
+    }
+
+    /// Takes away what the item's seal proves, for an item the manifest
+    /// doesn't prove (replayed, rewritten, or never listed): it carries
+    /// `ours`'s seal when this browser has the same version or a verified
+    /// one (so a different value shows as Changed, with Restore mine), and
+    /// none otherwise (not confirmed).
+    pub fn distrust(&mut self, kind: Kind, id: &str, ours: &Metadata, keyring: &Unlocked) {
+        let same =
+            self.version(kind, id).is_some() && self.version(kind, id) == ours.version(kind, id);
+        let seal = if same || ours.trust(kind, id, keyring) == Some(Trust::Verified) {
+            ours.seal_string(kind, id)
+        } else {
+            None
+        };
+        with_map!(self, kind, |map| {
+            if let Some(item) = map.get_mut(id).filter(|item| item.value.is_some()) {
+                item.seal = seal;
+            }
+        });
+    }
+
+    /// A digest of everything the item is but its seal, a tombstone
+    /// included (as the manifest lists it).
+    pub fn version(&self, kind: Kind, id: &str) -> Option<[u8; 32]> {
+        match kind {
+            Kind::System => Some(item_digest(kind, id, self.systems.get(id)?)),
+            Kind::Keypair => Some(item_digest(kind, id, self.keypairs.get(id)?)),
+            Kind::Connection => Some(item_digest(kind, id, self.connections.get(id)?)),
+        }
     }
 
     /// A live item's seal as stored.

@@ -1,10 +1,16 @@
 //! Taking in the server's metadata document: refuse what a well-behaved
-//! Keyhaven could not have written, merge item by item, and say what is
-//! left to push and which of this device's edits lost to later ones.
+//! Keyhaven could not have written, take its items only as far as its
+//! manifest proves them, merge item by item, and say what is left to push,
+//! which of this device's edits lost to later ones, and which deletions
+//! nobody proved.
+
+use std::collections::BTreeSet;
+
+use rand_core::CryptoRngCore;
 
 use crate::{
-    keyring::{api_key_id, ssh_private_key_id},
-    model::{Kind, Metadata, Replaced, Snapshot},
+    keyring::{Unlocked, api_key_id, ssh_private_key_id},
+    model::{Departure, Kind, Manifest, Metadata, Replaced, Snapshot},
 };
 
 /// What taking in the server's copy came to.
@@ -12,45 +18,190 @@ use crate::{
 pub struct Pulled {
     /// This browser's copy merged with the server's.
     pub merged: Metadata,
-    /// The server lacks something of the merged copy: push it.
+    /// The server lacks something of the merged copy, or its manifest is
+    /// missing, old or doesn't list it as it is: push it.
     pub pending: bool,
     /// The server's items that were refused, and why.
     pub refused: Vec<(Kind, String, &'static str)>,
-    /// This device's edits that lost to later ones made elsewhere.
+    /// This device's edits that lost to later, proven ones made elsewhere.
     pub replaced: Vec<Replaced>,
+    /// What the server's manifest proved (`None`: locked, nothing checked).
+    pub proof: Option<Proof>,
+}
+
+/// What a document's manifest proves of it, under the unlocked keyring.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Proof {
+    /// The manifest's revision, when it opened and is not older than the
+    /// highest proven for the account: the new highest.
+    pub revision: Option<u64>,
+    /// Why the manifest proves nothing, when it doesn't.
+    pub unproven: Option<NoProof>,
+    /// Items whose seal proves nothing: not as the manifest lists them.
+    pub distrusted: BTreeSet<(Kind, String)>,
+    /// Items the manifest lists that the document lacks.
+    pub withheld: Vec<(Kind, String)>,
+}
+
+/// Why a document's manifest proves nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoProof {
+    /// None, or one this keyring did not seal (forged, cut, or sealed
+    /// under a data key this browser hasn't unlocked).
+    Missing,
+    /// Older than the highest revision proven for the account: an old
+    /// document served again.
+    Older {
+        /// The revision it has.
+        shown: u64,
+        /// The highest proven.
+        proven: u64,
+    },
+}
+
+impl Proof {
+    /// Whether the document should be written again with a new manifest.
+    pub fn stale(&self) -> bool {
+        self.revision.is_none() || !self.distrusted.is_empty() || !self.withheld.is_empty()
+    }
+}
+
+/// What `doc`'s manifest proves of it, given the highest manifest revision
+/// proven for the account (`0`: none ever, so a document from before
+/// manifests is taken on its items' seals, and written back with one).
+pub fn prove(doc: &Metadata, keyring: &Unlocked, proven: u64) -> Proof {
+    let opened = doc.manifest.as_deref().map(|m| Manifest::open(m, keyring));
+    let none = Manifest::default();
+    let (manifest, revision, unproven) = match &opened {
+        None if proven == 0 => return Proof::default(),
+        Some(Ok(m)) if m.revision >= proven => (m, Some(m.revision), None),
+        Some(Ok(m)) => (
+            &none,
+            None,
+            Some(NoProof::Older {
+                shown: m.revision,
+                proven,
+            }),
+        ),
+        None | Some(Err(_)) => (&none, None, Some(NoProof::Missing)),
+    };
+    let mut proof = Proof {
+        revision,
+        unproven,
+        ..Proof::default()
+    };
+    for (kind, id, departure) in manifest.departures(doc) {
+        match departure {
+            Departure::Missing => proof.withheld.push((kind, id)),
+            _ => {
+                proof.distrusted.insert((kind, id));
+            }
+        }
+    }
+    proof
+}
+
+/// Takes away the seals `proof` doesn't stand behind (see
+/// [`Metadata::distrust`]; `ours` is this browser's copy).
+pub fn distrust(doc: &mut Metadata, proof: &Proof, ours: &Metadata, keyring: &Unlocked) {
+    for (kind, id) in &proof.distrusted {
+        doc.distrust(*kind, id, ours, keyring);
+    }
+}
+
+/// Seals `doc`'s manifest as it is now, at the revision after `proven`,
+/// unless the one it has already lists it so; returns the revision.
+/// (`None`: no revision is left, and the document keeps the one it has.)
+pub fn seal_manifest(
+    doc: &mut Metadata,
+    keyring: &Unlocked,
+    proven: u64,
+    rng: &mut impl CryptoRngCore,
+) -> Option<u64> {
+    let revision = Manifest::next_revision(proven)?;
+    let now = Manifest::of(doc, revision);
+    let current = doc.manifest.as_deref().map(|m| Manifest::open(m, keyring));
+    if !matches!(current, Some(Ok(m)) if m == now) {
+        doc.manifest = Some(now.seal(keyring, rng));
+    }
+    Some(revision)
+}
+
+/// The items whose version `after` changed from `before` (new, edited,
+/// deleted), as taken in from the server.
+pub fn taken(before: &Metadata, after: &Metadata) -> Vec<(Kind, String)> {
+    after
+        .every_item()
+        .into_iter()
+        .filter(|(kind, id)| before.version(*kind, id) != after.version(*kind, id))
+        .collect()
 }
 
 /// Merges the server's document (`bytes`) into `local`. An unreadable
 /// document changes nothing here and is replaced by this browser's copy.
-pub fn pull(local: &Metadata, bytes: &[u8], device: &str, now_ms: u64) -> Pulled {
-    let Ok(mut remote) = Metadata::from_json(bytes) else {
+/// With the keyring unlocked (and the highest manifest revision proven for
+/// the account), the server's items are taken only as far as its manifest
+/// proves them.
+pub fn pull(
+    local: &Metadata,
+    bytes: &[u8],
+    device: &str,
+    now_ms: u64,
+    unlocked: Option<(&Unlocked, u64)>,
+) -> Pulled {
+    let Ok(server) = Metadata::from_json(bytes) else {
         return Pulled {
             merged: local.clone(),
             pending: true,
             refused: Vec::new(),
             replaced: Vec::new(),
+            proof: None,
         };
     };
+    let mut remote = server.clone();
     let refused = remote.refuse_invalid(now_ms);
+    let proof = unlocked.map(|(keyring, proven)| {
+        let proof = prove(&remote, keyring, proven);
+        distrust(&mut remote, &proof, local, keyring);
+        proof
+    });
     let mut merged = local.clone();
     let report = merged.merge(&remote);
+    // The server's manifest goes with its items; this browser's next
+    // write seals its own (a locked one carries the server's along).
+    merged.manifest = server.manifest.clone();
+    let distrusted = |kind: Kind, id: &str| {
+        proof
+            .as_ref()
+            .is_some_and(|p| p.distrusted.contains(&(kind, id.to_owned())))
+    };
     Pulled {
-        pending: merged != remote || !refused.is_empty(),
+        pending: merged != server
+            || !refused.is_empty()
+            || proof.as_ref().is_some_and(Proof::stale),
         merged,
         refused,
+        // An unproven version that won is not called a later edit made
+        // elsewhere: it may be an old one served again.
         replaced: report
             .replaced
             .into_iter()
             .filter(|r| r.by == device)
+            .map(|r| Replaced {
+                proven: !distrusted(r.kind, &r.id),
+                ..r
+            })
             .collect(),
+        proof,
     }
 }
 
-/// A deletion taken in from the server that the keyring contradicts: a
-/// system or keypair gone from the document while its API key or private
-/// key is still in the keyring. Keyhaven deletes the keyring entry first
-/// (and pushes the keyring first), so a real deletion made elsewhere comes
-/// with the entry gone; this one is unproven, and the user is asked.
+/// A deletion taken in from the server without proof: a system or
+/// keypair gone from the document while its API key or private key is
+/// still in the keyring (Keyhaven deletes the keyring entry first, and
+/// pushes the keyring first, so a real deletion made elsewhere comes with
+/// the entry gone), or any item whose deletion the manifest doesn't list.
+/// The user is asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Orphaned {
     /// The item's id.
@@ -59,31 +210,58 @@ pub struct Orphaned {
     pub name: String,
     /// The item as this browser had it, to put back.
     pub snapshot: Snapshot,
+    /// What gives the deletion away.
+    pub why: Unproven,
 }
 
-/// The systems and keypairs live in `before` and deleted in `after` whose
-/// keyring entry `holds` (the newest keyring this browser has, proven or
-/// held) still has.
+/// What gives an unproven deletion away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unproven {
+    /// The item's key is still in the keyring.
+    KeyInKeyring,
+    /// The manifest doesn't list the deletion.
+    NotListed,
+}
+
+/// The items live in `before` and deleted in `after` whose deletion is
+/// unproven: their keyring entry `holds` (the newest keyring this browser
+/// has, proven or held) still has it, or `distrusted` says the manifest
+/// doesn't list it.
 pub fn orphaned(
     before: &Metadata,
     after: &Metadata,
     holds: impl Fn(&str) -> bool,
+    distrusted: impl Fn(Kind, &str) -> bool,
 ) -> Vec<Orphaned> {
-    let systems = before
-        .systems()
-        .filter(|(id, _)| after.system(id).is_none() && holds(&api_key_id(id)))
-        .map(|(id, s)| (Kind::System, id, s.name.as_str()));
+    let systems = before.systems().map(|(id, s)| (Kind::System, id, &s.name));
     let keypairs = before
         .keypairs()
-        .filter(|(id, _)| after.keypair(id).is_none() && holds(&ssh_private_key_id(id)))
-        .map(|(id, k)| (Kind::Keypair, id, k.name.as_str()));
+        .map(|(id, k)| (Kind::Keypair, id, &k.name));
+    let connections = before
+        .connections()
+        .map(|(id, c)| (Kind::Connection, id, &c.name));
     systems
         .chain(keypairs)
+        .chain(connections)
+        .filter(|(kind, id, _)| after.name(*kind, id).is_none())
         .filter_map(|(kind, id, name)| {
+            let entry = match kind {
+                Kind::System => Some(api_key_id(id)),
+                Kind::Keypair => Some(ssh_private_key_id(id)),
+                Kind::Connection => None,
+            };
+            let why = if entry.is_some_and(|e| holds(&e)) {
+                Unproven::KeyInKeyring
+            } else if distrusted(kind, id) {
+                Unproven::NotListed
+            } else {
+                return None;
+            };
             Some(Orphaned {
                 id: id.to_owned(),
-                name: name.to_owned(),
+                name: name.clone(),
                 snapshot: before.snapshot(kind, id)?,
+                why,
             })
         })
         .collect()

@@ -148,6 +148,8 @@ impl Blobs for Net {
 pub(super) struct Disk {
     pub copy: RefCell<Option<Saved>>,
     pub highest: Cell<u64>,
+    /// The highest manifest revision.
+    pub manifest: Cell<u64>,
 }
 
 #[derive(Clone)]
@@ -167,12 +169,18 @@ impl SavedCopy for Saves {
         Ok(())
     }
 
-    fn highest_revision(&self) -> u64 {
-        self.0.highest.get()
+    fn highest_revision(&self, of: BlobName) -> u64 {
+        match of {
+            BlobName::Keyring => self.0.highest.get(),
+            BlobName::Metadata => self.0.manifest.get(),
+        }
     }
 
-    fn remember_highest_revision(&self, revision: u64) {
-        self.0.highest.set(revision);
+    fn remember_highest_revision(&self, of: BlobName, revision: u64) {
+        match of {
+            BlobName::Keyring => self.0.highest.set(revision),
+            BlobName::Metadata => self.0.manifest.set(revision),
+        }
     }
 }
 

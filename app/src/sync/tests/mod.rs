@@ -3,6 +3,7 @@
 //! exercised is Keyhaven's own loop and rules; only the I/O is stood in.
 
 mod edges;
+mod manifest;
 
 use std::rc::Rc;
 
