@@ -12,6 +12,7 @@ use super::{
     trust_notices::{KeyringConflictNotice, TrustNotices},
 };
 use crate::{
+    lazy::{self, split},
     state::{AppState, Prompts, Status},
     sync::Notice,
 };
@@ -43,6 +44,12 @@ pub fn Banners() -> impl IntoView {
     let status = expect_context::<Status>();
     let notices = expect_context::<Prompts>().notices;
     let signed_in = move || status.loaded.get();
+    let state = expect_context::<AppState>();
+    let trouble = move || {
+        state.vault.conflict.with(Option::is_some)
+            || !notices.with(Vec::is_empty)
+            || !state.findings().is_empty()
+    };
     view! {
         <InsecureContextBanner/>
         <UpdateReady/>
@@ -57,13 +64,34 @@ pub fn Banners() -> impl IntoView {
                 "The Keyhaven server can't be reached. Changes are kept in this browser and sync when it answers."
             </p>
         </Show>
-        <KeyringConflictNotice/>
-        <TrustNotices/>
+        // What asks the user to decide loads when there is something to
+        // decide (a conflict, an item not verified, a sync notice).
+        <Show when=trouble>
+            {lazy::page(trouble_banners(notices))}
+        </Show>
         <Show when=move || status.sync_problem.get().is_some()>
             <p class="banner warning" role="alert">
                 "Not synced: " {move || status.sync_problem.get()}
             </p>
         </Show>
+    }
+}
+
+split! {
+    fn trouble_banners(notices: RwSignal<Vec<Notice>>) {
+        view! {
+            <KeyringConflictNotice/>
+            <TrustNotices/>
+            <SyncNotices notices/>
+        }
+    }
+}
+
+/// What sync told the user (replaced edits, unproven deletions with
+/// Restore, rollbacks), each until dismissed.
+#[component]
+fn SyncNotices(notices: RwSignal<Vec<Notice>>) -> impl IntoView {
+    view! {
         <For
             each=move || notices.get().into_iter().enumerate()
             key=|(i, notice)| (*i, notice.to_string())

@@ -7,23 +7,20 @@ use secrecy::SecretString;
 use crate::{
     components::{Busy, Dialog, ErrorLine, FormActions, Submit},
     error::AppError,
+    lazy::{self, split},
     state::AppState,
 };
 
 use super::RecoveryCodeDialog;
 
 /// "Unlock Keyring": shown after sign-in when the account has a keyring.
+/// The dialog itself loads when first shown (with the recovery flow it
+/// carries), so the first load is sign-in and the dashboard only.
 #[component]
 pub fn UnlockPrompt() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let passphrase = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let recovering = RwSignal::new(false);
     // The new recovery code a recovery issues (the used one is spent).
     let recovered = RwSignal::new(None::<String>);
-    let code = RwSignal::new(String::new());
-    let new_passphrase = RwSignal::new(String::new());
-    let confirm = RwSignal::new(String::new());
     let open = move || {
         state.vault.keyring.with(Option::is_some)
             && !state.vault.unlocked.get()
@@ -34,6 +31,30 @@ pub fn UnlockPrompt() -> impl IntoView {
             crate::kdf::warm_up();
         }
     });
+    let cancel = Callback::new(move |()| state.prompts.unlock_dismissed.set(true));
+    view! {
+        <Show when=open>
+            {lazy::dialog(unlock_dialog(recovered), cancel)}
+        </Show>
+        <Show when=move || recovered.get().is_some()>
+            <RecoveryCodeDialog code=recovered/>
+        </Show>
+    }
+}
+
+split! {
+    fn unlock_dialog(recovered: RwSignal<Option<String>>) { view! { <UnlockDialog recovered/> } }
+}
+
+#[component]
+fn UnlockDialog(recovered: RwSignal<Option<String>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let passphrase = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let recovering = RwSignal::new(false);
+    let code = RwSignal::new(String::new());
+    let new_passphrase = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
     let cancel = Callback::new(move |()| state.prompts.unlock_dismissed.set(true));
     let unlock = Submit::new(
         error,
@@ -68,7 +89,6 @@ pub fn UnlockPrompt() -> impl IntoView {
         }
     };
     view! {
-        <Show when=open>
             <Dialog title="Unlock Keyring" on_cancel=cancel>
                 <Show when=move || state.prompts.auto_locked.get()>
                     <p class="notice">"The keyring locked itself after the idle time."</p>
@@ -102,9 +122,5 @@ pub fn UnlockPrompt() -> impl IntoView {
                     </p>
                 </form>
             </Dialog>
-        </Show>
-        <Show when=move || recovered.get().is_some()>
-            <RecoveryCodeDialog code=recovered/>
-        </Show>
     }
 }
