@@ -48,6 +48,17 @@ function editMetadata(keyhaven: Server, user: string, edit: (metadata: any) => v
   writeBlob(keyhaven, user, 'metadata', Buffer.from(JSON.stringify(metadata)).toString('hex'));
 }
 
+/** The attacker marks the item called `name` deleted (no seal, since a
+ * tombstone has none), later than any edit. */
+function forgeDeletion(keyhaven: Server, user: string, list: 'systems' | 'keypairs' | 'connections', name: string) {
+  editMetadata(keyhaven, user, (m) => {
+    const found = item(m[list], name);
+    delete found.value;
+    delete found.seal;
+    found.updated += 60_000;
+  });
+}
+
 /** The item called `name` in one of the document's maps. */
 function item(map: Record<string, any>, name: string): any {
   const found = Object.values(map).find((i: any) => i.value?.name === name);
@@ -503,12 +514,7 @@ test('a keypair deleted in the database while its private key is in the keyring:
   await keepKeypairDialogClosed(page);
   await synced(page);
 
-  editMetadata(keyhaven, user, (m) => {
-    const keypair = item(m.keypairs, 'kept');
-    delete keypair.value;
-    delete keypair.seal;
-    keypair.updated += 60_000;
-  });
+  forgeDeletion(keyhaven, user, 'keypairs', 'kept');
   await comeBack(page);
   const deleted = notice(page, 'SSH Keypair “kept” was deleted in the Keyhaven server\'s copy');
   await expect(deleted).toContainText('its private key is still in your keyring');
@@ -577,12 +583,7 @@ test('a connection deleted in the database: no Keyhaven listed that deletion, so
   const keyhaven = await server();
   const page = await (await context(browser, keyhaven.url)).newPage();
   const user = await accountWithConnection(page);
-  editMetadata(keyhaven, user, (m) => {
-    const connection = item(m.connections, 'offsite');
-    delete connection.value;
-    delete connection.seal;
-    connection.updated += 60_000;
-  });
+  forgeDeletion(keyhaven, user, 'connections', 'offsite');
   await comeBack(page);
   const deleted = notice(page, 'SSH Connection “offsite” was deleted in the Keyhaven server\'s copy');
   await expect(deleted).toContainText('no browser with your keyring unlocked listed that deletion');

@@ -52,6 +52,18 @@ fn replay_nas1(store: &Store, old: &Metadata) {
     store.overwrite(BlobName::Metadata, now.to_json());
 }
 
+/// `a` adds nas1 and then moves it, both stored; the server then serves
+/// the first version (returned) as the newest.
+fn moved_then_replayed(a: &TestEngine, store: &Store) -> Metadata {
+    add_system(a, "nas1");
+    sync(a, SyncKind::Push).unwrap();
+    let old = Metadata::from_json(&store.bytes(BlobName::Metadata).unwrap()).unwrap();
+    move_nas1(a, "https://nas1.example:8443");
+    sync(a, SyncKind::Push).unwrap();
+    replay_nas1(store, &old);
+    old
+}
+
 fn unproven(engine: &TestEngine) -> Vec<NoProof> {
     let r = engine.replicas();
     r.notices
@@ -93,12 +105,7 @@ fn each_write_is_listed_and_its_revision_remembered() {
 fn a_replayed_item_is_changed_here_and_unconfirmed_in_a_fresh_browser() {
     let store = Rc::new(Store::default());
     let a = first_browser(&store);
-    add_system(&a, "nas1");
-    sync(&a, SyncKind::Push).unwrap();
-    let old = Metadata::from_json(&store.bytes(BlobName::Metadata).unwrap()).unwrap();
-    move_nas1(&a, "https://nas1.example:8443");
-    sync(&a, SyncKind::Push).unwrap();
-    replay_nas1(&store, &old);
+    let old = moved_then_replayed(&a, &store);
 
     sync(&a, SyncKind::PullThenPush).unwrap();
     assert!(matches!(trust(&a, "nas1"), Some(Trust::Changed { .. })));
@@ -123,12 +130,7 @@ fn a_replayed_item_is_changed_here_and_unconfirmed_in_a_fresh_browser() {
 fn a_replay_taken_in_while_locked_is_distrusted_at_unlock() {
     let store = Rc::new(Store::default());
     let a = first_browser(&store);
-    add_system(&a, "nas1");
-    sync(&a, SyncKind::Push).unwrap();
-    let old = Metadata::from_json(&store.bytes(BlobName::Metadata).unwrap()).unwrap();
-    move_nas1(&a, "https://nas1.example:8443");
-    sync(&a, SyncKind::Push).unwrap();
-    replay_nas1(&store, &old);
+    moved_then_replayed(&a, &store);
 
     let b = browser(&store, &Rc::default(), "b");
     sync(&b, SyncKind::PullThenPush).unwrap();
@@ -177,13 +179,8 @@ fn a_replay_pulled_after_a_reload_is_changed_at_unlock() {
     let disk = Rc::new(Disk::default());
     let a = browser(&store, &disk, "a");
     futures::executor::block_on(a.create_keyring(super::new_keyring())).unwrap();
-    add_system(&a, "nas1");
-    sync(&a, SyncKind::Push).unwrap();
-    let old = Metadata::from_json(&store.bytes(BlobName::Metadata).unwrap()).unwrap();
-    move_nas1(&a, "https://nas1.example:8443");
-    sync(&a, SyncKind::Push).unwrap();
+    moved_then_replayed(&a, &store);
     a.retire();
-    replay_nas1(&store, &old);
 
     let again = browser(&store, &disk, "a");
     assert!(futures::executor::block_on(again.restore_saved()));
