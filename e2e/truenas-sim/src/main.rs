@@ -55,6 +55,10 @@ struct Args {
     /// The authorized_keys file `ssh_pair` appends to.
     #[arg(long)]
     authorized_keys: Option<PathBuf>,
+    /// How long each answer takes, as from a system across a WAN (0: at
+    /// once).
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -107,9 +111,10 @@ async fn main() -> anyhow::Result<()> {
         host_keys,
         args.authorized_keys,
     ));
+    let latency = std::time::Duration::from_millis(args.latency_ms);
     let app = Router::new()
         .route("/api/{endpoint}", get(upgrade))
-        .with_state(sim);
+        .with_state((sim, latency));
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     println!(
         "truenas-sim listening on ws://{}/api/current",
@@ -132,7 +137,7 @@ fn parse_version(name: &str) -> Result<Version, String> {
 /// `/api/current`, or `/api/vX.Y.Z` for a known version no newer than the
 /// system's own; anything else is 404, as on a system that lacks it.
 async fn upgrade(
-    State(sim): State<Arc<Sim>>,
+    State((sim, latency)): State<(Arc<Sim>, std::time::Duration)>,
     Path(endpoint): Path<String>,
     ws: WebSocketUpgrade,
 ) -> axum::response::Response {
@@ -145,10 +150,15 @@ async fn upgrade(
             _ => return StatusCode::NOT_FOUND.into_response(),
         },
     };
-    ws.on_upgrade(move |socket| serve(sim, endpoint, socket))
+    ws.on_upgrade(move |socket| serve(sim, endpoint, socket, latency))
 }
 
-async fn serve(sim: Arc<Sim>, endpoint: Endpoint, mut socket: WebSocket) {
+async fn serve(
+    sim: Arc<Sim>,
+    endpoint: Endpoint,
+    mut socket: WebSocket,
+    latency: std::time::Duration,
+) {
     let mut session = rpc::Session::new(endpoint);
     while let Some(Ok(message)) = socket.recv().await {
         let text = match message {
@@ -159,7 +169,11 @@ async fn serve(sim: Arc<Sim>, endpoint: Endpoint, mut socket: WebSocket) {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        if let Some(reply) = rpc::handle(&sim, &mut session, &text, now).await
+        let reply = rpc::handle(&sim, &mut session, &text, now).await;
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        if let Some(reply) = reply
             && socket
                 .send(Message::Text(reply.to_string().into()))
                 .await

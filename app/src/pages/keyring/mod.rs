@@ -7,6 +7,7 @@ use passphrase::{ChangePassphrase, CreateKeyring};
 pub use passphrase::{RecoveryCodeDialog, create_keyring};
 pub use unlock::UnlockPrompt;
 
+use futures::{StreamExt, stream};
 use keyhaven_core::keyring::api_key_id;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
@@ -27,6 +28,10 @@ split! {
 }
 
 /// `/keyring`: the systems and their encrypted API keys (seed 004).
+/// How many systems the Connected column checks at once: a fleet of
+/// hundreds would otherwise open a connection to every one together.
+const CHECKS_AT_ONCE: usize = 16;
+
 #[component]
 fn KeyringPage() -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -35,7 +40,9 @@ fn KeyringPage() -> impl IntoView {
     let recovery = RwSignal::new(None::<String>);
     let changing = RwSignal::new(false);
     let has_keyring = move || state.vault.keyring.with(Option::is_some);
-    // Connected: every stored key tried at once after unlock, and again
+    // Connected: every stored key tried after unlock (at most
+    // `CHECKS_AT_ONCE` systems at a time, each result shown as it comes),
+    // and again
     // only when what a check depends on changes (a system's URL, user or
     // key; the lock; the network) — not on every edit elsewhere. A result
     // from an older round never lands over a newer one.
@@ -69,15 +76,23 @@ fn KeyringPage() -> impl IntoView {
         round.update_value(|r| *r += 1);
         let this_round = round.get_value();
         checks.set(HashMap::new());
+        // A newer round, or the screen closed (the round's value is gone
+        // with it): what is not started yet is not checked.
+        let current = move || round.try_get_value() == Some(this_round);
         // Offline there is nothing to check against (done again on return).
-        for (id, ..) in to_check.get().unwrap_or_default() {
-            spawn_local(async move {
+        let ids = to_check.get().unwrap_or_default().into_iter();
+        let each = stream::iter(ids.map(|(id, ..)| id));
+        spawn_local(
+            each.for_each_concurrent(CHECKS_AT_ONCE, move |id| async move {
+                if !current() {
+                    return;
+                }
                 let outcome = systems::check(state, id.clone()).await;
-                if round.try_get_value() == Some(this_round) {
+                if current() {
                     checks.try_update(|c| c.insert(id, outcome));
                 }
-            });
-        }
+            }),
+        );
     });
     let rows = move || {
         let keyring = state.vault.keyring.get();
