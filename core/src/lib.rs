@@ -12,6 +12,7 @@
 
 pub mod api;
 mod error;
+pub mod fleet;
 pub mod keyring;
 pub mod model;
 pub mod ssh;
