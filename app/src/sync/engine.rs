@@ -182,7 +182,10 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
     {
         for _ in 0..MAX_ATTEMPTS {
             let Some(Outgoing { bytes, sent }) = self.write(|r| {
-                r.seal_manifest();
+                // The metadata goes with a manifest of what it is now.
+                if R::NAME == BlobName::Metadata {
+                    r.seal_manifest();
+                }
                 AsMut::<R>::as_mut(r).outgoing()
             })?
             else {
@@ -256,9 +259,6 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
             self.write(|r| r.absorb(theirs));
         }
         let copy = self.write(|r| {
-            // Saved with a manifest of its own, so an unlock after a reload
-            // finds what this browser wrote proven.
-            r.seal_manifest();
             r.generation += 1;
             r.snapshot(user)
         });
@@ -342,9 +342,7 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
         self.write(|r| {
             r.keyring.saw_revision(unlocked.keyring().revision());
             // What was taken in while locked, checked against its manifest.
-            let mut notices = std::mem::take(&mut r.notices);
-            let distrusted = r.metadata.prove_at_unlock(&unlocked, &mut notices);
-            r.notices = notices;
+            let distrusted = r.metadata.prove_at_unlock(&unlocked, &mut r.notices);
             let sealed = r
                 .metadata
                 .seal_written_while_locked(&unlocked, now, &self.device);

@@ -109,7 +109,7 @@ impl MetadataReplica {
         let before = self.metadata.clone();
         decide::metadata::distrust(&mut self.metadata, &proof, &ours, keyring);
         if proof.unproven.is_none() || !proof.distrusted.is_empty() {
-            self.heed(&proof, &before, notices);
+            Self::heed(&mut self.proven, &proof, &before, notices);
         }
         let distrusted = |kind: Kind, id: &str| proof.distrusted.contains(&(kind, id.to_owned()));
         for orphaned in decide::metadata::orphaned(&ours, &self.metadata, |_| false, distrusted) {
@@ -140,9 +140,10 @@ impl MetadataReplica {
 
     /// What a manifest's proof means here: a higher proven revision, or
     /// notices of what it doesn't prove.
-    fn heed(&mut self, proof: &Proof, ours: &Metadata, notices: &mut Vec<Notice>) {
+    /// (`ours`: this browser's copy, for what the server withheld.)
+    fn heed(proven: &mut u64, proof: &Proof, ours: &Metadata, notices: &mut Vec<Notice>) {
         if let Some(revision) = proof.revision {
-            self.proven = self.proven.max(revision);
+            *proven = (*proven).max(revision);
         }
         if let Some(why) = proof.unproven {
             notices.push(Notice::Unproven(why));
@@ -236,10 +237,7 @@ impl Replica for MetadataReplica {
         let unlocked = ctx.unlocked.map(|keyring| (keyring, self.proven));
         let pulled = decide::metadata::pull(&self.metadata, &bytes, ctx.device, ctx.now, unlocked);
         match &pulled.proof {
-            Some(proof) => {
-                let ours = self.metadata.clone();
-                self.heed(proof, &ours, notices);
-            }
+            Some(proof) => Self::heed(&mut self.proven, proof, &self.metadata, notices),
             None => self.remember_taken(&pulled.merged),
         }
         notices.extend(pulled.refused.into_iter().map(|(kind, id, why)| {
