@@ -125,10 +125,10 @@ impl MetadataReplica {
         changed
     }
 
-    /// Remembers what a take-in while locked replaced, for
-    /// [`Self::prove_at_unlock`].
-    fn remember_taken(&mut self, merged: &Metadata) {
-        for (kind, id) in decide::metadata::taken(&self.metadata, merged) {
+    /// Remembers what a take-in while locked replaced (`taken`, as the
+    /// merge reports it), for [`Self::prove_at_unlock`].
+    fn remember_taken(&mut self, taken: &[(Kind, String)]) {
+        for (kind, id) in taken.iter().cloned() {
             if !self.superseded.knows(kind, &id)
                 && let Some(ours) = self.metadata.snapshot(kind, &id)
             {
@@ -238,7 +238,7 @@ impl Replica for MetadataReplica {
         let pulled = decide::metadata::pull(&self.metadata, &bytes, ctx.device, ctx.now, unlocked);
         match &pulled.proof {
             Some(proof) => Self::heed(&mut self.proven, proof, &self.metadata, notices),
-            None => self.remember_taken(&pulled.merged),
+            None => self.remember_taken(&pulled.taken),
         }
         notices.extend(pulled.refused.into_iter().map(|(kind, id, why)| {
             let name = self.metadata.name(kind, &id).unwrap_or(&id).to_owned();

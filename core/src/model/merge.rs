@@ -31,6 +31,9 @@ pub struct MergeReport {
     pub replaced: Vec<Replaced>,
     /// Items the other copy had that this one did not know at all.
     pub added: Vec<(Kind, String)>,
+    /// Every item whose version here is now the other copy's: the added
+    /// ones and the ones whose version won.
+    pub taken: Vec<(Kind, String)>,
 }
 
 /// One item whose version here lost to the other copy's.
@@ -115,6 +118,7 @@ fn merge_map<T: Clone + PartialEq + Serialize + Named>(
             None => {
                 ours.insert(id.clone(), their.clone());
                 report.added.push((kind, id.clone()));
+                report.taken.push((kind, id.clone()));
             }
             Some(our) if wins(their, our) => {
                 let name = our.value.as_ref().or(their.value.as_ref());
@@ -130,6 +134,7 @@ fn merge_map<T: Clone + PartialEq + Serialize + Named>(
                     });
                 }
                 ours.insert(id.clone(), their.clone());
+                report.taken.push((kind, id.clone()));
             }
             Some(_) => {}
         }

@@ -372,8 +372,8 @@ impl Metadata {
     /// one (so a different value shows as Changed, with Restore mine), and
     /// none otherwise (not confirmed).
     pub fn distrust(&mut self, kind: Kind, id: &str, ours: &Metadata, keyring: &Unlocked) {
-        let same =
-            self.version(kind, id).is_some() && self.version(kind, id) == ours.version(kind, id);
+        let mine = self.version(kind, id);
+        let same = mine.is_some() && mine == ours.version(kind, id);
         let seal = if same || ours.trust(kind, id, keyring) == Some(Trust::Verified) {
             ours.seal_string(kind, id)
         } else {

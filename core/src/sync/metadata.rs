@@ -27,6 +27,8 @@ pub struct Pulled {
     pub replaced: Vec<Replaced>,
     /// What the server's manifest proved (`None`: locked, nothing checked).
     pub proof: Option<Proof>,
+    /// The items whose version here is now the server's.
+    pub taken: Vec<(Kind, String)>,
 }
 
 /// What a document's manifest proves of it, under the unlocked keyring.
@@ -127,16 +129,6 @@ pub fn seal_manifest(
     Some(revision)
 }
 
-/// The items whose version `after` changed from `before` (new, edited,
-/// deleted), as taken in from the server.
-pub fn taken(before: &Metadata, after: &Metadata) -> Vec<(Kind, String)> {
-    after
-        .every_item()
-        .into_iter()
-        .filter(|(kind, id)| before.version(*kind, id) != after.version(*kind, id))
-        .collect()
-}
-
 /// Merges the server's document (`bytes`) into `local`. An unreadable
 /// document changes nothing here and is replaced by this browser's copy.
 /// With the keyring unlocked (and the highest manifest revision proven for
@@ -156,6 +148,7 @@ pub fn pull(
             refused: Vec::new(),
             replaced: Vec::new(),
             proof: None,
+            taken: Vec::new(),
         };
     };
     let mut remote = server.clone();
@@ -193,6 +186,7 @@ pub fn pull(
             })
             .collect(),
         proof,
+        taken: report.taken,
     }
 }
 
