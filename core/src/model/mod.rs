@@ -11,6 +11,7 @@ pub(crate) mod field;
 mod hostile;
 mod manifest;
 mod merge;
+mod parts;
 mod seal;
 mod snapshot;
 mod trust;
@@ -25,6 +26,7 @@ pub use field::{Field, Reason};
 pub use hostile::MAX_CLOCK_SKEW_MS;
 pub use manifest::{Departure, Listed, MAX_ITEMS, Manifest, item_digest};
 pub use merge::{Kind, MergeReport, Replaced};
+pub use parts::{PARTS, PartSet, TopManifest, manifest_digest, part_of};
 pub use seal::{Pinned, Sealed};
 pub use snapshot::Snapshot;
 pub use trust::{Basis, Finding, LockedEdit, PinDigest, Trust};
@@ -117,21 +119,39 @@ pub struct Metadata {
     /// SSH connections by id.
     #[serde(default)]
     pub connections: BTreeMap<String, Item<Connection>>,
-    /// The document's [`Manifest`], sealed under the keyring's data key
-    /// (base64): which items there are, which version of each, and the
-    /// document's revision. A browser without the data key carries the
-    /// server's along unchanged.
+    /// The document's [`TopManifest`] (the revision, and each part's
+    /// manifest digest), sealed under the keyring's data key (base64); in
+    /// a part as stored, that part's [`Manifest`]. (A document of an
+    /// earlier release has one [`Manifest`] of the whole here.) A browser
+    /// without the data key carries the server's along unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manifest: Option<String>,
+    /// Each part's sealed [`Manifest`], by part ([`part_of`]): which items
+    /// there are, which version of each.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub part_manifests: BTreeMap<u8, String>,
 }
 
 /// Caps on a stored document, so a hostile one can't exhaust the browser.
 const MAX_DOCUMENT: usize = 4 * 1024 * 1024;
 
+/// The cap on this browser's own saved copy (a fleet of 1,000 systems is
+/// about 8 MB).
+const MAX_SAVED: usize = 64 * 1024 * 1024;
+
 impl Metadata {
     /// Reads a stored document.
     pub fn from_json(bytes: &[u8]) -> Result<Self, Error> {
         if bytes.len() > MAX_DOCUMENT {
+            return Err(Error::Metadata(MetadataProblem::TooLarge));
+        }
+        serde_json::from_slice(bytes).map_err(|_| Error::Metadata(MetadataProblem::Unreadable))
+    }
+
+    /// Reads this browser's own saved copy: the whole document, which at
+    /// fleet scale is past what the server's copy may be in one piece.
+    pub fn from_saved_json(bytes: &[u8]) -> Result<Self, Error> {
+        if bytes.len() > MAX_SAVED {
             return Err(Error::Metadata(MetadataProblem::TooLarge));
         }
         serde_json::from_slice(bytes).map_err(|_| Error::Metadata(MetadataProblem::Unreadable))

@@ -10,7 +10,7 @@ use rand_core::CryptoRngCore;
 
 use crate::{
     keyring::{Unlocked, api_key_id, ssh_private_key_id},
-    model::{Departure, Kind, Manifest, Metadata, Replaced, Snapshot},
+    model::{Departure, Kind, Manifest, Metadata, PartSet, Replaced, Snapshot, part_of},
 };
 
 /// What taking in the server's copy came to.
@@ -72,21 +72,39 @@ impl Proof {
 /// proven for the account (`0`: none ever, so a document from before
 /// manifests is taken on its items' seals, and written back with one).
 pub fn prove(doc: &Metadata, keyring: &Unlocked, proven: u64) -> Proof {
-    let opened = doc.manifest.as_deref().map(|m| Manifest::open(m, keyring));
-    let none = Manifest::default();
-    let (manifest, revision, unproven) = match &opened {
+    prove_parts(doc, keyring, proven, None)
+}
+
+/// [`prove`] of a document that holds only the parts in `present` (the
+/// ones fetched: the others were proven when they were), or all of them.
+pub fn prove_parts(
+    doc: &Metadata,
+    keyring: &Unlocked,
+    proven: u64,
+    present: Option<&PartSet>,
+) -> Proof {
+    let opened = doc.manifest.as_ref().map(|_| doc.open_manifest(keyring));
+    let (mut manifest, revision, unproven) = match opened {
         None if proven == 0 => return Proof::default(),
-        Some(Ok(m)) if m.revision >= proven => (m, Some(m.revision), None),
+        Some(Ok(m)) if m.revision >= proven => {
+            let revision = m.revision;
+            (m, Some(revision), None)
+        }
         Some(Ok(m)) => (
-            &none,
+            Manifest::default(),
             None,
             Some(NoProof::Older {
                 shown: m.revision,
                 proven,
             }),
         ),
-        None | Some(Err(_)) => (&none, None, Some(NoProof::Missing)),
+        None | Some(Err(_)) => (Manifest::default(), None, Some(NoProof::Missing)),
     };
+    if let Some(present) = present {
+        manifest
+            .items
+            .retain(|(kind, id), _| present.contains(part_of(*kind, id)));
+    }
     let mut proof = Proof {
         revision,
         unproven,
@@ -121,11 +139,7 @@ pub fn seal_manifest(
     rng: &mut impl CryptoRngCore,
 ) -> Option<u64> {
     let revision = Manifest::next_revision(proven)?;
-    let now = Manifest::of(doc, revision);
-    let current = doc.manifest.as_deref().map(|m| Manifest::open(m, keyring));
-    if !matches!(current, Some(Ok(m)) if m == now) {
-        doc.manifest = Some(now.seal(keyring, rng));
-    }
+    doc.seal_manifests(keyring, revision, rng);
     Some(revision)
 }
 
@@ -141,7 +155,29 @@ pub fn pull(
     now_ms: u64,
     unlocked: Option<(&Unlocked, u64)>,
 ) -> Pulled {
-    let Ok(server) = Metadata::from_json(bytes) else {
+    pull_document(
+        local,
+        Metadata::from_json(bytes).ok(),
+        None,
+        device,
+        now_ms,
+        unlocked,
+    )
+}
+
+/// [`pull`] of a document already read (`None`: it couldn't be), as the
+/// app assembles it from its stored parts: with `present`, it holds only
+/// those parts' items (the others unchanged since this browser took them
+/// in), and the manifest of every part.
+pub fn pull_document(
+    local: &Metadata,
+    server: Option<Metadata>,
+    present: Option<&PartSet>,
+    device: &str,
+    now_ms: u64,
+    unlocked: Option<(&Unlocked, u64)>,
+) -> Pulled {
+    let Some(server) = server else {
         return Pulled {
             merged: local.clone(),
             pending: true,
@@ -154,7 +190,7 @@ pub fn pull(
     let mut remote = server.clone();
     let refused = remote.refuse_invalid(now_ms);
     let proof = unlocked.map(|(keyring, proven)| {
-        let proof = prove(&remote, keyring, proven);
+        let proof = prove_parts(&remote, keyring, proven, present);
         distrust(&mut remote, &proof, local, keyring);
         proof
     });
@@ -163,14 +199,18 @@ pub fn pull(
     // The server's manifest goes with its items; this browser's next
     // write seals its own (a locked one carries the server's along).
     merged.manifest = server.manifest.clone();
+    merged.part_manifests = server.part_manifests.clone();
     let distrusted = |kind: Kind, id: &str| {
         proof
             .as_ref()
             .is_some_and(|p| p.distrusted.contains(&(kind, id.to_owned())))
     };
     Pulled {
-        pending: merged != server
-            || !refused.is_empty()
+        pending: match present {
+            None => merged != server,
+            // (The merge holds every item the server sent.)
+            Some(present) => merged.has_beyond(&server, present),
+        } || !refused.is_empty()
             || proof.as_ref().is_some_and(Proof::stale),
         merged,
         refused,

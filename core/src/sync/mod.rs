@@ -20,6 +20,7 @@
 
 pub mod live;
 pub mod metadata;
+pub mod stored;
 
 use crate::{api::Tag, keyring::Keyring};
 
