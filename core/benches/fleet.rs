@@ -1,8 +1,9 @@
 //! The metadata document at fleet scale: 10, 100 and 1,000 systems (each
 //! with two keypairs and two connections, every item sealed, as
-//! `keyhaven_core::fleet` generates them). What one edit costs today, and
-//! what the manifest's checks cost as the fleet grows. Prints the
-//! document's size first; Criterion times the rest.
+//! `keyhaven_core::fleet` generates them). What one edit moves (the parts
+//! it changed and the top: `sync::stored`), and what the manifest's checks
+//! and a pull cost as the fleet grows. Prints the sizes first; Criterion
+//! times the rest.
 //! `cargo bench -p keyhaven-core --bench fleet`.
 
 #[cfg(target_arch = "wasm32")]
@@ -22,8 +23,11 @@ mod native {
     use keyhaven_core::{
         fleet::{fleet, seal_all},
         keyring::{KdfParams, Keyring, Unlocked},
-        model::{Connection, Manifest, Metadata},
-        sync::metadata::{prove, pull, seal_manifest},
+        model::{Connection, Kind, Manifest, Metadata, PartSet, part_of},
+        sync::{
+            metadata::{prove, pull_document, seal_manifest},
+            stored::{self, Read},
+        },
     };
     use rand_core::OsRng;
     use secrecy::SecretString;
@@ -67,34 +71,60 @@ mod native {
         edited
     }
 
+    /// Bytes one write of `after` moves over `before` as stored: the parts
+    /// whose names changed, and the top (each other browser fetches as
+    /// much).
+    fn moved(before: &Metadata, after: &Metadata) -> usize {
+        let (_, had) = stored::store(before);
+        let (top, parts) = stored::store(after);
+        let changed: usize = parts
+            .iter()
+            .filter(|(part, p)| had.get(part).map(|h| &h.name) != Some(&p.name))
+            .map(|(_, p)| p.bytes.len())
+            .sum();
+        changed + top.to_json().len()
+    }
+
     fn scale(c: &mut Criterion) {
         let key = keyring();
         for systems in SIZES {
             let doc = document(systems, &key);
-            let bytes = doc.to_json();
+            let whole = doc.to_json().len();
             let edit = renamed(&doc, "b", &key);
-            // Today every edit uploads the whole document, and every other
-            // browser downloads it.
+            let (top, parts) = stored::store(&doc);
+            let largest = parts.values().map(|p| p.bytes.len()).max().unwrap_or(0);
+            let moved = moved(&doc, &edit);
             println!(
-                "fleet of {systems}: {} items, document {} bytes; one edit (rename one connection) uploads {} bytes and each other browser downloads as many",
+                "fleet of {systems}: {} items, document {whole} bytes in {} parts (largest {largest} bytes, top {} bytes); one edit (rename one connection) moves {moved} bytes up and as many down to each other browser: {:.2} % of the document",
                 Manifest::of(&doc, 1).items.len(),
-                bytes.len(),
-                edit.to_json().len(),
+                parts.len(),
+                top.to_json().len(),
+                moved as f64 * 100.0 / whole as f64,
             );
             let mut group = c.benchmark_group("fleet");
             group.sample_size(10);
-            let readable = Metadata::from_json(&bytes).is_ok();
-            if readable {
-                group.bench_function(format!("read the document, {systems} systems"), |b| {
-                    b.iter(|| Metadata::from_json(&bytes).unwrap());
-                });
-            } else {
-                // Past core's cap on a stored document (`MAX_DOCUMENT`):
-                // refused unread, as a browser refuses it.
-                println!(
-                    "fleet of {systems}: the document is over the cap a browser reads; not read"
-                );
-            }
+            let top_bytes = top.to_json();
+            group.bench_function(
+                format!("store the document in parts, {systems} systems"),
+                |b| {
+                    b.iter(|| stored::store(&edit));
+                },
+            );
+            group.bench_function(
+                format!("read the top and every part, {systems} systems"),
+                |b| {
+                    b.iter(|| {
+                        let Ok(Read::Top(top)) = Read::from_json(&top_bytes) else {
+                            unreachable!()
+                        };
+                        let read = parts
+                            .iter()
+                            .map(|(part, p)| (*part, stored::read_part(*part, &p.bytes).unwrap().0))
+                            .collect();
+                        stored::assemble(&top, &read)
+                    });
+                },
+            );
             group.bench_function(format!("seal the manifest, {systems} systems"), |b| {
                 b.iter_batched(
                     || edit.clone(),
@@ -108,14 +138,43 @@ mod native {
                     b.iter(|| prove(&doc, &key, 1));
                 },
             );
-            let theirs = renamed(&doc, "c", &key).to_json();
-            if !readable {
-                group.finish();
-                continue;
-            }
+            let theirs = renamed(&doc, "c", &key);
             group.bench_function(
-                format!("take in a divergent copy (pull: read, prove, merge), {systems} systems"),
-                |b| b.iter(|| pull(&edit, &theirs, "b", T0, Some((&key, 1)))),
+                format!("full merge of a divergent copy (prove, merge), {systems} systems"),
+                |b| {
+                    b.iter_batched(
+                        || theirs.clone(),
+                        |theirs| pull_document(&edit, Some(theirs), None, "b", T0, Some((&key, 1))),
+                        BatchSize::LargeInput,
+                    );
+                },
+            );
+            // What a browser does when one part changed: the top, that
+            // part, and the manifests it knew of the others.
+            let present: PartSet = [part_of(Kind::Connection, "s0001-c1")]
+                .into_iter()
+                .collect();
+            let mut partial = theirs.restricted(&present);
+            partial.manifest.clone_from(&theirs.manifest);
+            partial.part_manifests.clone_from(&theirs.part_manifests);
+            group.bench_function(
+                format!("take in one changed part (prove, merge), {systems} systems"),
+                |b| {
+                    b.iter_batched(
+                        || partial.clone(),
+                        |partial| {
+                            pull_document(
+                                &edit,
+                                Some(partial),
+                                Some(&present),
+                                "b",
+                                T0,
+                                Some((&key, 1)),
+                            )
+                        },
+                        BatchSize::LargeInput,
+                    );
+                },
             );
             group.finish();
         }

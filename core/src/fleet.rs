@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     keyring::Unlocked,
-    model::{Connection, Keypair, Manifest, Metadata, System},
+    model::{Connection, Keypair, Metadata, System},
 };
 
 /// A deterministic byte stream: SHA-256 of the seed and a counter.
@@ -34,15 +34,54 @@ impl Bytes {
         out
     }
 
-    /// An OpenSSH public key line of `kind` with `blob` bytes of key data.
+    /// An OpenSSH public key line of `kind` whose key data is `blob`
+    /// bytes and reads as a key of that kind (random values, well formed:
+    /// a form that checks host keys takes them).
     fn key_line(&mut self, kind: &str, blob: usize) -> String {
-        format!("{kind} {}", Base64::encode_string(&self.take(blob)))
+        fn put(w: &mut Vec<u8>, field: &[u8]) {
+            w.extend_from_slice(&(field.len() as u32).to_be_bytes());
+            w.extend_from_slice(field);
+        }
+        let mut w = Vec::with_capacity(blob);
+        put(&mut w, kind.as_bytes());
+        match kind {
+            "ssh-ed25519" => put(&mut w, &self.take(32)),
+            "ecdsa-sha2-nistp256" => {
+                put(&mut w, b"nistp256");
+                let mut point = vec![4];
+                point.extend(self.take(64));
+                put(&mut w, &point);
+            }
+            _ => {
+                put(&mut w, &[1, 0, 1]);
+                // A positive modulus with its top bit set: 0x00, then the rest.
+                let mut modulus = vec![0];
+                modulus.extend(self.take(blob - w.len() - 4 - 1));
+                modulus[1] |= 0x80;
+                put(&mut w, &modulus);
+            }
+        }
+        format!("{kind} {}", Base64::encode_string(&w))
     }
 }
 
 /// A fleet of `systems` systems (ids `s0001`…), written at `now` by `by`
 /// (unsealed: see [`seal_all`]).
 pub fn fleet(systems: usize, seed: u64, now: u64, by: &str) -> Metadata {
+    fleet_at(systems, seed, now, by, |n| {
+        format!("https://nas{n:04}.fleet.example")
+    })
+}
+
+/// [`fleet`] with system `n`'s URL from `url` (a test's fleet points at
+/// loopback, so nothing leaves the machine).
+pub fn fleet_at(
+    systems: usize,
+    seed: u64,
+    now: u64,
+    by: &str,
+    url: impl Fn(usize) -> String,
+) -> Metadata {
     let mut bytes = Bytes { seed, counter: 0 };
     let mut m = Metadata::default();
     for n in 1..=systems {
@@ -51,7 +90,7 @@ pub fn fleet(systems: usize, seed: u64, now: u64, by: &str) -> Metadata {
             &system,
             System {
                 name: format!("nas{n:04}"),
-                url: format!("https://nas{n:04}.fleet.example"),
+                url: url(n),
                 api_username: Some("root".into()),
                 api_key_id: Some(n as i64),
             },
@@ -84,7 +123,7 @@ pub fn fleet(systems: usize, seed: u64, now: u64, by: &str) -> Metadata {
             m.put_connection(
                 &format!("{system}-c{k}"),
                 Connection {
-                    name: format!("nas{n:04}-to-nas{:04}", n % systems + 1),
+                    name: format!("nas{n:04}-to-nas{:04}-{k}", n % systems + 1),
                     host: format!("nas{:04}.fleet.example", n % systems + 1),
                     port: 22,
                     username: "root".into(),
@@ -106,5 +145,17 @@ pub fn seal_all(m: &mut Metadata, keyring: &Unlocked, revision: u64, rng: &mut i
     for (kind, id) in m.changed_since(&Metadata::default()) {
         m.seal(kind, &id, keyring, rng);
     }
-    m.manifest = Some(Manifest::of(m, revision).seal(keyring, rng));
+    m.seal_manifests(keyring, revision, rng);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_generated_host_keys_read_as_keys() {
+        let m = super::fleet(3, 1, 1_000, "a");
+        for (_, connection) in m.connections() {
+            let keys = crate::ssh::parse_host_keys(&connection.remote_host_keys).unwrap();
+            assert_eq!(keys.len(), 3);
+        }
+    }
 }
