@@ -7,9 +7,12 @@
 //! holds too: the keyring stays encrypted.
 
 use js_sys::{Object, Reflect, Uint8Array};
+use std::collections::BTreeMap;
+
 use keyhaven_core::{
     api::{BlobName, Tag},
     model::{Basis, Kind, LockedEdit, PinDigest},
+    sync::stored::KnownPart,
 };
 use serde_json::{Value, json};
 use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
@@ -27,6 +30,8 @@ pub struct Saved {
     pub user: String,
     pub metadata: Option<Vec<u8>>,
     pub metadata_tag: Option<Tag>,
+    /// The parts of the server's metadata as this browser last saw them.
+    pub metadata_parts: BTreeMap<u8, KnownPart>,
     pub metadata_pending: bool,
     pub keyring: Option<Vec<u8>>,
     pub keyring_tag: Option<Tag>,
@@ -52,6 +57,7 @@ impl Saved {
     fn to_js(&self) -> Result<JsValue, JsValue> {
         let state = json!({
             "metadata_tag": self.metadata_tag,
+            "metadata_parts": self.metadata_parts,
             "metadata_pending": self.metadata_pending,
             "keyring_tag": self.keyring_tag,
             "keyring_pending": self.keyring_pending,
@@ -94,6 +100,8 @@ impl Saved {
             user: get("user")?.as_string()?,
             metadata: bytes("metadata"),
             metadata_tag: tag("metadata_tag"),
+            metadata_parts: serde_json::from_value(state["metadata_parts"].clone())
+                .unwrap_or_default(),
             metadata_pending: state["metadata_pending"].as_bool().unwrap_or(false),
             keyring: bytes("keyring"),
             keyring_tag: tag("keyring_tag"),

@@ -3,7 +3,7 @@
 //! already encrypted, or hold no secret.
 
 use gloo_net::http::{Request, Response};
-use keyhaven_core::api::{BlobInfo, BlobName, Credentials, ErrorBody, Tag, WhoAmI};
+use keyhaven_core::api::{BlobInfo, Credentials, ErrorBody, Tag, WhoAmI};
 
 /// A failed call. Its `Display` is the message for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,7 +152,7 @@ pub async fn list_blobs() -> Result<Vec<BlobInfo>, ApiError> {
 }
 
 /// A blob and its tag, or `None` when the account has none by that name.
-pub async fn get_blob(name: BlobName) -> Result<Option<(Vec<u8>, Tag)>, ApiError> {
+pub async fn get_blob(name: &str) -> Result<Option<(Vec<u8>, Tag)>, ApiError> {
     match send(Request::get(&format!("/api/v1/blobs/{name}")).build()).await {
         Ok(response) => {
             let tag = required_etag(&response)?;
@@ -166,11 +166,7 @@ pub async fn get_blob(name: BlobName) -> Result<Option<(Vec<u8>, Tag)>, ApiError
 
 /// Writes a blob over the version `expected` names (`None`: create it);
 /// returns the new tag. A stale `expected` is [`ApiError::Conflict`].
-pub async fn put_blob(
-    name: BlobName,
-    bytes: &[u8],
-    expected: Option<&Tag>,
-) -> Result<Tag, ApiError> {
+pub async fn put_blob(name: &str, bytes: &[u8], expected: Option<&Tag>) -> Result<Tag, ApiError> {
     let request = Request::put(&format!("/api/v1/blobs/{name}"))
         .header("content-type", "application/octet-stream");
     let request = match expected {
@@ -183,7 +179,7 @@ pub async fn put_blob(
 }
 
 /// Deletes a blob if it is still at version `tag`.
-pub async fn delete_blob(name: BlobName, tag: &Tag) -> Result<(), ApiError> {
+pub async fn delete_blob(name: &str, tag: &Tag) -> Result<(), ApiError> {
     send(
         Request::delete(&format!("/api/v1/blobs/{name}"))
             .header("if-match", &tag.quoted())

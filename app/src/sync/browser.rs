@@ -25,22 +25,17 @@ impl Blobs for Server {
         api::list_blobs().await
     }
 
-    async fn get(&self, name: BlobName) -> Result<Option<Fetched>, ApiError> {
+    async fn get(&self, name: &str) -> Result<Option<Fetched>, ApiError> {
         Ok(api::get_blob(name)
             .await?
             .map(|(bytes, tag)| Fetched { bytes, tag }))
     }
 
-    async fn put(
-        &self,
-        name: BlobName,
-        bytes: &[u8],
-        expected: Option<&Tag>,
-    ) -> Result<Tag, ApiError> {
+    async fn put(&self, name: &str, bytes: &[u8], expected: Option<&Tag>) -> Result<Tag, ApiError> {
         api::put_blob(name, bytes, expected).await
     }
 
-    async fn delete(&self, name: BlobName, tag: &Tag) -> Result<(), ApiError> {
+    async fn delete(&self, name: &str, tag: &Tag) -> Result<(), ApiError> {
         api::delete_blob(name, tag).await
     }
 }

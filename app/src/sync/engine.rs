@@ -6,7 +6,7 @@
 use std::cell::{Cell, Ref, RefCell};
 
 use keyhaven_core::{
-    api::BlobName,
+    api::{BlobName, Tag},
     keyring::{Keyring, Unlocked},
     model::Metadata,
     sync::ServerCopy,
@@ -153,7 +153,7 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
         };
         let keyring_tag = tag_of(BlobName::Keyring);
         let keyring = if keyring_tag != self.replicas().keyring.tag {
-            let server = self.blobs.get(BlobName::Keyring).await?;
+            let server = self.fetch::<KeyringReplica>().await?;
             self.take_in::<KeyringReplica>(server)
         } else {
             Ok(())
@@ -165,7 +165,7 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
             (None, Some(_)) => self.take_in::<MetadataReplica>(None)?,
             (Some(theirs), ours) if Some(&theirs) != ours.as_ref() => {
                 // (Gone between the listing and now: nothing to take in.)
-                if let Some(server) = self.blobs.get(BlobName::Metadata).await? {
+                if let Some(server) = self.fetch::<MetadataReplica>().await? {
                     self.take_in::<MetadataReplica>(Some(server))?;
                 }
             }
@@ -174,14 +174,24 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
         keyring
     }
 
-    /// Writes what `R` has pending over the tag it holds; someone else
-    /// wrote first (412): take theirs in, by `R`'s rules, and try again.
+    /// The server's copy of `R`'s blob.
+    async fn fetch<R: Replica>(&self) -> Result<Option<R::Incoming>, ApiError>
+    where
+        Replicas: AsMut<R>,
+    {
+        let known = self.write(|r| AsMut::<R>::as_mut(r).known());
+        R::fetch(&self.blobs, known).await
+    }
+
+    /// Writes what `R` has pending over the tag it holds (after the blobs
+    /// it names); someone else wrote first (412): take theirs in, by `R`'s
+    /// rules, and try again. Blobs the write left unnamed are deleted.
     async fn push<R: Replica>(&self) -> Result<(), AppError>
     where
         Replicas: AsMut<R>,
     {
         for _ in 0..MAX_ATTEMPTS {
-            let Some(Outgoing { bytes, sent }) = self.write(|r| {
+            let Some(Outgoing { bytes, sent, first }) = self.write(|r| {
                 // The metadata goes with a manifest of what it is now.
                 if R::NAME == BlobName::Metadata {
                     r.seal_manifest();
@@ -191,11 +201,22 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
             else {
                 return Ok(());
             };
+            for (name, bytes) in first {
+                let tag = self.write_new(&name, &bytes).await?;
+                self.write(|r| AsMut::<R>::as_mut(r).wrote_first(name, tag));
+            }
             let tag = self.write(|r| AsMut::<R>::as_mut(r).tag().cloned());
-            match self.blobs.put(R::NAME, &bytes, tag.as_ref()).await {
-                Ok(tag) => self.write(|r| AsMut::<R>::as_mut(r).stored(sent, tag)),
+            match self.blobs.put(R::NAME.as_str(), &bytes, tag.as_ref()).await {
+                Ok(tag) => {
+                    self.write(|r| AsMut::<R>::as_mut(r).stored(sent, tag));
+                    let garbage = self.write(|r| AsMut::<R>::as_mut(r).garbage());
+                    for (name, tag) in garbage {
+                        // Best effort: one left behind only takes space.
+                        let _ = self.blobs.delete(&name, &tag).await;
+                    }
+                }
                 Err(ApiError::Conflict { .. }) => {
-                    let server = self.blobs.get(R::NAME).await?;
+                    let server = self.fetch::<R>().await?;
                     self.take_in::<R>(server)?;
                 }
                 Err(other) => return Err(other.into()),
@@ -204,7 +225,18 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
         Err(AppError::TooContended)
     }
 
-    fn take_in<R: Replica>(&self, server: Option<super::ports::Fetched>) -> Result<(), AppError>
+    /// Writes a blob named for its content: created, or, if one by that
+    /// name is there, written over (an honest one holds the same bytes).
+    async fn write_new(&self, name: &str, bytes: &[u8]) -> Result<Tag, ApiError> {
+        match self.blobs.put(name, bytes, None).await {
+            Err(ApiError::Conflict {
+                current: Some(current),
+            }) => self.blobs.put(name, bytes, Some(&current)).await,
+            other => other,
+        }
+    }
+
+    fn take_in<R: Replica>(&self, server: Option<R::Incoming>) -> Result<(), AppError>
     where
         Replicas: AsMut<R>,
     {
@@ -414,7 +446,7 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
             }
         };
         if let Some(tag) = tag {
-            match self.blobs.delete(BlobName::Keyring, &tag).await {
+            match self.blobs.delete(BlobName::Keyring.as_str(), &tag).await {
                 Ok(()) => {}
                 Err(e) if e.is_not_found() => {}
                 Err(ApiError::Conflict { .. }) => return Err(AppError::ChangedMeanwhile),
@@ -456,7 +488,7 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
         let written = self
             .blobs
             .put(
-                BlobName::Keyring,
+                BlobName::Keyring.as_str(),
                 &local.to_bytes(),
                 conflict.server_tag.as_ref(),
             )

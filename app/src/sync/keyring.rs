@@ -13,10 +13,10 @@ use rand_core::OsRng;
 
 use super::{
     Notice,
-    ports::Fetched,
+    ports::{Blobs, Fetched},
     replica::{Ctx, Outgoing, Replica},
 };
-use crate::error::AppError;
+use crate::{error::AppError, net::api::ApiError};
 
 pub(crate) struct KeyringReplica {
     /// The stored keyring (ids and name readable; values encrypted).
@@ -123,6 +123,14 @@ impl KeyringReplica {
 impl Replica for KeyringReplica {
     const NAME: BlobName = BlobName::Keyring;
     type Sent = u64;
+    type Incoming = Fetched;
+    type Known = ();
+
+    fn known(&self) {}
+
+    async fn fetch(blobs: &impl Blobs, (): ()) -> Result<Option<Fetched>, ApiError> {
+        blobs.get(BlobName::Keyring.as_str()).await
+    }
 
     fn tag(&self) -> Option<&Tag> {
         self.tag.as_ref()
@@ -143,6 +151,7 @@ impl Replica for KeyringReplica {
         Ok(Some(Outgoing {
             bytes: keyring.to_bytes(),
             sent: keyring.revision(),
+            first: Vec::new(),
         }))
     }
 

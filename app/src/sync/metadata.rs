@@ -6,23 +6,56 @@
 //! not have written are refused, and with the keyring unlocked, nothing is
 //! taken as the user's beyond what the document's manifest proves
 //! (checked again at unlock for what came in while locked).
+//!
+//! On the server the document is a top blob and its parts (core's
+//! `sync::stored`): a pull fetches the parts whose names changed since
+//! this browser last saw them, and proves and merges only those; a push
+//! writes the parts its edits changed, then the top over the tag it holds,
+//! then deletes the parts the top no longer names.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use keyhaven_core::{
     api::{BlobName, Tag},
     keyring::Unlocked,
-    model::{Kind, LockedEdit, Metadata},
-    sync::{self as decide, metadata::Proof},
+    model::{Kind, LockedEdit, Metadata, PartSet},
+    sync::{
+        self as decide,
+        metadata::Proof,
+        stored::{self, KnownPart, Read},
+    },
 };
 use rand_core::OsRng;
 
 use super::{
     Notice,
-    ports::Fetched,
+    ports::{Blobs, Fetched},
     replica::{Ctx, Outgoing, Replica},
 };
-use crate::error::AppError;
+use crate::{error::AppError, net::api::ApiError};
+
+/// Parts fetched at once (a fresh browser of a large fleet fetches all).
+const FETCHES_AT_ONCE: usize = 8;
+
+/// Times a pull starts over when a part its top named is gone (a newer
+/// top replaced it meanwhile) before taking the part as withheld.
+const TRIES: usize = 3;
+
+/// The server's document as fetched.
+pub(crate) struct Incoming {
+    tag: Tag,
+    /// `None`: unreadable.
+    read: Option<Read>,
+    /// The parts fetched (those whose names this browser didn't know):
+    /// part, name, tag, bytes.
+    fetched: Vec<(u8, String, Tag, Vec<u8>)>,
+}
+
+/// What a write of the document sent.
+pub(crate) struct Sent {
+    doc: Metadata,
+    parts: BTreeMap<u8, KnownPart>,
+}
 
 #[derive(Default)]
 pub(crate) struct MetadataReplica {
@@ -45,6 +78,13 @@ pub(crate) struct MetadataReplica {
     /// ... and this browser's own versions they replaced, as they were:
     /// its last verified copy, for Restore mine.
     pub superseded: Metadata,
+    /// The parts the server's top named when this browser last took it in
+    /// or wrote it.
+    pub parts: BTreeMap<u8, KnownPart>,
+    /// Parts written for a write not yet stored, with their tags.
+    written: Vec<(String, Tag)>,
+    /// Parts no top names any more, to delete.
+    unnamed: Vec<(String, Tag)>,
 }
 
 impl MetadataReplica {
@@ -191,7 +231,9 @@ impl MetadataReplica {
 
 impl Replica for MetadataReplica {
     const NAME: BlobName = BlobName::Metadata;
-    type Sent = Metadata;
+    type Sent = Sent;
+    type Incoming = Incoming;
+    type Known = BTreeMap<u8, String>;
     // Which deletions the keyring contradicts (`orphaned`).
     const READS_KEYRING: bool = true;
 
@@ -199,43 +241,160 @@ impl Replica for MetadataReplica {
         self.tag.as_ref()
     }
 
-    fn outgoing(&mut self) -> Result<Option<Outgoing<Metadata>>, AppError> {
-        Ok(self.pending.then(|| Outgoing {
-            bytes: self.metadata.to_json(),
-            sent: self.metadata.clone(),
+    fn outgoing(&mut self) -> Result<Option<Outgoing<Sent>>, AppError> {
+        if !self.pending {
+            return Ok(None);
+        }
+        let (top, parts) = stored::store(&self.metadata);
+        let mut first = Vec::new();
+        let mut known = BTreeMap::new();
+        for (part, stored) in parts {
+            let had = self.parts.get(&part).filter(|k| k.name == stored.name);
+            if had.is_none() {
+                first.push((stored.name.clone(), stored.bytes));
+            }
+            let tag = had.and_then(|k| k.tag.clone());
+            known.insert(
+                part,
+                KnownPart {
+                    name: stored.name,
+                    tag,
+                    manifest: stored.manifest,
+                },
+            );
+        }
+        Ok(Some(Outgoing {
+            bytes: top.to_json(),
+            sent: Sent {
+                doc: self.metadata.clone(),
+                parts: known,
+            },
+            first,
         }))
     }
 
-    fn stored(&mut self, sent: Metadata, tag: Tag) {
+    fn wrote_first(&mut self, name: String, tag: Tag) {
+        self.written.push((name, tag));
+    }
+
+    fn stored(&mut self, sent: Sent, tag: Tag) {
         self.tag = Some(tag);
         if let Some((manifest, revision)) = &self.sealed
-            && sent.manifest.as_ref() == Some(manifest)
+            && sent.doc.manifest.as_ref() == Some(manifest)
         {
             self.proven = self.proven.max(*revision);
         }
+        let mut parts = sent.parts;
+        for (name, tag) in std::mem::take(&mut self.written) {
+            match parts.values_mut().find(|k| k.name == name) {
+                Some(known) => known.tag = Some(tag),
+                // Written for an attempt that lost to another write.
+                None => self.unnamed.push((name, tag)),
+            }
+        }
+        for (part, old) in std::mem::replace(&mut self.parts, parts) {
+            let named = self.parts.get(&part).is_some_and(|k| k.name == old.name);
+            if let (false, Some(tag)) = (named, old.tag) {
+                self.unnamed.push((old.name, tag));
+            }
+        }
         // An edit made while this write was on its way stays pending.
-        if self.metadata == sent {
+        if self.metadata == sent.doc {
             self.pending = false;
+        }
+    }
+
+    fn garbage(&mut self) -> Vec<(String, Tag)> {
+        std::mem::take(&mut self.unnamed)
+    }
+
+    fn known(&self) -> BTreeMap<u8, String> {
+        self.parts
+            .iter()
+            .map(|(part, known)| (*part, known.name.clone()))
+            .collect()
+    }
+
+    async fn fetch(
+        blobs: &impl Blobs,
+        known: BTreeMap<u8, String>,
+    ) -> Result<Option<Incoming>, ApiError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let Some(Fetched { bytes, tag }) = blobs.get(BlobName::Metadata.as_str()).await? else {
+                return Ok(None);
+            };
+            let read = Read::from_json(&bytes).ok();
+            let Some(Read::Top(top)) = &read else {
+                return Ok(Some(Incoming {
+                    tag,
+                    read,
+                    fetched: Vec::new(),
+                }));
+            };
+            let wanted: Vec<_> = top
+                .parts
+                .iter()
+                .filter(|(part, name)| known.get(part) != Some(*name))
+                .collect();
+            let mut fetched = Vec::with_capacity(wanted.len());
+            let mut gone = false;
+            for batch in wanted.chunks(FETCHES_AT_ONCE) {
+                let gets = batch.iter().map(|(_, name)| blobs.get(name));
+                for ((part, name), got) in batch.iter().zip(futures::future::join_all(gets).await) {
+                    match got? {
+                        Some(Fetched { bytes, tag }) => {
+                            fetched.push((**part, (*name).clone(), tag, bytes));
+                        }
+                        None => gone = true,
+                    }
+                }
+            }
+            // A part gone: most likely a newer top replaced this one
+            // meanwhile; look again, and after that take it as withheld.
+            if !gone || tries >= TRIES {
+                return Ok(Some(Incoming { tag, read, fetched }));
+            }
         }
     }
 
     fn take_in(
         &mut self,
-        server: Option<Fetched>,
+        server: Option<Incoming>,
         ctx: Ctx<'_>,
         notices: &mut Vec<Notice>,
     ) -> Result<(), AppError> {
-        let Some(Fetched { bytes, tag }) = server else {
+        let Some(Incoming { tag, read, fetched }) = server else {
             // Gone from the server (dropped, or never written): this
             // browser's copy, if it has anything, is written anew, so a
             // fresh browser of the account finds it again.
             self.tag = None;
+            self.parts.clear();
             self.pending |= self.metadata != Metadata::default();
             return Ok(());
         };
         self.tag = Some(tag);
+        let (server, present) = match read {
+            None => (None, None),
+            Some(Read::Whole(doc)) => {
+                self.parts.clear();
+                (Some(doc), None)
+            }
+            Some(Read::Top(top)) => {
+                let (doc, present) = self.assemble(&top, fetched, notices);
+                (Some(doc), Some(present))
+            }
+        };
         let unlocked = ctx.unlocked.map(|keyring| (keyring, self.proven));
-        let pulled = decide::metadata::pull(&self.metadata, &bytes, ctx.device, ctx.now, unlocked);
+        let pulled = decide::metadata::pull_document(
+            &self.metadata,
+            server,
+            present.as_ref(),
+            ctx.device,
+            ctx.now,
+            unlocked,
+        );
         match &pulled.proof {
             Some(proof) => Self::heed(&mut self.proven, proof, &self.metadata, notices),
             None => self.remember_taken(&pulled.taken),
@@ -263,8 +422,73 @@ impl Replica for MetadataReplica {
         let orphaned =
             decide::metadata::orphaned(&self.metadata, &pulled.merged, holds, distrusted);
         notices.extend(orphaned.into_iter().map(Notice::Deleted));
-        self.pending = pulled.pending;
+        // (Pending stays: an edit in a part this pull didn't fetch is still
+        // to be written.)
+        self.pending = pulled.pending || (present.is_some() && self.pending);
         self.metadata = pulled.merged;
         Ok(())
+    }
+}
+
+impl MetadataReplica {
+    /// The server's document from its top: the parts fetched now, and the
+    /// manifests of those this browser knew (`present`: the parts whose
+    /// items are in it, including those the top names and the server
+    /// lacks, and those it no longer names).
+    fn assemble(
+        &mut self,
+        top: &stored::Top,
+        mut fetched: Vec<(u8, String, Tag, Vec<u8>)>,
+        notices: &mut Vec<Notice>,
+    ) -> (Metadata, PartSet) {
+        let mut doc = Metadata {
+            manifest: top.manifest.clone(),
+            ..Metadata::default()
+        };
+        let mut present: PartSet = self
+            .parts
+            .keys()
+            .filter(|part| !top.parts.contains_key(part))
+            .copied()
+            .collect();
+        let mut parts = BTreeMap::new();
+        for (part, name) in &top.parts {
+            let here = fetched.iter().position(|(p, ..)| p == part);
+            let known = match here.map(|i| fetched.swap_remove(i)) {
+                Some((_, name, tag, bytes)) => {
+                    present.insert(*part);
+                    // An unreadable part counts as withheld, and is
+                    // fetched again next time.
+                    let Ok((items, misplaced)) = stored::read_part(*part, &bytes) else {
+                        continue;
+                    };
+                    notices.extend(misplaced.into_iter().map(|(kind, id)| Notice::Refused {
+                        kind,
+                        name: id,
+                        why: "it was stored in another item's part of the document",
+                    }));
+                    let manifest = items.manifest.clone();
+                    doc.extend_with(items);
+                    KnownPart {
+                        name,
+                        tag: Some(tag),
+                        manifest,
+                    }
+                }
+                None => match self.parts.get(part).filter(|k| k.name == *name) {
+                    Some(known) => known.clone(),
+                    None => {
+                        present.insert(*part);
+                        continue;
+                    }
+                },
+            };
+            if let Some(manifest) = &known.manifest {
+                doc.part_manifests.insert(*part, manifest.clone());
+            }
+            parts.insert(*part, known);
+        }
+        self.parts = parts;
+        (doc, present)
     }
 }

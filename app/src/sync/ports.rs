@@ -19,16 +19,11 @@ pub(crate) struct Fetched {
 pub(crate) trait Blobs {
     async fn list(&self) -> Result<Vec<BlobInfo>, ApiError>;
     /// `None`: the server has no such blob.
-    async fn get(&self, name: BlobName) -> Result<Option<Fetched>, ApiError>;
+    async fn get(&self, name: &str) -> Result<Option<Fetched>, ApiError>;
     /// Writes over the version `expected` names (`None`: create); a stale
     /// one is [`ApiError::Conflict`]. Returns the new tag.
-    async fn put(
-        &self,
-        name: BlobName,
-        bytes: &[u8],
-        expected: Option<&Tag>,
-    ) -> Result<Tag, ApiError>;
-    async fn delete(&self, name: BlobName, tag: &Tag) -> Result<(), ApiError>;
+    async fn put(&self, name: &str, bytes: &[u8], expected: Option<&Tag>) -> Result<Tag, ApiError>;
+    async fn delete(&self, name: &str, tag: &Tag) -> Result<(), ApiError>;
 }
 
 /// This browser's saved copy of the account, shared by its tabs.

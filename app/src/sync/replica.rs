@@ -9,8 +9,8 @@ use keyhaven_core::{
     keyring::{Keyring, Unlocked},
 };
 
-use super::{Notice, ports::Fetched};
-use crate::error::AppError;
+use super::{Notice, ports::Blobs};
+use crate::{error::AppError, net::api::ApiError};
 
 /// What a replica's rules need besides its own state.
 #[derive(Clone, Copy)]
@@ -26,16 +26,23 @@ pub(crate) struct Ctx<'a> {
     pub unlocked: Option<&'a Unlocked>,
 }
 
-/// A write to make: the bytes, and what they hold.
+/// A write to make: the bytes, and what they hold; and the blobs to write
+/// first, which the written one names (the metadata's parts).
 pub(crate) struct Outgoing<S> {
     pub bytes: Vec<u8>,
     pub sent: S,
+    pub first: Vec<(String, Vec<u8>)>,
 }
 
 pub(crate) trait Replica {
     const NAME: BlobName;
     /// What was sent, to tell afterwards whether an edit came meanwhile.
     type Sent;
+    /// The server's copy, as fetched.
+    type Incoming;
+    /// What fetching needs to know of this replica (read before the
+    /// fetch: no borrow is held across it).
+    type Known;
     /// Its `take_in` reads [`Ctx::keyring`] and [`Ctx::unlocked`] (else
     /// they are `None`).
     const READS_KEYRING: bool = false;
@@ -50,12 +57,29 @@ pub(crate) trait Replica {
     /// The server stored `sent` as `tag`: pending unless edited meanwhile.
     fn stored(&mut self, sent: Self::Sent, tag: Tag);
 
+    /// A blob named in [`Outgoing::first`] was written, as `tag`.
+    fn wrote_first(&mut self, _name: String, _tag: Tag) {}
+
+    /// Blobs a stored write left unnamed, to delete (name and tag).
+    fn garbage(&mut self) -> Vec<(String, Tag)> {
+        Vec::new()
+    }
+
+    /// What fetching needs to know.
+    fn known(&self) -> Self::Known;
+
+    /// Fetches the server's copy (`None`: it has none).
+    async fn fetch(
+        blobs: &impl Blobs,
+        known: Self::Known,
+    ) -> Result<Option<Self::Incoming>, ApiError>;
+
     /// Takes in the server's copy (`None`: it has none) by this blob's
     /// rules; what the user should hear goes to `notices`. An error: it
     /// was not taken (this browser's copy stands).
     fn take_in(
         &mut self,
-        server: Option<Fetched>,
+        server: Option<Self::Incoming>,
         ctx: Ctx<'_>,
         notices: &mut Vec<Notice>,
     ) -> Result<(), AppError>;

@@ -15,6 +15,7 @@ impl Replicas {
             user: user.to_owned(),
             metadata: Some(self.metadata.metadata.to_json()),
             metadata_tag: self.metadata.tag.clone(),
+            metadata_parts: self.metadata.parts.clone(),
             metadata_pending: self.metadata.pending,
             keyring: self.keyring.keyring.as_ref().map(Keyring::to_bytes),
             keyring_tag: self.keyring.tag.clone(),
@@ -31,10 +32,14 @@ impl Replicas {
 
     /// Puts back this browser's copy (before the server answers).
     pub(crate) fn restore(&mut self, saved: Saved) {
-        if let Some(metadata) = saved.metadata.and_then(|b| Metadata::from_json(&b).ok()) {
+        if let Some(metadata) = saved
+            .metadata
+            .and_then(|b| Metadata::from_saved_json(&b).ok())
+        {
             self.metadata.metadata = metadata;
         }
         self.metadata.tag = saved.metadata_tag;
+        self.metadata.parts = saved.metadata_parts;
         self.metadata.pending = saved.metadata_pending;
         let keyring = saved.keyring.and_then(|b| Keyring::parse(&b).ok());
         self.keyring.pending = saved.keyring_pending && keyring.is_some();
@@ -62,15 +67,18 @@ impl Replicas {
         if let Some(metadata) = theirs
             .metadata
             .as_deref()
-            .and_then(|b| Metadata::from_json(b).ok())
+            .and_then(|b| Metadata::from_saved_json(b).ok())
         {
             let ours = &mut self.metadata.metadata;
             ours.merge(&metadata);
             // Their manifest, when it lists what the merge came to (it is
             // newer than ours); else ours, sealed anew before it's pushed.
             let manifest = std::mem::replace(&mut ours.manifest, metadata.manifest.clone());
+            let parts =
+                std::mem::replace(&mut ours.part_manifests, metadata.part_manifests.clone());
             if *ours != metadata {
                 ours.manifest = manifest;
+                ours.part_manifests = parts;
             }
             if theirs.metadata_pending {
                 self.metadata.pending = true;
@@ -130,6 +138,6 @@ impl Replicas {
 
 fn superseded(saved: Option<Vec<u8>>) -> Metadata {
     saved
-        .and_then(|b| Metadata::from_json(&b).ok())
+        .and_then(|b| Metadata::from_saved_json(&b).ok())
         .unwrap_or_default()
 }

@@ -8,7 +8,11 @@ use std::{
     rc::Rc,
 };
 
-use keyhaven_core::api::{BlobInfo, BlobName, Tag};
+use keyhaven_core::{
+    api::{BlobInfo, BlobName, Tag},
+    model::Metadata,
+    sync::stored,
+};
 
 use crate::{
     error::AppError,
@@ -21,17 +25,21 @@ use crate::{
 };
 
 /// Before a write lands: what a test does to the store (another writer).
-type Meddle = Box<dyn FnMut(&mut BTreeMap<&'static str, (Vec<u8>, Tag)>)>;
+type Meddle = Box<dyn FnMut(&mut BTreeMap<String, (Vec<u8>, Tag)>)>;
 
 /// The server's blobs, shared by every engine ("browser") of a test.
 #[derive(Default)]
 pub(super) struct Store {
-    pub blobs: RefCell<BTreeMap<&'static str, (Vec<u8>, Tag)>>,
+    pub blobs: RefCell<BTreeMap<String, (Vec<u8>, Tag)>>,
     pub offline: Cell<bool>,
     next: Cell<u64>,
     /// Runs before each write is checked.
     pub before_put: RefCell<Option<Meddle>>,
+    /// Writes of the keyring or the metadata's top (not its parts).
     pub puts: Cell<usize>,
+    /// Bytes written and read, every blob.
+    pub bytes_up: Cell<usize>,
+    pub bytes_down: Cell<usize>,
 }
 
 impl Store {
@@ -40,17 +48,49 @@ impl Store {
         Tag::new(format!("t{}", self.next.get())).unwrap()
     }
 
-    /// Writes `bytes` as another client would (a new tag).
+    /// Writes `bytes` as another client would (a new tag). The metadata
+    /// is a whole document, stored in parts as the app stores it (the
+    /// parts it had stay, as a server may keep them).
     pub(super) fn overwrite(&self, name: BlobName, bytes: Vec<u8>) {
+        let bytes = match name {
+            BlobName::Metadata => match Metadata::from_json(&bytes) {
+                Ok(doc) => {
+                    let (top, parts) = stored::store(&doc);
+                    for part in parts.into_values() {
+                        let tag = self.tag();
+                        self.blobs.borrow_mut().insert(part.name, (part.bytes, tag));
+                    }
+                    top.to_json()
+                }
+                Err(_) => bytes,
+            },
+            BlobName::Keyring => bytes,
+        };
         let tag = self.tag();
-        self.blobs.borrow_mut().insert(name.as_str(), (bytes, tag));
+        self.blobs
+            .borrow_mut()
+            .insert(name.as_str().to_owned(), (bytes, tag));
     }
 
+    /// A blob's bytes; the metadata whole, assembled from its parts.
     pub(super) fn bytes(&self, name: BlobName) -> Option<Vec<u8>> {
-        self.blobs
-            .borrow()
-            .get(name.as_str())
-            .map(|(b, _)| b.clone())
+        let blobs = self.blobs.borrow();
+        let bytes = blobs.get(name.as_str()).map(|(b, _)| b.clone())?;
+        if name == BlobName::Keyring {
+            return Some(bytes);
+        }
+        let Ok(stored::Read::Top(top)) = stored::Read::from_json(&bytes) else {
+            return Some(bytes);
+        };
+        let parts = top
+            .parts
+            .iter()
+            .filter_map(|(part, name)| {
+                let (bytes, _) = blobs.get(name)?;
+                Some((*part, stored::read_part(*part, bytes).ok()?.0))
+            })
+            .collect();
+        Some(stored::assemble(&top, &parts).to_json())
     }
 
     fn reachable(&self) -> Result<(), ApiError> {
@@ -74,7 +114,7 @@ impl Blobs for Net {
             .borrow()
             .iter()
             .map(|(name, (bytes, tag))| BlobInfo {
-                name: (*name).to_owned(),
+                name: name.clone(),
                 tag: tag.clone(),
                 size: bytes.len() as u64,
                 updated: 0,
@@ -82,36 +122,27 @@ impl Blobs for Net {
             .collect())
     }
 
-    async fn get(&self, name: BlobName) -> Result<Option<Fetched>, ApiError> {
+    async fn get(&self, name: &str) -> Result<Option<Fetched>, ApiError> {
         self.0.reachable()?;
-        Ok(self
-            .0
-            .blobs
-            .borrow()
-            .get(name.as_str())
-            .map(|(bytes, tag)| Fetched {
+        Ok(self.0.blobs.borrow().get(name).map(|(bytes, tag)| {
+            self.0.bytes_down.set(self.0.bytes_down.get() + bytes.len());
+            Fetched {
                 bytes: bytes.clone(),
                 tag: tag.clone(),
-            }))
+            }
+        }))
     }
 
-    async fn put(
-        &self,
-        name: BlobName,
-        bytes: &[u8],
-        expected: Option<&Tag>,
-    ) -> Result<Tag, ApiError> {
+    async fn put(&self, name: &str, bytes: &[u8], expected: Option<&Tag>) -> Result<Tag, ApiError> {
         self.0.reachable()?;
         if let Some(meddle) = self.0.before_put.borrow_mut().as_mut() {
             meddle(&mut self.0.blobs.borrow_mut());
         }
-        self.0.puts.set(self.0.puts.get() + 1);
-        let current = self
-            .0
-            .blobs
-            .borrow()
-            .get(name.as_str())
-            .map(|(_, t)| t.clone());
+        if BlobName::parse(name).is_some() {
+            self.0.puts.set(self.0.puts.get() + 1);
+        }
+        self.0.bytes_up.set(self.0.bytes_up.get() + bytes.len());
+        let current = self.0.blobs.borrow().get(name).map(|(_, t)| t.clone());
         if current.as_ref() != expected {
             return Err(ApiError::Conflict { current });
         }
@@ -119,16 +150,16 @@ impl Blobs for Net {
         self.0
             .blobs
             .borrow_mut()
-            .insert(name.as_str(), (bytes.to_vec(), tag.clone()));
+            .insert(name.to_owned(), (bytes.to_vec(), tag.clone()));
         Ok(tag)
     }
 
-    async fn delete(&self, name: BlobName, tag: &Tag) -> Result<(), ApiError> {
+    async fn delete(&self, name: &str, tag: &Tag) -> Result<(), ApiError> {
         self.0.reachable()?;
         let mut blobs = self.0.blobs.borrow_mut();
-        match blobs.get(name.as_str()) {
+        match blobs.get(name) {
             Some((_, current)) if current == tag => {
-                blobs.remove(name.as_str());
+                blobs.remove(name);
                 Ok(())
             }
             Some((_, current)) => Err(ApiError::Conflict {

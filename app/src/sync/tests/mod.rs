@@ -155,6 +155,64 @@ fn keyring_edits_on_two_browsers_merge_entry_by_entry() {
 }
 
 #[test]
+fn one_edit_to_a_large_fleet_moves_its_part_and_the_top_only() {
+    let store = Rc::new(Store::default());
+    let a = first_browser(&store);
+    let fleet = keyhaven_core::fleet::fleet(100, 7, 1_763_000_000_000, "a");
+    block_on(a.edit_metadata(|m, _, _| *m = fleet));
+    sync(&a, SyncKind::Push).unwrap();
+    let b = second_browser(&store);
+    assert_eq!(systems(&b).len(), 100);
+    let whole = store.bytes(BlobName::Metadata).unwrap().len();
+    let (up, down) = (store.bytes_up.get(), store.bytes_down.get());
+    let names = store.blobs.borrow().len();
+
+    // A renames one connection; B takes it in.
+    let id = a
+        .replicas()
+        .metadata
+        .metadata
+        .connections
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    block_on(a.edit_metadata(|m, now, by| {
+        let mut c = m.connection(&id).unwrap().clone();
+        c.name = "renamed".into();
+        m.put_connection(&id, c, now, by);
+    }));
+    sync(&a, SyncKind::Push).unwrap();
+    sync(&b, SyncKind::PullThenPush).unwrap();
+    let b_has = b
+        .replicas()
+        .metadata
+        .metadata
+        .connection(&id)
+        .unwrap()
+        .name
+        .clone();
+    assert_eq!(b_has, "renamed");
+    assert_eq!(
+        b.replicas().metadata.metadata,
+        a.replicas().metadata.metadata
+    );
+    assert!(
+        b.replicas().notices.is_empty(),
+        "{:?}",
+        b.replicas().notices
+    );
+    let (up, down) = (store.bytes_up.get() - up, store.bytes_down.get() - down);
+    // One part and the top each way: under 4 % of the whole (~800 KB) at
+    // 100 systems, where the top (a name per part) is most of it; at
+    // 1,000 systems the fleet bench measures it under 1 %.
+    assert!(up * 25 < whole, "{up} bytes up of {whole}");
+    assert!(down * 25 < whole, "{down} bytes down of {whole}");
+    // The part replaced is deleted: no more blobs than before.
+    assert_eq!(store.blobs.borrow().len(), names);
+}
+
+#[test]
 fn a_write_that_keeps_losing_gives_up_and_keeps_the_edit() {
     let store = Rc::new(Store::default());
     let a = first_browser(&store);
@@ -165,7 +223,7 @@ fn a_write_that_keeps_losing_gives_up_and_keeps_the_edit() {
         let store = writer.upgrade().unwrap();
         let bytes = blobs.get("metadata").map(|(b, _)| b.clone());
         blobs.insert(
-            "metadata",
+            "metadata".to_owned(),
             (bytes.unwrap_or_else(|| b"{}".to_vec()), store.tag()),
         );
     }));
