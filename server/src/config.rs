@@ -108,12 +108,17 @@ pub struct Config {
     )]
     pub signup_allow: Vec<IpNet>,
 
-    /// Largest blob one write may store, in bytes.
-    #[arg(long, env = "KEYHAVEN_MAX_BLOB_BYTES", default_value_t = 1024 * 1024)]
+    /// Largest blob one write may store, in bytes. The keyring is one
+    /// blob: a fleet of 1,000 systems (an API key and two private keys
+    /// each, one of them RSA) makes it about 4 MB. The metadata is stored
+    /// in parts of tens of KB.
+    #[arg(long, env = "KEYHAVEN_MAX_BLOB_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_blob_bytes: usize,
 
-    /// Total bytes of blobs one account may keep.
-    #[arg(long, env = "KEYHAVEN_ACCOUNT_QUOTA_BYTES", default_value_t = 8 * 1024 * 1024)]
+    /// Total bytes of blobs one account may keep: a fleet of 1,000
+    /// systems keeps about 12 MB (metadata 7.7 MB, keyring about 4 MB),
+    /// and a write briefly holds a replaced part twice.
+    #[arg(long, env = "KEYHAVEN_ACCOUNT_QUOTA_BYTES", default_value_t = 32 * 1024 * 1024)]
     pub account_quota_bytes: usize,
 
     /// A session ends after this many minutes without a request.
