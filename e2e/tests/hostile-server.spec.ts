@@ -2,6 +2,7 @@
 // way an attacker who controls it would, and check that the browser sends
 // no secret where the user did not choose, authorizes no foreign key,
 // tells the user, and never loses the keyring.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { expect, test, type Browser, type Page } from '@playwright/test';
@@ -36,16 +37,78 @@ function writeBlob(keyhaven: Server, user: string, name: string, hex: string) {
   sql(keyhaven, `UPDATE blobs SET data = X'${hex}', tag = '${tag}' WHERE name = '${name}' AND account_id = ${accountOf(user)}`);
 }
 
-function readMetadata(keyhaven: Server, user: string): any {
-  const [hex] = rawBlob(keyhaven, user, 'metadata').split('|');
+const KINDS = { systems: 1, keypairs: 2, connections: 3 } as const;
+
+/** The part of the metadata an item is stored in (core's `part_of`). */
+function partOf(list: keyof typeof KINDS, id: string): number {
+  return createHash('sha256').update(Buffer.from([KINDS[list]])).update(id).digest()[0];
+}
+
+function blobJson(keyhaven: Server, user: string, name: string): any {
+  const [hex] = rawBlob(keyhaven, user, name).split('|');
   return JSON.parse(Buffer.from(hex, 'hex').toString('utf8'));
 }
 
-/** Rewrites the account's metadata document; `edit` changes it in place. */
+/** The account's metadata document whole, assembled from its top blob and
+ * its parts as the app stores them (`_parts`: each part as stored). */
+function readMetadata(keyhaven: Server, user: string): any {
+  const top = blobJson(keyhaven, user, 'metadata');
+  const whole: any = { systems: {}, keypairs: {}, connections: {}, _top: top, _parts: {} };
+  for (const [part, name] of Object.entries(top.parts as Record<string, string>)) {
+    const stored = blobJson(keyhaven, user, name);
+    whole._parts[part] = stored;
+    // Copies: an edit must not change the part as read (compared below).
+    for (const list of Object.keys(KINDS)) Object.assign(whole[list], structuredClone(stored[list] ?? {}));
+  }
+  return whole;
+}
+
+/** Rewrites the account's metadata document; `edit` changes it in place.
+ * Each part the edit changed is stored under a new name and the top names
+ * it (the top's manifest kept), as a server serving its own version would. */
 function editMetadata(keyhaven: Server, user: string, edit: (metadata: any) => void) {
   const metadata = readMetadata(keyhaven, user);
   edit(metadata);
-  writeBlob(keyhaven, user, 'metadata', Buffer.from(JSON.stringify(metadata)).toString('hex'));
+  const parts: Record<string, any> = {};
+  for (const list of Object.keys(KINDS) as (keyof typeof KINDS)[]) {
+    for (const [id, item] of Object.entries(metadata[list])) {
+      const part = partOf(list, id);
+      parts[part] ??= { systems: {}, keypairs: {}, connections: {}, manifest: metadata._parts[part]?.manifest };
+      parts[part][list][id] = item;
+    }
+  }
+  const top = metadata._top;
+  for (const [part, stored] of Object.entries(parts)) {
+    const before = metadata._parts[part];
+    const same = before && JSON.stringify(['systems', 'keypairs', 'connections'].map((l) => before[l] ?? {}))
+      === JSON.stringify(['systems', 'keypairs', 'connections'].map((l) => stored[l]));
+    if (same) continue;
+    if (stored.manifest === undefined) delete stored.manifest;
+    const name = `metadata.${Number(part).toString(16).padStart(2, '0')}.hostile${Math.random().toString(36).slice(2, 10)}`;
+    insertBlob(keyhaven, user, name, Buffer.from(JSON.stringify(stored)).toString('hex'));
+    top.parts[part] = name;
+  }
+  writeBlob(keyhaven, user, 'metadata', Buffer.from(JSON.stringify(top)).toString('hex'));
+}
+
+/** Stores a blob the account didn't have. */
+function insertBlob(keyhaven: Server, user: string, name: string, hex: string) {
+  sql(keyhaven, `INSERT OR REPLACE INTO blobs (account_id, name, tag, data, updated_ms) VALUES (${accountOf(user)}, '${name}', 'hostile${Date.now().toString(36)}', X'${hex}', 0)`);
+}
+
+/** Every blob of the account's metadata (the top and its parts) as stored
+ * now, for [`replayMetadata`]: a server may keep what the app deleted. */
+function keepMetadata(keyhaven: Server, user: string): [string, string][] {
+  const rows = sql(keyhaven, `SELECT name || '|' || hex(data) FROM blobs WHERE name LIKE 'metadata%' AND account_id = ${accountOf(user)}`);
+  return rows.split('\n').map((row) => row.split('|') as [string, string]);
+}
+
+/** Serves the metadata kept by [`keepMetadata`] again. */
+function replayMetadata(keyhaven: Server, user: string, kept: [string, string][]) {
+  for (const [name, hex] of kept) {
+    if (name === 'metadata') writeBlob(keyhaven, user, name, hex);
+    else insertBlob(keyhaven, user, name, hex);
+  }
 }
 
 /** The attacker marks the item called `name` deleted (no seal, since a
@@ -600,14 +663,14 @@ test('the whole metadata document from two writes ago, served after sign-out and
   const keyhaven = await server();
   const page = await (await context(browser, keyhaven.url)).newPage();
   const user = await accountWithConnection(page);
-  const [old] = rawBlob(keyhaven, user, 'metadata').split('|');
+  const old = keepMetadata(keyhaven, user);
   await generateKeypair(page, 'later', 'Ed25519');
   await keepKeypairDialogClosed(page);
   await synced(page);
 
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
-  writeBlob(keyhaven, user, 'metadata', old);
+  replayMetadata(keyhaven, user, old);
   await signIn(page, user);
   await unlock(page);
   await expect(notice(page, 'The Keyhaven server served an older copy of your systems, keypairs and connections')).toBeVisible();

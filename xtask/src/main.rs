@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         },
         Some("bench") => bench::run(&Workspace::locate()),
         Some("dist") => dist::run(&Workspace::locate()),
+        Some("fleet-account") => bench::fleet_account::run(&args[1..]).map(|()| ExitCode::SUCCESS),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
@@ -42,7 +43,9 @@ fn main() -> ExitCode {
                    --only SUITE,…    just these (fmt, clippy, rust, wasm, e2e)\n  \
                    -- ARGS           for Playwright: spec files, -g TITLE\n  \
                  bench               every benchmark beside its anchor; writes target/bench/report.md\n  \
-                 dist                the release binary (app built in), a systemd unit and how to deploy: target/keyhaven-dist/"
+                 dist                the release binary (app built in), a systemd unit and how to deploy: target/keyhaven-dist/\n  \
+                 fleet-account ADDR USER PASSWORD PASSPHRASE SYSTEMS\n  \
+                                     an account on the server at ADDR holding a generated fleet (the scale tests')"
             );
             return ExitCode::from(2);
         }

@@ -330,6 +330,8 @@ fn e2e(ws: &Workspace, playwright_args: &[String]) -> anyhow::Result<(u64, u64, 
         .env("KEYHAVEN_E2E_POSTGRES", postgres.url())
         // Built by `cargo test --workspace` (it has tests of its own).
         .env("KEYHAVEN_SIM_BIN", ws.target.join("debug/truenas-sim"))
+        // For `fleet-account`: the scale test's account.
+        .env("KEYHAVEN_XTASK", std::env::current_exe()?)
         // For tests that need a server of their own (restarted, its
         // database edited, a new release served).
         .env("KEYHAVEN_SERVER_BIN", &binary)

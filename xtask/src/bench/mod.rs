@@ -6,6 +6,7 @@
 //! each number stands against its target.
 
 mod crypto;
+pub(crate) mod fleet_account;
 mod http;
 mod load;
 mod report;
