@@ -379,6 +379,16 @@ async fn another_accounts_blob_looks_missing(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(list, json!([]));
+    // Listing by name gives those only, of the account's own.
+    for (who, names, count) in [
+        (&gus, "keyring,metadata", 1),
+        (&gus, "metadata", 0),
+        (&hal, "keyring", 0),
+    ] {
+        let url = server.api(&format!("/blobs?names={names}"));
+        let list: Value = who.get(url).send().await.unwrap().json().await.unwrap();
+        assert_eq!(list.as_array().unwrap().len(), count, "{names}: {list}");
+    }
     // Hal's own blob of the same name is separate.
     assert_eq!(
         put(&hal, &url, Some(("if-none-match", "*")), b"hal's")

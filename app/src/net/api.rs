@@ -146,9 +146,10 @@ pub async fn sign_out() -> Result<(), ApiError> {
         .map(drop)
 }
 
-/// The account's blobs: names, tags, sizes (not their bytes).
+/// The keyring's and the metadata's top blob: names, tags, sizes (not
+/// their bytes; not the metadata's parts, a line each).
 pub async fn list_blobs() -> Result<Vec<BlobInfo>, ApiError> {
-    read_json(send(Request::get("/api/v1/blobs").build()).await?).await
+    read_json(send(Request::get("/api/v1/blobs?names=keyring,metadata").build()).await?).await
 }
 
 /// A blob and its tag, or `None` when the account has none by that name.

@@ -3,7 +3,10 @@
 
 use axum::{
     body::Bytes,
-    extract::{Path, State, rejection::BytesRejection},
+    extract::{
+        Path, Query, State,
+        rejection::{BytesRejection, QueryRejection},
+    },
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -17,14 +20,31 @@ use crate::{
     store::{BlobWrite, DeleteOutcome, Precondition, PutOutcome, StoreError},
 };
 
-/// `GET /api/v1/blobs`.
+/// `GET /api/v1/blobs`, or `?names=a,b` for only those (the app syncs
+/// two by their tags, and need not read a line per metadata part).
+#[derive(serde::Deserialize)]
+pub(super) struct ListQuery {
+    names: Option<String>,
+}
+
 pub(super) async fn list(
     State(state): State<AppState>,
     account: Account,
+    query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<axum::Json<Vec<BlobInfo>>, Error> {
+    let Query(query) = query.map_err(|_| {
+        Error::bad_request("invalid_request", "List blobs with ?names=a,b or no query.")
+    })?;
+    let wanted = |name: &str| {
+        query
+            .names
+            .as_deref()
+            .is_none_or(|names| names.split(',').any(|n| n == name))
+    };
     let blobs = state.store.list_blobs(account.id).await?;
     let blobs = blobs
         .into_iter()
+        .filter(|b| wanted(&b.name))
         .map(|b| {
             Ok(BlobInfo {
                 name: b.name,
