@@ -310,7 +310,7 @@ mod tests {
     use rand_core::OsRng;
 
     use super::*;
-    use crate::{fleet, keyring::Keyring, testing::FAST};
+    use crate::{fleet, testing::keyring};
 
     #[test]
     fn a_document_splits_into_parts_and_back() {
@@ -328,17 +328,14 @@ mod tests {
 
     #[test]
     fn the_top_manifest_opens_only_as_sealed() {
-        let key = Keyring::create_with_passphrase("t", &"p".to_owned().into(), FAST, 1, &mut OsRng)
-            .unwrap();
+        let key = keyring(1);
         let top = TopManifest {
             revision: 7,
             parts: [(3, [1; 32]), (200, [2; 32])].into(),
         };
         let sealed = top.seal(&key, &mut OsRng);
         assert_eq!(TopManifest::open(&sealed, &key).unwrap(), top);
-        let other =
-            Keyring::create_with_passphrase("t", &"p".to_owned().into(), FAST, 1, &mut OsRng)
-                .unwrap();
+        let other = keyring(2);
         assert!(matches!(
             TopManifest::open(&sealed, &other),
             Err(Error::Tampered(_))

@@ -207,12 +207,11 @@ mod tests {
     use rand_core::OsRng;
 
     use super::*;
-    use crate::{fleet, keyring::Keyring, sync::metadata, testing::FAST};
+    use crate::{fleet, sync::metadata, testing::keyring};
 
     #[test]
     fn a_stored_document_reads_back_whole_and_proven() {
-        let key = Keyring::create_with_passphrase("t", &"p".to_owned().into(), FAST, 1, &mut OsRng)
-            .unwrap();
+        let key = keyring(1);
         let mut doc = fleet::fleet(30, 1, 1_000, "a");
         fleet::seal_all(&mut doc, &key, 4, &mut OsRng);
         let (top, parts) = store(&doc);
@@ -238,8 +237,7 @@ mod tests {
 
     #[test]
     fn one_edit_changes_one_part_and_the_top() {
-        let key = Keyring::create_with_passphrase("t", &"p".to_owned().into(), FAST, 1, &mut OsRng)
-            .unwrap();
+        let key = keyring(1);
         let mut doc = fleet::fleet(30, 1, 1_000, "a");
         fleet::seal_all(&mut doc, &key, 4, &mut OsRng);
         let (before_top, before) = store(&doc);
@@ -261,8 +259,7 @@ mod tests {
 
     #[test]
     fn a_part_from_an_earlier_write_proves_nothing() {
-        let key = Keyring::create_with_passphrase("t", &"p".to_owned().into(), FAST, 1, &mut OsRng)
-            .unwrap();
+        let key = keyring(1);
         let mut doc = fleet::fleet(10, 1, 1_000, "a");
         fleet::seal_all(&mut doc, &key, 4, &mut OsRng);
         let (_, old_parts) = store(&doc);
