@@ -7,11 +7,10 @@
 //! holds too: the keyring stays encrypted.
 
 use js_sys::{Object, Reflect, Uint8Array};
-use std::collections::BTreeMap;
 
 use keyhaven_core::{
     api::{BlobName, Tag},
-    model::{Basis, Kind, LockedEdit, PinDigest},
+    model::{Basis, Kind, LockedEdit, PartMap, PinDigest},
     sync::stored::KnownPart,
 };
 use serde_json::{Value, json};
@@ -31,7 +30,7 @@ pub struct Saved {
     pub metadata: Option<Vec<u8>>,
     pub metadata_tag: Option<Tag>,
     /// The parts of the server's metadata as this browser last saw them.
-    pub metadata_parts: BTreeMap<u8, KnownPart>,
+    pub metadata_parts: PartMap<KnownPart>,
     pub metadata_pending: bool,
     pub keyring: Option<Vec<u8>>,
     pub keyring_tag: Option<Tag>,

@@ -79,7 +79,7 @@ mod native {
         let (top, parts) = stored::store(after);
         let changed: usize = parts
             .iter()
-            .filter(|(part, p)| had.get(part).map(|h| &h.name) != Some(&p.name))
+            .filter(|(part, p)| had.get(*part).map(|h| &h.name) != Some(&p.name))
             .map(|(_, p)| p.bytes.len())
             .sum();
         changed + top.to_json().len()
@@ -119,7 +119,7 @@ mod native {
                         };
                         let read = parts
                             .iter()
-                            .map(|(part, p)| (*part, stored::read_part(*part, &p.bytes).unwrap().0))
+                            .map(|(part, p)| (part, stored::read_part(part, &p.bytes).unwrap().0))
                             .collect();
                         stored::assemble(&top, &read)
                     });

@@ -13,12 +13,12 @@
 //! writes the parts its edits changed, then the top over the tag it holds,
 //! then deletes the parts the top no longer names.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use keyhaven_core::{
     api::{BlobName, Tag},
     keyring::Unlocked,
-    model::{Kind, LockedEdit, Metadata, PartSet},
+    model::{Kind, LockedEdit, Metadata, PartMap, PartSet},
     sync::{
         self as decide,
         metadata::Proof,
@@ -54,7 +54,7 @@ pub(crate) struct Incoming {
 /// What a write of the document sent.
 pub(crate) struct Sent {
     doc: Metadata,
-    parts: BTreeMap<u8, KnownPart>,
+    parts: PartMap<KnownPart>,
 }
 
 #[derive(Default)]
@@ -80,7 +80,7 @@ pub(crate) struct MetadataReplica {
     pub superseded: Metadata,
     /// The parts the server's top named when this browser last took it in
     /// or wrote it.
-    pub parts: BTreeMap<u8, KnownPart>,
+    pub parts: PartMap<KnownPart>,
     /// Parts written for a write not yet stored, with their tags.
     written: Vec<(String, Tag)>,
     /// Parts no top names any more, to delete.
@@ -233,7 +233,7 @@ impl Replica for MetadataReplica {
     const NAME: BlobName = BlobName::Metadata;
     type Sent = Sent;
     type Incoming = Incoming;
-    type Known = BTreeMap<u8, String>;
+    type Known = PartMap<String>;
     // Which deletions the keyring contradicts (`orphaned`).
     const READS_KEYRING: bool = true;
 
@@ -247,9 +247,9 @@ impl Replica for MetadataReplica {
         }
         let (top, parts) = stored::store(&self.metadata);
         let mut first = Vec::new();
-        let mut known = BTreeMap::new();
+        let mut known = PartMap::new();
         for (part, stored) in parts {
-            let had = self.parts.get(&part).filter(|k| k.name == stored.name);
+            let had = self.parts.get(part).filter(|k| k.name == stored.name);
             if had.is_none() {
                 first.push((stored.name.clone(), stored.bytes));
             }
@@ -293,7 +293,7 @@ impl Replica for MetadataReplica {
             }
         }
         for (part, old) in std::mem::replace(&mut self.parts, parts) {
-            let named = self.parts.get(&part).is_some_and(|k| k.name == old.name);
+            let named = self.parts.get(part).is_some_and(|k| k.name == old.name);
             if let (false, Some(tag)) = (named, old.tag) {
                 self.unnamed.push((old.name, tag));
             }
@@ -308,16 +308,16 @@ impl Replica for MetadataReplica {
         std::mem::take(&mut self.unnamed)
     }
 
-    fn known(&self) -> BTreeMap<u8, String> {
+    fn known(&self) -> PartMap<String> {
         self.parts
             .iter()
-            .map(|(part, known)| (*part, known.name.clone()))
+            .map(|(part, known)| (part, known.name.clone()))
             .collect()
     }
 
     async fn fetch(
         blobs: &impl Blobs,
-        known: BTreeMap<u8, String>,
+        known: PartMap<String>,
     ) -> Result<Option<Incoming>, ApiError> {
         let mut tries = 0;
         loop {
@@ -336,7 +336,7 @@ impl Replica for MetadataReplica {
             let wanted: Vec<_> = top
                 .parts
                 .iter()
-                .filter(|(part, name)| known.get(part) != Some(*name))
+                .filter(|(part, name)| known.get(*part) != Some(*name))
                 .collect();
             let mut fetched = Vec::with_capacity(wanted.len());
             let mut gone = false;
@@ -345,7 +345,7 @@ impl Replica for MetadataReplica {
                 for ((part, name), got) in batch.iter().zip(futures::future::join_all(gets).await) {
                     match got? {
                         Some(Fetched { bytes, tag }) => {
-                            fetched.push((**part, (*name).clone(), tag, bytes));
+                            fetched.push((*part, (*name).clone(), tag, bytes));
                         }
                         None => gone = true,
                     }
@@ -370,7 +370,7 @@ impl Replica for MetadataReplica {
             // browser's copy, if it has anything, is written anew, so a
             // fresh browser of the account finds it again.
             self.tag = None;
-            self.parts.clear();
+            self.parts = PartMap::new();
             self.pending |= self.metadata != Metadata::default();
             return Ok(());
         };
@@ -378,7 +378,7 @@ impl Replica for MetadataReplica {
         let (server, present) = match read {
             None => (None, None),
             Some(Read::Whole(doc)) => {
-                self.parts.clear();
+                self.parts = PartMap::new();
                 (Some(doc), None)
             }
             Some(Read::Top(top)) => {
@@ -448,18 +448,17 @@ impl MetadataReplica {
         let mut present: PartSet = self
             .parts
             .keys()
-            .filter(|part| !top.parts.contains_key(part))
-            .copied()
+            .filter(|part| !top.parts.contains_key(*part))
             .collect();
-        let mut parts = BTreeMap::new();
-        for (part, name) in &top.parts {
-            let here = fetched.iter().position(|(p, ..)| p == part);
+        let mut parts = PartMap::new();
+        for (part, name) in top.parts.iter() {
+            let here = fetched.iter().position(|(p, ..)| *p == part);
             let known = match here.map(|i| fetched.swap_remove(i)) {
                 Some((_, name, tag, bytes)) => {
-                    present.insert(*part);
+                    present.insert(part);
                     // An unreadable part counts as withheld, and is
                     // fetched again next time.
-                    let Ok((items, misplaced)) = stored::read_part(*part, &bytes) else {
+                    let Ok((items, misplaced)) = stored::read_part(part, &bytes) else {
                         continue;
                     };
                     notices.extend(misplaced.into_iter().map(|(kind, id)| Notice::Refused {
@@ -478,15 +477,15 @@ impl MetadataReplica {
                 None => match self.parts.get(part).filter(|k| k.name == *name) {
                     Some(known) => known.clone(),
                     None => {
-                        present.insert(*part);
+                        present.insert(part);
                         continue;
                     }
                 },
             };
             if let Some(manifest) = &known.manifest {
-                doc.part_manifests.insert(*part, manifest.clone());
+                doc.part_manifests.insert(part, manifest.clone());
             }
-            parts.insert(*part, known);
+            parts.insert(part, known);
         }
         self.parts = parts;
         (doc, present)

@@ -11,6 +11,7 @@ pub(crate) mod field;
 mod hostile;
 mod manifest;
 mod merge;
+mod part_map;
 mod parts;
 mod seal;
 mod snapshot;
@@ -26,6 +27,7 @@ pub use field::{Field, Reason};
 pub use hostile::MAX_CLOCK_SKEW_MS;
 pub use manifest::{Departure, Listed, MAX_ITEMS, Manifest, item_digest};
 pub use merge::{Kind, MergeReport, Replaced};
+pub use part_map::PartMap;
 pub use parts::{PARTS, PartSet, TopManifest, manifest_digest, part_of};
 pub use seal::{Pinned, Sealed};
 pub use snapshot::Snapshot;
@@ -128,8 +130,8 @@ pub struct Metadata {
     pub manifest: Option<String>,
     /// Each part's sealed [`Manifest`], by part ([`part_of`]): which items
     /// there are, which version of each.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub part_manifests: BTreeMap<u8, String>,
+    #[serde(default, skip_serializing_if = "PartMap::is_empty")]
+    pub part_manifests: PartMap<String>,
 }
 
 /// Caps on a stored document, so a hostile one can't exhaust the browser.

@@ -13,7 +13,7 @@ use base64ct::{Base64, Encoding};
 use rand_core::CryptoRngCore;
 use sha2::{Digest, Sha256};
 
-use super::{Item, Kind, Manifest, Metadata};
+use super::{Item, Kind, Manifest, Metadata, PartMap};
 use crate::{
     Error,
     keyring::{
@@ -77,7 +77,7 @@ pub struct TopManifest {
     /// proven one each time a browser with the keyring unlocked writes.
     pub revision: u64,
     /// Each stored part's manifest digest, by part.
-    pub parts: BTreeMap<u8, [u8; 32]>,
+    pub parts: PartMap<[u8; 32]>,
 }
 
 impl TopManifest {
@@ -85,8 +85,8 @@ impl TopManifest {
     pub fn seal(&self, keyring: &Unlocked, rng: &mut impl CryptoRngCore) -> String {
         let mut w = Writer::default();
         w.u64(self.revision).u16(self.parts.len() as u16);
-        for (part, digest) in &self.parts {
-            w.u8(*part).bytes(digest);
+        for (part, digest) in self.parts.iter() {
+            w.u8(part).bytes(digest);
         }
         Base64::encode_string(&keyring.seal_metadata(PLACE, &w.0, rng))
     }
@@ -105,13 +105,10 @@ impl TopManifest {
         if count > PARTS {
             return Err(damaged("lists too many parts"));
         }
-        let mut parts = BTreeMap::new();
+        let mut parts = PartMap::new();
         for _ in 0..count {
             let part = r.u8()?;
-            if parts
-                .last_key_value()
-                .is_some_and(|(last, _)| *last >= part)
-            {
+            if parts.last_part().is_some_and(|last| last >= part) {
                 return Err(damaged("lists its parts out of order"));
             }
             parts.insert(part, r.array()?);
@@ -126,16 +123,16 @@ impl TopManifest {
 impl Metadata {
     /// The document's items by part (a part with no item is left out).
     /// Each part's `manifest` is unset.
-    pub fn split(&self) -> BTreeMap<u8, Metadata> {
-        let mut parts: BTreeMap<u8, Metadata> = BTreeMap::new();
+    pub fn split(&self) -> PartMap<Metadata> {
+        let mut parts: PartMap<Metadata> = PartMap::new();
         fn place<T: Clone>(
-            parts: &mut BTreeMap<u8, Metadata>,
+            parts: &mut PartMap<Metadata>,
             kind: Kind,
             items: &BTreeMap<String, Item<T>>,
             map: fn(&mut Metadata) -> &mut BTreeMap<String, Item<T>>,
         ) {
             for (id, item) in items {
-                let part = parts.entry(part_of(kind, id)).or_default();
+                let part = parts.get_or_default(part_of(kind, id));
                 map(part).insert(id.clone(), item.clone());
             }
         }
@@ -192,7 +189,7 @@ impl Metadata {
             revision: top.revision,
             items: BTreeMap::new(),
         };
-        for (part, digest) in &top.parts {
+        for (part, digest) in top.parts.iter() {
             let sealed = self
                 .part_manifests
                 .get(part)
@@ -204,7 +201,7 @@ impl Metadata {
                 })?;
             let opened = Manifest::open(sealed, keyring)?;
             for ((kind, id), listed) in opened.items {
-                if part_of(kind, &id) != *part {
+                if part_of(kind, &id) != part {
                     return Err(Error::Tampered(format!(
                         "part {part} of the metadata's manifest lists an item of another part"
                     )));
@@ -225,11 +222,11 @@ impl Metadata {
         revision: u64,
         rng: &mut impl CryptoRngCore,
     ) {
-        let mut digests = BTreeMap::new();
-        let mut manifests = BTreeMap::new();
+        let mut digests = PartMap::new();
+        let mut manifests = PartMap::new();
         for (part, items) in self.split() {
             let now = Manifest::of(&items, revision);
-            let kept = self.part_manifests.remove(&part).filter(|sealed| {
+            let kept = self.part_manifests.remove(part).filter(|sealed| {
                 Manifest::open(sealed, keyring).is_ok_and(|had| had.items == now.items)
             });
             let sealed = kept.unwrap_or_else(|| now.seal(keyring, rng));
@@ -331,7 +328,7 @@ mod tests {
         let key = keyring(1);
         let top = TopManifest {
             revision: 7,
-            parts: [(3, [1; 32]), (200, [2; 32])].into(),
+            parts: [(3, [1; 32]), (200, [2; 32])].into_iter().collect(),
         };
         let sealed = top.seal(&key, &mut OsRng);
         assert_eq!(TopManifest::open(&sealed, &key).unwrap(), top);

@@ -11,15 +11,13 @@
 //! written (an old one is deleted only after a newer top replaced it).
 //! One edit writes the parts it changed and the top.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::{
     Error, MetadataProblem,
     api::Tag,
-    model::{Kind, Metadata},
+    model::{Kind, Metadata, PartMap},
 };
 
 /// The format the top blob says it is (an earlier release stored the
@@ -42,7 +40,7 @@ pub struct Top {
     pub manifest: Option<String>,
     /// Each stored part's blob name, by part.
     #[serde(default)]
-    pub parts: BTreeMap<u8, String>,
+    pub parts: PartMap<String>,
 }
 
 /// What the `metadata` blob holds.
@@ -75,7 +73,7 @@ impl Read {
             Some(_) => return Err(unreadable()),
         };
         let listed = value.get("parts").and_then(Value::as_object);
-        let mut parts = BTreeMap::new();
+        let mut parts = PartMap::new();
         for (part, name) in listed.ok_or_else(unreadable)? {
             let part: u8 = part.parse().map_err(|_| unreadable())?;
             let name = name.as_str().filter(|name| is_part_name(part, name));
@@ -127,7 +125,7 @@ pub fn is_part_name(part: u8, name: &str) -> bool {
 /// returned: no honest browser puts them there.
 pub fn read_part(part: u8, bytes: &[u8]) -> Result<(Metadata, Vec<(Kind, String)>), Error> {
     let mut doc: Metadata = read(bytes)?;
-    doc.part_manifests.clear();
+    doc.part_manifests = PartMap::new();
     let misplaced = doc.misplaced(part);
     for (kind, id) in &misplaced {
         doc.drop_item(*kind, id);
@@ -137,14 +135,14 @@ pub fn read_part(part: u8, bytes: &[u8]) -> Result<(Metadata, Vec<(Kind, String)
 
 /// The document whole, from its top and its parts (as read): the items of
 /// every part, the top manifest, and each part's manifest.
-pub fn assemble(top: &Top, parts: &BTreeMap<u8, Metadata>) -> Metadata {
+pub fn assemble(top: &Top, parts: &PartMap<Metadata>) -> Metadata {
     let mut doc = Metadata {
         manifest: top.manifest.clone(),
         ..Metadata::default()
     };
-    for (part, items) in parts {
+    for (part, items) in parts.iter() {
         if let Some(manifest) = &items.manifest {
-            doc.part_manifests.insert(*part, manifest.clone());
+            doc.part_manifests.insert(part, manifest.clone());
         }
         doc.extend_with(items.clone());
     }
@@ -178,15 +176,15 @@ pub struct StoredPart {
 }
 
 /// `doc` as stored: its top, and each part.
-pub fn store(doc: &Metadata) -> (Top, BTreeMap<u8, StoredPart>) {
+pub fn store(doc: &Metadata) -> (Top, PartMap<StoredPart>) {
     let mut top = Top {
         format: FORMAT,
         manifest: doc.manifest.clone(),
-        parts: BTreeMap::new(),
+        parts: PartMap::new(),
     };
-    let mut parts = BTreeMap::new();
+    let mut parts = PartMap::new();
     for (part, mut items) in doc.split() {
-        items.manifest = doc.part_manifests.get(&part).cloned();
+        items.manifest = doc.part_manifests.get(part).cloned();
         let bytes = items.to_json();
         let name = part_name(part, &bytes);
         top.parts.insert(part, name.clone());
@@ -219,13 +217,13 @@ mod tests {
             panic!("a top");
         };
         assert_eq!(read_top, top);
-        let read: BTreeMap<u8, Metadata> = parts
+        let read: PartMap<Metadata> = parts
             .iter()
             .map(|(part, StoredPart { name, bytes, .. })| {
-                assert!(is_part_name(*part, name), "{name}");
-                let (doc, misplaced) = read_part(*part, bytes).unwrap();
+                assert!(is_part_name(part, name), "{name}");
+                let (doc, misplaced) = read_part(part, bytes).unwrap();
                 assert!(misplaced.is_empty());
-                (*part, doc)
+                (part, doc)
             })
             .collect();
         let whole = assemble(&read_top, &read);
@@ -250,8 +248,8 @@ mod tests {
         let (after_top, after) = store(&doc);
         let changed: Vec<_> = after
             .iter()
-            .filter(|(part, p)| before.get(part).map(|b| &b.name) != Some(&p.name))
-            .map(|(part, _)| *part)
+            .filter(|(part, p)| before.get(*part).map(|b| &b.name) != Some(&p.name))
+            .map(|(part, _)| part)
             .collect();
         assert_eq!(changed, [crate::model::part_of(Kind::Connection, &id)]);
         assert_ne!(after_top.manifest, before_top.manifest);
@@ -271,11 +269,11 @@ mod tests {
         metadata::seal_manifest(&mut doc, &key, 4, &mut OsRng);
         let (top, mut parts) = store(&doc);
         let part = crate::model::part_of(Kind::System, &id);
-        parts.insert(part, old_parts[&part].clone());
-        let read = |parts: &BTreeMap<u8, StoredPart>| {
+        parts.insert(part, old_parts[part].clone());
+        let read = |parts: &PartMap<StoredPart>| {
             let read = parts
                 .iter()
-                .map(|(part, p)| (*part, read_part(*part, &p.bytes).unwrap().0))
+                .map(|(part, p)| (part, read_part(part, &p.bytes).unwrap().0))
                 .collect();
             assemble(&top, &read)
         };
@@ -283,10 +281,10 @@ mod tests {
         assert_eq!(proof.unproven, Some(metadata::NoProof::Missing));
         // Its manifest moved to another part: caught as well.
         let mut moved = store(&doc).1;
-        let other = *moved.keys().find(|p| **p != part).unwrap();
-        let theirs = moved[&other].clone();
-        moved.get_mut(&part).unwrap().bytes = {
-            let mut m: Metadata = serde_json::from_slice(&moved[&part].bytes).unwrap();
+        let other = moved.keys().find(|p| *p != part).unwrap();
+        let theirs = moved[other].clone();
+        moved.get_mut(part).unwrap().bytes = {
+            let mut m: Metadata = serde_json::from_slice(&moved[part].bytes).unwrap();
             m.manifest = theirs.manifest;
             m.to_json()
         };

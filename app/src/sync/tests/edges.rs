@@ -56,7 +56,7 @@ impl Store {
             BlobName::Metadata => match Metadata::from_json(&bytes) {
                 Ok(doc) => {
                     let (top, parts) = stored::store(&doc);
-                    for part in parts.into_values() {
+                    for (_, part) in parts {
                         let tag = self.tag();
                         self.blobs.borrow_mut().insert(part.name, (part.bytes, tag));
                     }
@@ -87,7 +87,7 @@ impl Store {
             .iter()
             .filter_map(|(part, name)| {
                 let (bytes, _) = blobs.get(name)?;
-                Some((*part, stored::read_part(*part, bytes).ok()?.0))
+                Some((part, stored::read_part(part, bytes).ok()?.0))
             })
             .collect();
         Some(stored::assemble(&top, &parts).to_json())
