@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use futures::future::join_all;
+use futures::{StreamExt, stream};
 use keyhaven_core::{
     keyring::api_key_id,
     model::Connection,
@@ -32,6 +32,9 @@ fn stored_systems(state: AppState) -> Memo<Vec<(String, String)>> {
     })
 }
 
+/// How many systems' keychains are read at once.
+const AT_ONCE: usize = 16;
+
 /// The systems' keychains, read while the keyring is unlocked and the
 /// browser online (again when the systems change, or on `reload`).
 #[derive(Clone, Copy)]
@@ -52,19 +55,23 @@ impl Placements {
                 if !ready {
                     return Vec::new();
                 }
-                join_all(systems.into_iter().map(|(id, name)| async move {
-                    let keychain = OnSystem::open(state, &id)
-                        .await
-                        .ok()?
-                        .keychain()
-                        .await
-                        .ok()?;
-                    Some((name, Rc::new(keychain)))
-                }))
-                .await
-                .into_iter()
-                .flatten()
-                .collect()
+                // At most `AT_ONCE` systems at a time, as the Keyring
+                // screen's Connected checks: a fleet of hundreds would
+                // otherwise open a connection to every one together.
+                stream::iter(systems)
+                    .map(|(id, name)| async move {
+                        let keychain = OnSystem::open(state, &id)
+                            .await
+                            .ok()?
+                            .keychain()
+                            .await
+                            .ok()?;
+                        Some((name, Rc::new(keychain)))
+                    })
+                    .buffered(AT_ONCE)
+                    .filter_map(std::future::ready)
+                    .collect()
+                    .await
             }
         });
         Self { found, round }
@@ -142,15 +149,21 @@ pub fn Scope(scope: RwSignal<Option<String>>, notice: RwSignal<Option<String>>) 
                 scope.set((!value.is_empty()).then_some(value));
             }>
                 <option value="" selected=move || scope.with(Option::is_none)>"Keyhaven"</option>
-                <For each=move || systems.get() key=|s| s.clone() let:((id, name))>
-                    <option
-                        value=id.clone()
-                        disabled=move || !ready()
-                        selected=move || scope.with(|s| s.as_deref() == Some(id.as_str()))
-                    >
-                        {name}
-                    </option>
-                </For>
+                // Plain options, drawn again as a whole when the systems or
+                // `ready` change: a fleet of 1,000 would otherwise make
+                // 2,000 reactive attributes the screen's first render waits on.
+                {move || {
+                    let disabled = !ready();
+                    systems.with(|systems| {
+                        systems
+                            .iter()
+                            .map(|(id, name)| {
+                                let selected = scope.with_untracked(|s| s.as_deref() == Some(id.as_str()));
+                                view! { <option value=id.clone() disabled=disabled selected=selected>{name.clone()}</option> }
+                            })
+                            .collect_view()
+                    })
+                }}
             </select>
         </label>
         <Show when=move || !ready() && !systems.with(Vec::is_empty)>
