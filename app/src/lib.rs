@@ -16,6 +16,7 @@ mod keychain;
 mod keypairs;
 mod labels;
 mod lazy;
+mod listing;
 mod live;
 pub mod names;
 mod net;

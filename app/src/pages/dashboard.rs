@@ -8,6 +8,7 @@ use secrecy::SecretString;
 use crate::{
     components::{Busy, Dialog, ErrorLine, FormActions, OtpField, Submit},
     lazy::{self, split},
+    listing::{self, Listing, PAGE_SIZE},
     state::{AppState, new_id, page_scheme},
     systems::{self, Authenticated},
 };
@@ -22,15 +23,28 @@ pub fn DashboardPage() -> impl IntoView {
     // Authenticate without a keyring: the keyring is created first.
     let creating_for = RwSignal::new(None::<(String, String)>);
     let recovery = RwSignal::new(None::<String>);
-    let systems = move || {
-        let systems: Vec<(String, System)> = state
+    let listing = Listing::new();
+    // The systems the search matches, in name order; the table renders one
+    // page of them.
+    let matching = Memo::new(move |_| {
+        let search = listing.search();
+        state.metadata.with(|m| {
+            crate::names::by_name(
+                m.systems()
+                    .filter(|(_, s)| search.matches(&[&s.name, &s.url]))
+                    .map(|(id, s)| (id.to_owned(), s.clone())),
+                |(_, s)| &s.name,
+            )
+        })
+    });
+    let has_systems = move || state.metadata.with(|m| m.systems().next().is_some());
+    // Search and pages once the fleet outgrows one page (loaded then).
+    let long = move || {
+        state
             .metadata
-            .get()
-            .systems()
-            .map(|(id, s)| (id.to_owned(), s.clone()))
-            .collect();
-        crate::names::by_name(systems, |(_, s)| &s.name)
+            .with(|m| m.systems().nth(PAGE_SIZE).is_some())
     };
+    let systems = move || matching.with(|rows| listing.page_of(rows));
     view! {
         <div class="page-header">
             <h1>"Dashboard"</h1>
@@ -40,9 +54,15 @@ pub fn DashboardPage() -> impl IntoView {
         <section class="card" aria-labelledby="systems-title">
             <h2 id="systems-title">"TrueNAS Systems"</h2>
             <Show
-                when=move || !systems().is_empty()
+                when=has_systems
                 fallback=|| view! { <p class="empty">"No systems yet. Add System registers one by its name and URL."</p> }
             >
+                <Show when=long>
+                    {move || lazy::page(listing::search_box(listing, "Search systems".into()))}
+                </Show>
+                <Show when=move || matching.with(Vec::is_empty)>
+                    <p class="empty">"No system matches the search."</p>
+                </Show>
                 <table class="table">
                     <thead>
                         <tr><th scope="col">"Name"</th><th scope="col">"URL"</th><th scope="col">"Version"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr>
@@ -100,6 +120,9 @@ pub fn DashboardPage() -> impl IntoView {
                         </For>
                     </tbody>
                 </table>
+                <Show when=long>
+                    {move || lazy::page(listing::pager(listing, Signal::derive(move || matching.with(Vec::len)), "Systems pages".into()))}
+                </Show>
                 <Show when=move || !state.status.online.get()>
                     <p class="hint">{OFFLINE_AUTHENTICATE}</p>
                 </Show>

@@ -17,7 +17,14 @@ use keyhaven_core::{model::Keypair, ssh};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::{components::ErrorLine, keypairs, lazy::split, names::by_name, state::AppState};
+use crate::{
+    components::ErrorLine,
+    keypairs,
+    lazy::split,
+    listing::{Listing, PAGE_SIZE, Pager, SearchBox},
+    names::by_name,
+    state::AppState,
+};
 
 use connection_form::ConnectionForm;
 use delete::{DeleteConnection, DeleteKeypair};
@@ -130,17 +137,37 @@ fn BackupCredentialsPage() -> impl IntoView {
 }
 
 /// A widget of the screen: its title, Add, and its list or a line saying
-/// it is empty.
+/// it is empty. A list kept in Keyhaven (`listed`: its search, how many
+/// items match, whether it is longer than a page) gets a Search box and
+/// pages when it outgrows a page; a system's own is short and shows whole.
 #[component]
 pub(super) fn Widget(
     title: &'static str,
     empty: &'static str,
     is_empty: Signal<bool>,
     open: Callback<Option<String>>,
+    #[prop(optional)] listed: Option<(Listing, Signal<usize>, Signal<bool>)>,
     children: ChildrenFn,
 ) -> impl IntoView {
     let id = format!("{}-title", title.to_ascii_lowercase().replace(' ', "-"));
     let labelled_by = id.clone();
+    let search = move || {
+        listed.map(|(listing, matching, long)| {
+            view! {
+                <Show when=move || long.get()>
+                    <SearchBox listing label=format!("Search {title}")/>
+                </Show>
+                <Show when=move || matching.get() == 0>
+                    <p class="empty">"Nothing matches the search."</p>
+                </Show>
+            }
+        })
+    };
+    let pager = move || {
+        listed.map(
+            |(listing, total, _)| view! { <Pager listing total label=format!("{title} pages")/> },
+        )
+    };
     view! {
         <section class="card widget" aria-labelledby=labelled_by>
             <div class="widget-header">
@@ -148,7 +175,9 @@ pub(super) fn Widget(
                 <button type="button" on:click=move |_| open.run(None)>"Add"</button>
             </div>
             <Show when=move || !is_empty.get() fallback=move || view! { <p class="empty">{empty}</p> }>
+                {search()}
                 <ul class="item-list">{children()}</ul>
+                {pager()}
             </Show>
         </section>
     }
@@ -199,20 +228,30 @@ fn ConnectionsWidget(
     placements: Placements,
 ) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let connections = move || {
+    let listing = Listing::new();
+    let matching = Memo::new(move |_| {
+        let search = listing.search();
         state.metadata.with(|m| {
             by_name(
-                m.connections().map(|(id, c)| (id.to_owned(), c.clone())),
+                m.connections()
+                    .filter(|(_, c)| search.matches(&[&c.name, &c.host]))
+                    .map(|(id, c)| (id.to_owned(), c.clone())),
                 |(_, c)| &c.name,
             )
         })
-    };
+    });
+    let connections = move || matching.with(|rows| listing.page_of(rows));
     view! {
         <Widget
             title="SSH Connections"
             empty="No SSH connections yet."
-            is_empty=Signal::derive(move || connections().is_empty())
+            is_empty=Signal::derive(move || state.metadata.with(|m| m.connections().next().is_none()))
             open
+            listed=(
+                listing,
+                Signal::derive(move || matching.with(Vec::len)),
+                Signal::derive(move || state.metadata.with(|m| m.connections().nth(PAGE_SIZE).is_some())),
+            )
         >
             <For each=connections key=|(id, c)| (id.clone(), c.clone()) let:((id, connection))>
                 <li>
@@ -250,14 +289,19 @@ fn KeypairsWidget(
     error: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let keypairs = move || {
+    let listing = Listing::new();
+    let matching = Memo::new(move |_| {
+        let search = listing.search();
         state.metadata.with(|m| {
             by_name(
-                m.keypairs().map(|(id, k)| (id.to_owned(), k.clone())),
+                m.keypairs()
+                    .filter(|(_, k)| search.matches(&[&k.name]))
+                    .map(|(id, k)| (id.to_owned(), k.clone())),
                 |(_, k)| &k.name,
             )
         })
-    };
+    });
+    let keypairs = move || matching.with(|rows| listing.page_of(rows));
     // The download icon saves both files, as TrueNAS's does.
     let download = move |id: String, keypair: Keypair| {
         error.set(None);
@@ -275,8 +319,13 @@ fn KeypairsWidget(
         <Widget
             title="SSH Keypairs"
             empty="No SSH keypairs yet."
-            is_empty=Signal::derive(move || keypairs().is_empty())
+            is_empty=Signal::derive(move || state.metadata.with(|m| m.keypairs().next().is_none()))
             open
+            listed=(
+                listing,
+                Signal::derive(move || matching.with(Vec::len)),
+                Signal::derive(move || state.metadata.with(|m| m.keypairs().nth(PAGE_SIZE).is_some())),
+            )
         >
             <For each=keypairs key=|(id, k)| (id.clone(), k.clone()) let:((id, keypair))>
                 <li>

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use crate::{
     components::{Dialog, ErrorLine, Submit},
     lazy::split,
+    listing::{Listing, PAGE_SIZE, Pager, SearchBox},
     not_connected::NotConnected,
     state::AppState,
     systems,
@@ -94,37 +95,46 @@ fn KeyringPage() -> impl IntoView {
             }),
         );
     });
+    // The systems the search matches, in name order, apart from their
+    // Connected state: a check's result redraws one page's rows, it does
+    // not sort the fleet again.
+    let listing = Listing::new();
+    let matching = Memo::new(move |_| {
+        let search = listing.search();
+        state.metadata.with(|m| {
+            crate::names::by_name(
+                m.systems()
+                    .filter(|(_, s)| search.matches(&[&s.name]))
+                    .map(|(id, s)| (id.to_owned(), s.name.clone())),
+                |(_, name)| name,
+            )
+        })
+    });
     let rows = move || {
         let keyring = state.vault.keyring.get();
         let unlocked = state.vault.unlocked.get();
         let online = state.status.online.get();
-        let checks = checks.get();
-        let rows: Vec<(String, &'static str, String)> = state
-            .metadata
-            .get()
-            .systems()
-            .map(|(id, system)| {
-                let stored = keyring
-                    .as_ref()
-                    .is_some_and(|k| k.contains(&api_key_id(id)));
-                let connected = match (stored, unlocked, checks.get(id)) {
-                    (false, _, _) => "False (no key stored)".to_owned(),
-                    (true, false, _) => "False (locked)".to_owned(),
-                    (true, true, _) if !online => {
-                        "Not checked (offline: checking needs the network)".to_owned()
-                    }
-                    (true, true, None) => "Checking…".to_owned(),
-                    (true, true, Some(Ok(()))) => "True".to_owned(),
-                    (true, true, Some(Err(reason))) => format!("False ({reason})"),
-                };
-                (
-                    system.name.clone(),
-                    if stored { "Stored" } else { "" },
-                    connected,
-                )
-            })
-            .collect();
-        crate::names::by_name(rows, |(name, ..)| name)
+        let page = matching.with(|rows| listing.page_of(rows));
+        checks.with(|checks| {
+            page.into_iter()
+                .map(|(id, name)| {
+                    let stored = keyring
+                        .as_ref()
+                        .is_some_and(|k| k.contains(&api_key_id(&id)));
+                    let connected = match (stored, unlocked, checks.get(&id)) {
+                        (false, _, _) => "False (no key stored)".to_owned(),
+                        (true, false, _) => "False (locked)".to_owned(),
+                        (true, true, _) if !online => {
+                            "Not checked (offline: checking needs the network)".to_owned()
+                        }
+                        (true, true, None) => "Checking…".to_owned(),
+                        (true, true, Some(Ok(()))) => "True".to_owned(),
+                        (true, true, Some(Err(reason))) => format!("False ({reason})"),
+                    };
+                    (name, if stored { "Stored" } else { "" }, connected)
+                })
+                .collect::<Vec<_>>()
+        })
     };
     view! {
         <div class="page-header">
@@ -184,6 +194,9 @@ fn KeyringPage() -> impl IntoView {
             </select>
         </label>
         <section class="card">
+            <Show when=move || state.metadata.with(|m| m.systems().nth(PAGE_SIZE).is_some())>
+                <SearchBox listing label="Search systems"/>
+            </Show>
             <table class="table">
                 <thead>
                     <tr><th scope="col">"TrueNAS"</th><th scope="col">"Key"</th><th scope="col">"Connected"</th></tr>
@@ -194,6 +207,7 @@ fn KeyringPage() -> impl IntoView {
                     </For>
                 </tbody>
             </table>
+            <Pager listing total=Signal::derive(move || matching.with(Vec::len)) label="Systems pages"/>
         </section>
         <Show when=move || creating.get()>
             <CreateKeyring close=Callback::new(move |code: Option<String>| {
