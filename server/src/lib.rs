@@ -29,6 +29,7 @@ use axum::{
 };
 use tower_http::set_header::SetResponseHeaderLayer;
 
+pub use auth::hash_rate;
 pub use config::Config;
 pub use error::Error;
 pub use spa::AppFiles;

@@ -27,6 +27,11 @@ async fn main() -> anyhow::Result<()> {
         .init();
 
     let config = Config::parse();
+    if config.hash_rate {
+        let rate = keyhaven_server::hash_rate(std::time::Duration::from_secs(3));
+        println!("{rate:.1} password checks per second");
+        return Ok(());
+    }
     let url = config.effective_database_url();
     let store = store::open(&url)
         .await

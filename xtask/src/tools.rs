@@ -109,10 +109,11 @@ pub(crate) fn ensure_test_tools(ws: &Workspace) -> anyhow::Result<()> {
 }
 
 /// Everything for `cargo xtask bench`: the test tools (hash-wasm comes with
-/// e2e's npm packages) and Debian's `wrk` load generator.
+/// e2e's npm packages), Debian's `wrk` load generator and `argon2` (the
+/// reference implementation's CLI, native Argon2id on threads).
 pub(crate) fn ensure_bench_tools(ws: &Workspace) -> anyhow::Result<()> {
     ensure_test_tools(ws)?;
-    install_debian(&[("wrk", "/usr/bin/wrk")])
+    install_debian(&[("wrk", "/usr/bin/wrk"), ("argon2", "/usr/bin/argon2")])
 }
 
 fn ensure_wasm_target(ws: &Workspace) -> anyhow::Result<()> {

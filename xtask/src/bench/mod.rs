@@ -113,7 +113,7 @@ pub(crate) fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
     step("Server load on SQLite (wrk, 64 connections)");
     rows.extend(server_load(ws, &addr, "SQLite")?);
     step("Sign-ins on SQLite (wrk, below and past the hashing cap)");
-    rows.extend(sign_in_load(ws, &addr, "SQLite")?);
+    rows.extend(sign_in_load(ws, &binary, &addr, "SQLite")?);
     server.stop();
     let _ = std::fs::remove_dir_all(&data);
 
@@ -139,7 +139,7 @@ pub(crate) fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
     )?);
     other.stop();
     rows.extend(server_load(ws, &addr, "PostgreSQL")?);
-    rows.extend(sign_in_load(ws, &addr, "PostgreSQL")?);
+    rows.extend(sign_in_load(ws, &binary, &addr, "PostgreSQL")?);
     server.stop();
     drop(postgres);
     drop(sshd);
