@@ -443,6 +443,16 @@ fn legacy_seals_verify_and_are_upgraded() {
         <base64ct::Base64 as base64ct::Encoding>::encode_string(&sealed),
     );
     assert_eq!(m.trust(Kind::System, "s1", &key), Some(Trust::Verified));
+    // A legacy seal of other values is not made anew: the change stays
+    // for the user to see.
+    let mut moved = edited(&m, |j| {
+        j["systems"]["s1"]["value"]["url"] = "https://evil.lan".into();
+    });
+    assert!(!moved.upgrade_legacy_seals(&key, &mut rng(5)));
+    assert!(matches!(
+        moved.trust(Kind::System, "s1", &key),
+        Some(Trust::Changed { .. })
+    ));
     assert!(m.upgrade_legacy_seals(&key, &mut rng(3)));
     assert!(!m.upgrade_legacy_seals(&key, &mut rng(4)), "once");
     let renamed = edited(&m, |j| {
