@@ -3,6 +3,7 @@
 // it comes, and leaving the screen stops what has not started.
 import { execFileSync } from 'node:child_process';
 import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expectAccessible } from './a11y';
 import { row, unlock, widget } from './credentials';
 import { addSystem, createAccount, createKeyring, PASSPHRASE, PASSWORD, signIn, uniqueName } from './helpers';
 import { context, server, sim, stopAfterEach, synced } from './own';
@@ -168,6 +169,7 @@ test(`a fleet of ${FLEET} systems: every screen lists everything, and one edit r
   // Header row and rows; the search names systems, so "nas1000" is one.
   await listsAll(card, card.getByRole('row').filter({ hasNot: page.getByRole('columnheader') }), 'Search systems', FLEET, 'nas1000');
   tasks['dashboard pages and search'] = await longest();
+  await expectAccessible(page, 'the dashboard with a Search box and pages');
 
   await page.getByRole('link', { name: 'Keyring' }).click();
   const keyring = page.getByRole('main');
@@ -184,6 +186,7 @@ test(`a fleet of ${FLEET} systems: every screen lists everything, and one edit r
   tasks['Backup Credentials screen'] = await longest();
   await listsAll(keypairs, keypairs.getByRole('listitem'), 'Search SSH Keypairs', 2 * FLEET, 'nas1000-repl2');
   await listsAll(connections, connections.getByRole('listitem'), 'Search SSH Connections', 2 * FLEET, 'nas1000-to-nas0001-2');
+  await expectAccessible(page, 'Backup Credentials with Search boxes and pages');
   console.log(`longest main-thread task at ${FLEET} systems (ms): ${JSON.stringify(tasks)}`);
 
   // The whole document as stored: the top and every part.
