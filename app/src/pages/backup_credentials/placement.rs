@@ -17,16 +17,17 @@ use crate::{keychain::OnSystem, state::AppState};
 /// The systems whose API key the keyring holds: (id, name), by name.
 fn stored_systems(state: AppState) -> Memo<Vec<(String, String)>> {
     Memo::new(move |_| {
-        let keyring = state.vault.keyring.get();
-        let list: Vec<(String, String)> = state.metadata.with(|m| {
-            m.systems()
-                .filter(|(id, _)| {
-                    keyring
-                        .as_ref()
-                        .is_some_and(|k| k.contains(&api_key_id(id)))
-                })
-                .map(|(id, s)| (id.to_owned(), s.name.clone()))
-                .collect()
+        let list: Vec<(String, String)> = state.vault.keyring.with(|keyring| {
+            state.metadata.with(|m| {
+                m.systems()
+                    .filter(|(id, _)| {
+                        keyring
+                            .as_ref()
+                            .is_some_and(|k| k.contains(&api_key_id(id)))
+                    })
+                    .map(|(id, s)| (id.to_owned(), s.name.clone()))
+                    .collect()
+            })
         });
         crate::names::by_name(list, |(_, n)| n)
     })

@@ -52,25 +52,27 @@ fn KeyringPage() -> impl IntoView {
         if !state.vault.unlocked.get() || !state.status.online.get() {
             return None;
         }
-        let keyring = state.vault.keyring.get();
-        let stored = |id: &str| {
-            keyring
-                .as_ref()
-                .is_some_and(|k| k.contains(&api_key_id(id)))
-        };
-        Some(state.metadata.with(|m| {
-            m.systems()
-                .filter(|(id, _)| stored(id))
-                .map(|(id, s)| {
-                    (
-                        id.to_owned(),
-                        s.url.clone(),
-                        s.api_username.clone(),
-                        s.api_key_id,
-                    )
-                })
-                .collect::<Vec<_>>()
-        }))
+        // Read in place: the keyring of a fleet is megabytes.
+        state.vault.keyring.with(|keyring| {
+            let stored = |id: &str| {
+                keyring
+                    .as_ref()
+                    .is_some_and(|k| k.contains(&api_key_id(id)))
+            };
+            Some(state.metadata.with(|m| {
+                m.systems()
+                    .filter(|(id, _)| stored(id))
+                    .map(|(id, s)| {
+                        (
+                            id.to_owned(),
+                            s.url.clone(),
+                            s.api_username.clone(),
+                            s.api_key_id,
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            }))
+        })
     });
     let round = StoredValue::new(0_u64);
     Effect::new(move |_| {
@@ -111,29 +113,32 @@ fn KeyringPage() -> impl IntoView {
         })
     });
     let rows = move || {
-        let keyring = state.vault.keyring.get();
         let unlocked = state.vault.unlocked.get();
         let online = state.status.online.get();
         let page = matching.with(|rows| listing.page_of(rows));
-        checks.with(|checks| {
-            page.into_iter()
-                .map(|(id, name)| {
-                    let stored = keyring
-                        .as_ref()
-                        .is_some_and(|k| k.contains(&api_key_id(&id)));
-                    let connected = match (stored, unlocked, checks.get(&id)) {
-                        (false, _, _) => "False (no key stored)".to_owned(),
-                        (true, false, _) => "False (locked)".to_owned(),
-                        (true, true, _) if !online => {
-                            "Not checked (offline: checking needs the network)".to_owned()
-                        }
-                        (true, true, None) => "Checking…".to_owned(),
-                        (true, true, Some(Ok(()))) => "True".to_owned(),
-                        (true, true, Some(Err(reason))) => format!("False ({reason})"),
-                    };
-                    (name, if stored { "Stored" } else { "" }, connected)
-                })
-                .collect::<Vec<_>>()
+        // Read in place, not cloned: this runs at each Connected result,
+        // and the keyring of a fleet is megabytes.
+        state.vault.keyring.with(|keyring| {
+            checks.with(|checks| {
+                page.into_iter()
+                    .map(|(id, name)| {
+                        let stored = keyring
+                            .as_ref()
+                            .is_some_and(|k| k.contains(&api_key_id(&id)));
+                        let connected = match (stored, unlocked, checks.get(&id)) {
+                            (false, _, _) => "False (no key stored)".to_owned(),
+                            (true, false, _) => "False (locked)".to_owned(),
+                            (true, true, _) if !online => {
+                                "Not checked (offline: checking needs the network)".to_owned()
+                            }
+                            (true, true, None) => "Checking…".to_owned(),
+                            (true, true, Some(Ok(()))) => "True".to_owned(),
+                            (true, true, Some(Err(reason))) => format!("False ({reason})"),
+                        };
+                        (name, if stored { "Stored" } else { "" }, connected)
+                    })
+                    .collect::<Vec<_>>()
+            })
         })
     };
     view! {
@@ -171,7 +176,7 @@ fn KeyringPage() -> impl IntoView {
             </Show>
         </div>
         <p class="hint">
-            {move || match (state.vault.keyring.get().map(|k| k.name().to_owned()), state.vault.unlocked.get()) {
+            {move || match (state.vault.keyring.with(|k| k.as_ref().map(|k| k.name().to_owned())), state.vault.unlocked.get()) {
                 (None, _) => "No keyring yet. Create Keyring sets the passphrase that encrypts your systems' API keys.".to_owned(),
                 (Some(name), true) => format!("Keyring \u{201c}{name}\u{201d} is unlocked."),
                 (Some(name), false) => format!("Keyring \u{201c}{name}\u{201d} is locked."),

@@ -92,15 +92,17 @@ pub fn SystemConnectionForm(
     // authorizes the key itself, logged in with that key.
     let keyring_remote = Memo::new(move |_| {
         let wanted = normalize_truenas_url(&url.get(), &page_scheme()).ok()?;
-        let keyring = state.vault.keyring.get()?;
-        state.metadata.with(|m| {
-            m.systems()
-                .find(|(id, s)| {
-                    *id != system.get_value()
-                        && s.url == wanted
-                        && keyring.contains(&api_key_id(id))
-                })
-                .map(|(id, s)| (id.to_owned(), s.name.clone()))
+        state.vault.keyring.with(|keyring| {
+            let keyring = keyring.as_ref()?;
+            state.metadata.with(|m| {
+                m.systems()
+                    .find(|(id, s)| {
+                        *id != system.get_value()
+                            && s.url == wanted
+                            && keyring.contains(&api_key_id(id))
+                    })
+                    .map(|(id, s)| (id.to_owned(), s.name.clone()))
+            })
         })
     });
 
