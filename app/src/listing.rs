@@ -74,6 +74,17 @@ impl Listing {
         Search(self.query.with(|q| lowercase(q.trim())))
     }
 
+    /// What `rows` yields for the current search, sorted by `name`: a memo,
+    /// so a page turn neither filters nor sorts the list again.
+    pub fn matching<T, R, N>(self, rows: R, name: N) -> Memo<Vec<T>>
+    where
+        T: Clone + PartialEq + Send + Sync + 'static,
+        R: Fn(&Search) -> Vec<T> + Send + Sync + 'static,
+        N: Fn(&T) -> &str + Send + Sync + 'static,
+    {
+        Memo::new(move |_| crate::names::by_name(rows(&self.search()), &name))
+    }
+
     /// The rows of `rows` (the matching ones, in order) on the current page.
     pub fn page_of<T: Clone>(&self, rows: &[T]) -> Vec<T> {
         let page = Page::of(rows.len(), self.page.get());

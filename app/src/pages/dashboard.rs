@@ -26,17 +26,17 @@ pub fn DashboardPage() -> impl IntoView {
     let listing = Listing::new();
     // The systems the search matches, in name order; the table renders one
     // page of them.
-    let matching = Memo::new(move |_| {
-        let search = listing.search();
-        state.metadata.with(|m| {
-            crate::names::by_name(
+    let matching = listing.matching(
+        move |search| {
+            state.metadata.with(|m| {
                 m.systems()
                     .filter(|(_, s)| search.matches(&[&s.name, &s.url]))
-                    .map(|(id, s)| (id.to_owned(), s.clone())),
-                |(_, s)| &s.name,
-            )
-        })
-    });
+                    .map(|(id, s)| (id.to_owned(), s.clone()))
+                    .collect()
+            })
+        },
+        |(_, s): &(String, System)| &s.name,
+    );
     let has_systems = move || state.metadata.with(|m| m.systems().next().is_some());
     // Search and pages once the fleet outgrows one page (loaded then).
     let long = move || {

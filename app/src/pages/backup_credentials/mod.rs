@@ -13,7 +13,10 @@ mod keypair_form;
 mod placement;
 mod system;
 
-use keyhaven_core::{model::Keypair, ssh};
+use keyhaven_core::{
+    model::{Connection, Keypair},
+    ssh,
+};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -22,7 +25,6 @@ use crate::{
     keypairs,
     lazy::split,
     listing::{Listing, PAGE_SIZE, Pager, SearchBox},
-    names::by_name,
     state::AppState,
 };
 
@@ -229,17 +231,17 @@ fn ConnectionsWidget(
 ) -> impl IntoView {
     let state = expect_context::<AppState>();
     let listing = Listing::new();
-    let matching = Memo::new(move |_| {
-        let search = listing.search();
-        state.metadata.with(|m| {
-            by_name(
+    let matching = listing.matching(
+        move |search| {
+            state.metadata.with(|m| {
                 m.connections()
                     .filter(|(_, c)| search.matches(&[&c.name, &c.host]))
-                    .map(|(id, c)| (id.to_owned(), c.clone())),
-                |(_, c)| &c.name,
-            )
-        })
-    });
+                    .map(|(id, c)| (id.to_owned(), c.clone()))
+                    .collect()
+            })
+        },
+        |(_, c): &(String, Connection)| &c.name,
+    );
     let connections = move || matching.with(|rows| listing.page_of(rows));
     view! {
         <Widget
@@ -290,17 +292,17 @@ fn KeypairsWidget(
 ) -> impl IntoView {
     let state = expect_context::<AppState>();
     let listing = Listing::new();
-    let matching = Memo::new(move |_| {
-        let search = listing.search();
-        state.metadata.with(|m| {
-            by_name(
+    let matching = listing.matching(
+        move |search| {
+            state.metadata.with(|m| {
                 m.keypairs()
                     .filter(|(_, k)| search.matches(&[&k.name]))
-                    .map(|(id, k)| (id.to_owned(), k.clone())),
-                |(_, k)| &k.name,
-            )
-        })
-    });
+                    .map(|(id, k)| (id.to_owned(), k.clone()))
+                    .collect()
+            })
+        },
+        |(_, k): &(String, Keypair)| &k.name,
+    );
     let keypairs = move || matching.with(|rows| listing.page_of(rows));
     // The download icon saves both files, as TrueNAS's does.
     let download = move |id: String, keypair: Keypair| {

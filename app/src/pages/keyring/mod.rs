@@ -101,17 +101,17 @@ fn KeyringPage() -> impl IntoView {
     // Connected state: a check's result redraws one page's rows, it does
     // not sort the fleet again.
     let listing = Listing::new();
-    let matching = Memo::new(move |_| {
-        let search = listing.search();
-        state.metadata.with(|m| {
-            crate::names::by_name(
+    let matching = listing.matching(
+        move |search| {
+            state.metadata.with(|m| {
                 m.systems()
                     .filter(|(_, s)| search.matches(&[&s.name]))
-                    .map(|(id, s)| (id.to_owned(), s.name.clone())),
-                |(_, name)| name,
-            )
-        })
-    });
+                    .map(|(id, s)| (id.to_owned(), s.name.clone()))
+                    .collect()
+            })
+        },
+        |(_, name): &(String, String)| name,
+    );
     let rows = move || {
         let unlocked = state.vault.unlocked.get();
         let online = state.status.online.get();
