@@ -30,6 +30,9 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
+        Some("bench") if args.get(1).is_some_and(|a| a == "scale") => {
+            bench::run_scale(&Workspace::locate())
+        }
         Some("bench") => bench::run(&Workspace::locate()),
         Some("dist") => dist::run(&Workspace::locate()),
         Some("fleet-account") => bench::fleet_account::run(&args[1..]).map(|()| ExitCode::SUCCESS),
@@ -43,8 +46,9 @@ fn main() -> ExitCode {
                    --only SUITE,…    just these (fmt, clippy, rust, wasm, e2e)\n  \
                    -- ARGS           for Playwright: spec files, -g TITLE\n  \
                  bench               every benchmark beside its anchor; writes target/bench/report.md\n  \
+                   scale             just the fleets of 10, 100 and 1,000 systems: target/bench/scale.md\n  \
                  dist                the release binary (app built in), a systemd unit and how to deploy: target/keyhaven-dist/\n  \
-                 fleet-account ADDR USER PASSWORD PASSPHRASE SYSTEMS\n  \
+                 fleet-account ADDR USER PASSWORD PASSPHRASE SYSTEMS [URL]\n  \
                                      an account on the server at ADDR holding a generated fleet (the scale tests')"
             );
             return ExitCode::from(2);

@@ -1,10 +1,11 @@
-//! `cargo xtask fleet-account ADDR USER PASSWORD PASSPHRASE SYSTEMS`: an
-//! account holding a generated fleet (core's `fleet`), as a browser with
+//! `cargo xtask fleet-account ADDR USER PASSWORD PASSPHRASE SYSTEMS [URL]`:
+//! an account holding a generated fleet (core's `fleet`), as a browser with
 //! the keyring unlocked would have stored it: a keyring under PASSPHRASE
 //! with an API key for every system, and the metadata, sealed, in its
-//! parts. Every system's URL is a loopback address with nothing listening,
-//! so a test that opens the fleet sends nothing off the machine. The
-//! scale e2e test and benchmark build their accounts with it.
+//! parts. Every system's URL is a loopback address with nothing listening
+//! (or URL, for all of them: the scale benchmark's slow simulator), so a
+//! test that opens the fleet sends nothing off the machine. The scale e2e
+//! test and benchmark build their accounts with it.
 
 use anyhow::{Context, bail};
 use keyhaven_core::{
@@ -21,17 +22,37 @@ use super::http;
 const WRITTEN: u64 = 1_765_000_000_000;
 
 pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
-    let [addr, user, password, passphrase, systems] = args else {
-        bail!("usage: cargo xtask fleet-account ADDR USER PASSWORD PASSPHRASE SYSTEMS");
+    let (addr, user, password, passphrase, systems, url) = match args {
+        [a, u, p, s, n] => (a, u, p, s, n, None),
+        [a, u, p, s, n, url] => (a, u, p, s, n, Some(url.as_str())),
+        _ => bail!("usage: cargo xtask fleet-account ADDR USER PASSWORD PASSPHRASE SYSTEMS [URL]"),
     };
     let systems: usize = systems.parse().context("SYSTEMS is a number")?;
-    let cookie = http::create_account(addr, user, password)?;
     let passphrase = SecretString::from(passphrase.clone());
+    let (bytes, parts) = create(addr, user, password, &passphrase, systems, url)?;
+    println!("{user}: {systems} systems, metadata {bytes} bytes in {parts} parts");
+    Ok(())
+}
+
+/// Creates the account; returns the metadata's size as one document and
+/// how many parts store it.
+pub(crate) fn create(
+    addr: &str,
+    user: &str,
+    password: &str,
+    passphrase: &SecretString,
+    systems: usize,
+    url: Option<&str>,
+) -> anyhow::Result<(usize, usize)> {
+    let cookie = http::create_account(addr, user, password)?;
     let mut keyring =
-        Keyring::create_with_passphrase("fleet", &passphrase, KdfParams::DEFAULT, 0, &mut OsRng)?;
+        Keyring::create_with_passphrase("fleet", passphrase, KdfParams::DEFAULT, 0, &mut OsRng)?;
     // 127.0.0.0/8 is loopback: port 1 refuses at once.
     let mut doc = fleet_at(systems, 7, WRITTEN, "fleet-generator", |n| {
-        format!("http://127.0.{}.{}:1", n / 256, n % 256)
+        url.map_or_else(
+            || format!("http://127.0.{}.{}:1", n / 256, n % 256),
+            str::to_owned,
+        )
     });
     for id in doc.systems.keys() {
         let value = EntryValue::ApiKey {
@@ -47,10 +68,5 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         http::create_blob(addr, &cookie, &part.name, &part.bytes)?;
     }
     http::create_blob(addr, &cookie, "metadata", &top.to_json())?;
-    println!(
-        "{user}: {systems} systems, metadata {} bytes in {} parts",
-        doc.to_json().len(),
-        parts.len()
-    );
-    Ok(())
+    Ok((doc.to_json().len(), parts.len()))
 }

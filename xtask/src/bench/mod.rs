@@ -10,6 +10,7 @@ pub(crate) mod fleet_account;
 mod http;
 mod load;
 mod report;
+mod scale;
 pub(crate) mod services;
 
 use std::{
@@ -107,6 +108,9 @@ pub(crate) fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
         "one server, SQLite",
     )?);
 
+    step("Scale: fleets of 10, 100 and 1,000 systems in the browser");
+    let scale_rows = scale::run(ws, &server.url, &addr)?;
+
     step("Host-key scan against a loopback sshd");
     rows.extend(scans(&addr, sshd.port)?);
 
@@ -146,10 +150,42 @@ pub(crate) fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
 
     let machine = machine();
     let table = report::markdown(&rows);
-    println!("\n{machine}\n\n{table}");
+    let growth = scale::markdown(&scale_rows);
+    println!("\n{machine}\n\n{table}\nAt fleet scale:\n\n{growth}");
     let out = ws.target.join("bench");
     report::write(&out, &rows, &machine)?;
-    eprintln!("    written to {}", out.join("report.md").display());
+    scale::write(&out, &scale_rows, &machine)?;
+    eprintln!(
+        "    written to {} and {} (plot: scale.svg)",
+        out.join("report.md").display(),
+        out.join("scale.md").display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cargo xtask bench scale`: the scale rows alone (a server on SQLite).
+pub(crate) fn run_scale(ws: &Workspace) -> anyhow::Result<ExitCode> {
+    tools::ensure_bench_tools(ws)?;
+    build::app(ws)?;
+    let binary = build::release_server(ws)?;
+    let data = std::env::temp_dir().join(format!("keyhaven-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data)?;
+    let server = start_server(
+        ws,
+        &binary,
+        &["--data-dir".into(), data.display().to_string()],
+    )?;
+    let addr = server.url.trim_start_matches("http://").to_owned();
+    step("Scale: fleets of 10, 100 and 1,000 systems in the browser");
+    let rows = scale::run(ws, &server.url, &addr)?;
+    server.stop();
+    let _ = std::fs::remove_dir_all(&data);
+    let machine = machine();
+    println!("\n{machine}\n\n{}", scale::markdown(&rows));
+    let out = ws.target.join("bench");
+    scale::write(&out, &rows, &machine)?;
+    eprintln!("    written to {}", out.join("scale.md").display());
     Ok(ExitCode::SUCCESS)
 }
 

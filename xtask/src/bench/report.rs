@@ -65,7 +65,7 @@ fn max(samples: &[f64]) -> f64 {
     samples.iter().copied().fold(f64::NEG_INFINITY, f64::max)
 }
 
-fn number(value: f64) -> String {
+pub(super) fn number(value: f64) -> String {
     if !value.is_finite() {
         "–".into()
     } else if value >= 100.0 {

@@ -1,6 +1,6 @@
-//! The real services the benchmarks run against: an sshd on loopback (all
-//! host-key types) and a PostgreSQL cluster, each in a temporary directory
-//! and stopped when dropped.
+//! The services the benchmarks run against: an sshd on loopback (all
+//! host-key types), a PostgreSQL cluster, each in a temporary directory,
+//! and the TrueNAS API simulator; each stopped when dropped.
 
 use std::{
     net::{TcpListener, TcpStream},
@@ -90,6 +90,41 @@ impl Drop for Sshd {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The TrueNAS API simulator (`e2e/truenas-sim`, the debug build the
+/// tests use), answering every call `latency_ms` late, as a system across
+/// a WAN does.
+pub(crate) struct TrueNasSim {
+    pub port: u16,
+    child: Child,
+}
+
+impl TrueNasSim {
+    pub(crate) fn start(binary: &Path, latency_ms: u64) -> anyhow::Result<TrueNasSim> {
+        let port = free_port()?;
+        let child = Command::new(binary)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--user", "root:bench-root-password"])
+            .args(["--latency-ms", &latency_ms.to_string()])
+            .stdout(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        wait_for_port(port)?;
+        Ok(TrueNasSim { port, child })
+    }
+
+    /// The URL a user registers for it.
+    pub(crate) fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for TrueNasSim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
