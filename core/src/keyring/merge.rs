@@ -37,15 +37,13 @@ impl Unlocked {
                 None => true,
             };
             if take {
-                self.keyring.slots.retain(|s| s.kind != theirs.kind);
-                self.keyring.slots.push(theirs.clone());
-                self.keyring.slots.sort_by_key(|s| s.kind);
+                self.keyring.replace_slot(theirs.clone());
             }
         }
         self.keyring.revision = self.keyring.revision.max(other.revision);
         report.kept_ours =
             self.keyring.entries != other.entries || self.keyring.slots != other.slots;
-        report.taken.sort();
+        // (`taken` is in id order: the entries are walked in that order.)
         Ok(report)
     }
 }

@@ -79,7 +79,7 @@ pub use merge::MergeReport;
 pub use recovery::RecoveryCode;
 pub use unlocked::Unlocked;
 
-use crate::{Error, KeyringProblem};
+use crate::{Error, KeyringProblem, model::OpenedSeals};
 use format::write_kdf;
 use wire::Writer;
 
@@ -193,6 +193,7 @@ impl Keyring {
         let mut unlocked = Unlocked {
             keyring,
             key: Zeroizing::new(random(rng)),
+            seals: OpenedSeals::default(),
         };
         unlocked.put_slot(SlotKind::Passphrase, params, salt, kek, now_ms, rng);
         Ok(unlocked)
@@ -242,6 +243,15 @@ impl Keyring {
         self.slots.iter().find(|s| s.kind == kind)
     }
 
+    /// Puts `slot` in place of the slot of its kind, keeping the slots in
+    /// kind order (found in place, not sorted: a sort's code for one short
+    /// list is kilobytes of the app's download).
+    fn replace_slot(&mut self, slot: Slot) {
+        self.slots.retain(|s| s.kind != slot.kind);
+        let at = self.slots.partition_point(|s| s.kind < slot.kind);
+        self.slots.insert(at, slot);
+    }
+
     /// Refuses a keyring older than one this client has already seen: the
     /// server (or someone who controls it) may be replaying an old copy.
     pub fn check_revision(&self, highest_seen: u64) -> Result<(), Error> {
@@ -285,6 +295,7 @@ impl Keyring {
         let unlocked = Unlocked {
             keyring: self.clone(),
             key: data_key,
+            seals: OpenedSeals::default(),
         };
         unlocked.verify_manifest(self)?;
         Ok(unlocked)

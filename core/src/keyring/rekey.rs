@@ -7,6 +7,7 @@ use rand_core::CryptoRngCore;
 use zeroize::Zeroizing;
 
 use super::{Entry, KdfParams, Kek, MergeReport, SlotKind, Unlocked, random};
+use crate::model::OpenedSeals;
 use crate::{Error, KeyringProblem};
 
 impl Unlocked {
@@ -27,6 +28,7 @@ impl Unlocked {
         let rotated = Unlocked {
             keyring: self.keyring.clone(),
             key: Zeroizing::new(random(rng)),
+            seals: OpenedSeals::default(),
         };
         let mut entries = self.keyring.entries.clone();
         for (id, entry) in &mut entries {

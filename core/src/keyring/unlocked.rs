@@ -13,13 +13,15 @@ use super::{
     AD_MANIFEST, Entry, EntryValue, KdfParams, Kek, Keyring, MAX_ENTRIES, MAX_ENTRY_BYTES, Slot,
     SlotKind, entry, random,
 };
-use crate::{Error, KeyringProblem, Step};
+use crate::{Error, KeyringProblem, Step, model::OpenedSeals};
 
 /// An unlocked keyring: holds the data key (zeroized when dropped or
 /// locked) and reads and writes entries.
 pub struct Unlocked {
     pub(super) keyring: Keyring,
     pub(super) key: Zeroizing<[u8; 32]>,
+    /// The metadata seals opened under this key (`model::trust`).
+    pub(super) seals: OpenedSeals,
 }
 
 impl std::fmt::Debug for Unlocked {
@@ -39,6 +41,10 @@ impl Unlocked {
     /// Forgets the data key (zeroized) and gives back the locked keyring.
     pub fn lock(self) -> Keyring {
         self.keyring.clone()
+    }
+
+    pub(crate) fn opened_seals(&self) -> &OpenedSeals {
+        &self.seals
     }
 
     pub(super) fn cipher(&self) -> XChaCha20Poly1305 {
@@ -187,9 +193,7 @@ impl Unlocked {
             )
             .expect("a 32-byte message always encrypts");
         slot.wrapped.copy_from_slice(&wrapped);
-        self.keyring.slots.retain(|s| s.kind != kind);
-        self.keyring.slots.push(slot);
-        self.keyring.slots.sort_by_key(|s| s.kind);
+        self.keyring.replace_slot(slot);
     }
 
     /// The bytes to store: bumps the revision and re-seals the manifest.

@@ -31,7 +31,7 @@ pub use part_map::PartMap;
 pub use parts::{PARTS, PartSet, TopManifest, manifest_digest, part_of};
 pub use seal::{Pinned, Sealed};
 pub use snapshot::Snapshot;
-pub use trust::{Basis, Finding, LockedEdit, PinDigest, Trust};
+pub use trust::{Basis, Finding, LockedEdit, OpenedSeals, PinDigest, Trust};
 pub use validate::{
     MAX_CONNECT_TIMEOUT, check_connect_timeout, check_port, host_from_input, normalize_truenas_url,
     secret_transport_allowed, validate_host,

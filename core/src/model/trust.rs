@@ -3,7 +3,7 @@
 //! operations on seals (seal, restore, reseal after a rekey). The sealed
 //! fields themselves are in `seal`.
 
-use std::collections::BTreeMap;
+use std::{cell::RefCell, collections::BTreeMap};
 
 use base64ct::{Base64, Encoding};
 use rand_core::CryptoRngCore;
@@ -64,25 +64,100 @@ fn place(kind: Kind, id: &str) -> Vec<u8> {
 
 fn trust_of<T: Sealed>(id: &str, item: &Item<T>, keyring: &Unlocked) -> Option<Trust> {
     let value = item.value.as_ref()?;
-    let Some(seal) = &item.seal else {
-        return Some(Trust::Unsealed);
+    Some(trust_in(
+        T::KIND,
+        id,
+        item.seal.as_deref(),
+        value.pinned(),
+        keyring,
+    ))
+}
+
+/// [`trust_of`] past what depends on the item's type (one copy of this
+/// code in the app's download, not one per kind).
+fn trust_in(kind: Kind, id: &str, seal: Option<&str>, now: Pinned, keyring: &Unlocked) -> Trust {
+    let Some(seal) = seal else {
+        return Trust::Unsealed;
     };
-    let now = value.pinned();
-    Some(match opened_pinned(T::KIND, id, seal, keyring) {
+    with_opened(kind, id, seal, keyring, |trusted| match trusted {
         None => Trust::Foreign,
-        Some(trusted) if trusted == now => Trust::Verified,
+        Some(trusted) if *trusted == now => Trust::Verified,
         // Sealed by an earlier release (no name, no timeout): verified on
         // what it has, and sealed anew at unlock (`upgrade_legacy_seals`).
-        Some(trusted) if trusted.is_legacy() && trusted == now.as_legacy() => Trust::Verified,
-        Some(trusted) => Trust::Changed { trusted, now },
+        Some(trusted) if trusted.is_legacy() && *trusted == now.as_legacy() => Trust::Verified,
+        Some(trusted) => Trust::Changed {
+            trusted: trusted.clone(),
+            now,
+        },
     })
+}
+
+/// What each item's seal held when it was last opened under one data key
+/// (an [`Unlocked`] keeps its own, so a new key starts empty). The trust
+/// notices look at every item whenever the metadata changes: at 1,000
+/// systems that was 5,000 decryptions each time, a long task in the
+/// browser. An entry counts only for the very seal text it was opened
+/// from, so a seal the server replaces is opened anew; one entry per item,
+/// so it grows with the fleet, not with the edits.
+///
+/// Kept in a vector sorted by kind and id rather than a map: the checks
+/// walk the items in that order, so entries are appended or found in
+/// place, and a vector adds far less code to the app's download than
+/// another map type would.
+#[derive(Default)]
+pub struct OpenedSeals(RefCell<Vec<Opened>>);
+
+/// An item's seal text and what it held (`None`: it did not open).
+struct Opened {
+    kind: Kind,
+    id: String,
+    seal: String,
+    pinned: Option<Pinned>,
+}
+
+/// `read` of the fields a seal holds, if it opens under `keyring` for the
+/// item (each seal opened once: [`OpenedSeals`]).
+fn with_opened<R>(
+    kind: Kind,
+    id: &str,
+    seal: &str,
+    keyring: &Unlocked,
+    read: impl FnOnce(Option<&Pinned>) -> R,
+) -> R {
+    let cache = keyring.opened_seals();
+    let at = cache
+        .0
+        .borrow()
+        .binary_search_by(|o| (o.kind, o.id.as_str()).cmp(&(kind, id)));
+    if let Ok(at) = at {
+        let cache = cache.0.borrow();
+        if cache[at].seal == seal {
+            return read(cache[at].pinned.as_ref());
+        }
+    }
+    let pinned = Base64::decode_vec(seal)
+        .ok()
+        .and_then(|bytes| keyring.open_metadata(&place(kind, id), &bytes))
+        .and_then(|plain| Pinned::decode(&plain));
+    let result = read(pinned.as_ref());
+    let opened = Opened {
+        kind,
+        id: id.to_owned(),
+        seal: seal.to_owned(),
+        pinned,
+    };
+    match at {
+        Ok(at) => cache.0.borrow_mut()[at] = opened,
+        Err(at) => cache.0.borrow_mut().insert(at, opened),
+    }
+    result
 }
 
 /// The fields a seal holds, if it opens under `keyring` for the item.
 fn opened_pinned(kind: Kind, id: &str, seal: &str, keyring: &Unlocked) -> Option<Pinned> {
-    let bytes = Base64::decode_vec(seal).ok()?;
-    let plain = keyring.open_metadata(&place(kind, id), &bytes)?;
-    Pinned::decode(&plain)
+    #[allow(clippy::redundant_closure_for_method_calls)]
+    // `Option::cloned` is not general over the lifetime
+    with_opened(kind, id, seal, keyring, |pinned| pinned.cloned())
 }
 
 /// The digest of the values `seal` holds for the item, if it opens under
@@ -212,6 +287,29 @@ impl Metadata {
             Kind::Keypair => trust_of(id, self.keypairs.get(id)?, keyring),
             Kind::Connection => trust_of(id, self.connections.get(id)?, keyring),
         }
+    }
+
+    /// Opens the seals of up to `count` items, from the `from`th on (in
+    /// the order systems, keypairs, connections), so later checks find
+    /// them opened ([`OpenedSeals`]). Returns where to go on, `None` when
+    /// none are left: a caller opens a fleet's seals in slices, letting
+    /// the browser draw between them.
+    pub fn open_seals(&self, keyring: &Unlocked, from: usize, count: usize) -> Option<usize> {
+        fn sealed<T: Sealed>(
+            items: &BTreeMap<String, Item<T>>,
+        ) -> impl Iterator<Item = (Kind, &String, &String)> {
+            items
+                .iter()
+                .filter_map(|(id, item)| Some((T::KIND, id, item.seal.as_ref()?)))
+        }
+        let mut items = sealed(&self.systems)
+            .chain(sealed(&self.keypairs))
+            .chain(sealed(&self.connections))
+            .skip(from);
+        for (kind, id, seal) in items.by_ref().take(count) {
+            with_opened(kind, id, seal, keyring, |_| ());
+        }
+        items.next().map(|_| from + count)
     }
 
     /// Every live item that isn't verified.
@@ -363,11 +461,13 @@ impl Metadata {
                     continue;
                 };
                 // Legacy, and verified as `trust_of` verifies it.
-                let upgrade = opened_pinned(T::KIND, id, seal, keyring).is_some_and(|trusted| {
-                    trusted.is_legacy() && {
-                        let now = value.pinned();
-                        trusted == now || trusted == now.as_legacy()
-                    }
+                let upgrade = with_opened(T::KIND, id, seal, keyring, |trusted| {
+                    trusted.is_some_and(|trusted| {
+                        trusted.is_legacy() && {
+                            let now = value.pinned();
+                            *trusted == now || *trusted == now.as_legacy()
+                        }
+                    })
                 });
                 if upgrade {
                     out.push((T::KIND, id.clone()));

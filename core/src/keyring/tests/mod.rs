@@ -240,6 +240,7 @@ fn an_entry_moved_to_another_id_fails() {
     let unlocked = Unlocked {
         keyring: moved,
         key,
+        seals: OpenedSeals::default(),
     };
     assert!(matches!(
         unlocked.get("api-key/nas2"),

@@ -101,6 +101,41 @@ fn a_rewritten_url_public_key_or_host_key_is_caught_with_both_values() {
 }
 
 #[test]
+fn a_seal_opened_before_decides_only_for_the_same_seal_text() {
+    // Each seal is opened once per key (`OpenedSeals`); what was learned
+    // of one seal must never answer for another.
+    let key = keyring(1);
+    let mut m = sealed_document(&key);
+    assert_eq!(m.trust(Kind::System, "s1", &key), Some(Trust::Verified));
+    // The server rewrites a field: the remembered seal still decides, and
+    // says changed.
+    m.systems.get_mut("s1").unwrap().value.as_mut().unwrap().url = "https://evil".into();
+    assert!(matches!(
+        m.trust(Kind::System, "s1", &key),
+        Some(Trust::Changed { .. })
+    ));
+    // A forged seal in place of the one remembered: opened, refused.
+    let sealed = m.systems["s1"].seal.clone();
+    m.systems.get_mut("s1").unwrap().seal = Some("AAAA".into());
+    assert_eq!(m.trust(Kind::System, "s1", &key), Some(Trust::Foreign));
+    // The good seal back: verified on its own again, nothing remembered
+    // of the forgery.
+    m.systems.get_mut("s1").unwrap().seal = sealed;
+    m.systems.get_mut("s1").unwrap().value.as_mut().unwrap().url = "https://nas1.lan".into();
+    assert_eq!(m.trust(Kind::System, "s1", &key), Some(Trust::Verified));
+    // Another item given s1's seal: opened for its own place, refused.
+    m.put_system("s2", system("https://nas1.lan"), T0, "d1");
+    m.systems.get_mut("s2").unwrap().seal = m.systems["s1"].seal.clone();
+    assert_eq!(m.trust(Kind::System, "s2", &key), Some(Trust::Foreign));
+    // The same keyring unlocked anew (a new key's cache) agrees.
+    let again = keyring(1);
+    assert_eq!(
+        m.trust(Kind::System, "s2", &again),
+        m.trust(Kind::System, "s2", &key)
+    );
+}
+
+#[test]
 fn a_seal_moved_to_another_item_or_keyring_does_not_open() {
     let key = keyring(1);
     let mut m = sealed_document(&key);
@@ -462,4 +497,17 @@ fn legacy_seals_verify_and_are_upgraded() {
         renamed.trust(Kind::System, "s1", &key),
         Some(Trust::Changed { .. })
     ));
+}
+
+#[test]
+fn seals_open_in_slices_to_the_last_item() {
+    let key = keyring(1);
+    let m = sealed_document(&key);
+    // Three sealed items: slices of two end after the second.
+    assert_eq!(m.open_seals(&key, 0, 2), Some(2));
+    assert_eq!(m.open_seals(&key, 2, 2), None);
+    assert_eq!(m.open_seals(&key, 0, 3), None);
+    // What they opened decides as a fresh opening would.
+    assert!(m.findings(&key).is_empty());
+    assert_eq!(m.findings(&keyring(2)).len(), 3);
 }
