@@ -50,20 +50,14 @@ impl AppState {
     }
 
     /// Items that are not verified, for the notices (tracks the metadata
-    /// and the lock state).
+    /// and the lock state; computed once per change).
     pub fn findings(&self) -> Vec<Finding> {
-        self.metadata.track();
-        if !self.vault.unlocked.get() {
-            return Vec::new();
-        }
-        let engine = self.engine();
-        let replicas = engine.replicas();
-        replicas
-            .keyring
-            .unlocked
-            .as_ref()
-            .map(|keyring| replicas.metadata.metadata.findings(keyring))
-            .unwrap_or_default()
+        self.findings.get()
+    }
+
+    /// Whether any item is not verified.
+    pub fn has_findings(&self) -> bool {
+        self.findings.with(|f| !f.is_empty())
     }
 
     /// Accepts an item as it is now: seals it.

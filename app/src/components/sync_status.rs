@@ -48,7 +48,7 @@ pub fn Banners() -> impl IntoView {
     let trouble = move || {
         state.vault.conflict.with(Option::is_some)
             || !notices.with(Vec::is_empty)
-            || !state.findings().is_empty()
+            || state.has_findings()
     };
     view! {
         <InsecureContextBanner/>

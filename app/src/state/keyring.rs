@@ -56,6 +56,7 @@ impl AppState {
         if let Some(local) = &local {
             match open(local, &passphrase).await {
                 Ok(unlocked) => {
+                    self.open_seals(&unlocked).await;
                     self.opened(unlocked);
                     return Ok(());
                 }
@@ -68,6 +69,7 @@ impl AppState {
         if local.is_some() && pending {
             return Err(AppError::PassphraseChangedElsewhere);
         }
+        self.open_seals(&unlocked).await;
         self.engine().adopt_proven(held, unlocked);
         self.after_unlock(false);
         Ok(())
@@ -83,6 +85,28 @@ impl AppState {
         let adopted = self.engine().unlock_server_keyring(theirs, held).await;
         self.after_unlock(false);
         adopted
+    }
+
+    /// Opens the metadata's seals under the new key in slices, the browser
+    /// drawing between them: what unlocking then checks (earlier
+    /// releases' seals, the items to notice) finds them opened, instead of
+    /// opening a fleet's 5,000 seals in one long task.
+    async fn open_seals(&self, unlocked: &Unlocked) {
+        const SLICE: usize = 1000;
+        let mut from = 0;
+        loop {
+            // (The replicas are borrowed for this statement only, never
+            // across the wait.)
+            let next = self
+                .engine()
+                .replicas()
+                .metadata
+                .metadata
+                .open_seals(unlocked, from, SLICE);
+            let Some(next) = next else { break };
+            from = next;
+            crate::net::truenas::sleep(0).await;
+        }
     }
 
     /// The keyring is open: the data key stays in this tab, items written

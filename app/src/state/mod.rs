@@ -12,7 +12,11 @@ pub use syncing::start as start_syncing;
 
 use std::rc::Rc;
 
-use keyhaven_core::{keyring::Keyring, model::Metadata, sync::KeyringConflict};
+use keyhaven_core::{
+    keyring::Keyring,
+    model::{Finding, Metadata},
+    sync::KeyringConflict,
+};
 use leptos::prelude::*;
 
 use crate::{
@@ -55,6 +59,9 @@ pub struct AppState {
     pub prompts: Prompts,
     /// The signed-in account's sync engine (a new one at each sign-in).
     engine: StoredValue<Rc<BrowserEngine>, LocalStorage>,
+    /// The items that are not verified, looked for once per change of the
+    /// metadata or the lock (`trust.rs`), however many views ask.
+    pub(crate) findings: Memo<Vec<Finding>>,
     retrying: StoredValue<bool>,
 }
 
@@ -103,14 +110,24 @@ pub struct Prompts {
 impl AppState {
     pub fn new() -> Self {
         let device = device_id();
+        let metadata = RwSignal::new(Metadata::default());
+        let unlocked = RwSignal::new(false);
+        let engine = StoredValue::new_local(Rc::new(engine_for(None, device.clone())));
         Self {
             session: RwSignal::new(Session::Unknown),
-            metadata: RwSignal::new(Metadata::default()),
-            engine: StoredValue::new_local(Rc::new(engine_for(None, device.clone()))),
+            metadata,
+            engine,
+            findings: Memo::new(move |_| {
+                metadata.track();
+                if !unlocked.get() {
+                    return Vec::new();
+                }
+                engine.get_value().replicas().findings()
+            }),
             device: StoredValue::new(device),
             vault: Vault {
                 keyring: RwSignal::new(None),
-                unlocked: RwSignal::new(false),
+                unlocked,
                 conflict: RwSignal::new(None),
             },
             status: Status {
@@ -152,6 +169,12 @@ impl AppState {
         }
         let notices = engine.write(|r| std::mem::take(&mut r.notices));
         self.tell(notices);
+    }
+
+    /// Shows the engine's metadata now, before the rest (a sync's outcome
+    /// is shown once this browser's copy is saved: "Synced" promises that).
+    pub(crate) fn show_metadata(&self) {
+        show(self.metadata, &self.engine().replicas().metadata.metadata);
     }
 
     /// Adds notices, each once.

@@ -1,5 +1,7 @@
 //! Everything sync keeps, behind the engine's one `RefCell`.
 
+use keyhaven_core::model::Finding;
+
 use super::{Notice, keyring::KeyringReplica, metadata::MetadataReplica};
 
 /// The two replicas, and what sync keeps besides.
@@ -23,6 +25,16 @@ impl Replicas {
             generation: 0,
             notices: Vec::new(),
         }
+    }
+
+    /// The items of the metadata the unlocked keyring does not verify
+    /// (none while locked), for the notices.
+    pub(crate) fn findings(&self) -> Vec<Finding> {
+        self.keyring
+            .unlocked
+            .as_ref()
+            .map(|keyring| self.metadata.metadata.findings(keyring))
+            .unwrap_or_default()
     }
 
     /// Lists the document in a manifest of its own when it holds changes
