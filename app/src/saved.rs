@@ -23,6 +23,8 @@ use crate::error::{AppError, BrowserFailure};
 const DATABASE: &str = "keyhaven";
 const STORE: &str = "account";
 const KEY: &str = "current";
+/// localStorage: the generation of the copy last stored.
+const GENERATION_KEY: &str = "keyhaven.saved-generation";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Saved {
@@ -213,9 +215,22 @@ pub async fn user() -> Option<String> {
     Saved::from_js(&value).map(|saved| saved.user)
 }
 
+/// The generation of the copy last stored (noted in localStorage).
+pub fn generation() -> Option<u64> {
+    local_storage()
+        .and_then(|s| s.get_item(GENERATION_KEY).ok().flatten())
+        .and_then(|v| v.parse().ok())
+}
+
 /// Replaces the saved copy (any other account's goes with it).
 pub async fn store(saved: &Saved) -> Result<(), AppError> {
     let value = saved.to_js().map_err(describe)?;
+    // Noted before the copy is written, so the note is never behind the
+    // copy: a tab that trusts it to skip reading the copy skips nothing
+    // newer. (A note ahead of a copy that failed to save costs one read.)
+    if let Some(storage) = local_storage() {
+        let _ = storage.set_item(GENERATION_KEY, &saved.generation.to_string());
+    }
     run(IdbTransactionMode::Readwrite, |store| {
         store.put_with_key(&value, &KEY.into())
     })

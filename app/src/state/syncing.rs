@@ -75,7 +75,10 @@ impl AppState {
 
     /// Syncs, and shows the outcome in the status.
     async fn sync_shown(&self, kind: SyncKind) -> Result<(), AppError> {
-        let result = self.engine().sync_now(kind).await;
+        let result = self
+            .engine()
+            .sync_then_save(kind, &|| self.show_metadata())
+            .await;
         self.refresh();
         match &result {
             Ok(()) => {

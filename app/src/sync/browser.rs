@@ -56,6 +56,10 @@ impl SavedCopy for Browser {
         saved::load(&self.user).await
     }
 
+    fn generation(&self) -> Option<u64> {
+        saved::generation()
+    }
+
     async fn store(&self, copy: &Saved) -> Result<(), AppError> {
         saved::store(copy).await?;
         tabs::announce();

@@ -117,6 +117,18 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
     }
 
     pub(crate) async fn sync_now(&self, kind: SyncKind) -> Result<(), AppError> {
+        self.sync_then_save(kind, &|| {}).await
+    }
+
+    /// Syncs, calls `synced` (to show what came in: saving a fleet's copy
+    /// in IndexedDB takes longer than the sync itself, and the screen need
+    /// not wait for it), then saves.
+    pub(crate) async fn sync_then_save(
+        &self,
+        kind: SyncKind,
+        // (Not generic: one copy of the sync's code in the download.)
+        synced: &dyn Fn(),
+    ) -> Result<(), AppError> {
         let _one_at_a_time = self.one_at_a_time.lock().await;
         if self.closed.get() || self.user.is_none() {
             return Ok(());
@@ -137,6 +149,7 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
                 }
             });
         }
+        synced();
         let saved = self.persist().await;
         result.and(saved)
     }
@@ -287,7 +300,11 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
         if self.closed.get() {
             return Ok(());
         }
-        if let Some(theirs) = self.saved.load().await {
+        // Another tab stored since this one last wrote or read: take it in.
+        let ours = self.replicas().generation;
+        if self.saved.generation().is_none_or(|stored| stored > ours)
+            && let Some(theirs) = self.saved.load().await
+        {
             self.write(|r| r.absorb(theirs));
         }
         let copy = self.write(|r| {

@@ -195,6 +195,10 @@ impl SavedCopy for Saves {
         self.0.copy.borrow().clone()
     }
 
+    fn generation(&self) -> Option<u64> {
+        self.0.copy.borrow().as_ref().map(|c| c.generation)
+    }
+
     async fn store(&self, copy: &Saved) -> Result<(), AppError> {
         *self.0.copy.borrow_mut() = Some(copy.clone());
         Ok(())
