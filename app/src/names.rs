@@ -11,18 +11,33 @@ use wasm_bindgen::JsValue;
 
 /// `items` sorted by `name` (stable: equal names keep their order).
 pub fn by_name<T>(items: impl IntoIterator<Item = T>, name: impl Fn(&T) -> &str) -> Vec<T> {
-    let compare = Collator::new(&Array::new(), &Object::new()).compare();
+    let mut items: Vec<Option<T>> = items.into_iter().map(Some).collect();
     // Each name crosses into JavaScript once, not once per comparison.
-    let mut keyed: Vec<(JsValue, T)> = items
-        .into_iter()
-        .map(|item| (JsValue::from_str(name(&item)), item))
+    let names: Vec<JsValue> = items
+        .iter()
+        .flatten()
+        .map(|item| JsValue::from_str(name(item)))
         .collect();
-    keyed.sort_by(|(a, _), (b, _)| {
-        let order = compare.call2(&JsValue::UNDEFINED, a, b).ok();
+    collated_order(&names)
+        .into_iter()
+        .filter_map(|at| items[at].take())
+        .collect()
+}
+
+/// The order of `names` in the browser's collation, as indices: one sort
+/// for every kind of list (sorting the items themselves would compile a
+/// sort per item type into the download).
+fn collated_order(names: &[JsValue]) -> Vec<usize> {
+    let compare = Collator::new(&Array::new(), &Object::new()).compare();
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    order.sort_by(|&a, &b| {
+        let order = compare
+            .call2(&JsValue::UNDEFINED, &names[a], &names[b])
+            .ok();
         order
             .and_then(|o| o.as_f64())
             .and_then(|o| o.partial_cmp(&0.0))
             .unwrap_or(Ordering::Equal)
     });
-    keyed.into_iter().map(|(_, item)| item).collect()
+    order
 }

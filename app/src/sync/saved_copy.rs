@@ -48,7 +48,12 @@ impl Replicas {
         // (Copies saved before the highest revision moved to localStorage.)
         self.keyring.saw_revision(saved.highest_revision);
         self.metadata.unsealed = saved.unsealed;
-        self.metadata.taken = saved.taken.into_iter().collect();
+        // Inserted one by one: collecting into the set would sort, and a
+        // sort's code for this one type is kilobytes of the first load.
+        self.metadata.taken.clear();
+        for taken in saved.taken {
+            self.metadata.taken.insert(taken);
+        }
         self.metadata.superseded = superseded(saved.superseded);
         self.generation = saved.generation;
         self.synced_at = saved.synced_at;
