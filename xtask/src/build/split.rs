@@ -108,9 +108,13 @@ pub(super) fn app(ws: &Workspace, dist: &Path) -> anyhow::Result<()> {
 }
 
 /// wasm-opt -Oz in place, with the features rustc's wasm32 target uses.
+/// With `KEYHAVEN_WASM_NAMES=1` it keeps the functions' names, so a
+/// browser's profiler names them (a bigger download: for profiling only).
 fn optimize(ws: &Workspace, path: &Path) -> anyhow::Result<()> {
+    let names = std::env::var_os("KEYHAVEN_WASM_NAMES").is_some_and(|v| v == "1");
     cmd::run_without(
         command(&ws.root, "wasm-opt", &ws.root)
+            .args(names.then_some("--debuginfo"))
             .args([
                 "-Oz",
                 "--enable-bulk-memory",
