@@ -315,14 +315,16 @@ pub(super) fn markdown(rows: &[ScaleRow]) -> String {
 /// A small plot of the timed rows (medians, milliseconds) against the
 /// fleet's size, both axes logarithmic.
 pub(super) fn svg(rows: &[ScaleRow]) -> String {
-    const W: f64 = 760.0;
+    const W: f64 = 1040.0;
     const H: f64 = 420.0;
-    const LEFT: f64 = 60.0;
+    const LEFT: f64 = 80.0;
     const TOP: f64 = 20.0;
     const PLOT_W: f64 = 360.0;
     const PLOT_H: f64 = 360.0;
-    const COLORS: [&str; 8] = [
-        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+    // Twelve distinguishable colors, so no two lines share one.
+    const COLORS: [&str; 12] = [
+        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+        "#bcbd22", "#17becf", "#000000", "#aec7e8",
     ];
     let timed: Vec<(&ScaleRow, Vec<f64>)> = rows
         .iter()
@@ -383,7 +385,7 @@ pub(super) fn svg(rows: &[ScaleRow]) -> String {
             "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>",
             points.join(" ")
         );
-        let label: String = row.work.chars().take(52).collect();
+        let label: String = row.work.chars().take(88).collect();
         let _ = writeln!(
             out,
             "<rect x=\"{}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{color}\"/><text x=\"{}\" y=\"{}\">{}</text>",
