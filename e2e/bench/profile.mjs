@@ -87,6 +87,12 @@ await profiled('unlock', async () => {
   await dialog.waitFor({ state: 'hidden', timeout: 300_000 });
   await synced();
 });
+await profiled('Keyring screen (every Connected check)', async () => {
+  await page.getByRole('link', { name: 'Keyring' }).click();
+  // Done when no row of the first page is still checking.
+  await page.getByRole('cell', { name: 'Checking…' }).first().waitFor({ state: 'detached', timeout: 300_000 });
+  await page.getByRole('link', { name: 'Back to Dashboard' }).click();
+});
 await profiled('Backup Credentials', async () => {
   await page.getByRole('link', { name: 'Backup Credentials' }).click();
   await page.getByRole('region', { name: 'SSH Connections' }).getByRole('listitem').first().waitFor({ timeout: 300_000 });
