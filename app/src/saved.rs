@@ -23,8 +23,6 @@ use crate::error::{AppError, BrowserFailure};
 const DATABASE: &str = "keyhaven";
 const STORE: &str = "account";
 const KEY: &str = "current";
-/// localStorage: the generation of the copy last stored.
-const GENERATION_KEY: &str = "keyhaven.saved-generation";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Saved {
@@ -215,22 +213,26 @@ pub async fn user() -> Option<String> {
     Saved::from_js(&value).map(|saved| saved.user)
 }
 
-/// The generation of the copy last stored (noted in localStorage).
-pub fn generation() -> Option<u64> {
-    local_storage()
-        .and_then(|s| s.get_item(GENERATION_KEY).ok().flatten())
-        .and_then(|v| v.parse().ok())
+/// The saved copy for `user` if it is of a generation after `than`:
+/// only its small `state` is read to learn that, so a tab that wrote the
+/// copy last does not convert a fleet's megabytes back each time it saves.
+pub async fn load_newer(user: &str, than: u64) -> Option<Saved> {
+    let value = run(IdbTransactionMode::Readonly, |store| store.get(&KEY.into()))
+        .await
+        .ok()?;
+    let state = Reflect::get(&value, &"state".into()).ok()?.as_string()?;
+    let generation = serde_json::from_str::<Value>(&state).ok()?["generation"]
+        .as_u64()
+        .unwrap_or(0);
+    if generation <= than {
+        return None;
+    }
+    Saved::from_js(&value).filter(|saved| saved.user == user)
 }
 
 /// Replaces the saved copy (any other account's goes with it).
 pub async fn store(saved: &Saved) -> Result<(), AppError> {
     let value = saved.to_js().map_err(describe)?;
-    // Noted before the copy is written, so the note is never behind the
-    // copy: a tab that trusts it to skip reading the copy skips nothing
-    // newer. (A note ahead of a copy that failed to save costs one read.)
-    if let Some(storage) = local_storage() {
-        let _ = storage.set_item(GENERATION_KEY, &saved.generation.to_string());
-    }
     run(IdbTransactionMode::Readwrite, |store| {
         store.put_with_key(&value, &KEY.into())
     })

@@ -56,8 +56,8 @@ impl SavedCopy for Browser {
         saved::load(&self.user).await
     }
 
-    fn generation(&self) -> Option<u64> {
-        saved::generation()
+    async fn load_newer(&self, than: u64) -> Option<Saved> {
+        saved::load_newer(&self.user, than).await
     }
 
     async fn store(&self, copy: &Saved) -> Result<(), AppError> {

@@ -302,9 +302,7 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
         }
         // Another tab stored since this one last wrote or read: take it in.
         let ours = self.replicas().generation;
-        if self.saved.generation().is_none_or(|stored| stored > ours)
-            && let Some(theirs) = self.saved.load().await
-        {
+        if let Some(theirs) = self.saved.load_newer(ours).await {
             self.write(|r| r.absorb(theirs));
         }
         let copy = self.write(|r| {

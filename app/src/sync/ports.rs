@@ -33,10 +33,9 @@ pub(crate) trait SavedCopy {
     type Guard;
     async fn lock(&self) -> Self::Guard;
     async fn load(&self) -> Option<Saved>;
-    /// The generation of the copy last stored, noted beside it so a tab
-    /// need not read a fleet's megabytes back to learn that no other tab
-    /// wrote since (`None`: not known, read the copy).
-    fn generation(&self) -> Option<u64>;
+    /// The copy, only if it is of a generation after `than` (another tab
+    /// stored since): a fleet's copy is megabytes, its generation is not.
+    async fn load_newer(&self, than: u64) -> Option<Saved>;
     /// Writes the copy and tells the other tabs.
     async fn store(&self, copy: &Saved) -> Result<(), AppError>;
     /// The highest revision of `of` (the keyring's, or the metadata

@@ -195,8 +195,8 @@ impl SavedCopy for Saves {
         self.0.copy.borrow().clone()
     }
 
-    fn generation(&self) -> Option<u64> {
-        self.0.copy.borrow().as_ref().map(|c| c.generation)
+    async fn load_newer(&self, than: u64) -> Option<Saved> {
+        self.0.copy.borrow().clone().filter(|c| c.generation > than)
     }
 
     async fn store(&self, copy: &Saved) -> Result<(), AppError> {
