@@ -76,9 +76,7 @@ pub(crate) fn run(ws: &Workspace) -> anyhow::Result<ExitCode> {
     ));
 
     let sshd = Sshd::start()?;
-    let data = std::env::temp_dir().join(format!("keyhaven-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data);
-    std::fs::create_dir_all(&data)?;
+    let data = fresh_data_dir()?;
     let server = start_server(
         ws,
         &binary,
@@ -168,9 +166,7 @@ pub(crate) fn run_scale(ws: &Workspace) -> anyhow::Result<ExitCode> {
     tools::ensure_bench_tools(ws)?;
     build::app(ws)?;
     let binary = build::release_server(ws)?;
-    let data = std::env::temp_dir().join(format!("keyhaven-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data);
-    std::fs::create_dir_all(&data)?;
+    let data = fresh_data_dir()?;
     let server = start_server(
         ws,
         &binary,
@@ -187,6 +183,14 @@ pub(crate) fn run_scale(ws: &Workspace) -> anyhow::Result<ExitCode> {
     scale::write(&out, &rows, &machine)?;
     eprintln!("    written to {}", out.join("scale.md").display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// An empty directory for the bench server's SQLite file.
+fn fresh_data_dir() -> anyhow::Result<std::path::PathBuf> {
+    let data = std::env::temp_dir().join(format!("keyhaven-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data)?;
+    Ok(data)
 }
 
 fn kib(bytes: usize) -> f64 {
