@@ -11,27 +11,18 @@ use crate::{Workspace, step};
 use super::{BENCH_PASSPHRASE, BENCH_PASSWORD, KEYGEN_RUNS, LIVE_EDITS, RUNS};
 
 pub(super) fn browser(ws: &Workspace, url: &str, username: &str) -> anyhow::Result<Vec<Row>> {
-    let output = crate::cmd::command(&ws.root, "node", &ws.root.join("e2e"))
-        .arg("bench/browser.mjs")
-        .env("KEYHAVEN_URL", url)
-        .env("BENCH_USER", username)
-        .env("BENCH_PASSWORD", BENCH_PASSWORD)
-        .env("BENCH_PASSPHRASE", BENCH_PASSPHRASE)
-        .env("BENCH_RUNS", RUNS.to_string())
-        .env("BENCH_KEYGEN_RUNS", KEYGEN_RUNS.to_string())
-        .env(
-            "KEYHAVEN_CHROMIUM_ARGS",
-            crate::test::CHROMIUM_ARGS.join(" "),
-        )
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .context("running e2e/bench/browser.mjs")?;
-    if !output.status.success() {
-        bail!("the browser benchmark failed");
-    }
-    let text = String::from_utf8_lossy(&output.stdout);
-    let json: serde_json::Value = serde_json::from_str(text.lines().last().unwrap_or_default())
-        .context("the browser benchmark's JSON")?;
+    let json = browser_script(
+        ws,
+        "browser.mjs",
+        &[
+            ("KEYHAVEN_URL", url.to_owned()),
+            ("BENCH_USER", username.to_owned()),
+            ("BENCH_PASSWORD", BENCH_PASSWORD.to_owned()),
+            ("BENCH_PASSPHRASE", BENCH_PASSPHRASE.to_owned()),
+            ("BENCH_RUNS", RUNS.to_string()),
+            ("BENCH_KEYGEN_RUNS", KEYGEN_RUNS.to_string()),
+        ],
+    )?;
     let samples = |value: &serde_json::Value| -> Vec<f64> {
         value
             .as_array()
@@ -337,24 +328,15 @@ pub(super) fn live_sync(
     second: &str,
     how: &str,
 ) -> anyhow::Result<Vec<Row>> {
-    let output = crate::cmd::command(&ws.root, "node", &ws.root.join("e2e"))
-        .arg("bench/live.mjs")
-        .env("KEYHAVEN_URL", first)
-        .env("KEYHAVEN_URL_2", second)
-        .env("BENCH_EDITS", LIVE_EDITS.to_string())
-        .env(
-            "KEYHAVEN_CHROMIUM_ARGS",
-            crate::test::CHROMIUM_ARGS.join(" "),
-        )
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .context("running e2e/bench/live.mjs")?;
-    if !output.status.success() {
-        bail!("the live-sync benchmark failed");
-    }
-    let text = String::from_utf8_lossy(&output.stdout);
-    let json: serde_json::Value = serde_json::from_str(text.lines().last().unwrap_or_default())
-        .context("the live-sync benchmark's JSON")?;
+    let json = browser_script(
+        ws,
+        "live.mjs",
+        &[
+            ("KEYHAVEN_URL", first.to_owned()),
+            ("KEYHAVEN_URL_2", second.to_owned()),
+            ("BENCH_EDITS", LIVE_EDITS.to_string()),
+        ],
+    )?;
     let mut samples: Vec<f64> = json["latencies"]
         .as_array()
         .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())
@@ -378,4 +360,30 @@ pub(super) fn live_sync(
         )
         .target("≤ 1000 ms"),
     ])
+}
+
+/// Runs `e2e/bench/<script>` (Playwright in the tests' Chromium) with
+/// `env`, its progress on this terminal; returns the JSON object it prints
+/// on its last line.
+pub(super) fn browser_script(
+    ws: &Workspace,
+    script: &str,
+    env: &[(&str, String)],
+) -> anyhow::Result<serde_json::Value> {
+    let output = crate::cmd::command(&ws.root, "node", &ws.root.join("e2e"))
+        .arg(format!("bench/{script}"))
+        .envs(env.iter().map(|(name, value)| (name, value)))
+        .env(
+            "KEYHAVEN_CHROMIUM_ARGS",
+            crate::test::CHROMIUM_ARGS.join(" "),
+        )
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| format!("running e2e/bench/{script}"))?;
+    if !output.status.success() {
+        bail!("e2e/bench/{script} failed");
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(text.lines().last().unwrap_or_default())
+        .with_context(|| format!("the JSON of e2e/bench/{script}"))
 }

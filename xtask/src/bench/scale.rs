@@ -10,7 +10,9 @@ use anyhow::{Context, bail};
 use secrecy::SecretString;
 
 use super::{
-    BENCH_PASSPHRASE, BENCH_PASSWORD, fleet_account,
+    BENCH_PASSPHRASE, BENCH_PASSWORD,
+    crypto::browser_script,
+    fleet_account,
     report::{median, number},
     services::TrueNasSim,
 };
@@ -58,29 +60,21 @@ pub(super) fn run(ws: &Workspace, url: &str, addr: &str) -> anyhow::Result<Vec<S
         fleets.push(serde_json::json!({ "systems": systems, "user": user }));
         documents.push(bytes as f64);
     }
-    let output = cmd::command(&ws.root, "node", &ws.root.join("e2e"))
-        .arg("bench/scale.mjs")
-        .env("KEYHAVEN_URL", url)
-        .env("BENCH_FLEETS", serde_json::to_string(&fleets)?)
-        .env("BENCH_PASSWORD", BENCH_PASSWORD)
-        .env("BENCH_PASSPHRASE", BENCH_PASSPHRASE)
-        .env("BENCH_SIM_PORT", sim.port.to_string())
-        .env("BENCH_RUNS", VISITS.to_string())
-        .env("BENCH_EDITS", EDITS.to_string())
-        .env(
-            "KEYHAVEN_CHROMIUM_ARGS",
-            crate::test::CHROMIUM_ARGS.join(" "),
-        )
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .context("running e2e/bench/scale.mjs")?;
+    let json = browser_script(
+        ws,
+        "scale.mjs",
+        &[
+            ("KEYHAVEN_URL", url.to_owned()),
+            ("BENCH_FLEETS", serde_json::to_string(&fleets)?),
+            ("BENCH_PASSWORD", BENCH_PASSWORD.to_owned()),
+            ("BENCH_PASSPHRASE", BENCH_PASSPHRASE.to_owned()),
+            ("BENCH_SIM_PORT", sim.port.to_string()),
+            ("BENCH_RUNS", VISITS.to_string()),
+            ("BENCH_EDITS", EDITS.to_string()),
+        ],
+    );
     drop(sim);
-    if !output.status.success() {
-        bail!("the scale benchmark failed");
-    }
-    let text = String::from_utf8_lossy(&output.stdout);
-    let json: serde_json::Value = serde_json::from_str(text.lines().last().unwrap_or_default())
-        .context("the scale benchmark's JSON")?;
+    let json = json?;
     let measured = json["fleets"].as_array().context("fleets")?;
     let at = |key: &str| -> Vec<Vec<f64>> {
         measured
