@@ -10,14 +10,14 @@
 //! document into parts can carry one per part and a top manifest of the
 //! parts' digests without changing what is proven.
 
-use std::collections::BTreeMap;
+use std::{cmp::Ordering, collections::BTreeMap};
 
 use base64ct::{Base64, Encoding};
 use rand_core::CryptoRngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{Item, Kind, Metadata};
+use super::{Item, Kind, Metadata, public_base64};
 use crate::{
     Error,
     keyring::{
@@ -106,6 +106,27 @@ fn listed<T: Serialize>(kind: Kind, id: &str, item: &Item<T>) -> Listed {
     }
 }
 
+/// How `item` (`None`: not in the document) departs from what `listed`
+/// says of it.
+fn departure<T: Serialize>(
+    kind: Kind,
+    id: &str,
+    item: Option<&Item<T>>,
+    listed: &Listed,
+) -> Option<Departure> {
+    let Some(item) = item else {
+        return Some(Departure::Missing);
+    };
+    match item.updated.cmp(&listed.updated) {
+        Ordering::Less => Some(Departure::Older),
+        Ordering::Greater => Some(Departure::Newer {
+            deleted: item.value.is_none(),
+        }),
+        Ordering::Equal if item_digest(kind, id, item) != listed.digest => Some(Departure::Altered),
+        Ordering::Equal => None,
+    }
+}
+
 impl Manifest {
     /// The manifest of `metadata` as it is, at `revision`.
     pub fn of(metadata: &Metadata, revision: u64) -> Self {
@@ -138,8 +159,8 @@ impl Manifest {
     /// by this keyring (forged, cut, or another keyring's),
     /// [`Error::Damaged`] when it opens and can't be read.
     pub fn open(sealed: &str, keyring: &Unlocked) -> Result<Self, Error> {
-        let bytes = Base64::decode_vec(sealed)
-            .map_err(|_| Error::Tampered("the metadata's manifest is not base64".into()))?;
+        let bytes = public_base64::decode(sealed)
+            .ok_or_else(|| Error::Tampered("the metadata's manifest is not base64".into()))?;
         let plain = keyring.open_metadata(PLACE, &bytes).ok_or_else(|| {
             Error::Tampered("the metadata's manifest was not sealed by this keyring".into())
         })?;
@@ -147,27 +168,34 @@ impl Manifest {
     }
 
     /// Where `metadata` departs from this manifest, item by item (empty:
-    /// the document is exactly what was sealed).
+    /// the document is exactly what was sealed). An item's digest is
+    /// computed only when its stamp is the listed one (an older or newer
+    /// item departs whatever its fields), and no manifest of the document
+    /// is built: at 1,000 systems unlocking proves 5,000 items this way.
     pub fn departures(&self, metadata: &Metadata) -> Vec<(Kind, String, Departure)> {
-        let now = Self::of(metadata, self.revision);
         let mut out = Vec::new();
+        let mut present = 0;
         for ((kind, id), listed) in &self.items {
-            let departure = match now.items.get(&(*kind, id.clone())) {
-                None => Some(Departure::Missing),
-                Some(item) if item.updated < listed.updated => Some(Departure::Older),
-                Some(item) if item.updated > listed.updated => Some(Departure::Newer {
-                    deleted: item.deleted,
-                }),
-                Some(item) if item.digest != listed.digest => Some(Departure::Altered),
-                Some(_) => None,
+            let departure = match kind {
+                Kind::System => departure(*kind, id, metadata.systems.get(id), listed),
+                Kind::Keypair => departure(*kind, id, metadata.keypairs.get(id), listed),
+                Kind::Connection => departure(*kind, id, metadata.connections.get(id), listed),
             };
+            if departure != Some(Departure::Missing) {
+                present += 1;
+            }
             if let Some(departure) = departure {
                 out.push((*kind, id.clone(), departure));
             }
         }
-        for (kind, id) in now.items.keys() {
-            if !self.items.contains_key(&(*kind, id.clone())) {
-                out.push((*kind, id.clone(), Departure::Unlisted));
+        let items = metadata.systems.len() + metadata.keypairs.len() + metadata.connections.len();
+        if present < items {
+            let unlisted = (metadata.systems.keys().map(|id| (Kind::System, id)))
+                .chain(metadata.keypairs.keys().map(|id| (Kind::Keypair, id)))
+                .chain(metadata.connections.keys().map(|id| (Kind::Connection, id)))
+                .filter(|(kind, id)| !self.items.contains_key(&(*kind, (*id).clone())));
+            for (kind, id) in unlisted {
+                out.push((kind, id.clone(), Departure::Unlisted));
             }
         }
         out

@@ -13,6 +13,7 @@ mod manifest;
 mod merge;
 mod part_map;
 mod parts;
+mod public_base64;
 mod seal;
 mod snapshot;
 mod trust;

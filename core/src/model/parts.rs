@@ -13,7 +13,7 @@ use base64ct::{Base64, Encoding};
 use rand_core::CryptoRngCore;
 use sha2::{Digest, Sha256};
 
-use super::{Item, Kind, Manifest, Metadata, PartMap};
+use super::{Item, Kind, Manifest, Metadata, PartMap, public_base64};
 use crate::{
     Error,
     keyring::{
@@ -96,7 +96,7 @@ impl TopManifest {
     pub fn open(sealed: &str, keyring: &Unlocked) -> Result<Self, Error> {
         let tampered =
             || Error::Tampered("the metadata's manifest was not sealed by this keyring".into());
-        let bytes = Base64::decode_vec(sealed).map_err(|_| tampered())?;
+        let bytes = public_base64::decode(sealed).ok_or_else(tampered)?;
         let plain = keyring.open_metadata(PLACE, &bytes).ok_or_else(tampered)?;
         let damaged = |what: &str| Error::Damaged(format!("the metadata's manifest {what}"));
         let mut r = Reader::new(&plain);

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use super::{
     Item, Kind, Metadata,
     manifest::item_digest,
+    public_base64,
     seal::{Pinned, Sealed},
 };
 use crate::{
@@ -135,8 +136,7 @@ fn with_opened<R>(
             return read(cache[at].pinned.as_ref());
         }
     }
-    let pinned = Base64::decode_vec(seal)
-        .ok()
+    let pinned = public_base64::decode(seal)
         .and_then(|bytes| keyring.open_metadata(&place(kind, id), &bytes))
         .and_then(|plain| Pinned::decode(&plain));
     let result = read(pinned.as_ref());
@@ -449,6 +449,17 @@ impl Metadata {
         keyring: &Unlocked,
         rng: &mut impl CryptoRngCore,
     ) -> bool {
+        let legacy = self.legacy_seals(keyring);
+        for (kind, id) in &legacy {
+            self.seal(*kind, id, keyring, rng);
+        }
+        !legacy.is_empty()
+    }
+
+    /// The verified items whose seals an earlier release made, for
+    /// [`Metadata::upgrade_legacy_seals`] (looked for apart, so a caller
+    /// copies a shared document only when there are some).
+    pub fn legacy_seals(&self, keyring: &Unlocked) -> Vec<(Kind, String)> {
         // One pass, each seal opened once: this runs at every unlock, over
         // every item of the fleet (5,000 at 1,000 systems).
         fn legacy_in<T: Sealed>(
@@ -478,10 +489,7 @@ impl Metadata {
         legacy_in(&self.systems, keyring, &mut legacy);
         legacy_in(&self.keypairs, keyring, &mut legacy);
         legacy_in(&self.connections, keyring, &mut legacy);
-        for (kind, id) in &legacy {
-            self.seal(*kind, id, keyring, rng);
-        }
-        !legacy.is_empty()
+        legacy
     }
 
     /// Takes away what the item's seal proves, for an item the manifest
