@@ -1,6 +1,8 @@
 //! Keyring entries: read while unlocked; writes are sealed into this
 //! browser's copy, saved, shown, and synced.
 
+use std::sync::Arc;
+
 use keyhaven_core::{
     keyring::{EntryValue, Unlocked},
     model::Metadata,
@@ -65,7 +67,7 @@ pub trait MetadataExt {
     fn get_untracked_system(&self, id: &str) -> Option<keyhaven_core::model::System>;
 }
 
-impl MetadataExt for RwSignal<Metadata> {
+impl MetadataExt for RwSignal<Arc<Metadata>> {
     fn get_untracked_system(&self, id: &str) -> Option<keyhaven_core::model::System> {
         self.with_untracked(|m| m.system(id).cloned())
     }

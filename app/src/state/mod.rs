@@ -10,7 +10,7 @@ mod syncing;
 pub use entries::MetadataExt;
 pub use syncing::start as start_syncing;
 
-use std::rc::Rc;
+use std::{rc::Rc, sync::Arc};
 
 use keyhaven_core::{
     keyring::Keyring,
@@ -52,7 +52,8 @@ impl Session {
 #[derive(Clone, Copy)]
 pub struct AppState {
     pub session: RwSignal<Session>,
-    pub metadata: RwSignal<Metadata>,
+    /// The engine's document itself (shared, never copied to be shown).
+    pub metadata: RwSignal<Arc<Metadata>>,
     device: StoredValue<String>,
     pub vault: Vault,
     pub status: Status,
@@ -110,7 +111,7 @@ pub struct Prompts {
 impl AppState {
     pub fn new() -> Self {
         let device = device_id();
-        let metadata = RwSignal::new(Metadata::default());
+        let metadata = RwSignal::new(Arc::default());
         let unlocked = RwSignal::new(false);
         let engine = StoredValue::new_local(Rc::new(engine_for(None, device.clone())));
         Self {
@@ -159,7 +160,7 @@ impl AppState {
         let engine = self.engine();
         {
             let r = engine.replicas();
-            show(self.metadata, &r.metadata.metadata);
+            show_shared(self.metadata, &r.metadata.metadata);
             show(self.vault.keyring, &r.keyring.keyring);
             show(self.vault.unlocked, &r.keyring.unlocked.is_some());
             show(self.vault.conflict, &r.keyring.conflict);
@@ -174,7 +175,7 @@ impl AppState {
     /// Shows the engine's metadata now, before the rest (a sync's outcome
     /// is shown once this browser's copy is saved: "Synced" promises that).
     pub(crate) fn show_metadata(&self) {
-        show(self.metadata, &self.engine().replicas().metadata.metadata);
+        show_shared(self.metadata, &self.engine().replicas().metadata.metadata);
     }
 
     /// Adds notices, each once.
@@ -239,6 +240,17 @@ impl Default for AppState {
 fn show<T: Clone + PartialEq + Send + Sync + 'static>(signal: RwSignal<T>, value: &T) {
     if signal.with_untracked(|v| v != value) {
         signal.set(value.clone());
+    }
+}
+
+/// [`show`] of a shared value: the very one shown is not looked into, and
+/// an equal one is kept without telling anyone (so the next look is quick).
+fn show_shared<T: PartialEq + Send + Sync + 'static>(signal: RwSignal<Arc<T>>, value: &Arc<T>) {
+    let equal = signal.with_untracked(|v| (!Arc::ptr_eq(v, value)).then(|| v == value));
+    match equal {
+        None => {}
+        Some(true) => signal.update_untracked(|v| *v = Arc::clone(value)),
+        Some(false) => signal.set(Arc::clone(value)),
     }
 }
 

@@ -3,7 +3,10 @@
 //! runs it natively against in-memory ones. One sync at a time (edits in
 //! between queue); no `RefCell` borrow is held across an `await`.
 
-use std::cell::{Cell, Ref, RefCell};
+use std::{
+    cell::{Cell, Ref, RefCell},
+    sync::Arc,
+};
 
 use keyhaven_core::{
     api::{BlobName, Tag},
@@ -341,7 +344,7 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
     /// Applies an edit to this browser's document (sealed if unlocked) and
     /// saves it; the caller shows it, then syncs.
     pub(crate) async fn edit_metadata(&self, edit: impl FnOnce(&mut Metadata, u64, &str)) {
-        let mut after = self.replicas().metadata.metadata.clone();
+        let mut after = Metadata::clone(&self.replicas().metadata.metadata);
         edit(&mut after, self.now(), &self.device);
         self.write(|r| r.metadata.write(after, r.keyring.unlocked.as_ref()));
         let _ = self.persist().await;
@@ -356,9 +359,9 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
         let now = self.now();
         self.write(|r| {
             let keyring = r.keyring.unlocked.as_ref().ok_or(AppError::Locked)?;
-            let mut metadata = r.metadata.metadata.clone();
+            let mut metadata = Metadata::clone(&r.metadata.metadata);
             change(&mut metadata, keyring, now, &self.device)?;
-            r.metadata.metadata = metadata;
+            r.metadata.metadata = Arc::new(metadata);
             r.metadata.pending = true;
             Ok::<_, AppError>(())
         })?;
@@ -394,10 +397,14 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
                 .metadata
                 .seal_written_while_locked(&unlocked, now, &self.device);
             // Seals of an earlier release, which left names out: made anew.
-            let upgraded = r
-                .metadata
-                .metadata
-                .upgrade_legacy_seals(&unlocked, &mut rand_core::OsRng);
+            let legacy = r.metadata.metadata.legacy_seals(&unlocked);
+            let upgraded = !legacy.is_empty();
+            if upgraded {
+                let doc = Arc::make_mut(&mut r.metadata.metadata);
+                for (kind, id) in &legacy {
+                    doc.seal(*kind, id, &unlocked, &mut rand_core::OsRng);
+                }
+            }
             r.metadata.pending |= upgraded;
             r.keyring.unlocked = Some(unlocked);
             distrusted || sealed || upgraded
@@ -558,9 +565,9 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
         let now = self.now();
         self.write(|r| {
             let unlocked = r.keyring.unlocked.as_mut().ok_or(AppError::Locked)?;
-            let mut metadata = r.metadata.metadata.clone();
+            let mut metadata = Metadata::clone(&r.metadata.metadata);
             change(unlocked, &mut metadata, now, &self.device)?;
-            r.metadata.metadata = metadata;
+            r.metadata.metadata = Arc::new(metadata);
             r.metadata.pending = true;
             r.keyring.seal()
         })?;
@@ -580,7 +587,7 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
         let now = self.now();
         self.write(|r| {
             let pending = r.keyring.pending;
-            let mut metadata = r.metadata.metadata.clone();
+            let mut metadata = Metadata::clone(&r.metadata.metadata);
             let carried = r.keyring.unlocked.as_ref().map(|ours| {
                 let verified = metadata.verified(ours);
                 let report = theirs.absorb(ours, &mut rand_core::OsRng)?;
@@ -602,7 +609,7 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
             } else {
                 held.keyring
             };
-            r.metadata.metadata = metadata;
+            r.metadata.metadata = Arc::new(metadata);
             r.metadata.pending = true;
             r.keyring.replace(Some(view), Some(held.tag), carried_any);
             Ok(())

@@ -2,6 +2,8 @@
 //! written whole, read back at start, and merged with what another tab
 //! of this browser saved.
 
+use std::sync::Arc;
+
 use keyhaven_core::{keyring::Keyring, model::Metadata};
 use rand_core::OsRng;
 
@@ -36,7 +38,7 @@ impl Replicas {
             .metadata
             .and_then(|b| Metadata::from_saved_json(&b).ok())
         {
-            self.metadata.metadata = metadata;
+            self.metadata.metadata = Arc::new(metadata);
         }
         self.metadata.tag = saved.metadata_tag;
         self.metadata.parts = saved.metadata_parts;
@@ -74,7 +76,7 @@ impl Replicas {
             .as_deref()
             .and_then(|b| Metadata::from_saved_json(b).ok())
         {
-            let ours = &mut self.metadata.metadata;
+            let ours = Arc::make_mut(&mut self.metadata.metadata);
             ours.merge(&metadata);
             // Their manifest, when it lists what the merge came to (it is
             // newer than ours); else ours, sealed anew before it's pushed.
