@@ -111,6 +111,9 @@ await otherDialog.getByRole('button', { name: 'OK' }).click();
 await otherDialog.waitFor({ state: 'hidden', timeout: 300_000 });
 await other.getByRole('link', { name: 'Backup Credentials' }).click();
 const search = other.getByRole('region', { name: 'SSH Connections' }).getByRole('searchbox');
+// (The list shows a page at a time; a fleet's has a search box, found
+// once the screen has drawn.)
+await other.getByRole('region', { name: 'SSH Connections' }).getByRole('listitem').first().waitFor({ timeout: 300_000 });
 if (await search.count()) await search.fill('profiled-rename');
 await synced(other);
 const otherCdp = await second.newCDPSession(other);

@@ -56,7 +56,6 @@ impl AppState {
         if let Some(local) = &local {
             match open(local, &passphrase).await {
                 Ok(unlocked) => {
-                    self.open_seals(&unlocked).await;
                     self.opened(unlocked);
                     return Ok(());
                 }
@@ -69,7 +68,6 @@ impl AppState {
         if local.is_some() && pending {
             return Err(AppError::PassphraseChangedElsewhere);
         }
-        self.open_seals(&unlocked).await;
         self.engine().adopt_proven(held, unlocked);
         self.after_unlock(false);
         Ok(())
@@ -87,28 +85,6 @@ impl AppState {
         adopted
     }
 
-    /// Opens the metadata's seals under the new key in slices, the browser
-    /// drawing between them: what unlocking then checks (earlier
-    /// releases' seals, the items to notice) finds them opened, instead of
-    /// opening a fleet's 5,000 seals in one long task.
-    async fn open_seals(&self, unlocked: &Unlocked) {
-        const SLICE: usize = 1000;
-        let mut from = 0;
-        loop {
-            // (The replicas are borrowed for this statement only, never
-            // across the wait.)
-            let next = self
-                .engine()
-                .replicas()
-                .metadata
-                .metadata
-                .open_seals(unlocked, from, SLICE);
-            let Some(next) = next else { break };
-            from = next;
-            crate::net::truenas::sleep(0).await;
-        }
-    }
-
     /// The keyring is open: the data key stays in this tab, items written
     /// while locked are sealed, and the server's copy is looked at again
     /// (a held copy is merged now that it can be verified).
@@ -118,6 +94,7 @@ impl AppState {
     }
 
     fn after_unlock(&self, save: bool) {
+        self.vault.opening_seals.set(true);
         self.refresh();
         self.prompts.auto_locked.set(false);
         let state = *self;
@@ -127,6 +104,26 @@ impl AppState {
             }
             let _ = state.sync(SyncKind::PullThenPush).await;
         });
+        leptos::task::spawn_local(async move { state.open_seals().await });
+    }
+
+    /// Opens the metadata's seals under the new key in slices once the
+    /// dashboard shows, the browser drawing between them, then shows the
+    /// trust notices: opening a fleet's 5,000 seals before closing the
+    /// Unlock dialog made unlocking a 1,000-system fleet twice as slow as
+    /// a small one's, and in one long task. Then the seals of an earlier
+    /// release are made anew (which looks at every seal).
+    async fn open_seals(&self) {
+        const SLICE: usize = 1000;
+        let mut from = 0;
+        while let Some(next) = self.engine().open_seals(from, SLICE) {
+            from = next;
+            crate::net::truenas::sleep(0).await;
+        }
+        if self.engine().upgrade_legacy_seals() {
+            let _ = self.sync(SyncKind::Push).await;
+        }
+        self.vault.opening_seals.set(false);
     }
 
     /// Forgets the data key (zeroized when dropped).

@@ -75,6 +75,11 @@ pub struct Vault {
     pub unlocked: RwSignal<bool>,
     /// The server's keyring was not taken; the user decides.
     pub conflict: RwSignal<Option<KeyringConflict>>,
+    /// Just unlocked, the metadata's seals are being opened in slices
+    /// (`state::keyring`): the trust notices wait for them rather than
+    /// opening a fleet's 5,000 at once. (Whatever sends a secret opens the
+    /// seal it needs itself.)
+    pub opening_seals: RwSignal<bool>,
 }
 
 /// What the top bar says about syncing.
@@ -113,6 +118,7 @@ impl AppState {
         let device = device_id();
         let metadata = RwSignal::new(Arc::default());
         let unlocked = RwSignal::new(false);
+        let opening_seals = RwSignal::new(false);
         let engine = StoredValue::new_local(Rc::new(engine_for(None, device.clone())));
         Self {
             session: RwSignal::new(Session::Unknown),
@@ -120,7 +126,7 @@ impl AppState {
             engine,
             findings: Memo::new(move |_| {
                 metadata.track();
-                if !unlocked.get() {
+                if !unlocked.get() || opening_seals.get() {
                     return Vec::new();
                 }
                 engine.get_value().replicas().findings()
@@ -130,6 +136,7 @@ impl AppState {
                 keyring: RwSignal::new(None),
                 unlocked,
                 conflict: RwSignal::new(None),
+                opening_seals,
             },
             status: Status {
                 loaded: RwSignal::new(false),

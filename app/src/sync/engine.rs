@@ -397,17 +397,37 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
                 .metadata
                 .seal_written_while_locked(&unlocked, now, &self.device);
             // Seals of an earlier release, which left names out: made anew.
-            let legacy = r.metadata.metadata.legacy_seals(&unlocked);
-            let upgraded = !legacy.is_empty();
-            if upgraded {
-                let doc = Arc::make_mut(&mut r.metadata.metadata);
-                for (kind, id) in &legacy {
-                    doc.seal(*kind, id, &unlocked, &mut rand_core::OsRng);
-                }
-            }
-            r.metadata.pending |= upgraded;
             r.keyring.unlocked = Some(unlocked);
-            distrusted || sealed || upgraded
+            distrusted || sealed
+        })
+    }
+
+    /// Opens the seals of up to `count` items from the `from`th on under
+    /// the data key (see `Metadata::open_seals`); where to go on, `None`
+    /// when done or locked.
+    pub(crate) fn open_seals(&self, from: usize, count: usize) -> Option<usize> {
+        let r = self.replicas();
+        let keyring = r.keyring.unlocked.as_ref()?;
+        r.metadata.metadata.open_seals(keyring, from, count)
+    }
+
+    /// Seals of an earlier release, which left names out, made anew (once
+    /// the seals are opened: this looks at every one); whether any was.
+    pub(crate) fn upgrade_legacy_seals(&self) -> bool {
+        self.write(|r| {
+            let Some(keyring) = &r.keyring.unlocked else {
+                return false;
+            };
+            let legacy = r.metadata.metadata.legacy_seals(keyring);
+            if legacy.is_empty() {
+                return false;
+            }
+            let doc = Arc::make_mut(&mut r.metadata.metadata);
+            for (kind, id) in &legacy {
+                doc.seal(*kind, id, keyring, &mut rand_core::OsRng);
+            }
+            r.metadata.pending = true;
+            true
         })
     }
 

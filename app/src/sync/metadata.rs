@@ -47,9 +47,13 @@ pub(crate) struct Incoming {
     /// `None`: unreadable.
     read: Option<Read>,
     /// The parts fetched (those whose names this browser didn't know):
-    /// part, name, tag, bytes.
-    fetched: Vec<(u8, String, Tag, Vec<u8>)>,
+    /// part, name, tag, and its items and the items of other parts it
+    /// held (`None`: unreadable).
+    fetched: Vec<(u8, String, Tag, Option<ReadPart>)>,
 }
+
+/// A part as read: its items, and the items of other parts it held.
+type ReadPart = (Metadata, Vec<(Kind, String)>);
 
 /// What a write of the document sent.
 pub(crate) struct Sent {
@@ -354,8 +358,12 @@ impl Replica for MetadataReplica {
                 let gets = batch.iter().map(|(_, name)| blobs.get(name));
                 for ((part, name), got) in batch.iter().zip(futures::future::join_all(gets).await) {
                     match got? {
+                        // Read as it comes, a batch at a time, the browser
+                        // drawing between batches: a fleet's 256 parts (8 MB)
+                        // read at once were one long task.
                         Some(Fetched { bytes, tag }) => {
-                            fetched.push((*part, (*name).clone(), tag, bytes));
+                            let read = stored::read_part(*part, &bytes).ok();
+                            fetched.push((*part, (*name).clone(), tag, read));
                         }
                         None => gone = true,
                     }
@@ -448,7 +456,7 @@ impl MetadataReplica {
     fn assemble(
         &mut self,
         top: &stored::Top,
-        mut fetched: Vec<(u8, String, Tag, Vec<u8>)>,
+        mut fetched: Vec<(u8, String, Tag, Option<ReadPart>)>,
         notices: &mut Vec<Notice>,
     ) -> (Metadata, PartSet) {
         let mut doc = Metadata {
@@ -464,11 +472,11 @@ impl MetadataReplica {
         for (part, name) in top.parts.iter() {
             let here = fetched.iter().position(|(p, ..)| *p == part);
             let known = match here.map(|i| fetched.swap_remove(i)) {
-                Some((_, name, tag, bytes)) => {
+                Some((_, name, tag, read)) => {
                     present.insert(part);
                     // An unreadable part counts as withheld, and is
                     // fetched again next time.
-                    let Ok((items, misplaced)) = stored::read_part(part, &bytes) else {
+                    let Some((items, misplaced)) = read else {
                         continue;
                     };
                     notices.extend(misplaced.into_iter().map(|(kind, id)| Notice::Refused {
