@@ -80,6 +80,15 @@ impl AppState {
             .sync_then_save(kind, &|| self.show_metadata())
             .await;
         self.refresh();
+        if !self.vault.unlocked.get_untracked() {
+            // Once the page has drawn: what unlocking will prove, ready
+            // while the passphrase is typed.
+            let engine = self.engine();
+            leptos::task::spawn_local(async move {
+                crate::net::truenas::sleep(0).await;
+                engine.digest_ahead();
+            });
+        }
         match &result {
             Ok(()) => {
                 self.status.reachable.set(true);

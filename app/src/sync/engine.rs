@@ -402,6 +402,15 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
         })
     }
 
+    /// While locked: what unlocking will prove, made ready (see
+    /// `MetadataReplica::digest_ahead`).
+    pub(crate) fn digest_ahead(&self) {
+        let mut r = self.replicas.borrow_mut();
+        if r.keyring.unlocked.is_none() {
+            r.metadata.digest_ahead();
+        }
+    }
+
     /// Opens the seals of up to `count` items from the `from`th on under
     /// the data key (see `Metadata::open_seals`); where to go on, `None`
     /// when done or locked.

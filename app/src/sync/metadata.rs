@@ -18,7 +18,7 @@ use std::{collections::BTreeSet, sync::Arc};
 use keyhaven_core::{
     api::{BlobName, Tag},
     keyring::Unlocked,
-    model::{Kind, LockedEdit, Metadata, PartMap, PartSet},
+    model::{ItemDigests, Kind, LockedEdit, Metadata, PartMap, PartSet},
     sync::{
         self as decide,
         metadata::Proof,
@@ -93,6 +93,9 @@ pub(crate) struct MetadataReplica {
     written: Vec<(String, Tag)>,
     /// Parts no top names any more, to delete.
     unnamed: Vec<(String, Tag)>,
+    /// The document's item digests, computed while locked for the proof
+    /// at unlock ([`Self::digest_ahead`]).
+    ahead: Option<ItemDigests>,
 }
 
 impl MetadataReplica {
@@ -152,7 +155,12 @@ impl MetadataReplica {
         if taken.is_empty() {
             return false;
         }
-        let mut proof = decide::metadata::prove(&self.metadata, keyring, self.proven);
+        let mut proof = match self.ahead.take() {
+            Some(ahead) => {
+                decide::metadata::prove_known(&self.metadata, keyring, self.proven, &ahead)
+            }
+            None => decide::metadata::prove(&self.metadata, keyring, self.proven),
+        };
         proof.distrusted.retain(|item| taken.contains(item));
         // (Listed items the server withheld were told of, if any, when
         // this browser could check; the merge kept its own.)
@@ -178,6 +186,18 @@ impl MetadataReplica {
         let changed = !Arc::ptr_eq(&before, &self.metadata) && before != self.metadata;
         self.pending |= changed || proof.stale();
         changed
+    }
+
+    /// While locked, with items taken in to prove at unlock: their
+    /// digests, computed now (they need no key) so unlocking doesn't.
+    pub(crate) fn digest_ahead(&mut self) {
+        let done = self
+            .ahead
+            .as_ref()
+            .is_some_and(|a| a.are_of(&self.metadata));
+        if !self.taken.is_empty() && !done {
+            self.ahead = Some(ItemDigests::of(&self.metadata));
+        }
     }
 
     /// Remembers what a take-in while locked replaced (`taken`, as the

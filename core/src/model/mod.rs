@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 pub use connection_form::{CheckedConnection, ConnectionForm, KeyringState};
 pub use field::{Field, Reason};
 pub use hostile::MAX_CLOCK_SKEW_MS;
-pub use manifest::{Departure, Listed, MAX_ITEMS, Manifest, item_digest};
+pub use manifest::{Departure, ItemDigests, Listed, MAX_ITEMS, Manifest, item_digest};
 pub use merge::{Kind, MergeReport, Replaced};
 pub use part_map::PartMap;
 pub use parts::{PARTS, PartSet, TopManifest, manifest_digest, part_of};

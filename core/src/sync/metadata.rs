@@ -4,13 +4,15 @@
 //! which of this device's edits lost to later ones, and which deletions
 //! nobody proved.
 
-use std::collections::BTreeSet;
+use std::{collections::BTreeSet, sync::Arc};
 
 use rand_core::CryptoRngCore;
 
 use crate::{
     keyring::{Unlocked, api_key_id, ssh_private_key_id},
-    model::{Departure, Kind, Manifest, Metadata, PartSet, Replaced, Snapshot, part_of},
+    model::{
+        Departure, ItemDigests, Kind, Manifest, Metadata, PartSet, Replaced, Snapshot, part_of,
+    },
 };
 
 /// What taking in the server's copy came to.
@@ -83,6 +85,27 @@ pub fn prove_parts(
     proven: u64,
     present: Option<&PartSet>,
 ) -> Proof {
+    prove_by(doc, keyring, proven, present, |m| m.departures(doc))
+}
+
+/// [`prove`] with the items' digests computed ahead (while locked), when
+/// they are `doc`'s.
+pub fn prove_known(
+    doc: &Arc<Metadata>,
+    keyring: &Unlocked,
+    proven: u64,
+    known: &ItemDigests,
+) -> Proof {
+    prove_by(doc, keyring, proven, None, |m| m.departures_of(doc, known))
+}
+
+fn prove_by(
+    doc: &Metadata,
+    keyring: &Unlocked,
+    proven: u64,
+    present: Option<&PartSet>,
+    departures: impl FnOnce(&Manifest) -> Vec<(Kind, String, Departure)>,
+) -> Proof {
     let opened = doc.manifest.as_ref().map(|_| doc.open_manifest(keyring));
     let (mut manifest, revision, unproven) = match opened {
         None if proven == 0 => return Proof::default(),
@@ -110,7 +133,7 @@ pub fn prove_parts(
         unproven,
         ..Proof::default()
     };
-    for (kind, id, departure) in manifest.departures(doc) {
+    for (kind, id, departure) in departures(&manifest) {
         match departure {
             Departure::Missing => proof.withheld.push((kind, id)),
             _ => {

@@ -139,6 +139,30 @@ fn a_replay_taken_in_while_locked_is_distrusted_at_unlock() {
     assert_eq!(unproven(&b), []);
 }
 
+/// The same with the digests computed while locked, as the page does while
+/// the passphrase is typed: the replay is still caught. And an edit after
+/// them makes them another document's: unlocking digests it anew.
+#[test]
+fn digests_computed_while_locked_prove_as_unlocking_would() {
+    let store = Rc::new(Store::default());
+    let a = first_browser(&store);
+    moved_then_replayed(&a, &store);
+
+    let b = browser(&store, &Rc::default(), "b");
+    sync(&b, SyncKind::PullThenPush).unwrap();
+    b.digest_ahead();
+    unlock(&b);
+    assert_ne!(trust(&b, "nas1"), Some(Trust::Verified));
+    assert_eq!(unproven(&b), []);
+
+    let c = browser(&store, &Rc::default(), "c");
+    sync(&c, SyncKind::PullThenPush).unwrap();
+    c.digest_ahead();
+    add_system(&c, "nas9");
+    unlock(&c);
+    assert_ne!(trust(&c, "nas1"), Some(Trust::Verified));
+}
+
 /// Signed out and in again (the saved copy gone, the proven revision kept):
 /// the server serves the document as it was two writes ago.
 #[test]

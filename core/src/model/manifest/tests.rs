@@ -200,3 +200,42 @@ fn revisions_never_wrap_and_hostile_sizes_are_refused() {
         Err(Error::Damaged(_))
     ));
 }
+
+#[test]
+fn digests_computed_ahead_prove_only_their_own_document() {
+    let key = keyring(1);
+    let m = std::sync::Arc::new(document());
+    let manifest = Manifest::open(&sealed(&m, 5, &key), &key).unwrap();
+    let ahead = ItemDigests::of(&m);
+    assert!(ahead.are_of(&m));
+    assert!(manifest.departures_of(&m, &ahead).is_empty());
+    // An equal document elsewhere, and one rewritten in place with the
+    // same stamps: the digests ahead are not theirs, so each item is
+    // digested as it is (the rewrite still shows).
+    let equal = std::sync::Arc::new(Metadata::clone(&m));
+    assert!(!ahead.are_of(&equal));
+    assert!(manifest.departures_of(&equal, &ahead).is_empty());
+    let swapped = std::sync::Arc::new(rewritten(&m, |j| {
+        j["systems"]["s2"]["value"]["name"] = "renamed".into();
+    }));
+    assert_eq!(
+        manifest.departures_of(&swapped, &ahead),
+        [(Kind::System, "s2".to_owned(), Departure::Altered)]
+    );
+    // A copy made to change the document (as `Arc::make_mut` makes one
+    // while the digests hold it) is another document.
+    let mut edited = std::sync::Arc::clone(&m);
+    std::sync::Arc::make_mut(&mut edited)
+        .systems
+        .get_mut("s2")
+        .unwrap()
+        .value
+        .as_mut()
+        .unwrap()
+        .name = "renamed".into();
+    assert!(!ahead.are_of(&edited));
+    assert_eq!(
+        manifest.departures_of(&edited, &ahead),
+        [(Kind::System, "s2".to_owned(), Departure::Altered)]
+    );
+}
