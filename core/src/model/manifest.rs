@@ -141,28 +141,16 @@ fn departure<T: Serialize>(
 /// same allocation is the same content.
 pub struct ItemDigests {
     doc: Arc<Metadata>,
-    digests: BTreeMap<(Kind, String), [u8; 32]>,
+    /// (The manifest of the document as it is: each item's digest.)
+    items: Manifest,
 }
 
 impl ItemDigests {
     /// The digests of `doc`'s items.
     pub fn of(doc: &Arc<Metadata>) -> Self {
-        let mut digests = BTreeMap::new();
-        fn add<T: Serialize>(
-            kind: Kind,
-            items: &BTreeMap<String, Item<T>>,
-            out: &mut BTreeMap<(Kind, String), [u8; 32]>,
-        ) {
-            for (id, item) in items {
-                out.insert((kind, id.clone()), item_digest(kind, id, item));
-            }
-        }
-        add(Kind::System, &doc.systems, &mut digests);
-        add(Kind::Keypair, &doc.keypairs, &mut digests);
-        add(Kind::Connection, &doc.connections, &mut digests);
         Self {
             doc: Arc::clone(doc),
-            digests,
+            items: Manifest::of(doc, 0),
         }
     }
 
@@ -228,19 +216,19 @@ impl Manifest {
         metadata: &Arc<Metadata>,
         known: &ItemDigests,
     ) -> Vec<(Kind, String, Departure)> {
-        let known = known.are_of(metadata).then_some(&known.digests);
+        let known = known.are_of(metadata).then_some(&known.items.items);
         self.departures_known(metadata, known)
     }
 
     fn departures_known(
         &self,
         metadata: &Metadata,
-        known: Option<&BTreeMap<(Kind, String), [u8; 32]>>,
+        known: Option<&BTreeMap<(Kind, String), Listed>>,
     ) -> Vec<(Kind, String, Departure)> {
         let mut out = Vec::new();
         let mut present = 0;
         for (key @ (kind, id), listed) in &self.items {
-            let known = known.and_then(|known| known.get(key));
+            let known = known.and_then(|known| known.get(key)).map(|l| &l.digest);
             let departure = match kind {
                 Kind::System => departure(*kind, id, metadata.systems.get(id), listed, known),
                 Kind::Keypair => departure(*kind, id, metadata.keypairs.get(id), listed, known),

@@ -85,7 +85,7 @@ pub fn prove_parts(
     proven: u64,
     present: Option<&PartSet>,
 ) -> Proof {
-    prove_by(doc, keyring, proven, present, |m| m.departures(doc))
+    prove_by(doc, keyring, proven, present, None)
 }
 
 /// [`prove`] with the items' digests computed ahead (while locked), when
@@ -96,7 +96,7 @@ pub fn prove_known(
     proven: u64,
     known: &ItemDigests,
 ) -> Proof {
-    prove_by(doc, keyring, proven, None, |m| m.departures_of(doc, known))
+    prove_by(doc, keyring, proven, None, Some((doc, known)))
 }
 
 fn prove_by(
@@ -104,7 +104,7 @@ fn prove_by(
     keyring: &Unlocked,
     proven: u64,
     present: Option<&PartSet>,
-    departures: impl FnOnce(&Manifest) -> Vec<(Kind, String, Departure)>,
+    known: Option<(&Arc<Metadata>, &ItemDigests)>,
 ) -> Proof {
     let opened = doc.manifest.as_ref().map(|_| doc.open_manifest(keyring));
     let (mut manifest, revision, unproven) = match opened {
@@ -133,7 +133,11 @@ fn prove_by(
         unproven,
         ..Proof::default()
     };
-    for (kind, id, departure) in departures(&manifest) {
+    let departures = match known {
+        Some((doc, known)) => manifest.departures_of(doc, known),
+        None => manifest.departures(doc),
+    };
+    for (kind, id, departure) in departures {
         match departure {
             Departure::Missing => proof.withheld.push((kind, id)),
             _ => {
