@@ -99,12 +99,12 @@ impl AppState {
         self.prompts.auto_locked.set(false);
         let state = *self;
         leptos::task::spawn_local(async move {
-            if save {
+            let upgraded = state.open_seals().await;
+            if save || upgraded {
                 let _ = state.engine().persist().await;
             }
             let _ = state.sync(SyncKind::PullThenPush).await;
         });
-        leptos::task::spawn_local(async move { state.open_seals().await });
     }
 
     /// Opens the metadata's seals under the new key in slices once the
@@ -112,18 +112,18 @@ impl AppState {
     /// trust notices: opening a fleet's 5,000 seals before closing the
     /// Unlock dialog made unlocking a 1,000-system fleet twice as slow as
     /// a small one's, and in one long task. Then the seals of an earlier
-    /// release are made anew (which looks at every seal).
-    async fn open_seals(&self) {
+    /// release are made anew (which looks at every seal): whether any was,
+    /// for the caller to save and push.
+    async fn open_seals(&self) -> bool {
         const SLICE: usize = 1000;
         let mut from = 0;
         while let Some(next) = self.engine().open_seals(from, SLICE) {
             from = next;
             crate::net::truenas::sleep(0).await;
         }
-        if self.engine().upgrade_legacy_seals() {
-            let _ = self.sync(SyncKind::Push).await;
-        }
+        let upgraded = self.engine().upgrade_legacy_seals();
         self.vault.opening_seals.set(false);
+        upgraded
     }
 
     /// Forgets the data key (zeroized when dropped).

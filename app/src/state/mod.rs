@@ -167,7 +167,7 @@ impl AppState {
         let engine = self.engine();
         {
             let r = engine.replicas();
-            show_shared(self.metadata, &r.metadata.metadata);
+            show(self.metadata, &r.metadata.metadata);
             show(self.vault.keyring, &r.keyring.keyring);
             show(self.vault.unlocked, &r.keyring.unlocked.is_some());
             show(self.vault.conflict, &r.keyring.conflict);
@@ -182,7 +182,7 @@ impl AppState {
     /// Shows the engine's metadata now, before the rest (a sync's outcome
     /// is shown once this browser's copy is saved: "Synced" promises that).
     pub(crate) fn show_metadata(&self) {
-        show_shared(self.metadata, &self.engine().replicas().metadata.metadata);
+        show(self.metadata, &self.engine().replicas().metadata.metadata);
     }
 
     /// Adds notices, each once.
@@ -243,21 +243,12 @@ impl Default for AppState {
     }
 }
 
-/// Sets `signal` to `value` when it differs.
+/// Sets `signal` to `value` when it differs. (The metadata is an `Arc`,
+/// whose comparison looks at the pointer first: the engine's document
+/// itself, shown already, is not looked into.)
 fn show<T: Clone + PartialEq + Send + Sync + 'static>(signal: RwSignal<T>, value: &T) {
     if signal.with_untracked(|v| v != value) {
         signal.set(value.clone());
-    }
-}
-
-/// [`show`] of a shared value: the very one shown is not looked into, and
-/// an equal one is kept without telling anyone (so the next look is quick).
-fn show_shared<T: PartialEq + Send + Sync + 'static>(signal: RwSignal<Arc<T>>, value: &Arc<T>) {
-    let equal = signal.with_untracked(|v| (!Arc::ptr_eq(v, value)).then(|| v == value));
-    match equal {
-        None => {}
-        Some(true) => signal.update_untracked(|v| *v = Arc::clone(value)),
-        Some(false) => signal.set(Arc::clone(value)),
     }
 }
 

@@ -83,11 +83,8 @@ impl AppState {
         if !self.vault.unlocked.get_untracked() {
             // Once the page has drawn: what unlocking will prove, ready
             // while the passphrase is typed.
-            let engine = self.engine();
-            leptos::task::spawn_local(async move {
-                crate::net::truenas::sleep(0).await;
-                engine.digest_ahead();
-            });
+            crate::net::truenas::sleep(0).await;
+            self.engine().digest_ahead();
         }
         match &result {
             Ok(()) => {

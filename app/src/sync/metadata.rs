@@ -463,7 +463,11 @@ impl Replica for MetadataReplica {
         // (Pending stays: an edit in a part this pull didn't fetch is still
         // to be written.)
         self.pending = pulled.pending || (present.is_some() && self.pending);
-        self.metadata = Arc::new(pulled.merged);
+        // The same document kept, when nothing changed: what shows it and
+        // the digests computed ahead know it by its pointer.
+        if *self.metadata != pulled.merged {
+            self.metadata = Arc::new(pulled.merged);
+        }
         Ok(())
     }
 }
