@@ -427,14 +427,13 @@ impl<B: Blobs, S: SavedCopy> Engine<B, S> {
             let Some(keyring) = &r.keyring.unlocked else {
                 return false;
             };
-            let legacy = r.metadata.metadata.legacy_seals(keyring);
-            if legacy.is_empty() {
+            // Looked for first, so the shared document is copied only
+            // when there are some (the second look finds them opened).
+            if r.metadata.metadata.legacy_seals(keyring).is_empty() {
                 return false;
             }
             let doc = Arc::make_mut(&mut r.metadata.metadata);
-            for (kind, id) in &legacy {
-                doc.seal(*kind, id, keyring, &mut rand_core::OsRng);
-            }
+            doc.upgrade_legacy_seals(keyring, &mut rand_core::OsRng);
             r.metadata.pending = true;
             true
         })

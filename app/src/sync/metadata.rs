@@ -183,7 +183,7 @@ impl MetadataReplica {
                 notices.push(Notice::Deleted(orphaned));
             }
         }
-        let changed = !Arc::ptr_eq(&before, &self.metadata) && before != self.metadata;
+        let changed = before != self.metadata;
         self.pending |= changed || proof.stale();
         changed
     }
@@ -333,7 +333,8 @@ impl Replica for MetadataReplica {
             }
         }
         // An edit made while this write was on its way stays pending.
-        if Arc::ptr_eq(&self.metadata, &sent.doc) || self.metadata == sent.doc {
+        // (`Arc`'s comparison looks at the pointer first.)
+        if self.metadata == sent.doc {
             self.pending = false;
         }
     }
